@@ -1,0 +1,227 @@
+# tsvisor guest stub: the only code in the guest besides the program itself.
+#
+# One copy per vCPU, two pages, mapped at the vCPU's stub address:
+#   page 0 (user, read+execute): this code, and at CONSTANTS the addresses the Sentry fills in
+#   page 1 (user, read+write, NX): the mailbox shared with the Sentry (layout: src/platform/mailbox.ts)
+# Everything is RIP-relative, so each copy finds its own mailbox. LSTAR and the IDT point at the copy.
+#
+# Where the code runs:
+#   PVM host: `syscall` enters syscall_entry at CPL 3 (natively); IDT handlers run at CPL 0 (emulated,
+#             about 1 us per instruction, so they stay short). CPL 0 is reached from the stub by int3.
+#   VMX/SVM:  `syscall` enters at real CPL 0 on the user's stack; MB_DIRECT_CPL0 is set at boot, and the
+#             stub applies the page-table queue itself on the kernel stack instead of taking int3.
+# The mailbox page is writable by the program, so nothing privileged is read from it: the page-table
+# queue lives in a supervisor-only page whose address is in the read-only CONSTANTS.
+
+.set MB, 0x1000                    # mailbox page, right after this code page
+.set MB_STATE,        MB + 0x000   # u32: 0 running, 1 request posted, 2 answer ready (exitless mode)
+.set MB_KIND,         MB + 0x008   # u32: event kind (1 = syscall); faults are recorded by the vCPU thread
+.set MB_EXITLESS,     MB + 0x00c   # u32: 1 = spin on MB_STATE, 0 = exit to the VMM with out PORT_SYSCALL
+.set MB_FS_PENDING,   MB + 0x030   # u32: load MB_FS_BASE into FS base before returning
+.set MB_PT_PENDING,   MB + 0x034   # u32: page-table queue is not empty
+.set MB_FS_BASE,      MB + 0x038
+.set MB_SPIN_LIMIT,   MB + 0x040   # u64: pause iterations before parking
+.set MB_DIRECT_CPL0,  MB + 0x048   # u32: 1 on VMX/SVM hosts (syscall entry runs at CPL 0)
+.set MB_REGS,         MB + 0x080   # struct kvm_regs order: rax rbx rcx rdx rsi rdi rsp rbp r8..r15 rip rflags
+.set MB_ORIG_RAX,     MB + 0x110
+.set MB_FRAME,        MB + 0x140   # iretq frame: rip cs rflags rsp ss
+
+.set PORT_SYSCALL, 0x10
+.set PORT_FAULT,   0x11
+.set PORT_PARK,    0x12
+.set USER_CS, 0x33
+.set USER_SS, 0x2b
+
+.set R_RAX, MB_REGS + 0x00
+.set R_RBX, MB_REGS + 0x08
+.set R_RCX, MB_REGS + 0x10
+.set R_RDX, MB_REGS + 0x18
+.set R_RSI, MB_REGS + 0x20
+.set R_RDI, MB_REGS + 0x28
+.set R_RSP, MB_REGS + 0x30
+.set R_RBP, MB_REGS + 0x38
+.set R_R8,  MB_REGS + 0x40
+.set R_R9,  MB_REGS + 0x48
+.set R_R10, MB_REGS + 0x50
+.set R_R11, MB_REGS + 0x58
+.set R_R12, MB_REGS + 0x60
+.set R_R13, MB_REGS + 0x68
+.set R_R14, MB_REGS + 0x70
+.set R_R15, MB_REGS + 0x78
+.set R_RIP, MB_REGS + 0x80
+.set R_RFLAGS, MB_REGS + 0x88
+
+.code64
+.text
+.globl syscall_entry, int3_entry, int3_return, exc_entries, constants, queue_va, kstack_top
+.org 0
+# ---- syscall: save the whole user register file, post the request, wait, restore, iretq ----
+syscall_entry:
+  mov %rsp, R_RSP(%rip)
+  mov %rax, R_RAX(%rip)
+  mov %rax, MB_ORIG_RAX(%rip)
+  mov %rbx, R_RBX(%rip)
+  mov %rcx, R_RCX(%rip)
+  mov %rcx, R_RIP(%rip)            # syscall put the return address in rcx
+  mov %rdx, R_RDX(%rip)
+  mov %rsi, R_RSI(%rip)
+  mov %rdi, R_RDI(%rip)
+  mov %rbp, R_RBP(%rip)
+  mov %r8,  R_R8(%rip)
+  mov %r9,  R_R9(%rip)
+  mov %r10, R_R10(%rip)
+  mov %r11, R_R11(%rip)
+  mov %r11, R_RFLAGS(%rip)         # and the user's rflags in r11
+  mov %r12, R_R12(%rip)
+  mov %r13, R_R13(%rip)
+  mov %r14, R_R14(%rip)
+  mov %r15, R_R15(%rip)
+  movl $1, MB_KIND(%rip)
+  cmpl $0, MB_EXITLESS(%rip)
+  jne post_request
+  outb %al, $PORT_SYSCALL          # exit mode: the VMM answers in the mailbox, then resumes here
+  jmp answered
+
+post_request:                      # exitless mode: publish, then spin on the doorbell
+  movl $1, MB_STATE(%rip)
+1:
+  mov MB_SPIN_LIMIT(%rip), %rcx
+2:
+  cmpl $2, MB_STATE(%rip)
+  je 3f
+  pause
+  dec %rcx
+  jnz 2b
+  outb %al, $PORT_PARK             # long wait: the vCPU thread sleeps until the answer is there
+  jmp 1b
+3:
+  movl $0, MB_STATE(%rip)
+
+answered:
+  cmpl $0, MB_FS_PENDING(%rip)
+  je 4f
+  mov MB_FS_BASE(%rip), %rax
+  wrfsbase %rax
+  movl $0, MB_FS_PENDING(%rip)
+4:
+  cmpl $0, MB_PT_PENDING(%rip)
+  je 6f
+  cmpl $0, MB_DIRECT_CPL0(%rip)
+  jne 5f
+  int3                             # PVM: enter CPL 0 through the DPL-3 gate to apply the queue
+int3_return:
+  jmp 6f
+5:
+  mov kstack_top(%rip), %rsp       # VMX/SVM: already at CPL 0; never push onto the user's stack
+  call apply_queue
+6:
+  mov R_RIP(%rip), %rax            # iretq frame from the (possibly edited) register file
+  mov %rax, MB_FRAME(%rip)
+  movq $USER_CS, MB_FRAME+8(%rip)
+  mov R_RFLAGS(%rip), %rax
+  mov %rax, MB_FRAME+16(%rip)
+  mov R_RSP(%rip), %rax
+  mov %rax, MB_FRAME+24(%rip)
+  movq $USER_SS, MB_FRAME+32(%rip)
+  mov R_RAX(%rip), %rax
+  mov R_RBX(%rip), %rbx
+  mov R_RCX(%rip), %rcx
+  mov R_RDX(%rip), %rdx
+  mov R_RSI(%rip), %rsi
+  mov R_RDI(%rip), %rdi
+  mov R_RBP(%rip), %rbp
+  mov R_R8(%rip),  %r8
+  mov R_R9(%rip),  %r9
+  mov R_R10(%rip), %r10
+  mov R_R11(%rip), %r11
+  mov R_R12(%rip), %r12
+  mov R_R13(%rip), %r13
+  mov R_R14(%rip), %r14
+  mov R_R15(%rip), %r15
+  lea MB_FRAME(%rip), %rsp
+  iretq
+
+# ---- int3 (vector 3, DPL 3): the stub's way into CPL 0 on PVM; any other int3 is the program's ----
+.org 0x200
+int3_entry:
+  push %rax
+  lea int3_return(%rip), %rax
+  cmp %rax, 8(%rsp)
+  pop %rax
+  jne 7f
+  call apply_queue
+  iretq
+7:
+  pushq $0
+  pushq $3
+  jmp exc_common
+
+# ---- apply the page-table queue: rewrite each entry at CPL 0 so that shadow paging sees it ----
+# Queue page (supervisor-only): u64 count, u64 reload_cr3, then {u64 pte_va, u64 value, u64 invlpg_va}.
+.org 0x280
+apply_queue:
+  push %rax
+  push %rcx
+  push %rsi
+  push %rdi
+  mov queue_va(%rip), %rsi
+  mov (%rsi), %rcx
+  lea 16(%rsi), %rsi
+8:
+  test %rcx, %rcx
+  jz 9f
+  mov (%rsi), %rdi
+  mov 8(%rsi), %rax
+  mov %rax, (%rdi)
+  mov 16(%rsi), %rax
+  invlpg (%rax)
+  add $24, %rsi
+  dec %rcx
+  jmp 8b
+9:
+  mov queue_va(%rip), %rsi
+  movq $0, (%rsi)
+  cmpq $0, 8(%rsi)
+  je 10f
+  movq $0, 8(%rsi)
+  mov %cr3, %rax
+  mov %rax, %cr3
+10:
+  movl $0, MB_PT_PENDING(%rip)
+  pop %rdi
+  pop %rsi
+  pop %rcx
+  pop %rax
+  ret
+
+# ---- every other exception: exit to the VMM with the frame on the kernel stack ----
+# Stack: vector, error code, rip, cs, rflags, rsp, ss. The VMM records the event in the mailbox and,
+# before resuming, writes back the general registers and this frame from the mailbox register file.
+.org 0x300
+exc_common:
+  outb %al, $PORT_FAULT
+  cmpl $0, MB_PT_PENDING(%rip)
+  je 11f
+  call apply_queue
+11:
+  add $16, %rsp
+  iretq
+
+.org 0x400
+exc_entries:                       # 32 entries of 16 bytes; the CPU pushes an error code for some
+.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+  .balign 16
+  .if (\v == 8) || (\v >= 10 && \v <= 14) || (\v == 17) || (\v == 21) || (\v == 29) || (\v == 30)
+    pushq $\v
+  .else
+    pushq $0
+    pushq $\v
+  .endif
+  jmp exc_common
+.endr
+
+.org 0xf00
+constants:                         # filled in by the Sentry before the vCPU first runs
+queue_va:   .quad 0                # supervisor virtual address of this vCPU's page-table queue
+kstack_top: .quad 0                # top of this vCPU's kernel stack (also TSS RSP0)
+.org 0x1000

@@ -1,0 +1,15 @@
+// The tsvisor KVM addon: the only code that issues KVM ioctls. src/platform is its only user.
+#include <napi.h>
+
+#include "machine.h"
+#include "vcpu.h"
+
+namespace {
+Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
+  exports.Set("Machine", tsvisor::Machine::Init(env));
+  exports.Set("Vcpu", tsvisor::Vcpu::Init(env));
+  return exports;
+}
+}  // namespace
+
+NODE_API_MODULE(tsvisor_kvm, InitAddon)

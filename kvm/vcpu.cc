@@ -1,0 +1,322 @@
+#include "vcpu.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <vector>
+
+#include "ioctls.h"
+#include "machine.h"
+#include "mailbox.h"
+
+namespace tsvisor {
+
+namespace {
+constexpr uint32_t kMsrStar = 0xC0000081;
+constexpr uint32_t kMsrLstar = 0xC0000082;
+constexpr uint32_t kMsrSfmask = 0xC0000084;
+constexpr uint32_t kMsrFsBase = 0xC0000100;
+constexpr uint32_t kMsrKernelGsBase = 0xC0000102;
+// Flags cleared on syscall entry: TF, IF, DF, NT, AC (as Linux).
+constexpr uint64_t kSyscallFlagMask = 0x47700;
+constexpr uint32_t kStateRequest = 1;
+constexpr uint32_t kStateAnswered = 2;
+constexpr int kKickSignal = SIGUSR2;
+
+uint64_t U64(Napi::Object o, const char* key) {
+  Napi::Value v = o.Get(key);
+  if (v.IsBigInt()) { bool lossless; return v.As<Napi::BigInt>().Uint64Value(&lossless); }
+  if (v.IsNumber()) return static_cast<uint64_t>(v.As<Napi::Number>().Int64Value());
+  throw Napi::TypeError::New(o.Env(), std::string("vCPU config needs a number for ") + key);
+}
+
+kvm_segment Segment(uint16_t selector, uint8_t type, uint8_t dpl, bool code64) {
+  kvm_segment s = {};
+  s.limit = 0xffffffff;
+  s.selector = selector;
+  s.present = 1;
+  s.type = type;
+  s.dpl = dpl;
+  s.s = 1;
+  s.l = code64 ? 1 : 0;
+  s.db = code64 ? 0 : 1;
+  s.g = 1;
+  return s;
+}
+
+long Futex(uint32_t* word, int op, uint32_t value) {
+  return syscall(SYS_futex, word, op, value, nullptr, nullptr, 0);
+}
+
+void IgnoreKick(int) {}
+}  // namespace
+
+Napi::Function Vcpu::Init(Napi::Env env) {
+  // KVM_RUN returns EINTR when the vCPU thread gets this signal: the preemption and stop kick.
+  struct sigaction sa = {};
+  sa.sa_handler = IgnoreKick;
+  sigaction(kKickSignal, &sa, nullptr);
+  Napi::Function ctor = DefineClass(env, "Vcpu",
+                                    {
+                                        InstanceMethod<&Vcpu::Run>("run"),
+                                        InstanceMethod<&Vcpu::RunBare>("runBare"),
+                                        InstanceMethod<&Vcpu::Start>("start"),
+                                        InstanceMethod<&Vcpu::Wake>("wake"),
+                                        InstanceMethod<&Vcpu::Stop>("stop"),
+                                        InstanceMethod<&Vcpu::Close>("close"),
+                                    });
+  env.SetInstanceData<Napi::FunctionReference>(new Napi::FunctionReference(Napi::Persistent(ctor)));
+  return ctor;
+}
+
+Napi::Value Vcpu::Create(Napi::Env env, Napi::Value machine, Napi::Value config) {
+  return env.GetInstanceData<Napi::FunctionReference>()->New({machine, config});
+}
+
+// new Vcpu(machine, config): config holds the boot state computed by src/platform (addresses as numbers).
+Vcpu::Vcpu(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Vcpu>(info) {
+  Napi::Env env = info.Env();
+  machine_ = Machine::Unwrap(info[0].As<Napi::Object>());
+  machine_ref_ = Napi::Persistent(info[0].As<Napi::Object>());
+  memory_ = machine_->memory();
+  memory_size_ = machine_->memory_size();
+  Napi::Object config = info[1].As<Napi::Object>();
+  uint64_t id = U64(config, "id");
+  fd_ = id == 0 ? machine_->TakeFirstVcpuFd() : -1;
+  if (fd_ < 0) fd_ = ioctl(machine_->vm_fd(), KVM_CREATE_VCPU, id);
+  if (fd_ < 0) ThrowErrno(env, "KVM_CREATE_VCPU", errno);
+  run_size_ = machine_->vcpu_mmap_size();
+  void* run = mmap(nullptr, run_size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+  if (run == MAP_FAILED) { int err = errno; Release(); ThrowErrno(env, "mmap kvm_run", err); }
+  run_ = static_cast<kvm_run*>(run);
+  Configure(env, config);
+}
+
+Vcpu::~Vcpu() { Release(); }
+
+void Vcpu::Configure(Napi::Env env, Napi::Object config) {
+  uint64_t mailbox_gpa = U64(config, "mailboxGpa");
+  if (mailbox_gpa + 4096 > memory_size_) throw Napi::RangeError::New(env, "mailbox outside guest memory");
+  mailbox_ = memory_ + mailbox_gpa;
+  stub_va_ = U64(config, "stubVa");
+  phys_base_ = U64(config, "physBase");
+
+  std::vector<uint8_t> cpuid_buf(sizeof(kvm_cpuid2) + 256 * sizeof(kvm_cpuid_entry2));
+  auto* cpuid = reinterpret_cast<kvm_cpuid2*>(cpuid_buf.data());
+  cpuid->nent = 256;
+  // SAFETY: cpuid_buf holds nent entries after the header.
+  if (ioctl(machine_->kvm_fd(), kKvmGetSupportedCpuid, cpuid) != 0) ThrowErrno(env, "KVM_GET_SUPPORTED_CPUID", errno);
+  if (ioctl(fd_, kKvmSetCpuid2, cpuid) != 0) ThrowErrno(env, "KVM_SET_CPUID2", errno);
+
+  kvm_sregs sregs;
+  if (ioctl(fd_, KVM_GET_SREGS, &sregs) != 0) ThrowErrno(env, "KVM_GET_SREGS", errno);
+  sregs.cr3 = U64(config, "cr3");
+  sregs.cr4 = (1u << 5) | (1u << 9) | (1u << 10) | (1u << 16) | (1u << 18);  // PAE OSFXSR OSXMMEXCPT FSGSBASE OSXSAVE
+  sregs.cr0 = 0x80050033;                                                   // PG AM WP NE ET MP PE
+  sregs.efer = 0xd01;                                                       // NXE LMA LME SCE
+  sregs.cs = Segment(0x33, 11, 3, true);
+  sregs.ss = sregs.ds = sregs.es = sregs.fs = sregs.gs = Segment(0x2b, 3, 3, false);
+  sregs.gdt.base = U64(config, "gdtBase");
+  sregs.gdt.limit = static_cast<uint16_t>(U64(config, "gdtLimit"));
+  sregs.idt.base = U64(config, "idtBase");
+  sregs.idt.limit = static_cast<uint16_t>(U64(config, "idtLimit"));
+  sregs.tr = {};
+  sregs.tr.base = U64(config, "tssBase");
+  sregs.tr.limit = static_cast<uint32_t>(U64(config, "tssLimit"));
+  sregs.tr.selector = static_cast<uint16_t>(U64(config, "tssSelector"));
+  sregs.tr.present = 1;
+  sregs.tr.type = 11;  // busy 64-bit TSS
+  if (ioctl(fd_, KVM_SET_SREGS, &sregs) != 0) ThrowErrno(env, "KVM_SET_SREGS", errno);
+
+  MsrList<5> msrs;
+  msrs.entry(0) = {kMsrStar, 0, (0x23ULL << 48) | (0x10ULL << 32)};
+  msrs.entry(1) = {kMsrLstar, 0, stub_va_};
+  msrs.entry(2) = {kMsrSfmask, 0, kSyscallFlagMask};
+  msrs.entry(3) = {kMsrFsBase, 0, U64(config, "fsBase")};
+  msrs.entry(4) = {kMsrKernelGsBase, 0, 0};
+  if (ioctl(fd_, kKvmSetMsrs, msrs.get()) != 5) ThrowErrno(env, "KVM_SET_MSRS", errno ? errno : EINVAL);
+
+  kvm_regs regs = {};
+  regs.rip = U64(config, "rip");
+  regs.rsp = U64(config, "rsp");
+  regs.rflags = 0x202;
+  if (ioctl(fd_, KVM_SET_REGS, &regs) != 0) ThrowErrno(env, "KVM_SET_REGS", errno);
+  run_->kvm_valid_regs = KVM_SYNC_X86_REGS;
+}
+
+void Vcpu::Release() {
+  if (thread_.joinable()) {
+    stopping_ = true;
+    pthread_kill(thread_.native_handle(), kKickSignal);
+    Futex(MailboxU32(mailbox::kState), FUTEX_WAKE, INT32_MAX);
+    thread_.join();
+  }
+  if (run_ != nullptr) munmap(run_, run_size_);
+  if (fd_ >= 0) close(fd_);
+  run_ = nullptr;
+  fd_ = -1;
+}
+
+// Before re-entering the guest after a fault: the Sentry may have changed the register file (to
+// deliver a signal, say). General registers go back through the sync-regs area; rip, rsp and rflags
+// through the exception frame that the stub's iretq pops. RIP itself is never set from the VMM side.
+void Vcpu::PrepareResume() {
+  if (!resume_fault_) return;
+  resume_fault_ = false;
+  const uint64_t* r = MailboxU64(mailbox::kRegs);
+  kvm_regs& k = run_->s.regs.regs;
+  k.rax = r[0]; k.rbx = r[1]; k.rcx = r[2]; k.rdx = r[3]; k.rsi = r[4]; k.rdi = r[5];
+  k.rbp = r[7]; k.r8 = r[8]; k.r9 = r[9]; k.r10 = r[10]; k.r11 = r[11];
+  k.r12 = r[12]; k.r13 = r[13]; k.r14 = r[14]; k.r15 = r[15];
+  run_->kvm_dirty_regs = KVM_SYNC_X86_REGS;
+  // Frame after the stub's vector and error code: rip cs rflags rsp ss.
+  auto* frame = reinterpret_cast<uint64_t*>(memory_ + fault_frame_gpa_ + 16);
+  frame[0] = r[16];
+  frame[2] = r[17];
+  frame[3] = r[6];
+}
+
+uint32_t Vcpu::RecordFault() {
+  const kvm_regs& k = run_->s.regs.regs;
+  uint64_t frame_gpa = k.rsp - phys_base_;
+  if (k.rsp < phys_base_ || frame_gpa > memory_size_ - 7 * 8) {
+    *MailboxU64(mailbox::kExitReason) = run_->exit_reason;
+    return kStubFault;
+  }
+  const auto* frame = reinterpret_cast<const uint64_t*>(memory_ + frame_gpa);
+  // frame: vector, error code, rip, cs, rflags, rsp, ss
+  uint64_t* r = MailboxU64(mailbox::kRegs);
+  r[0] = k.rax; r[1] = k.rbx; r[2] = k.rcx; r[3] = k.rdx; r[4] = k.rsi; r[5] = k.rdi;
+  r[6] = frame[5]; r[7] = k.rbp; r[8] = k.r8; r[9] = k.r9; r[10] = k.r10; r[11] = k.r11;
+  r[12] = k.r12; r[13] = k.r13; r[14] = k.r14; r[15] = k.r15; r[16] = frame[2]; r[17] = frame[4];
+  *MailboxU64(mailbox::kVector) = frame[0];
+  *MailboxU64(mailbox::kErrorCode) = frame[1];
+  uint64_t cr2 = 0;
+  if (frame[0] == 14) {
+    kvm_sregs sregs;  // CR2 only on page faults: syncing sregs on every exit costs ~6 us
+    if (ioctl(fd_, KVM_GET_SREGS, &sregs) == 0) cr2 = sregs.cr2;
+  }
+  *MailboxU64(mailbox::kFaultAddr) = cr2;
+  fault_frame_gpa_ = frame_gpa;
+  resume_fault_ = true;
+  // A fault whose saved CS is not the user's happened inside the stub: never the program's doing.
+  return (frame[3] & 3) == 3 ? kFault : kStubFault;
+}
+
+uint32_t Vcpu::Step() {
+  PrepareResume();
+  if (ioctl(fd_, KVM_RUN, 0) != 0) {
+    if (errno == EINTR || errno == EAGAIN) return kInterrupted;
+    *MailboxU64(mailbox::kExitReason) = 0x10000 | static_cast<uint64_t>(errno);
+    return kHalted;
+  }
+  run_->kvm_dirty_regs = 0;
+  if (run_->exit_reason == KVM_EXIT_IO) {
+    uint64_t rip = run_->s.regs.regs.rip;
+    bool from_stub = rip - stub_va_ < 4096;
+    uint16_t port = run_->io.port;
+    if (from_stub && port == kPortSyscall) return kSyscall;
+    if (from_stub && port == kPortPark) return 0;
+    if (from_stub && port == kPortFault) return RecordFault();
+  }
+  *MailboxU64(mailbox::kExitReason) = run_->exit_reason;
+  return kHalted;
+}
+
+// run(): exit mode. Runs the guest until its next event and returns the kind; details are in the mailbox.
+Napi::Value Vcpu::Run(const Napi::CallbackInfo& info) {
+  uint32_t kind;
+  do {
+    kind = Step();
+  } while (kind == 0);
+  *MailboxU32(mailbox::kKind) = kind;
+  return Napi::Number::New(info.Env(), kind);
+}
+
+// runBare(limit): the platform floor for benchmarks. Answers every syscall in C++ with rax = 0 and no
+// TypeScript at all, until `limit` syscalls or another event; returns the number answered.
+Napi::Value Vcpu::RunBare(const Napi::CallbackInfo& info) {
+  int64_t limit = info[0].As<Napi::Number>().Int64Value();
+  int64_t answered = 0;
+  while (answered < limit) {
+    uint32_t kind = Step();
+    if (kind == 0 || kind == kInterrupted) continue;
+    if (kind != kSyscall) { *MailboxU32(mailbox::kKind) = kind; break; }
+    *MailboxU64(mailbox::kRegs) = 0;
+    answered++;
+  }
+  return Napi::Number::New(info.Env(), static_cast<double>(answered));
+}
+
+// Exitless mode. The thread runs the guest; syscalls arrive in the mailbox without any exit. Faults and
+// halts are posted by this thread in the same format, then it sleeps until the Sentry answers. When the
+// stub gives up spinning it parks here. Each post or park calls on_event_ so that a sleeping Sentry wakes.
+void Vcpu::ThreadMain() {
+  uint32_t* state = MailboxU32(mailbox::kState);
+  uint32_t* parked = MailboxU32(mailbox::kParked);
+  auto wait_for_answer = [&]() {
+    __atomic_store_n(parked, 1, __ATOMIC_SEQ_CST);
+    on_event_.NonBlockingCall();
+    while (!stopping_ && __atomic_load_n(state, __ATOMIC_SEQ_CST) == kStateRequest) {
+      Futex(state, FUTEX_WAIT, kStateRequest);
+    }
+    __atomic_store_n(parked, 0, __ATOMIC_SEQ_CST);
+  };
+  while (!stopping_) {
+    uint32_t kind = Step();
+    if (kind == kInterrupted) continue;
+    if (kind == 0) {  // parked by the stub, which re-checks the doorbell when it runs again
+      if (__atomic_load_n(state, __ATOMIC_SEQ_CST) == kStateRequest) wait_for_answer();
+      continue;
+    }
+    *MailboxU32(mailbox::kKind) = kind;
+    __atomic_store_n(state, kStateRequest, __ATOMIC_SEQ_CST);
+    wait_for_answer();
+    if (stopping_) break;
+    __atomic_store_n(state, 0, __ATOMIC_SEQ_CST);
+    if (kind == kHalted || kind == kStubFault) break;
+  }
+  on_event_.Release();
+}
+
+// start(onEvent): switch to exitless mode; onEvent() runs on the JS thread when the vCPU posts or parks.
+Napi::Value Vcpu::Start(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (thread_.joinable()) throw Napi::Error::New(env, "vCPU already started");
+  on_event_ = Napi::ThreadSafeFunction::New(env, info[0].As<Napi::Function>(), "tsvisor-vcpu", 0, 1);
+  on_event_.Unref(env);
+  stopping_ = false;
+  thread_ = std::thread([this] { ThreadMain(); });
+  return env.Undefined();
+}
+
+// wake(): the Sentry answered a vCPU that sleeps in the kernel; wake its thread.
+Napi::Value Vcpu::Wake(const Napi::CallbackInfo& info) {
+  Futex(MailboxU32(mailbox::kState), FUTEX_WAKE, 1);
+  return info.Env().Undefined();
+}
+
+Napi::Value Vcpu::Stop(const Napi::CallbackInfo& info) {
+  if (thread_.joinable()) {
+    stopping_ = true;
+    pthread_kill(thread_.native_handle(), kKickSignal);
+    Futex(MailboxU32(mailbox::kState), FUTEX_WAKE, INT32_MAX);
+    thread_.join();
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value Vcpu::Close(const Napi::CallbackInfo& info) {
+  Release();
+  machine_ref_.Reset();
+  return info.Env().Undefined();
+}
+
+}  // namespace tsvisor

@@ -1,0 +1,59 @@
+// One virtual CPU: its fd, its kvm_run page, and the loop that turns VM exits into mailbox events.
+#pragma once
+#include <linux/kvm.h>
+#include <napi.h>
+
+#include <atomic>
+#include <cstdint>
+#include <thread>
+
+namespace tsvisor {
+
+class Machine;
+
+class Vcpu : public Napi::ObjectWrap<Vcpu> {
+ public:
+  static Napi::Function Init(Napi::Env env);
+  static Napi::Value Create(Napi::Env env, Napi::Value machine, Napi::Value config);
+  explicit Vcpu(const Napi::CallbackInfo& info);
+  ~Vcpu() override;
+
+ private:
+  void Configure(Napi::Env env, Napi::Object config);
+  Napi::Value Run(const Napi::CallbackInfo& info);
+  Napi::Value RunBare(const Napi::CallbackInfo& info);
+  Napi::Value Start(const Napi::CallbackInfo& info);
+  Napi::Value Wake(const Napi::CallbackInfo& info);
+  Napi::Value Stop(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+
+  // One KVM_RUN; returns the event kind it recorded in the mailbox, or 0 when the guest only parked.
+  uint32_t Step();
+  uint32_t RecordFault();
+  void PrepareResume();
+  void ThreadMain();
+  void Release();
+
+  uint64_t* MailboxU64(uint32_t offset) const { return reinterpret_cast<uint64_t*>(mailbox_ + offset); }
+  uint32_t* MailboxU32(uint32_t offset) const { return reinterpret_cast<uint32_t*>(mailbox_ + offset); }
+
+  Machine* machine_ = nullptr;
+  Napi::ObjectReference machine_ref_;
+  int fd_ = -1;
+  struct kvm_run* run_ = nullptr;
+  int run_size_ = 0;
+  uint8_t* memory_ = nullptr;
+  uint64_t memory_size_ = 0;
+  uint8_t* mailbox_ = nullptr;
+  uint64_t stub_va_ = 0;         // the vCPU's stub code page, to tell the stub's exits from the program's
+  uint64_t phys_base_ = 0;       // guest virtual address of guest-physical 0 (the supervisor physmap)
+  uint64_t fault_frame_gpa_ = 0; // where the exception frame of the last fault sits, for the resume
+  bool resume_fault_ = false;
+
+  // Exitless mode: KVM_RUN on a native thread, events posted to the mailbox, the Sentry told by tsfn.
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  Napi::ThreadSafeFunction on_event_;
+};
+
+}  // namespace tsvisor
