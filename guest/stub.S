@@ -13,7 +13,7 @@
 # The mailbox page is writable by the program, so nothing privileged is read from it: the page-table
 # queue lives in a supervisor-only page whose address is in the read-only CONSTANTS.
 
-.set MB, 0x1000                    # mailbox page, right after this code page
+.set MB, mailbox                    # mailbox page, right after this code page (a label, so %rip operands are relative)
 .set MB_STATE,        MB + 0x000   # u32: 0 running, 1 request posted, 2 answer ready (exitless mode)
 .set MB_KIND,         MB + 0x008   # u32: event kind (1 = syscall); faults are recorded by the vCPU thread
 .set MB_EXITLESS,     MB + 0x00c   # u32: 1 = spin on MB_STATE, 0 = exit to the VMM with out PORT_SYSCALL
@@ -53,7 +53,6 @@
 
 .code64
 .text
-.globl syscall_entry, int3_entry, int3_return, exc_entries, constants, queue_va, kstack_top
 .org 0
 # ---- syscall: save the whole user register file, post the request, wait, restore, iretq ----
 syscall_entry:
@@ -225,3 +224,4 @@ constants:                         # filled in by the Sentry before the vCPU fir
 queue_va:   .quad 0                # supervisor virtual address of this vCPU's page-table queue
 kstack_top: .quad 0                # top of this vCPU's kernel stack (also TSS RSP0)
 .org 0x1000
+mailbox:                           # the next page; nothing of it is in the binary

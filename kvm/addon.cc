@@ -1,6 +1,7 @@
 // The tsvisor KVM addon: the only code that issues KVM ioctls. src/platform is its only user.
 #include <napi.h>
 
+#include "host.h"
 #include "machine.h"
 #include "vcpu.h"
 
@@ -8,6 +9,7 @@ namespace {
 Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("Machine", tsvisor::Machine::Init(env));
   exports.Set("Vcpu", tsvisor::Vcpu::Init(env));
+  exports.Set("host", tsvisor::InitHost(env));
   return exports;
 }
 }  // namespace

@@ -9,7 +9,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <vector>
 
 #include "ioctls.h"
@@ -71,6 +73,7 @@ Napi::Function Vcpu::Init(Napi::Env env) {
                                         InstanceMethod<&Vcpu::Wake>("wake"),
                                         InstanceMethod<&Vcpu::Stop>("stop"),
                                         InstanceMethod<&Vcpu::Close>("close"),
+                                        InstanceMethod<&Vcpu::DebugState>("debugState"),
                                     });
   env.SetInstanceData<Napi::FunctionReference>(new Napi::FunctionReference(Napi::Persistent(ctor)));
   return ctor;
@@ -158,6 +161,8 @@ void Vcpu::Release() {
     Futex(MailboxU32(mailbox::kState), FUTEX_WAKE, INT32_MAX);
     thread_.join();
   }
+  if (slice_timer_created_) timer_delete(slice_timer_);
+  slice_timer_created_ = false;
   if (run_ != nullptr) munmap(run_, run_size_);
   if (fd_ >= 0) close(fd_);
   run_ = nullptr;
@@ -230,14 +235,54 @@ uint32_t Vcpu::Step() {
   return kHalted;
 }
 
-// run(): exit mode. Runs the guest until its next event and returns the kind; details are in the mailbox.
+// run(sliceMs?): exit mode. Runs the guest until its next event and returns the kind; details are in
+// the mailbox. With sliceMs, a timer on this thread interrupts a guest that runs longer than that
+// (EventKind::kInterrupted): the preemption tick.
 Napi::Value Vcpu::Run(const Napi::CallbackInfo& info) {
+  double slice_ms = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 0;
+  if (slice_ms > 0) ArmSliceTimer(slice_ms);
   uint32_t kind;
   do {
     kind = Step();
   } while (kind == 0);
+  if (slice_ms > 0) ArmSliceTimer(0);
   *MailboxU32(mailbox::kKind) = kind;
   return Napi::Number::New(info.Env(), kind);
+}
+
+void Vcpu::ArmSliceTimer(double ms) {
+  if (!slice_timer_created_) {
+    struct sigevent sev = {};
+    sev.sigev_notify = SIGEV_THREAD_ID;
+    sev.sigev_signo = kKickSignal;
+    sev._sigev_un._tid = static_cast<pid_t>(syscall(SYS_gettid));
+    if (timer_create(CLOCK_MONOTONIC, &sev, &slice_timer_) != 0) return;
+    slice_timer_created_ = true;
+  }
+  struct itimerspec spec = {};
+  uint64_t ns = static_cast<uint64_t>(ms * 1e6);
+  spec.it_value.tv_sec = static_cast<time_t>(ns / 1000000000);
+  spec.it_value.tv_nsec = static_cast<long>(ns % 1000000000);
+  timer_settime(slice_timer_, 0, &spec, nullptr);
+}
+
+// debugState(): registers and control state, for reports when the guest stops unexpectedly.
+Napi::Value Vcpu::DebugState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  kvm_regs regs;
+  kvm_sregs sregs;
+  auto hex = [&](uint64_t v) { char b[24]; snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v)); return Napi::String::New(env, b); };
+  if (ioctl(fd_, KVM_GET_REGS, &regs) == 0) {
+    out.Set("rip", hex(regs.rip)); out.Set("rsp", hex(regs.rsp)); out.Set("rflags", hex(regs.rflags));
+    out.Set("rax", hex(regs.rax)); out.Set("rcx", hex(regs.rcx)); out.Set("rdx", hex(regs.rdx));
+    out.Set("rsi", hex(regs.rsi)); out.Set("rdi", hex(regs.rdi));
+  }
+  if (ioctl(fd_, KVM_GET_SREGS, &sregs) == 0) {
+    out.Set("cs", hex(sregs.cs.selector)); out.Set("cr2", hex(sregs.cr2)); out.Set("cr3", hex(sregs.cr3));
+    out.Set("fsBase", hex(sregs.fs.base));
+  }
+  return out;
 }
 
 // runBare(limit): the platform floor for benchmarks. Answers every syscall in C++ with rax = 0 and no
@@ -291,7 +336,6 @@ Napi::Value Vcpu::Start(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (thread_.joinable()) throw Napi::Error::New(env, "vCPU already started");
   on_event_ = Napi::ThreadSafeFunction::New(env, info[0].As<Napi::Function>(), "tsvisor-vcpu", 0, 1);
-  on_event_.Unref(env);
   stopping_ = false;
   thread_ = std::thread([this] { ThreadMain(); });
   return env.Undefined();

@@ -4,6 +4,8 @@
 #include <napi.h>
 
 #include <atomic>
+#include <time.h>
+
 #include <cstdint>
 #include <thread>
 
@@ -26,6 +28,8 @@ class Vcpu : public Napi::ObjectWrap<Vcpu> {
   Napi::Value Wake(const Napi::CallbackInfo& info);
   Napi::Value Stop(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value DebugState(const Napi::CallbackInfo& info);
+  void ArmSliceTimer(double ms);
 
   // One KVM_RUN; returns the event kind it recorded in the mailbox, or 0 when the guest only parked.
   uint32_t Step();
@@ -49,6 +53,8 @@ class Vcpu : public Napi::ObjectWrap<Vcpu> {
   uint64_t phys_base_ = 0;       // guest virtual address of guest-physical 0 (the supervisor physmap)
   uint64_t fault_frame_gpa_ = 0; // where the exception frame of the last fault sits, for the resume
   bool resume_fault_ = false;
+  timer_t slice_timer_{};
+  bool slice_timer_created_ = false;
 
   // Exitless mode: KVM_RUN on a native thread, events posted to the mailbox, the Sentry told by tsfn.
   std::thread thread_;

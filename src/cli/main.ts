@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+// tsvisor command line: run a program in the sandbox, or check that this host can.
+import { writeSync } from 'node:fs';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { signalName } from '../abi/signal.js';
+import { LOG_LEVELS, type LogLevel, log, setLogLevel } from '../log/log.js';
+import { KvmPlatform, PlatformError, type PlatformMode } from '../platform/platform.js';
+import { LoaderError, runSandbox } from '../sandbox/sandbox.js';
+import { ExitStatus } from './exit-status.js';
+import { printStats } from './stats.js';
+
+const MIB = 1024 * 1024;
+
+function fail(message: string, status: number): never {
+  writeSync(2, `tsvisor: ${message}\n`);
+  process.exit(status);
+}
+
+async function run(argv: {
+  command: string[]; platform: PlatformMode; strace: boolean; memory: number; stats: boolean;
+}): Promise<number> {
+  const [program, ...args] = argv.command;
+  if (program === undefined) fail('run needs a program: tsvisor run -- PROGRAM [ARGS...]', ExitStatus.Usage);
+  if (!Number.isInteger(argv.memory) || argv.memory < 64 || argv.memory > 4096 || argv.memory % 2 !== 0) {
+    fail('--memory must be an even number of MiB between 64 and 4096', ExitStatus.Usage);
+  }
+  try {
+    const result = await runSandbox({
+      program, args, env: process.env, mode: argv.platform, memoryBytes: argv.memory * MIB,
+      strace: argv.strace ? (line) => writeSync(2, line) : null,
+    });
+    if (argv.stats) printStats(result);
+    const { exit } = result;
+    if (exit.signal !== null) {
+      writeSync(2, `tsvisor: ${program} killed by ${signalName(exit.signal)} (${exit.detail})\n`);
+      return 128 + exit.signal;
+    }
+    return exit.status;
+  } catch (err) {
+    if (err instanceof LoaderError) fail(err.message, err.exitStatus);
+    if (err instanceof PlatformError) fail(err.message, ExitStatus.SandboxFailure);
+    throw err;
+  }
+}
+
+function check(): number {
+  try {
+    const platform = new KvmPlatform({ memoryBytes: 64 * MIB, mode: 'kvm' });
+    writeSync(1, `KVM: available; host flavour: ${platform.flavour}\n`);
+    platform.close();
+    return 0;
+  } catch (err) {
+    if (err instanceof PlatformError) fail(err.message, ExitStatus.SandboxFailure);
+    throw err;
+  }
+}
+
+await yargs(hideBin(process.argv))
+  .scriptName('tsvisor')
+  .strict()
+  .option('log-level', { choices: LOG_LEVELS, default: 'warn' as LogLevel, describe: 'Sentry log level (to stderr)' })
+  .middleware((a) => setLogLevel(a['log-level'] as LogLevel))
+  .command(
+    'run [command..]',
+    'Run a static x86-64 Linux program in the sandbox',
+    (y) => y
+      .positional('command', { type: 'string', array: true, default: [] as string[], describe: 'PROGRAM ARGS... (after --)' })
+      .option('platform', { choices: ['kvm', 'kvm-exit'] as const, default: 'kvm' as const, describe: 'kvm: exitless syscalls; kvm-exit: one VM exit per syscall' })
+      .option('strace', { type: 'boolean', default: false, describe: 'print every syscall with its result' })
+      .option('memory', { type: 'number', default: 4096, describe: 'guest memory in MiB (committed only when used)' })
+      .option('stats', { type: 'boolean', default: false, describe: 'print memory and event counts at exit' })
+      .parserConfiguration({ 'populate--': true, 'unknown-options-as-args': false }),
+    async (a) => {
+      const rest = (a['--'] as string[] | undefined) ?? [];
+      process.exitCode = await run({
+        command: [...(a.command as string[]), ...rest].map(String), platform: a.platform, strace: a.strace,
+        memory: a.memory, stats: a.stats,
+      });
+    },
+  )
+  .command('check', 'Check that /dev/kvm works and report the host flavour', () => {}, () => {
+    process.exitCode = check();
+  })
+  .demandCommand(1, 'name a command: run or check')
+  .fail((message, error) => {
+    if (error !== undefined && !(error instanceof Error && error.name === 'YError')) {
+      log.error(error.stack ?? String(error));
+      process.exit(ExitStatus.SandboxFailure);
+    }
+    fail(`${message ?? error?.message} (see tsvisor --help)`, ExitStatus.Usage);
+  })
+  .help()
+  .parseAsync();

@@ -1,0 +1,20 @@
+// --stats: what the sandbox cost, printed to stderr at exit.
+import { writeSync } from 'node:fs';
+import type { SandboxResult } from '../sandbox/sandbox.js';
+
+const MIB = 1024 * 1024;
+
+export function printStats(result: SandboxResult): void {
+  const mib = (n: number): string => `${(n / MIB).toFixed(1)} MiB`;
+  const lines = [
+    `host flavour            ${result.flavour}`,
+    `syscalls                ${result.kernel.syscalls}`,
+    `page faults served      ${result.kernel.faults}`,
+    `page-table updates      ${result.kernel.pageTableUpdates}`,
+    `guest memory peak       ${mib(result.memory.peakCommittedBytes)}`,
+    `guest memory at exit    ${mib(result.memory.committedBytes)}`,
+    `returned to the host    ${mib(result.memory.returnedBytes)}`,
+    `Sentry RSS              ${mib(process.memoryUsage.rss())}`,
+  ];
+  writeSync(2, lines.map((l) => `tsvisor stats: ${l}\n`).join(''));
+}

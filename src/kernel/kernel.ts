@@ -1,0 +1,155 @@
+// The kernel: owns the tasks, turns each guest event into a syscall dispatch, a page-fault fill or a
+// fatal signal, and reports how the program ended.
+import { EIO, ENOSYS, Errno } from '../abi/errno.js';
+import { Signal, signalName } from '../abi/signal.js';
+import { log, warnOnce } from '../log/log.js';
+import type { PageAllocator } from '../mm/physical.js';
+import { EventKind, MailboxOffset, Reg } from '../platform/mailbox.js';
+import { type Context, type KvmPlatform, Resume } from '../platform/platform.js';
+import { Blocked, type SyscallTable } from './syscall-table.js';
+import { formatSyscallEnter, formatSyscallExit } from './strace.js';
+import type { Task, TaskExit } from './task.js';
+
+export interface KernelOptions {
+  strace: ((line: string) => void) | null;
+}
+
+export interface KernelStats {
+  syscalls: number;
+  faults: number;
+  pageTableUpdates: number;
+}
+
+/** x86 exception vectors and the signal Linux sends for each (arch/x86/kernel/traps.c). */
+const VECTOR_SIGNALS: Record<number, number> = {
+  0: Signal.SIGFPE, 1: Signal.SIGTRAP, 3: Signal.SIGTRAP, 4: Signal.SIGSEGV, 5: Signal.SIGSEGV, 6: Signal.SIGILL,
+  7: Signal.SIGFPE, 10: Signal.SIGSEGV, 11: Signal.SIGBUS, 12: Signal.SIGBUS, 13: Signal.SIGSEGV,
+  16: Signal.SIGFPE, 17: Signal.SIGBUS, 19: Signal.SIGFPE,
+};
+const VECTOR_NAMES: Record<number, string> = {
+  0: 'divide error', 1: 'debug trap', 3: 'breakpoint', 6: 'invalid opcode', 13: 'general protection fault',
+  14: 'page fault', 17: 'alignment check', 19: 'SIMD floating-point exception',
+};
+
+export class Kernel {
+  private readonly tasks = new Map<Context, Task>();
+  private firstExit: TaskExit | null = null;
+  readonly stats: KernelStats = { syscalls: 0, faults: 0, pageTableUpdates: 0 };
+
+  constructor(
+    readonly platform: KvmPlatform,
+    readonly allocator: PageAllocator,
+    private readonly table: SyscallTable,
+    private readonly options: KernelOptions,
+  ) {}
+
+  addTask(task: Task): void {
+    this.tasks.set(task.ctx, task);
+    task.setCompletionHook((t) => {
+      this.finishBatch(t);
+      this.platform.resume(t.ctx);
+    });
+  }
+
+  /** Runs until every task has exited; returns how the first one (the program) ended. */
+  async run(): Promise<TaskExit> {
+    for (const task of this.tasks.values()) task.mm.tables.queue = task.ctx.queue;
+    await this.platform.run((ctx, kind) => this.handleEvent(ctx, kind));
+    for (const task of this.tasks.values()) this.stats.pageTableUpdates += task.mm.tables.updates;
+    return this.firstExit ?? { status: null, signal: Signal.SIGKILL, detail: 'no task exited' };
+  }
+
+  private handleEvent(ctx: Context, kind: EventKind): Resume {
+    const task = this.tasks.get(ctx);
+    if (task === undefined) return Resume.Stop;
+    switch (kind) {
+      case EventKind.Syscall:
+        return this.syscall(task);
+      case EventKind.Fault:
+        return this.fault(task);
+      case EventKind.Interrupted:
+        return Resume.Now;
+      default: {
+        const reason = ctx.mailbox.u64(MailboxOffset.exitReason);
+        const what = kind === EventKind.StubFault
+          ? `exception ${ctx.mailbox.u64(MailboxOffset.vector)} inside the guest stub at ${hex(ctx.mailbox.reg(Reg.rip))}`
+          : `guest stopped unexpectedly (KVM exit reason ${reason})`;
+        log.error(`sandbox failure: ${what}`);
+        return this.exitTask(task, { status: null, signal: Signal.SIGKILL, detail: what });
+      }
+    }
+  }
+
+  private syscall(task: Task): Resume {
+    const mb = task.ctx.mailbox;
+    const nr = mb.reg(Reg.rax);
+    const entry = nr < this.table.length ? this.table[nr] : undefined;
+    this.stats.syscalls++;
+    task.syscalls++;
+    const strace = this.options.strace;
+    if (strace !== null) strace(formatSyscallEnter(task, entry, nr));
+    let result: number | Errno | Blocked;
+    if (entry?.handler === undefined) {
+      warnOnce(`syscall-${nr}`, `unimplemented syscall ${entry?.name ?? nr} (${nr}) returns ${(entry?.errno ?? ENOSYS).name}`);
+      result = entry?.errno ?? ENOSYS;
+    } else {
+      try {
+        result = entry.handler(task, task.args);
+      } catch (err) {
+        log.error(`syscall ${entry.name} failed inside the Sentry: ${(err as Error).stack ?? String(err)}`);
+        result = EIO;
+      }
+    }
+    if (task.exit !== null) {
+      if (strace !== null) strace(' = ?\n');
+      return this.exitTask(task, task.exit);
+    }
+    if (result instanceof Blocked) {
+      if (strace !== null) strace(' <blocked>\n');
+      return Resume.Later;
+    }
+    mb.setReg(Reg.rax, typeof result === 'number' ? result : -result.code);
+    if (strace !== null) strace(formatSyscallExit(result));
+    this.finishBatch(task);
+    return Resume.Now;
+  }
+
+  private fault(task: Task): Resume {
+    const mb = task.ctx.mailbox;
+    const vector = mb.u64(MailboxOffset.vector);
+    const rip = mb.reg(Reg.rip);
+    if (vector === 14) {
+      const addr = mb.u64(MailboxOffset.faultAddr);
+      const r = task.mm.handleFault(addr, mb.u64(MailboxOffset.errorCode));
+      if (r.mapped) {
+        this.stats.faults++;
+        this.finishBatch(task);
+        return Resume.Now;
+      }
+      const code = r.code === 1 ? 'SEGV_MAPERR' : 'SEGV_ACCERR';
+      return this.exitTask(task, { status: null, signal: Signal.SIGSEGV, detail: `${code} at address ${hex(addr)}, rip ${hex(rip)}` });
+    }
+    const signal = VECTOR_SIGNALS[vector] ?? Signal.SIGSEGV;
+    const what = VECTOR_NAMES[vector] ?? `exception ${vector}`;
+    return this.exitTask(task, { status: null, signal, detail: `${what} at rip ${hex(rip)}` });
+  }
+
+  /** Ends the task; until signals land, a fatal signal ends it as Linux's default action would. */
+  private exitTask(task: Task, exit: TaskExit): Resume {
+    task.exit = exit;
+    if (exit.signal !== null) log.info(`task ${task.id.tid} killed by ${signalName(exit.signal)}: ${exit.detail}`);
+    this.firstExit ??= exit;
+    this.tasks.delete(task.ctx);
+    this.stats.pageTableUpdates += task.mm.tables.updates;
+    task.mm.release();
+    return Resume.Stop;
+  }
+
+  private finishBatch(task: Task): void {
+    task.mm.tables.endBatch();
+  }
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16)}`;
+}

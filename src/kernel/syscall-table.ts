@@ -1,0 +1,37 @@
+// The shape of the syscall table. The table itself is data in src/syscalls/table.ts; the kernel only
+// looks numbers up in it.
+import type { Errno } from '../abi/errno.js';
+import type { SyscallArgs } from './syscall-args.js';
+import type { Task } from './task.js';
+
+/** The task waits; whoever finishes the operation calls task.complete(result). */
+export class Blocked {
+  static readonly instance = new Blocked();
+  private constructor() {}
+}
+
+export type SyscallResult = number | Errno | Blocked;
+export type SyscallHandler = (task: Task, args: SyscallArgs) => SyscallResult;
+
+export const enum Support {
+  Full = 'supported',
+  Partial = 'partial',
+  None = 'unimplemented',
+}
+
+/** Argument kinds for --strace: i int, u unsigned, x hex (pointers, flags), s C string, z size. */
+export type ArgFormat = string;
+
+export interface SyscallEntry {
+  nr: number;
+  name: string;
+  support: Support;
+  handler?: SyscallHandler;
+  /** For Partial, what is missing; for None, why it is not there. */
+  note?: string;
+  /** For None: what the call returns (ENOSYS unless said). */
+  errno?: Errno;
+  args?: ArgFormat;
+}
+
+export type SyscallTable = ReadonlyArray<SyscallEntry | undefined>;

@@ -1,0 +1,136 @@
+// Guest-physical page allocator over the memfd. Free pages are always holes in the memfd: a page is
+// punched out the moment it is freed, so host memory follows the program and no private pool keeps it,
+// and every page handed out reads as zeros without being cleared.
+//
+// Memory is managed in 2 MiB chunks, so that anonymous memory can get 2 MiB guest pages. A chunk is
+// free, split into 4 KiB pages (tracked by a bitmap), or in use whole as one huge page.
+import { HUGE_PAGE_SIZE, PAGE_SIZE } from '../platform/layout.js';
+
+const PAGES_PER_CHUNK = HUGE_PAGE_SIZE / PAGE_SIZE;
+const WORDS_PER_CHUNK = PAGES_PER_CHUNK / 32;
+const enum ChunkState { Free, Split, Huge }
+
+export interface HostMemory {
+  punchHole(gpa: number, length: number): void;
+}
+
+export interface AllocatorStats {
+  committedBytes: number;
+  peakCommittedBytes: number;
+  returnedBytes: number;
+}
+
+export class PageAllocator {
+  private readonly chunkState: Uint8Array;
+  private readonly chunkUsed: Uint16Array;
+  private readonly bitmap: Uint32Array;
+  private readonly freeChunks: Int32Array;
+  private freeChunkCount = 0;
+  /** Split chunks that may have free pages; stale entries are skipped lazily. */
+  private readonly partial: number[] = [];
+  private readonly inPartial: Uint8Array;
+  private committed = 0;
+  private peak = 0;
+  private returned = 0;
+
+  constructor(private readonly host: HostMemory, private readonly base: number, limit: number) {
+    if (base % HUGE_PAGE_SIZE !== 0) throw new RangeError('allocator base must be 2 MiB aligned');
+    const chunks = Math.floor((limit - base) / HUGE_PAGE_SIZE);
+    this.chunkState = new Uint8Array(chunks);
+    this.chunkUsed = new Uint16Array(chunks);
+    this.inPartial = new Uint8Array(chunks);
+    this.bitmap = new Uint32Array(chunks * WORDS_PER_CHUNK);
+    this.freeChunks = new Int32Array(chunks);
+    // Lowest addresses first: pop from the end.
+    for (let i = chunks - 1; i >= 0; i--) this.freeChunks[this.freeChunkCount++] = i;
+  }
+
+  get stats(): AllocatorStats {
+    return { committedBytes: this.committed, peakCommittedBytes: this.peak, returnedBytes: this.returned };
+  }
+
+  /** A zeroed 4 KiB page, or -1 when guest memory is exhausted. */
+  allocPage(): number {
+    let chunk = -1;
+    while (this.partial.length > 0) {
+      const c = this.partial[this.partial.length - 1]!;
+      if (this.chunkState[c] === ChunkState.Split && this.chunkUsed[c]! < PAGES_PER_CHUNK) {
+        chunk = c;
+        break;
+      }
+      this.partial.pop();
+      this.inPartial[c] = 0;
+    }
+    if (chunk < 0) {
+      if (this.freeChunkCount === 0) return -1;
+      chunk = this.freeChunks[--this.freeChunkCount]!;
+      this.chunkState[chunk] = ChunkState.Split;
+      this.partial.push(chunk);
+      this.inPartial[chunk] = 1;
+    }
+    const words = chunk * WORDS_PER_CHUNK;
+    for (let w = 0; w < WORDS_PER_CHUNK; w++) {
+      const bits = this.bitmap[words + w]!;
+      if (bits === 0xffff_ffff) continue;
+      const bit = 31 - Math.clz32(~bits & (bits + 1));
+      this.bitmap[words + w] = bits | (1 << bit);
+      this.chunkUsed[chunk]!++;
+      this.account(PAGE_SIZE);
+      return this.base + chunk * HUGE_PAGE_SIZE + (w * 32 + bit) * PAGE_SIZE;
+    }
+    throw new Error('page allocator bitmap out of sync');
+  }
+
+  /** A zeroed, 2 MiB aligned huge page, or -1 when no whole chunk is free. */
+  allocHuge(): number {
+    if (this.freeChunkCount === 0) return -1;
+    const chunk = this.freeChunks[--this.freeChunkCount]!;
+    this.chunkState[chunk] = ChunkState.Huge;
+    this.account(HUGE_PAGE_SIZE);
+    return this.base + chunk * HUGE_PAGE_SIZE;
+  }
+
+  freePage(gpa: number): void {
+    const { chunk, page } = this.locate(gpa);
+    const word = chunk * WORDS_PER_CHUNK + (page >> 5);
+    const mask = 1 << (page & 31);
+    if (this.chunkState[chunk] !== ChunkState.Split || (this.bitmap[word]! & mask) === 0) {
+      throw new Error(`double free of guest page ${gpa.toString(16)}`);
+    }
+    this.host.punchHole(gpa, PAGE_SIZE);
+    this.bitmap[word] = this.bitmap[word]! & ~mask;
+    this.account(-PAGE_SIZE);
+    this.returned += PAGE_SIZE;
+    if (--this.chunkUsed[chunk]! === 0) {
+      this.chunkState[chunk] = ChunkState.Free;
+      this.freeChunks[this.freeChunkCount++] = chunk;
+    } else if (this.inPartial[chunk] === 0) {
+      this.partial.push(chunk);
+      this.inPartial[chunk] = 1;
+    }
+  }
+
+  freeHuge(gpa: number): void {
+    const { chunk, page } = this.locate(gpa);
+    if (page !== 0 || this.chunkState[chunk] !== ChunkState.Huge) throw new Error(`bad huge page free ${gpa.toString(16)}`);
+    this.host.punchHole(gpa, HUGE_PAGE_SIZE);
+    this.chunkState[chunk] = ChunkState.Free;
+    this.freeChunks[this.freeChunkCount++] = chunk;
+    this.account(-HUGE_PAGE_SIZE);
+    this.returned += HUGE_PAGE_SIZE;
+  }
+
+  private locate(gpa: number): { chunk: number; page: number } {
+    const offset = gpa - this.base;
+    const chunk = Math.floor(offset / HUGE_PAGE_SIZE);
+    if (offset < 0 || chunk >= this.chunkState.length || offset % PAGE_SIZE !== 0) {
+      throw new RangeError(`guest page ${gpa.toString(16)} is not the allocator's`);
+    }
+    return { chunk, page: (offset % HUGE_PAGE_SIZE) / PAGE_SIZE };
+  }
+
+  private account(delta: number): void {
+    this.committed += delta;
+    if (this.committed > this.peak) this.peak = this.committed;
+  }
+}

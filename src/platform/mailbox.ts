@@ -1,0 +1,107 @@
+// The per-vCPU mailbox page, seen from the Sentry. Mirrors guest/stub.S (.set lines) and kvm/mailbox.h.
+// Registers are 64-bit; they are read and written as two 32-bit halves so that the hot path never
+// allocates a BigInt. Guest pointers and sizes fit a double exactly (below 2^53).
+
+export const MailboxOffset = {
+  state: 0x000,
+  parked: 0x004,
+  kind: 0x008,
+  exitless: 0x00c,
+  vector: 0x010,
+  errorCode: 0x018,
+  faultAddr: 0x020,
+  exitReason: 0x028,
+  fsPending: 0x030,
+  ptPending: 0x034,
+  fsBase: 0x038,
+  spinLimit: 0x040,
+  directCpl0: 0x048,
+  regs: 0x080,
+  origRax: 0x110,
+} as const;
+
+export const enum EventKind {
+  Syscall = 1,
+  Fault = 2,
+  Interrupted = 3,
+  Halted = 4,
+  StubFault = 5,
+}
+
+export const enum DoorbellState {
+  Running = 0,
+  Request = 1,
+  Answered = 2,
+}
+
+/** Register indices in struct kvm_regs order. */
+export const enum Reg {
+  rax = 0, rbx, rcx, rdx, rsi, rdi, rsp, rbp, r8, r9, r10, r11, r12, r13, r14, r15, rip, rflags,
+}
+export const REG_COUNT = 18;
+
+const TWO_32 = 0x1_0000_0000;
+
+export class Mailbox {
+  readonly u32: Uint32Array;
+  private readonly i32: Int32Array;
+  private readonly regBase: number;
+
+  constructor(memory: ArrayBuffer, gpa: number) {
+    this.u32 = new Uint32Array(memory, gpa, 1024);
+    this.i32 = new Int32Array(memory, gpa, 1024);
+    this.regBase = MailboxOffset.regs >> 2;
+  }
+
+  /** Register as an unsigned number; exact below 2^53, which every valid guest address is. */
+  reg(r: Reg): number {
+    const i = this.regBase + r * 2;
+    return this.u32[i + 1]! * TWO_32 + this.u32[i]!;
+  }
+  /** Low 32 bits as a signed int: the C `int` arguments of syscalls. */
+  regInt(r: Reg): number {
+    return this.i32[this.regBase + r * 2]!;
+  }
+  regHigh(r: Reg): number {
+    return this.u32[this.regBase + r * 2 + 1]!;
+  }
+  regBig(r: Reg): bigint {
+    const i = this.regBase + r * 2;
+    return (BigInt(this.u32[i + 1]!) << 32n) | BigInt(this.u32[i]!);
+  }
+  /** Writes a number (negative values as two's complement, e.g. -errno). */
+  setReg(r: Reg, value: number): void {
+    const i = this.regBase + r * 2;
+    if (value >= 0) {
+      this.u32[i] = value >>> 0;
+      this.u32[i + 1] = Math.floor(value / TWO_32) >>> 0;
+    } else {
+      const hi = Math.floor(value / TWO_32);
+      this.u32[i] = (value - hi * TWO_32) >>> 0;
+      this.u32[i + 1] = hi >>> 0;
+    }
+  }
+  setRegBig(r: Reg, value: bigint): void {
+    const i = this.regBase + r * 2;
+    const v = BigInt.asUintN(64, value);
+    this.u32[i] = Number(v & 0xffff_ffffn);
+    this.u32[i + 1] = Number(v >> 32n);
+  }
+
+  get kind(): EventKind {
+    return this.u32[MailboxOffset.kind >> 2]! as EventKind;
+  }
+  u64(offset: number): number {
+    return this.u32[(offset >> 2) + 1]! * TWO_32 + this.u32[offset >> 2]!;
+  }
+  setU64(offset: number, value: number): void {
+    this.u32[offset >> 2] = value >>> 0;
+    this.u32[(offset >> 2) + 1] = Math.floor(value / TWO_32) >>> 0;
+  }
+  get32(offset: number): number {
+    return Atomics.load(this.u32, offset >> 2);
+  }
+  set32(offset: number, value: number): void {
+    Atomics.store(this.u32, offset >> 2, value);
+  }
+}

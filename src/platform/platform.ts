@@ -1,0 +1,235 @@
+// The Platform: what the kernel sees of the machine. A Context is one vCPU running one task's user
+// code; `run` drives all contexts and hands each guest event to the kernel's handler, which answers in
+// the mailbox. Two modes, one event format:
+//   kvm-exit  every syscall is a VM exit; the JS thread sits in KVM_RUN (addon run()).
+//   kvm       exitless: vCPUs run on native threads; the stub posts syscalls to the mailbox and spins,
+//             the JS thread polls while guests are busy and sleeps in the event loop when all wait.
+
+import { loadAddon, type NativeMachine, type NativeVcpu } from './addon.js';
+import { buildSharedTables, buildVcpu, loadStub, type RootEntry, type StubImage } from './boot.js';
+import { MAX_VCPUS, PHYS_BASE, PLATFORM_RESERVED } from './layout.js';
+import { DoorbellState, EventKind, Mailbox, MailboxOffset } from './mailbox.js';
+import { PageTableQueue } from './queue.js';
+
+export type PlatformMode = 'kvm' | 'kvm-exit';
+export type HostFlavour = NativeMachine['flavour'];
+
+export const enum Resume {
+  /** The mailbox holds the answer: run the context again. */
+  Now,
+  /** The task waits (sleep, blocking read): the kernel calls platform.resume(ctx) later. */
+  Later,
+  /** The context is finished. */
+  Stop,
+}
+
+export type EventHandler = (ctx: Context, kind: EventKind) => Resume;
+
+export interface ContextStart {
+  cr3: number;
+  rip: number;
+  rsp: number;
+  fsBase: number;
+}
+
+/** Host-side failures of the platform; the message says what the user can do. */
+export class PlatformError extends Error {
+  constructor(message: string, readonly code: string) {
+    super(message);
+  }
+}
+
+export class Context {
+  /** Answered and waiting to run (exit mode) or to be told (exitless). */
+  runnable = false;
+  stopped = false;
+  /** Exitless: a request is being handled or waits for resume(). */
+  busy = false;
+
+  constructor(
+    readonly id: number,
+    readonly mailbox: Mailbox,
+    readonly queue: PageTableQueue,
+    readonly vcpu: NativeVcpu,
+  ) {}
+
+  setFsBase(base: number): void {
+    this.mailbox.setU64(MailboxOffset.fsBase, base);
+    this.mailbox.set32(MailboxOffset.fsPending, 1);
+  }
+}
+
+export interface PlatformOptions {
+  memoryBytes: number;
+  mode: PlatformMode;
+  /** Pause iterations the stub spins before it parks (exitless mode). */
+  spinLimit?: number;
+}
+
+const DEFAULT_SPIN_LIMIT = 4000;
+/** Polls without any request before the exitless loop sleeps in the event loop. */
+const IDLE_POLLS_BEFORE_SLEEP = 20000;
+/** Exit mode hands the event loop a turn after this many events, so timers and I/O callbacks run. */
+const EVENTS_PER_TURN = 1024;
+
+export class KvmPlatform {
+  readonly flavour: HostFlavour;
+  readonly memory: ArrayBuffer;
+  readonly memoryBytes: number;
+  readonly rootEntries: readonly RootEntry[];
+  private readonly machine: NativeMachine;
+  private readonly stub: StubImage;
+  private readonly contexts: Context[] = [];
+  private wakeup: (() => void) | null = null;
+  private handler: EventHandler | null = null;
+  private closed = false;
+
+  constructor(readonly options: PlatformOptions) {
+    const { Machine } = loadAddon();
+    try {
+      this.machine = new Machine(options.memoryBytes);
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      throw new PlatformError(e.message, e.code ?? 'EIO');
+    }
+    this.flavour = this.machine.flavour;
+    this.memory = this.machine.memory;
+    this.memoryBytes = options.memoryBytes;
+    this.stub = loadStub();
+    this.rootEntries = buildSharedTables(this.memory, options.memoryBytes, MAX_VCPUS);
+  }
+
+  get mode(): PlatformMode {
+    return this.options.mode;
+  }
+  /** Guest-physical memory below this belongs to the platform; mm allocates above it. */
+  get reservedBytes(): number {
+    return PLATFORM_RESERVED;
+  }
+
+  punchHole(gpa: number, length: number): void {
+    this.machine.punchHole(gpa, length);
+  }
+
+  createContext(start: ContextStart): Context {
+    const id = this.contexts.length;
+    if (id >= MAX_VCPUS) throw new PlatformError(`more than ${MAX_VCPUS} vCPUs`, 'EAGAIN');
+    const exitless = this.options.mode === 'kvm';
+    const boot = buildVcpu(this.memory, id, this.stub, exitless, this.flavour !== 'pvm',
+      this.options.spinLimit ?? DEFAULT_SPIN_LIMIT);
+    const mailbox = new Mailbox(this.memory, boot.mailboxGpa);
+    const vcpu = this.machine.createVcpu({ id, physBase: PHYS_BASE, ...boot, ...start });
+    const ctx = new Context(id, mailbox, new PageTableQueue(this.memory, boot.queueGpa, mailbox), vcpu);
+    ctx.runnable = true;
+    this.contexts.push(ctx);
+    return ctx;
+  }
+
+  /** A context that returned Resume.Later has its answer in the mailbox now. */
+  resume(ctx: Context): void {
+    if (ctx.stopped) return;
+    ctx.runnable = true;
+    if (this.options.mode === 'kvm') this.answer(ctx);
+    this.wake();
+  }
+
+  /** The context will never run again (its task exited). */
+  stop(ctx: Context): void {
+    if (ctx.stopped) return;
+    ctx.stopped = true;
+    ctx.runnable = false;
+    ctx.vcpu.stop();
+    this.wake();
+  }
+
+  /** Runs every context until all are stopped. */
+  async run(handler: EventHandler): Promise<void> {
+    this.handler = handler;
+    if (this.options.mode === 'kvm') await this.runExitless();
+    else await this.runWithExits();
+  }
+
+  private async runWithExits(): Promise<void> {
+    let events = 0;
+    for (;;) {
+      const ctx = this.contexts.find((c) => c.runnable);
+      if (ctx === undefined) {
+        if (this.contexts.every((c) => c.stopped)) return;
+        await new Promise<void>((resolve) => (this.wakeup = resolve));
+        continue;
+      }
+      const kind = ctx.vcpu.run() as EventKind;
+      this.dispatch(ctx, kind);
+      if (++events % EVENTS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private async runExitless(): Promise<void> {
+    for (const ctx of this.contexts) {
+      if (!ctx.stopped) ctx.vcpu.start(() => this.wake());
+    }
+    let idlePolls = 0;
+    for (;;) {
+      let live = 0;
+      let handled = 0;
+      for (const ctx of this.contexts) {
+        if (ctx.stopped) continue;
+        live++;
+        if (ctx.busy || ctx.mailbox.get32(MailboxOffset.state) !== DoorbellState.Request) continue;
+        ctx.busy = true;
+        handled++;
+        if (this.dispatch(ctx, ctx.mailbox.kind) === Resume.Now) this.answer(ctx);
+      }
+      if (live === 0) return;
+      if (handled > 0) {
+        idlePolls = 0;
+      } else if (++idlePolls >= IDLE_POLLS_BEFORE_SLEEP) {
+        idlePolls = 0;
+        // Every guest is computing or waiting; the stub parks after its spin, and the vCPU thread's
+        // notification (or a resume) brings us back.
+        await new Promise<void>((resolve) => {
+          this.wakeup = resolve;
+          if (this.anyRequestPending()) resolve();
+        });
+      }
+    }
+  }
+
+  private anyRequestPending(): boolean {
+    return this.contexts.some((c) => !c.stopped && !c.busy && c.mailbox.get32(MailboxOffset.state) === DoorbellState.Request);
+  }
+
+  private dispatch(ctx: Context, kind: EventKind): Resume {
+    ctx.runnable = false;
+    const result = this.handler!(ctx, kind);
+    if (result === Resume.Now) ctx.runnable = true;
+    else if (result === Resume.Stop) this.stop(ctx);
+    return result;
+  }
+
+  private answer(ctx: Context): void {
+    ctx.busy = false;
+    ctx.mailbox.set32(MailboxOffset.state, DoorbellState.Answered);
+    if (ctx.mailbox.get32(MailboxOffset.parked) !== 0) ctx.vcpu.wake();
+  }
+
+  private wake(): void {
+    const w = this.wakeup;
+    this.wakeup = null;
+    w?.();
+  }
+
+  /** Benchmark floor: the first context's syscalls answered by the addon alone. */
+  runBare(ctx: Context, limit: number): number {
+    return ctx.vcpu.runBare(limit);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const ctx of this.contexts) {
+      ctx.vcpu.close();
+    }
+    this.machine.close();
+  }
+}

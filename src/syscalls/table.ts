@@ -1,0 +1,36 @@
+// The syscall table: every x86-64 Linux syscall number, what tsvisor does with it, and why. Pure data,
+// assembled from the families; the README's table is generated from it (npm run syscall-table).
+import { SYSCALL_NAMES } from '../abi/syscall-names.js';
+import { type SyscallEntry, Support, type SyscallTable } from '../kernel/syscall-table.js';
+import { archSyscalls } from './arch.js';
+import { fdSyscalls } from './fd.js';
+import { ioctlSyscalls } from './ioctl.js';
+import { mmSyscalls } from './mm.js';
+import { pathSyscalls } from './path.js';
+import { processSyscalls } from './process.js';
+import { randomSyscalls } from './random.js';
+import { readWriteSyscalls } from './read-write.js';
+import { signalSyscalls } from './signal.js';
+import { statSyscalls } from './stat.js';
+import { timeSyscalls } from './time.js';
+
+export const FAMILIES: ReadonlyArray<readonly SyscallEntry[]> = [
+  readWriteSyscalls, statSyscalls, ioctlSyscalls, fdSyscalls, pathSyscalls, mmSyscalls, processSyscalls,
+  archSyscalls, timeSyscalls, randomSyscalls, signalSyscalls,
+];
+
+const NOT_YET = 'not implemented yet';
+
+export function buildSyscallTable(): SyscallTable {
+  const table: Array<SyscallEntry | undefined> = [];
+  for (const family of FAMILIES) {
+    for (const entry of family) {
+      if (table[entry.nr] !== undefined) throw new Error(`syscall ${entry.name} (${entry.nr}) defined twice`);
+      table[entry.nr] = entry;
+    }
+  }
+  SYSCALL_NAMES.forEach((name, nr) => {
+    if (name !== undefined && table[nr] === undefined) table[nr] = { nr, name, support: Support.None, note: NOT_YET };
+  });
+  return table;
+}

@@ -1,0 +1,90 @@
+// Runs a program natively or in the sandbox and returns what a shell would see, so the
+// two can be compared directly: the host kernel is the oracle.
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { accessSync, constants as fsConstants, existsSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { join } from 'node:path';
+import { projectRoot } from './guest-programs.js';
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  /** The exit status, or 128 + signal number if killed by a signal (as a shell reports it). */
+  status: number;
+}
+
+export interface RunOptions {
+  input?: string;
+  /** Added to (or, with undefined, removed from) this process's environment. */
+  env?: Record<string, string | undefined>;
+}
+
+export type Platform = 'kvm' | 'kvm-exit';
+
+export interface SandboxOptions extends RunOptions {
+  platform?: Platform;
+  /** CLI options placed after `run`, before `--`. */
+  extraCliArgs?: string[];
+}
+
+export const cliPath = join(projectRoot, 'dist', 'src', 'cli', 'main.js');
+
+const TIMEOUT_MS = 60_000;
+
+function environment(extra: RunOptions['env']): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const [k, v] of Object.entries(extra ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
+}
+
+function spawn(file: string, args: string[], opts: RunOptions, cwd?: string): RunResult {
+  const r: SpawnSyncReturns<string> = spawnSync(file, args, {
+    cwd,
+    input: opts.input ?? '',
+    env: environment(opts.env),
+    encoding: 'utf8',
+    timeout: TIMEOUT_MS,
+    maxBuffer: 64 << 20,
+  });
+  const what = [file, ...args].join(' ');
+  // A timeout also reports a signal; say what happened instead of returning a fake status.
+  if (r.error) throw new Error(`${what}: ${r.error.message}\nstderr: ${r.stderr ?? ''}`);
+  let status: number;
+  if (r.status !== null) status = r.status;
+  else if (r.signal) status = 128 + osConstants.signals[r.signal];
+  else throw new Error(`${what}: neither an exit status nor a signal`);
+  return { stdout: r.stdout, stderr: r.stderr, status };
+}
+
+export function runNative(program: string, args: string[] = [], opts: RunOptions = {}): RunResult {
+  return spawn(program, args, opts);
+}
+
+/** `node dist/src/cli/main.js run [--platform P] [extra...] -- program args`, from the project root. */
+export function runSandbox(program: string, args: string[] = [], opts: SandboxOptions = {}): RunResult {
+  const cli = ['run'];
+  if (opts.platform) cli.push('--platform', opts.platform);
+  cli.push(...(opts.extraCliArgs ?? []), '--', program, ...args);
+  return spawn(process.execPath, [cliPath, ...cli], opts, projectRoot);
+}
+
+/** Debian's busybox-static, a real-world static program, or null if it is not installed. */
+export function busyboxPath(): string | null {
+  return existsSync('/bin/busybox') ? '/bin/busybox' : null;
+}
+
+/** Why sandbox tests cannot run here, or null if /dev/kvm is usable. */
+export function kvmSkipReason(): string | null {
+  if (!existsSync('/dev/kvm')) return '/dev/kvm is missing';
+  try {
+    accessSync('/dev/kvm', fsConstants.R_OK | fsConstants.W_OK);
+  } catch {
+    return '/dev/kvm is not readable and writable by this user (join the kvm group)';
+  }
+  return null;
+}
+
+export const platforms: readonly Platform[] = ['kvm-exit', 'kvm'];
