@@ -2,7 +2,7 @@
 // fatal signal, and reports how the program ended.
 import { EIO, ENOSYS, Errno } from '../abi/errno.js';
 import { Signal, signalName } from '../abi/signal.js';
-import { log, warnOnce } from '../log/log.js';
+import { log, logOnce } from '../log/log.js';
 import type { PageAllocator } from '../mm/physical.js';
 import { EventKind, MailboxOffset, Reg } from '../platform/mailbox.js';
 import { type Context, type KvmPlatform, Resume } from '../platform/platform.js';
@@ -90,7 +90,8 @@ export class Kernel {
     if (strace !== null) strace(formatSyscallEnter(task, entry, nr));
     let result: number | Errno | Blocked;
     if (entry?.handler === undefined) {
-      warnOnce(`syscall-${nr}`, `unimplemented syscall ${entry?.name ?? nr} (${nr}) returns ${(entry?.errno ?? ENOSYS).name}`);
+      const level = entry?.expected === true ? 'info' : 'warn';
+      logOnce(level, `syscall-${nr}`, `unimplemented syscall ${entry?.name ?? nr} (${nr}) returns ${(entry?.errno ?? ENOSYS).name}`);
       result = entry?.errno ?? ENOSYS;
     } else {
       try {

@@ -31,6 +31,8 @@ export interface SyscallEntry {
   note?: string;
   /** For None: what the call returns (ENOSYS unless said). */
   errno?: Errno;
+  /** For None: a deliberate gap that programs are known to cope with; logged at info, not warn. */
+  expected?: boolean;
   args?: ArgFormat;
 }
 

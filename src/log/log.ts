@@ -16,8 +16,8 @@ export function setLogLevel(level: LogLevel): void {
 }
 
 const warned = new Set<string>();
-export function warnOnce(key: string, message: string): void {
+export function logOnce(level: LogLevel, key: string, message: string): void {
   if (warned.has(key)) return;
   warned.add(key);
-  log.warn(message);
+  log.log(level, message);
 }

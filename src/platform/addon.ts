@@ -39,7 +39,17 @@ export interface NativeVcpu {
 
 interface Addon {
   Machine: new (memoryBytes: number) => NativeMachine;
-  host: import('./host.js').HostCalls;
+  host: HostCalls;
+}
+
+/** Host system calls that Node.js lacks. Each returns a value >= 0 or -errno. */
+export interface HostCalls {
+  lseek(fd: number, offset: number, whence: number): number;
+  /** TCGETS or TIOCGWINSZ into out. */
+  ioctlRead(fd: number, request: number, out: Uint8Array): number;
+  getFlags(fd: number): number;
+  readonly TCGETS: number;
+  readonly TIOCGWINSZ: number;
 }
 
 const projectRoot = fileURLToPath(new URL('../../../', import.meta.url));

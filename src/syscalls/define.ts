@@ -12,5 +12,5 @@ export function partial(name: string, handler: SyscallHandler, note: string, arg
 }
 
 export function unsupported(name: string, note: string, errno: Errno = ENOSYS): SyscallEntry {
-  return { nr: syscallNumber(name), name, support: Support.None, note, errno };
+  return { nr: syscallNumber(name), name, support: Support.None, note, errno, expected: true };
 }

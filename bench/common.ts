@@ -1,0 +1,56 @@
+// Shared by the benchmarks: compiling guest programs and running them natively and in the sandbox.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
+const cli = `${projectRoot}dist/src/cli/main.js`;
+
+/** Compiles bench/guest/NAME.{c,S} to build/bench/NAME (once, unless the source is newer). */
+export function benchProgram(name: string, flags: string[] = []): string {
+  const dir = `${projectRoot}build/bench`;
+  mkdirSync(dir, { recursive: true });
+  const src = [`${projectRoot}bench/guest/${name}.c`, `${projectRoot}bench/guest/${name}.S`].find(existsSync);
+  if (src === undefined) throw new Error(`no source for bench program ${name}`);
+  const out = `${dir}/${name}`;
+  if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) {
+    execFileSync('gcc', ['-static', '-O2', ...flags, '-o', out, src], { stdio: 'inherit' });
+  }
+  return out;
+}
+
+export interface Run {
+  stdout: string;
+  stderr: string;
+  status: number;
+  wallMs: number;
+}
+
+function spawn(cmd: string, args: string[]): Run {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.error) throw r.error;
+  return { stdout: r.stdout, stderr: r.stderr, status: r.status ?? 128, wallMs };
+}
+
+export function runNative(program: string, args: string[]): Run {
+  return spawn(program, args);
+}
+
+export function runSandboxed(program: string, args: string[], platform: 'kvm' | 'kvm-exit', extra: string[] = []): Run {
+  return spawn(process.execPath, [cli, 'run', '--platform', platform, ...extra, '--', program, ...args]);
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** Prints rows as an aligned table. */
+export function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  console.log(line(header));
+  for (const r of rows) console.log(line(r));
+}

@@ -1,0 +1,63 @@
+// bench/syscall: the cost of one trapped syscall (getpid), natively and in the sandbox, in one run.
+//   native      the host kernel
+//   kvm-exit    one VM exit per syscall, answered by the TypeScript Sentry
+//   kvm         exitless: the stub hands the syscall to the Sentry through the mailbox
+//   exit floor  one VM exit per syscall answered by the addon in C++ with no TypeScript at all
+// The Sentry's own share is kvm-exit minus the floor. Each figure is the median of several runs.
+import { readFileSync } from 'node:fs';
+import { AddressSpace } from '../src/mm/address-space.js';
+import { PageAllocator } from '../src/mm/physical.js';
+import { defaultMmapBase, hostAuxv, loadProgram } from '../src/loader/load.js';
+import { KvmPlatform } from '../src/platform/platform.js';
+import { benchProgram, median, printTable, runNative, runSandboxed } from './common.js';
+
+const N = Number(process.env.BENCH_SYSCALLS ?? 200_000);
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
+
+function nsPerCall(stdout: string): number {
+  const m = /([\d.]+) ns\/call/.exec(stdout);
+  if (m === null) throw new Error(`unexpected benchmark output: ${stdout}`);
+  return Number(m[1]);
+}
+
+/** The exit floor: a libc-free loop of getpid answered by the addon's runBare. */
+function exitFloorNs(program: string): number {
+  const memoryBytes = 256 * 1024 * 1024;
+  const platform = new KvmPlatform({ memoryBytes, mode: 'kvm-exit' });
+  try {
+    const mm = new AddressSpace(platform.memory, new PageAllocator(platform, platform.reservedBytes, memoryBytes), platform.rootEntries, { mmapBase: defaultMmapBase() });
+    const loaded = loadProgram(mm, { execfn: program, file: readFileSync(program), argv: [program], envp: [], hostAuxv: hostAuxv(), ids: { uid: 0, euid: 0, gid: 0, egid: 0 } });
+    const ctx = platform.createContext({ cr3: mm.tables.root, rip: loaded.entry, rsp: loaded.sp, fsBase: 0 });
+    platform.runBare(ctx, 1000);
+    const t0 = process.hrtime.bigint();
+    const answered = platform.runBare(ctx, N);
+    const ns = Number(process.hrtime.bigint() - t0);
+    if (answered !== N) throw new Error(`exit floor answered ${answered} of ${N} syscalls`);
+    return ns / N;
+  } finally {
+    platform.close();
+  }
+}
+
+const getpid = benchProgram('getpid');
+const loop = benchProgram('getpid-loop', ['-nostdlib']);
+const figures = {
+  native: [] as number[], exit: [] as number[], exitless: [] as number[], floor: [] as number[],
+};
+for (let i = 0; i < REPEATS; i++) {
+  figures.native.push(nsPerCall(runNative(getpid, [String(N)]).stdout));
+  figures.exit.push(nsPerCall(runSandboxed(getpid, [String(N)], 'kvm-exit').stdout));
+  figures.exitless.push(nsPerCall(runSandboxed(getpid, [String(N)], 'kvm').stdout));
+  figures.floor.push(exitFloorNs(loop));
+}
+const native = median(figures.native);
+const us = (ns: number): string => (ns / 1000).toFixed(2);
+const rows: Array<[string, number]> = [
+  ['native getpid', native],
+  ['sandbox, exitless (kvm)', median(figures.exitless)],
+  ['sandbox, VM exit (kvm-exit)', median(figures.exit)],
+  ['exit floor (addon only)', median(figures.floor)],
+];
+console.log(`bench/syscall: ${N} getpid calls, median of ${REPEATS} runs`);
+printTable(['path', 'us/call', 'x native'], rows.map(([name, ns]) => [name, us(ns), (ns / native).toFixed(1)]));
+console.log(`Sentry share of the exit path (kvm-exit minus floor): ${us(median(figures.exit) - median(figures.floor))} us`);
