@@ -29,6 +29,8 @@ export class PageAllocator {
   /** Split chunks that may have free pages; stale entries are skipped lazily. */
   private readonly partial: number[] = [];
   private readonly inPartial: Uint8Array;
+  /** References beyond the first, per 4 KiB page (a huge page counts on its first page). */
+  private readonly extraRefs: Uint16Array;
   private committed = 0;
   private peak = 0;
   private returned = 0;
@@ -41,6 +43,7 @@ export class PageAllocator {
     this.inPartial = new Uint8Array(chunks);
     this.bitmap = new Uint32Array(chunks * WORDS_PER_CHUNK);
     this.freeChunks = new Int32Array(chunks);
+    this.extraRefs = new Uint16Array(chunks * PAGES_PER_CHUNK);
     // Lowest addresses first: pop from the end.
     for (let i = chunks - 1; i >= 0; i--) this.freeChunks[this.freeChunkCount++] = i;
   }
@@ -90,8 +93,21 @@ export class PageAllocator {
     return this.base + chunk * HUGE_PAGE_SIZE;
   }
 
-  freePage(gpa: number): void {
+  /**
+   * One more user of an allocated page (a tmpfs page mapped MAP_SHARED, say). Each user calls
+   * freePage or freeHuge when done; the page goes back to the host with the last one.
+   */
+  ref(gpa: number): void {
     const { chunk, page } = this.locate(gpa);
+    const i = chunk * PAGES_PER_CHUNK + page;
+    if (this.extraRefs[i] === 0xffff) throw new Error(`too many references to guest page ${gpa.toString(16)}`);
+    this.extraRefs[i]!++;
+  }
+
+  /** Drops one reference; frees the page when it was the last. Returns whether it was freed. */
+  freePage(gpa: number): boolean {
+    const { chunk, page } = this.locate(gpa);
+    if (this.dropExtraRef(chunk, page)) return false;
     const word = chunk * WORDS_PER_CHUNK + (page >> 5);
     const mask = 1 << (page & 31);
     if (this.chunkState[chunk] !== ChunkState.Split || (this.bitmap[word]! & mask) === 0) {
@@ -108,16 +124,26 @@ export class PageAllocator {
       this.partial.push(chunk);
       this.inPartial[chunk] = 1;
     }
+    return true;
   }
 
-  freeHuge(gpa: number): void {
+  freeHuge(gpa: number): boolean {
     const { chunk, page } = this.locate(gpa);
     if (page !== 0 || this.chunkState[chunk] !== ChunkState.Huge) throw new Error(`bad huge page free ${gpa.toString(16)}`);
+    if (this.dropExtraRef(chunk, 0)) return false;
     this.host.punchHole(gpa, HUGE_PAGE_SIZE);
     this.chunkState[chunk] = ChunkState.Free;
     this.freeChunks[this.freeChunkCount++] = chunk;
     this.account(-HUGE_PAGE_SIZE);
     this.returned += HUGE_PAGE_SIZE;
+    return true;
+  }
+
+  private dropExtraRef(chunk: number, page: number): boolean {
+    const i = chunk * PAGES_PER_CHUNK + page;
+    if (this.extraRefs[i] === 0) return false;
+    this.extraRefs[i]!--;
+    return true;
   }
 
   private locate(gpa: number): { chunk: number; page: number } {
