@@ -69,6 +69,7 @@ Napi::Function Vcpu::Init(Napi::Env env) {
                                     {
                                         InstanceMethod<&Vcpu::Run>("run"),
                                         InstanceMethod<&Vcpu::RunBare>("runBare"),
+                                        InstanceMethod<&Vcpu::RunBareExitless>("runBareExitless"),
                                         InstanceMethod<&Vcpu::Start>("start"),
                                         InstanceMethod<&Vcpu::Wake>("wake"),
                                         InstanceMethod<&Vcpu::Stop>("stop"),
@@ -308,7 +309,7 @@ void Vcpu::ThreadMain() {
   uint32_t* parked = MailboxU32(mailbox::kParked);
   auto wait_for_answer = [&]() {
     __atomic_store_n(parked, 1, __ATOMIC_SEQ_CST);
-    on_event_.NonBlockingCall();
+    if (notify_) on_event_.NonBlockingCall();
     while (!stopping_ && __atomic_load_n(state, __ATOMIC_SEQ_CST) == kStateRequest) {
       Futex(state, FUTEX_WAIT, kStateRequest);
     }
@@ -328,7 +329,7 @@ void Vcpu::ThreadMain() {
     __atomic_store_n(state, 0, __ATOMIC_SEQ_CST);
     if (kind == kHalted || kind == kStubFault) break;
   }
-  on_event_.Release();
+  if (notify_) on_event_.Release();
 }
 
 // start(onEvent): switch to exitless mode; onEvent() runs on the JS thread when the vCPU posts or parks.
@@ -336,9 +337,38 @@ Napi::Value Vcpu::Start(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (thread_.joinable()) throw Napi::Error::New(env, "vCPU already started");
   on_event_ = Napi::ThreadSafeFunction::New(env, info[0].As<Napi::Function>(), "tsvisor-vcpu", 0, 1);
+  notify_ = true;
   stopping_ = false;
   thread_ = std::thread([this] { ThreadMain(); });
   return env.Undefined();
+}
+
+// runBareExitless(limit): the exitless floor for benchmarks. The vCPU runs on its thread as in start(),
+// and this thread answers up to `limit` syscalls from the mailbox with rax = 0, in C++ only; then the
+// vCPU is stopped. Returns the number answered.
+Napi::Value Vcpu::RunBareExitless(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (thread_.joinable()) throw Napi::Error::New(env, "vCPU already started");
+  int64_t limit = info[0].As<Napi::Number>().Int64Value();
+  uint32_t* state = MailboxU32(mailbox::kState);
+  notify_ = false;
+  stopping_ = false;
+  thread_ = std::thread([this] { ThreadMain(); });
+  int64_t answered = 0;
+  while (answered < limit) {
+    if (__atomic_load_n(state, __ATOMIC_SEQ_CST) != kStateRequest) { __builtin_ia32_pause(); continue; }
+    if (*MailboxU32(mailbox::kKind) != kSyscall) break;
+    *MailboxU64(mailbox::kRegs) = 0;
+    __atomic_store_n(state, kStateAnswered, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(MailboxU32(mailbox::kParked), __ATOMIC_SEQ_CST) != 0) Futex(state, FUTEX_WAKE, 1);
+    answered++;
+    while (__atomic_load_n(state, __ATOMIC_SEQ_CST) == kStateAnswered) __builtin_ia32_pause();
+  }
+  stopping_ = true;
+  pthread_kill(thread_.native_handle(), kKickSignal);
+  Futex(state, FUTEX_WAKE, INT32_MAX);
+  thread_.join();
+  return Napi::Number::New(env, static_cast<double>(answered));
 }
 
 // wake(): the Sentry answered a vCPU that sleeps in the kernel; wake its thread.

@@ -24,6 +24,7 @@ class Vcpu : public Napi::ObjectWrap<Vcpu> {
   void Configure(Napi::Env env, Napi::Object config);
   Napi::Value Run(const Napi::CallbackInfo& info);
   Napi::Value RunBare(const Napi::CallbackInfo& info);
+  Napi::Value RunBareExitless(const Napi::CallbackInfo& info);
   Napi::Value Start(const Napi::CallbackInfo& info);
   Napi::Value Wake(const Napi::CallbackInfo& info);
   Napi::Value Stop(const Napi::CallbackInfo& info);
@@ -60,6 +61,7 @@ class Vcpu : public Napi::ObjectWrap<Vcpu> {
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   Napi::ThreadSafeFunction on_event_;
+  bool notify_ = false;  // false for the benchmark floor, which polls and needs no JS callback
 };
 
 }  // namespace tsvisor

@@ -59,6 +59,14 @@ export class Kernel {
     return this.firstExit ?? { status: null, signal: Signal.SIGKILL, detail: 'no task exited' };
   }
 
+  /** Ends every task with `signal`, as when the sandbox itself is told to stop. */
+  killAll(signal: number, detail: string): void {
+    for (const task of [...this.tasks.values()]) {
+      this.exitTask(task, { status: null, signal, detail });
+      this.platform.stop(task.ctx);
+    }
+  }
+
   private handleEvent(ctx: Context, kind: EventKind): Resume {
     const task = this.tasks.get(ctx);
     if (task === undefined) return Resume.Stop;

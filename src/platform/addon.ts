@@ -27,14 +27,18 @@ export interface NativeVcpuConfig {
 
 export interface NativeVcpu {
   /** Exit mode: runs until the next guest event and returns its kind (details in the mailbox). */
-  run(): number;
+  run(sliceMs?: number): number;
   /** Benchmark floor: answers up to `limit` syscalls in C++ with rax = 0; returns how many. */
   runBare(limit: number): number;
+  /** Benchmark floor, exitless: a C++ thread answers up to `limit` mailbox syscalls with rax = 0. */
+  runBareExitless(limit: number): number;
   /** Exitless mode: runs on a native thread; onEvent fires on the JS thread when the vCPU waits. */
   start(onEvent: () => void): void;
   wake(): void;
   stop(): void;
   close(): void;
+  /** Registers and control state, for reports when a guest stops unexpectedly. */
+  debugState(): Record<string, string>;
 }
 
 interface Addon {

@@ -1,5 +1,6 @@
 // One sandbox: a KVM machine, the kernel, and the program loaded into it, run to completion.
 import { accessSync, constants, realpathSync, statSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { delimiter } from 'node:path';
 import { FdTable } from '../fs/fd-table.js';
 import { HostFile } from '../fs/file.js';
@@ -11,7 +12,10 @@ import { log } from '../log/log.js';
 import { AddressSpace } from '../mm/address-space.js';
 import { type AllocatorStats, PageAllocator } from '../mm/physical.js';
 import { type HostFlavour, KvmPlatform, type PlatformMode } from '../platform/platform.js';
+import type { SyscallTable } from '../kernel/syscall-table.js';
 import { buildSyscallTable } from '../syscalls/table.js';
+
+const osSignals = osConstants.signals;
 
 export interface SandboxOptions {
   /** The program as the user named it: a path, or a command looked up in PATH. */
@@ -22,6 +26,10 @@ export interface SandboxOptions {
   mode: PlatformMode;
   memoryBytes: number;
   strace: ((line: string) => void) | null;
+  /** Host fds that become the program's stdin, stdout and stderr (default 0, 1, 2). */
+  stdio?: readonly [number, number, number];
+  /** Replaces the syscall table: for tests that inject failures into the Sentry. */
+  syscallTable?: SyscallTable;
 }
 
 export interface SandboxResult {
@@ -67,14 +75,24 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
     });
     const ctx = platform.createContext({ cr3: mm.tables.root, rip: loaded.entry, rsp: loaded.sp, fsBase: 0 });
     const fds = new FdTable();
-    fds.set(0, new HostFile(0, true, false));
-    fds.set(1, new HostFile(1, false, true));
-    fds.set(2, new HostFile(2, false, true));
-    const kernel = new Kernel(platform, allocator, buildSyscallTable(), { strace: options.strace });
+    const [stdin, stdout, stderr] = options.stdio ?? [0, 1, 2];
+    fds.set(0, new HostFile(stdin, true, false));
+    fds.set(1, new HostFile(stdout, false, true));
+    fds.set(2, new HostFile(stderr, false, true));
+    const kernel = new Kernel(platform, allocator, options.syscallTable ?? buildSyscallTable(), { strace: options.strace });
     const task = new Task({ pid: 1, tid: 1, ppid: 0, uid: ids.uid, gid: ids.gid }, mm, ctx, fds, realpathSync(path));
     kernel.addTask(task);
-    const exit = await kernel.run();
-    return { exit, flavour: platform.flavour, kernel: kernel.stats, memory: allocator.stats };
+    // SIGINT or SIGTERM to tsvisor ends the program with that signal, as it would end a native one.
+    const stop = (signal: NodeJS.Signals): void => kernel.killAll(osSignals[signal], 'the sandbox was told to stop');
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    try {
+      const exit = await kernel.run();
+      return { exit, flavour: platform.flavour, kernel: kernel.stats, memory: allocator.stats };
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
   } finally {
     platform.close();
   }
