@@ -1,0 +1,79 @@
+// What a user of the tsvisor command sees: exit statuses like a shell's, one-line errors, --strace.
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { guestProgram, projectRoot } from './helpers/guest-programs.js';
+import { cliPath, kvmSkipReason, runSandbox } from './helpers/run.js';
+
+const skip = kvmSkipReason();
+const needsKvm = skip === null ? test : test.skip;
+const scratch = mkdtempSync(join(tmpdir(), 'tsvisor-cli-'));
+
+function oneLine(t: { true(v: boolean, m?: string): void }, stderr: string): void {
+  t.true(stderr.trim().split('\n').length === 1, `expected one line, got: ${stderr}`);
+}
+
+test('a program that does not exist: status 127 and one line', (t) => {
+  const r = runSandbox(join(scratch, 'missing'));
+  t.is(r.status, 127);
+  oneLine(t, r.stderr);
+  t.regex(r.stderr, /missing: no such file/);
+});
+
+test('a command not in PATH: status 127', (t) => {
+  const r = runSandbox('tsvisor-no-such-command');
+  t.is(r.status, 127);
+  t.regex(r.stderr, /command not found/);
+});
+
+test('a shell script is not an ELF executable: status 126 and one line', (t) => {
+  const script = join(scratch, 'script.sh');
+  writeFileSync(script, '#!/bin/sh\necho hi\n');
+  chmodSync(script, 0o755);
+  const r = runSandbox(script);
+  t.is(r.status, 126);
+  oneLine(t, r.stderr);
+});
+
+test('a dynamically linked program is refused with a reason: status 126', (t) => {
+  const r = runSandbox('/bin/true');
+  t.is(r.status, 126);
+  oneLine(t, r.stderr);
+  t.regex(r.stderr, /dynamically linked/);
+});
+
+test('run without a program is a usage error: status 2', (t) => {
+  const r = spawnSync(process.execPath, [cliPath, 'run'], { cwd: projectRoot, encoding: 'utf8' });
+  t.is(r.status, 2);
+  oneLine(t, r.stderr);
+});
+
+test('an unknown option is a usage error: status 2', (t) => {
+  const r = spawnSync(process.execPath, [cliPath, 'run', '--no-such-option', '--', '/bin/true'], { cwd: projectRoot, encoding: 'utf8' });
+  t.is(r.status, 2);
+});
+
+needsKvm('--strace prints each syscall with its result', async (t) => {
+  const hello = await guestProgram('hello');
+  const r = runSandbox(hello, [], { extraCliArgs: ['--strace'] });
+  t.is(r.status, 0);
+  t.regex(r.stderr, /write\(1, 0x[0-9a-f]+, 13\) = 13/);
+  t.regex(r.stderr, /exit_group\(0\) = \?/);
+  t.regex(r.stderr, /rseq\(.*\) = -1 ENOSYS/);
+});
+
+needsKvm('check reports the host flavour', (t) => {
+  const r = spawnSync(process.execPath, [cliPath, 'check'], { cwd: projectRoot, encoding: 'utf8' });
+  t.is(r.status, 0);
+  t.regex(r.stdout, /host flavour: (pvm|vmx|svm)/);
+});
+
+const canDropRoot = process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
+(canDropRoot && skip === null ? test : test.skip)('without access to /dev/kvm: status 125 and what to do', (t) => {
+  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cliPath, 'check'], { cwd: projectRoot, encoding: 'utf8' });
+  t.is(r.status, 125);
+  oneLine(t, r.stderr);
+  t.regex(r.stderr, /\/dev\/kvm.*(kvm group|root)/);
+});
