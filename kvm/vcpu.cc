@@ -118,6 +118,7 @@ void Vcpu::Configure(Napi::Env env, Napi::Object config) {
   // SAFETY: cpuid_buf holds nent entries after the header.
   if (ioctl(machine_->kvm_fd(), kKvmGetSupportedCpuid, cpuid) != 0) ThrowErrno(env, "KVM_GET_SUPPORTED_CPUID", errno);
   if (ioctl(fd_, kKvmSetCpuid2, cpuid) != 0) ThrowErrno(env, "KVM_SET_CPUID2", errno);
+  EnableExtendedState(cpuid);
 
   kvm_sregs sregs;
   if (ioctl(fd_, KVM_GET_SREGS, &sregs) != 0) ThrowErrno(env, "KVM_GET_SREGS", errno);
@@ -153,6 +154,25 @@ void Vcpu::Configure(Napi::Env env, Napi::Object config) {
   regs.rflags = 0x202;
   if (ioctl(fd_, KVM_SET_REGS, &regs) != 0) ThrowErrno(env, "KVM_SET_REGS", errno);
   run_->kvm_valid_regs = KVM_SYNC_X86_REGS;
+}
+
+// XCR0 starts as x87 only, so AVX instructions would fault in the guest where they run natively.
+// Enable the user state components the host supports (CPUID leaf 0xD), as Linux does for its programs;
+// AMX needs an opt-in (arch_prctl) that we do not offer, so it stays off.
+void Vcpu::EnableExtendedState(const kvm_cpuid2* cpuid) {
+  constexpr uint64_t kX87 = 1, kSse = 2, kAvx = 4, kAvx512 = 0xe0;
+  const auto* entries = reinterpret_cast<const kvm_cpuid_entry2*>(reinterpret_cast<const uint8_t*>(cpuid) + 8);
+  for (uint32_t i = 0; i < cpuid->nent; i++) {
+    if (entries[i].function != 0xd || entries[i].index != 0) continue;
+    uint64_t supported = entries[i].eax | (static_cast<uint64_t>(entries[i].edx) << 32);
+    kvm_xcrs xcrs = {};
+    xcrs.nr_xcrs = 1;
+    xcrs.xcrs[0].xcr = 0;
+    xcrs.xcrs[0].value = supported & (kX87 | kSse | kAvx | kAvx512);
+    // Best effort: without it the guest keeps x87+SSE, which every x86-64 program can use.
+    ioctl(fd_, KVM_SET_XCRS, &xcrs);
+    return;
+  }
 }
 
 void Vcpu::Release() {

@@ -22,6 +22,7 @@ class Vcpu : public Napi::ObjectWrap<Vcpu> {
 
  private:
   void Configure(Napi::Env env, Napi::Object config);
+  void EnableExtendedState(const kvm_cpuid2* cpuid);
   Napi::Value Run(const Napi::CallbackInfo& info);
   Napi::Value RunBare(const Napi::CallbackInfo& info);
   Napi::Value RunBareExitless(const Napi::CallbackInfo& info);

@@ -1,11 +1,14 @@
 // The behaviour suite: each tiny static program runs natively and in the sandbox, on both
 // platform modes, and must print the same stdout and end with the same status.
 import test from 'ava';
+import { readFileSync } from 'node:fs';
 import { guestProgram } from './helpers/guest-programs.js';
 import { kvmSkipReason, platforms, runNative, runSandbox, type RunOptions } from './helpers/run.js';
 
 interface Case {
   name: string;
+  /** Extra gcc flags. */
+  flags?: string[];
   args?: string[];
   opts?: RunOptions;
   /** The status both runs must end with; signals as 128 + number. */
@@ -24,6 +27,8 @@ const cases: Case[] = [
   { name: 'exit42', status: 42 },
   { name: 'stdin_echo', opts: { input: 'hello\nworld\n' }, status: 0 },
 ];
+// Programs built for newer CPUs use AVX registers directly: the guest must have them enabled (XCR0).
+if (/\bavx2\b/.test(readFileSync('/proc/cpuinfo', 'utf8'))) cases.push({ name: 'avx', flags: ['-mavx2'], status: 0 });
 
 const skip = kvmSkipReason();
 
@@ -36,7 +41,7 @@ for (const c of cases) {
     }
     // runSandbox blocks the worker, so the cases of this file already run one after another.
     test(title, async (t) => {
-      const program = await guestProgram(c.name);
+      const program = await guestProgram(c.name, c.flags);
       const native = runNative(program, c.args, c.opts);
       t.is(native.status, c.status, `native run: ${native.stderr}`);
       const boxed = runSandbox(program, c.args, { ...c.opts, platform });
