@@ -7,8 +7,6 @@ import { kvmSkipReason, platforms, runNative, runSandbox, type RunOptions } from
 
 interface Case {
   name: string;
-  /** Extra gcc flags. */
-  flags?: string[];
   args?: string[];
   opts?: RunOptions;
   /** The status both runs must end with; signals as 128 + number. */
@@ -28,7 +26,7 @@ const cases: Case[] = [
   { name: 'stdin_echo', opts: { input: 'hello\nworld\n' }, status: 0 },
 ];
 // Programs built for newer CPUs use AVX registers directly: the guest must have them enabled (XCR0).
-if (/\bavx2\b/.test(readFileSync('/proc/cpuinfo', 'utf8'))) cases.push({ name: 'avx', flags: ['-mavx2'], status: 0 });
+if (/\bavx2\b/.test(readFileSync('/proc/cpuinfo', 'utf8'))) cases.push({ name: 'avx', status: 0 });
 
 const skip = kvmSkipReason();
 
@@ -41,7 +39,7 @@ for (const c of cases) {
     }
     // runSandbox blocks the worker, so the cases of this file already run one after another.
     test(title, async (t) => {
-      const program = await guestProgram(c.name, c.flags);
+      const program = await guestProgram(c.name);
       const native = runNative(program, c.args, c.opts);
       t.is(native.status, c.status, `native run: ${native.stderr}`);
       const boxed = runSandbox(program, c.args, { ...c.opts, platform });
