@@ -1,6 +1,7 @@
 // The tsvisor KVM addon: the only code that issues KVM ioctls. src/platform is its only user.
 #include <napi.h>
 
+#include "gofer_host.h"
 #include "host.h"
 #include "machine.h"
 #include "vcpu.h"
@@ -10,6 +11,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("Machine", tsvisor::Machine::Init(env));
   exports.Set("Vcpu", tsvisor::Vcpu::Init(env));
   exports.Set("host", tsvisor::InitHost(env));
+  exports.Set("goferHost", tsvisor::InitGoferHost(env));
   return exports;
 }
 }  // namespace
