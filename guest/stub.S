@@ -137,15 +137,6 @@ int3_return:
   mov R_R13(%rip), %r13
   mov R_R14(%rip), %r14
   mov R_R15(%rip), %r15
-  cmpl $0, MB_DIRECT_CPL0(%rip)
-  jne 7f
-  # PVM: the stub already runs at CPL 3, so no privilege change is needed: restore the flags from
-  # the frame, switch to the program's stack and jump back, which is cheaper than iretq there.
-  lea MB_FRAME+16(%rip), %rsp
-  popfq
-  mov MB_FRAME+24(%rip), %rsp
-  jmp *MB_FRAME(%rip)
-7:
   lea MB_FRAME(%rip), %rsp
   iretq
 
