@@ -181,15 +181,36 @@ Napi::Value Openat(const Napi::CallbackInfo& info) {
   return Num(info.Env(), Result(openat(dirfd, name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC, mode)));
 }
 
-// reopen(pathFd, flags): a new open file for the inode pathFd (an O_PATH fd) refers to, through
-// /proc/self/fd. Never creates, so O_CREAT/O_EXCL are dropped; O_NOFOLLOW too (the proc entry is the
-// link that must be followed). Lets the Gofer check a file's type before opening it for real.
+// reopen(pathFd, flags, dirfd, name): a new open file for the inode pathFd (an O_PATH fd of dirfd/name)
+// refers to, through /proc/self/fd. Never creates, so O_CREAT/O_EXCL are dropped; O_NOFOLLOW too (the
+// proc entry is the link that must be followed). Lets the Gofer check a file's type before opening it
+// for real. Where /proc is not mounted, it opens dirfd/name without following a symlink and without
+// blocking, and keeps the result only if it is the very inode pathFd names (-ENOENT otherwise, which
+// the caller treats as "changed meanwhile" and retries).
 Napi::Value Reopen(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
   int flags = info[1].As<Napi::Number>().Int32Value();
+  int dirfd = info[2].As<Napi::Number>().Int32Value();
+  std::string name = info[3].As<Napi::String>().Utf8Value();
   flags &= ~(O_CREAT | O_EXCL | O_NOFOLLOW | O_PATH | O_TMPFILE);
   std::string path = ProcFdPath(fd);
-  return Num(info.Env(), Result(open(path.c_str(), flags | O_CLOEXEC | O_NOCTTY)));
+  int opened = open(path.c_str(), flags | O_CLOEXEC | O_NOCTTY);
+  if (opened >= 0 || errno != ENOENT || access("/proc/self/fd", F_OK) == 0) return Num(info.Env(), Result(opened));
+  struct stat want, got;
+  if (fstat(fd, &want) < 0) return Num(info.Env(), -errno);
+  if (S_ISDIR(want.st_mode)) {
+    // SAFETY: "." of an O_PATH directory fd is that directory; no name lookup can be redirected.
+    return Num(info.Env(), Result(openat(fd, ".", flags | O_CLOEXEC | O_NOCTTY)));
+  }
+  if (int bad = CheckName(name, false)) return Num(info.Env(), bad);
+  opened = openat(dirfd, name.c_str(), flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (opened < 0) return Num(info.Env(), -errno);
+  if (fstat(opened, &got) < 0 || got.st_dev != want.st_dev || got.st_ino != want.st_ino) {
+    close(opened);
+    return Num(info.Env(), -ENOENT);
+  }
+  if ((flags & O_NONBLOCK) == 0) fcntl(opened, F_SETFL, fcntl(opened, F_GETFL) & ~O_NONBLOCK);
+  return Num(info.Env(), opened);
 }
 
 // fstatat(dirfd, name, out): lstat semantics; an empty name is dirfd itself. out receives struct stat.

@@ -1,15 +1,16 @@
 // What a user of the tsvisor command sees: exit statuses like a shell's, one-line errors, --strace.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { guestProgram, projectRoot } from './helpers/guest-programs.js';
 import { cliPath, kvmSkipReason, runSandbox } from './helpers/run.js';
 
 const skip = kvmSkipReason();
 const needsKvm = skip === null ? test : test.skip;
-const scratch = mkdtempSync(join(tmpdir(), 'tsvisor-cli-'));
+// Under the project, not the host's /tmp: the sandbox sees the host's files, but its /tmp is its own.
+mkdirSync(join(projectRoot, 'build'), { recursive: true });
+const scratch = mkdtempSync(join(projectRoot, 'build', 'cli-test-'));
 
 function oneLine(t: { true(v: boolean, m?: string): void }, stderr: string): void {
   t.true(stderr.trim().split('\n').length === 1, `expected one line, got: ${stderr}`);
@@ -76,4 +77,14 @@ const canDropRoot = process.getuid?.() === 0 && spawnSync('setpriv', ['--version
   t.is(r.status, 125);
   oneLine(t, r.stderr);
   t.regex(r.stderr, /\/dev\/kvm.*(kvm group|root)/);
+});
+
+// Some hosts (chroots, minimal containers) have no /proc: the Gofer must still open files for the Sentry.
+const canUnshare = process.getuid?.() === 0 && spawnSync('unshare', ['--mount', 'true']).status === 0;
+(canUnshare && skip === null ? test : test.skip)('runs a program on a host without /proc', async (t) => {
+  const hello = await guestProgram('hello');
+  const script = `umount -l /proc && exec "${process.execPath}" "${cliPath}" run -- "${hello}"`;
+  const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], { cwd: projectRoot, encoding: 'utf8' });
+  t.is(r.stdout, 'hello, world\n', r.stderr);
+  t.is(r.status, 0);
 });

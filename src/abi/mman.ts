@@ -21,3 +21,16 @@ export const MAP_NONBLOCK = 0x10000;
 export const MAP_STACK = 0x20000;
 export const MAP_HUGETLB = 0x40000;
 export const MAP_FIXED_NOREPLACE = 0x100000;
+export const MAP_DROPPABLE = 0x08;
+export const MAP_32BIT = 0x40;
+export const MAP_SYNC = 0x80000;
+export const MAP_UNINITIALIZED = 0x4000000;
+/** MAP_HUGE_2MB and MAP_HUGE_1GB: the huge page size in bits 26..31. */
+export const MAP_HUGE_MASK = 0x3f << 26;
+export const PROT_SEM = 0x8;
+export const PROT_GROWSDOWN = 0x01000000;
+export const PROT_GROWSUP = 0x02000000;
+export const MLOCK_ONFAULT = 0x01;
+export const MCL_CURRENT = 1;
+export const MCL_FUTURE = 2;
+export const MCL_ONFAULT = 4;

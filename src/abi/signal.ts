@@ -6,6 +6,15 @@ export const Signal = {
 
 export const SEGV_MAPERR = 1;
 export const SEGV_ACCERR = 2;
+/** SIGBUS for an access past the end of a mapped file. */
+export const BUS_ADRERR = 2;
+
+/** si_code names for reports, by signal. */
+export function signalCodeName(signo: number, code: number): string {
+  if (signo === Signal.SIGSEGV) return code === SEGV_MAPERR ? 'SEGV_MAPERR' : code === SEGV_ACCERR ? 'SEGV_ACCERR' : `code ${code}`;
+  if (signo === Signal.SIGBUS) return code === BUS_ADRERR ? 'BUS_ADRERR' : `code ${code}`;
+  return `code ${code}`;
+}
 
 const names = new Map<number, string>(Object.entries(Signal).map(([name, n]) => [n, name]));
 export function signalName(signo: number): string {

@@ -6,7 +6,7 @@ import { hideBin } from 'yargs/helpers';
 import { signalName } from '../abi/signal.js';
 import { LOG_LEVELS, type LogLevel, log, setLogLevel } from '../log/log.js';
 import { KvmPlatform, PlatformError, type PlatformMode } from '../platform/platform.js';
-import { LoaderError, runSandbox } from '../sandbox/sandbox.js';
+import { type HostMount, LoaderError, runSandbox, SandboxSetupError } from '../sandbox/sandbox.js';
 import { ExitStatus } from './exit-status.js';
 import { printStats } from './stats.js';
 
@@ -17,8 +17,19 @@ function fail(message: string, status: number): never {
   process.exit(status);
 }
 
+/** --mount host:guest[:ro]: both absolute paths (the host one may be relative to the working directory). */
+function parseMount(spec: string): HostMount {
+  const parts = spec.split(':');
+  const readOnly = parts.length === 3 && parts[2] === 'ro';
+  if (parts.length < 2 || parts.length > 3 || (parts.length === 3 && !readOnly && parts[2] !== 'rw') || parts[0] === '' || !parts[1]!.startsWith('/')) {
+    fail(`--mount ${spec}: expected HOST:GUEST[:ro] with an absolute GUEST path`, ExitStatus.Usage);
+  }
+  return { host: parts[0]!, guest: parts[1]!, readOnly };
+}
+
 async function run(argv: {
   command: string[]; platform: PlatformMode; strace: boolean; memory: number; stats: boolean;
+  rootfs: string; rootfsRw: boolean; mount: string[]; aslr: boolean;
 }): Promise<number> {
   const [program, ...args] = argv.command;
   if (program === undefined) fail('run needs a program: tsvisor run -- PROGRAM [ARGS...]', ExitStatus.Usage);
@@ -29,6 +40,7 @@ async function run(argv: {
     const result = await runSandbox({
       program, args, env: process.env, mode: argv.platform, memoryBytes: argv.memory * MIB,
       strace: argv.strace ? (line) => writeSync(2, line) : null,
+      rootfs: argv.rootfs, rootfsWritable: argv.rootfsRw, mounts: argv.mount.map(parseMount), aslr: argv.aslr,
     });
     if (argv.stats) printStats(result);
     const { exit } = result;
@@ -40,6 +52,7 @@ async function run(argv: {
   } catch (err) {
     if (err instanceof LoaderError) fail(err.message, err.exitStatus);
     if (err instanceof PlatformError) fail(err.message, ExitStatus.SandboxFailure);
+    if (err instanceof SandboxSetupError) fail(err.message, ExitStatus.SandboxFailure);
     throw err;
   }
 }
@@ -70,12 +83,17 @@ await yargs(hideBin(process.argv))
       .option('strace', { type: 'boolean', default: false, describe: 'print every syscall with its result' })
       .option('memory', { type: 'number', default: 4096, describe: 'guest memory in MiB (committed only when used)' })
       .option('stats', { type: 'boolean', default: false, describe: 'print memory and event counts at exit' })
+      .option('aslr', { type: 'boolean', default: true, describe: 'randomise the address-space layout as Linux does (--no-aslr: Linux\'s fixed layout)' })
+      .option('rootfs', { type: 'string', default: '/', describe: 'host directory that is the sandbox\'s root (read-only; writes go to a tmpfs overlay)' })
+      .option('rootfs-rw', { type: 'boolean', default: false, describe: 'write through to the root directory on the host instead of the overlay' })
+      .option('mount', { type: 'string', array: true, default: [] as string[], describe: 'HOST:GUEST[:ro] another host directory in the sandbox (repeatable)' })
       .parserConfiguration({ 'populate--': true, 'unknown-options-as-args': false }),
     async (a) => {
       const rest = (a['--'] as string[] | undefined) ?? [];
       process.exitCode = await run({
         command: [...(a.command as string[]), ...rest].map(String), platform: a.platform, strace: a.strace,
-        memory: a.memory, stats: a.stats,
+        memory: a.memory, stats: a.stats, rootfs: a.rootfs, rootfsRw: a['rootfs-rw'], mount: (a.mount as string[]).map(String),
+        aslr: a.aslr,
       });
     },
   )

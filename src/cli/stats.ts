@@ -9,8 +9,9 @@ export function printStats(result: SandboxResult): void {
   const lines = [
     `host flavour            ${result.flavour}`,
     `syscalls                ${result.kernel.syscalls}`,
-    `page faults served      ${result.kernel.faults}`,
-    `page-table updates      ${result.kernel.pageTableUpdates}`,
+    `page faults served      ${result.kernel.faults}${result.paging.spuriousFaults > 0 ? ` (${result.paging.spuriousFaults} on pages already mapped)` : ''}`,
+    `page-table updates      ${result.kernel.pageTableUpdates} (${result.paging.replayed} replayed by the guest at CPL 0)`,
+    `2 MiB pages mapped      ${result.paging.hugePages} (and ${result.paging.collapses} slots of 4 KiB pages collapsed)`,
     `guest memory peak       ${mib(result.memory.peakCommittedBytes)}`,
     `guest memory at exit    ${mib(result.memory.committedBytes)}`,
     `returned to the host    ${mib(result.memory.returnedBytes)}`,

@@ -1,64 +1,125 @@
-// Open file descriptions. A description is shared by every fd that dup() made of it; the fd table holds
-// references. This first cut has host-backed descriptions only (the program's stdin, stdout and stderr,
-// which stay host fds: the host-syscall tier).
-import { fstatSync, readSync, writeSync } from 'node:fs';
-import { EAGAIN, EBADF, Errno } from '../abi/errno.js';
+// Host-backed descriptions: the program's stdin, stdout and stderr (or a terminal) stay host fds, read
+// and written with host syscalls (the host-syscall tier). Other kinds live beside their filesystems.
+import { fdatasyncSync, fstatSync, fsyncSync, readlinkSync, readSync, writeSync } from 'node:fs';
+import { EAGAIN, EBADF, EINVAL, ENOTTY, Errno } from '../abi/errno.js';
+import { hostCalls } from '../platform/host.js';
+import { O_ACCMODE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, S_IFMT, S_IFREG, SEEK_CUR } from '../abi/fcntl.js';
+import { FileDescription, type FileStat } from './vfs.js';
 
-export interface FileStat {
-  dev: number; ino: number; mode: number; nlink: number; uid: number; gid: number; rdev: number;
-  size: number; blksize: number; blocks: number;
-  atimeNs: bigint; mtimeNs: bigint; ctimeNs: bigint;
-}
+export { FileDescription, type FileStat } from './vfs.js';
 
-export interface FileDescription {
-  readonly readable: boolean;
-  readonly writable: boolean;
-  /** Reads into buf (a view of guest memory); returns bytes read, 0 at end of file. */
-  read(buf: Uint8Array): number | Errno;
-  write(buf: Uint8Array): number | Errno;
-  stat(): FileStat | Errno;
-  /** The host fd behind it, for ioctls passed through to a host terminal; -1 if none. */
-  readonly hostFd: number;
-}
+export class HostFile extends FileDescription {
+  constructor(private readonly fd: number, readable: boolean, writable: boolean) {
+    super(readable && writable ? O_RDWR : writable ? O_WRONLY : O_RDONLY);
+  }
 
-export class HostFile implements FileDescription {
-  constructor(readonly hostFd: number, readonly readable: boolean, readonly writable: boolean) {}
+  override get hostFd(): number {
+    return this.fd;
+  }
 
-  read(buf: Uint8Array): number | Errno {
+  /** The host's flags (O_APPEND, O_NONBLOCK as the host fd has them) with the guest's access mode. */
+  override statusFlags(): number {
+    const r = hostCalls().getFlags(this.fd);
+    if (r < 0) return this.flags;
+    return (r & ~(O_ACCMODE | O_NONBLOCK)) | (this.flags & (O_ACCMODE | O_NONBLOCK));
+  }
+
+  override read(buf: Uint8Array): number | Errno {
     if (!this.readable) return EBADF;
     try {
-      return readSync(this.hostFd, buf, 0, buf.length, null);
+      return readSync(this.fd, buf, 0, buf.length, null);
     } catch (err) {
       const e = Errno.fromHost(err);
-      // A host fd left non-blocking by someone else: wait for it rather than surprise the program.
-      if (e === EAGAIN) return waitThenRead(this.hostFd, buf);
+      // A host fd left non-blocking by someone else: wait for it rather than surprise the program,
+      // unless the program itself asked for O_NONBLOCK.
+      if (e === EAGAIN && (this.flags & O_NONBLOCK) === 0) return waitThenRead(this.fd, buf);
       return e;
     }
   }
 
-  write(buf: Uint8Array): number | Errno {
+  override write(buf: Uint8Array): number | Errno {
     if (!this.writable) return EBADF;
     let done = 0;
     try {
-      while (done < buf.length) done += writeSync(this.hostFd, buf, done, buf.length - done);
+      while (done < buf.length) done += writeSync(this.fd, buf, done, buf.length - done);
       return done;
     } catch (err) {
       return done > 0 ? done : Errno.fromHost(err);
     }
   }
 
-  stat(): FileStat | Errno {
+  override pread(buf: Uint8Array, offset: number): number | Errno {
+    if (!this.readable) return EBADF;
     try {
-      const s = fstatSync(this.hostFd, { bigint: true });
-      return {
-        dev: Number(s.dev), ino: Number(s.ino), mode: Number(s.mode), nlink: Number(s.nlink), uid: Number(s.uid),
-        gid: Number(s.gid), rdev: Number(s.rdev), size: Number(s.size), blksize: Number(s.blksize),
-        blocks: Number(s.blocks), atimeNs: s.atimeNs, mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs,
-      };
+      return readSync(this.fd, buf, 0, buf.length, offset);
     } catch (err) {
       return Errno.fromHost(err);
     }
   }
+
+  override pwrite(buf: Uint8Array, offset: number): number | Errno {
+    if (!this.writable) return EBADF;
+    try {
+      return writeSync(this.fd, buf, 0, buf.length, offset);
+    } catch (err) {
+      return Errno.fromHost(err);
+    }
+  }
+
+  override seek(offset: number, whence: number): number | Errno {
+    const r = hostCalls().lseek(this.fd, offset, whence);
+    return r < 0 ? (Errno.of(-r) ?? EINVAL) : r;
+  }
+
+  /** FIONREAD of a host regular file; a host pipe or terminal would need the host ioctl (ENOTTY). */
+  override readableBytes(): number | Errno {
+    const s = this.stat();
+    if (s instanceof Errno) return s;
+    if ((s.mode & S_IFMT) !== S_IFREG) return ENOTTY;
+    const pos = hostCalls().lseek(this.fd, 0, SEEK_CUR);
+    return pos < 0 ? (Errno.of(-pos) ?? EINVAL) : Math.max(0, s.size - pos);
+  }
+
+  override sync(dataOnly: boolean): Errno | null {
+    try {
+      if (dataOnly) fdatasyncSync(this.fd);
+      else fsyncSync(this.fd);
+      return null;
+    } catch (err) {
+      return Errno.fromHost(err);
+    }
+  }
+
+  stat(): FileStat | Errno {
+    try {
+      return hostStat(fstatSync(this.fd, { bigint: true }));
+    } catch (err) {
+      return Errno.fromHost(err);
+    }
+  }
+
+  override reopen(flags: number): HostFile {
+    const mode = flags & O_ACCMODE;
+    return new HostFile(this.fd, mode !== O_WRONLY, mode !== O_RDONLY);
+  }
+
+  /** What the host calls it ("pipe:[123]", "/dev/pts/0"): the user chose these fds. */
+  override describe(): string {
+    try {
+      return readlinkSync(`/proc/self/fd/${this.fd}`);
+    } catch {
+      return `host:[${this.fd}]`;
+    }
+  }
+}
+
+/** A Node bigint stat as a FileStat. */
+export function hostStat(s: import('node:fs').BigIntStats): FileStat {
+  return {
+    dev: Number(s.dev), ino: Number(s.ino), mode: Number(s.mode), nlink: Number(s.nlink), uid: Number(s.uid),
+    gid: Number(s.gid), rdev: Number(s.rdev), size: Number(s.size), blksize: Number(s.blksize),
+    blocks: Number(s.blocks), atimeNs: s.atimeNs, mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs,
+  };
 }
 
 function waitThenRead(fd: number, buf: Uint8Array): number | Errno {
@@ -73,4 +134,3 @@ function waitThenRead(fd: number, buf: Uint8Array): number | Errno {
     }
   }
 }
-

@@ -14,6 +14,10 @@
 // Decoding never throws: Reader keeps a sticky `bad` flag, and a message that is short, long or
 // inconsistent is refused as a whole (EIO), so neither side can be crashed by the other's bytes.
 import { EINVAL, EIO, ENAMETOOLONG, ENOENT, Errno } from '../abi/errno.js';
+import {
+  O_ACCMODE, O_APPEND, O_CREAT, O_DIRECT, O_DIRECTORY, O_DSYNC, O_EXCL, O_LARGEFILE, O_NOATIME, O_NOCTTY,
+  O_NOFOLLOW, O_NONBLOCK, O_SYNC, O_TRUNC,
+} from '../abi/fcntl.js';
 
 export const PROTOCOL_VERSION = 1;
 /** Largest message either side sends or accepts (readdir replies are split to fit). */
@@ -37,42 +41,17 @@ export const REPLY_FLAGS_OFFSET = 6;
 export const STAT_SIZE = 144;
 export const STATFS_SIZE = 120;
 
-// Linux x86-64 open(2) flags that the protocol carries (include/uapi/asm-generic/fcntl.h).
-export const O_ACCMODE = 0o3;
-export const O_RDONLY = 0o0;
-export const O_WRONLY = 0o1;
-export const O_RDWR = 0o2;
-export const O_CREAT = 0o100;
-export const O_EXCL = 0o200;
-export const O_NOCTTY = 0o400;
-export const O_TRUNC = 0o1000;
-export const O_APPEND = 0o2000;
-export const O_NONBLOCK = 0o4000;
-export const O_DSYNC = 0o10000;
-export const O_DIRECT = 0o40000;
-export const O_LARGEFILE = 0o100000;
-export const O_DIRECTORY = 0o200000;
-export const O_NOFOLLOW = 0o400000;
-export const O_NOATIME = 0o1000000;
-export const O_PATH = 0o10000000;
-export const O_SYNC = 0o4010000;
+// The Linux x86-64 flags and file types that the protocol carries.
+export {
+  DT_DIR, DT_LNK, DT_REG, DT_UNKNOWN, O_ACCMODE, O_APPEND, O_CREAT, O_DIRECT, O_DIRECTORY, O_DSYNC, O_EXCL,
+  O_LARGEFILE, O_NOATIME, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_SYNC, O_TRUNC, O_WRONLY,
+  RENAME_EXCHANGE, RENAME_NOREPLACE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK,
+} from '../abi/fcntl.js';
+/** O_TMPFILE without the O_DIRECTORY bit it includes. */
 export const O_TMPFILE_BIT = 0o20000000;
 /** The flags open passes on to the host; others are dropped (O_CLOEXEC is the fd table's business). */
 export const OPEN_FLAGS_PASSED = O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK |
   O_DSYNC | O_DIRECT | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_SYNC;
-export const RENAME_NOREPLACE = 1;
-export const RENAME_EXCHANGE = 2;
-
-// File types: st_mode's S_IFMT and getdents64's d_type.
-export const S_IFMT = 0o170000;
-export const S_IFSOCK = 0o140000;
-export const S_IFLNK = 0o120000;
-export const S_IFREG = 0o100000;
-export const S_IFDIR = 0o040000;
-export const DT_UNKNOWN = 0;
-export const DT_DIR = 4;
-export const DT_REG = 8;
-export const DT_LNK = 10;
 
 /** A file's attributes as the host reports them (lstat semantics). */
 export interface GoferStat {

@@ -210,7 +210,7 @@ export class GoferServer {
       }
       if (pathFd < 0) return pathFd;
       try {
-        const fd = this.reopen(pathFd, flags);
+        const fd = this.reopen(pathFd, flags, p);
         if (fd === -ENOENT.code) continue; // removed meanwhile
         return fd;
       } finally {
@@ -221,7 +221,7 @@ export class GoferServer {
   }
 
   /** Opens the file an O_PATH fd refers to, after checking what it is. */
-  private reopen(pathFd: number, flags: number): number {
+  private reopen(pathFd: number, flags: number, p: Parent): number {
     const r = host.fstat(pathFd, this.statBuf);
     if (r < 0) return r;
     const type = this.statType();
@@ -234,7 +234,7 @@ export class GoferServer {
     if ((type !== S_IFREG && type !== S_IFDIR) || this.refused()) return -EACCES.code;
     if (type === S_IFDIR && (access !== O_RDONLY || (flags & O_CREAT) !== 0)) return -EISDIR.code;
     if (this.readOnly && type === S_IFREG && (access !== O_RDONLY || (flags & O_TRUNC) !== 0)) return -EROFS.code;
-    return host.reopen(pathFd, flags);
+    return host.reopen(pathFd, flags, p.fd, p.name);
   }
 
   private readdir(id: number, path: readonly string[]): boolean {
@@ -243,7 +243,7 @@ export class GoferServer {
     let fd: number;
     try {
       fd = p.name === ''
-        ? host.reopen(p.fd, O_RDONLY | O_DIRECTORY)
+        ? host.reopen(p.fd, O_RDONLY | O_DIRECTORY, p.fd, '')
         : host.openat(p.fd, p.name, O_RDONLY | O_DIRECTORY, 0);
       if (fd < 0) fd = this.notFollowed(p.fd, p.name, fd);
     } finally {
@@ -381,7 +381,7 @@ export class GoferServer {
       if (this.refused()) return -EACCES.code;
       if (this.readOnly) return -EROFS.code;
       // O_NONBLOCK: an open that would wait for a lease to break fails instead of hanging the Gofer.
-      const fd = host.reopen(pathFd, O_WRONLY | O_NONBLOCK);
+      const fd = host.reopen(pathFd, O_WRONLY | O_NONBLOCK, p.fd, p.name);
       if (fd < 0) return fd;
       const t = host.ftruncate(fd, length);
       host.close(fd);

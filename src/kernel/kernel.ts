@@ -1,7 +1,7 @@
 // The kernel: owns the tasks, turns each guest event into a syscall dispatch, a page-fault fill or a
 // fatal signal, and reports how the program ended.
 import { EIO, ENOSYS, Errno } from '../abi/errno.js';
-import { Signal, signalName } from '../abi/signal.js';
+import { Signal, signalCodeName, signalName } from '../abi/signal.js';
 import { log, logOnce } from '../log/log.js';
 import type { PageAllocator } from '../mm/physical.js';
 import { EventKind, MailboxOffset, Reg } from '../platform/mailbox.js';
@@ -135,8 +135,11 @@ export class Kernel {
         this.finishBatch(task);
         return Resume.Now;
       }
-      const code = r.code === 1 ? 'SEGV_MAPERR' : 'SEGV_ACCERR';
-      return this.exitTask(task, { status: null, signal: Signal.SIGSEGV, detail: `${code} at address ${hex(addr)}, rip ${hex(rip)}` });
+      const signal = Signal[r.signal];
+      const detail = signal === Signal.SIGKILL
+        ? `out of guest memory at address ${hex(addr)}, rip ${hex(rip)}`
+        : `${signalCodeName(signal, r.code)} at address ${hex(addr)}, rip ${hex(rip)}`;
+      return this.exitTask(task, { status: null, signal, detail });
     }
     const signal = VECTOR_SIGNALS[vector] ?? Signal.SIGSEGV;
     const what = VECTOR_NAMES[vector] ?? `exception ${vector}`;

@@ -28,10 +28,16 @@ export class SyscallArgs {
   size(i: number): number {
     return this.ptr(i);
   }
-  /** A signed 64-bit value (off_t, long) as a number: exact within +-2^53. */
+  /**
+   * A signed 64-bit value (off_t, loff_t, long) as a number: exact within +-2^53, clamped to
+   * +-Number.MAX_SAFE_INTEGER beyond, where every offset check fails anyway.
+   */
   long(i: number): number {
     const r = ARG_REGS[i]!;
-    return (this.mailbox.regHigh(r) | 0) * TWO_32 + (this.mailbox.reg(r) % TWO_32);
+    const high = this.mailbox.regHigh(r) | 0;
+    if (high >= 0x20_0000) return Number.MAX_SAFE_INTEGER;
+    if (high < -0x20_0000) return Number.MIN_SAFE_INTEGER;
+    return high * TWO_32 + this.mailbox.regLow(r);
   }
   u64(i: number): bigint {
     return this.mailbox.regBig(ARG_REGS[i]!);

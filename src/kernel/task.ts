@@ -1,6 +1,7 @@
 // A task: one thread of a program, bound to the vCPU context that runs its user code.
 import type { Errno } from '../abi/errno.js';
 import type { FdTable } from '../fs/fd-table.js';
+import type { FsContext, MemoryArea, ProcessView } from '../fs/vfs.js';
 import type { AddressSpace } from '../mm/address-space.js';
 import type { Context } from '../platform/platform.js';
 import { Reg } from '../platform/mailbox.js';
@@ -17,7 +18,7 @@ export interface TaskIdentity {
 /** How the task ended: an exit status, or the signal that killed it. */
 export type TaskExit = { status: number; signal: null } | { status: null; signal: number; detail: string };
 
-export class Task {
+export class Task implements ProcessView {
   readonly args: SyscallArgs;
   exit: TaskExit | null = null;
   /** set_tid_address / set_robust_list: kept for the thread-exit protocol. */
@@ -25,7 +26,6 @@ export class Task {
   robustList = 0;
   /** prctl(PR_SET_NAME): at most 15 bytes, like Linux's comm. */
   comm: string;
-  umask = 0o022;
   /** FS base as last set by arch_prctl, for ARCH_GET_FS. */
   fsBase = 0;
   /** Resource limits (soft, hard) by RLIMIT_* number; Infinity is RLIM_INFINITY. */
@@ -43,9 +43,12 @@ export class Task {
     readonly mm: AddressSpace,
     readonly ctx: Context,
     readonly fds: FdTable,
-    /** Host path of the executable, for /proc/self/exe. */
+    /** Path of the executable inside the sandbox, for /proc/self/exe. */
     readonly exePath: string,
+    /** Root, working directory and umask (fs-owned; /proc/self reads the task through it). */
+    readonly fs: FsContext,
   ) {
+    fs.process = this;
     this.args = new SyscallArgs(ctx.mailbox);
     const base = exePath.slice(exePath.lastIndexOf('/') + 1);
     this.comm = base.slice(0, 15);
@@ -55,6 +58,13 @@ export class Task {
   complete(result: number | Errno): void {
     this.ctx.mailbox.setReg(Reg.rax, typeof result === 'number' ? result : -result.code);
     this.onComplete?.(this);
+  }
+
+  /** /proc/PID/maps: the address space's areas. */
+  memoryMap(): MemoryArea[] {
+    return this.mm.vmas.list.map((v) => ({
+      start: v.start, end: v.end, prot: v.prot, shared: v.shared, offset: v.offset, dev: 0, ino: 0, name: v.name,
+    }));
   }
 
   /** Set by the kernel: how a completed blocking syscall gets the task running again. */

@@ -1,20 +1,32 @@
 // exec: puts a static ELF program into a fresh address space, with its initial stack, as Linux's
-// load_elf_binary does for a binary without PT_INTERP.
-import { randomFillSync } from 'node:crypto';
+// load_elf_binary does for a binary without PT_INTERP, including its address-space layout: with ASLR
+// (the default) the mmap base, the stack top, the program break and a static-PIE program are placed at
+// random in Linux's ranges; without it (--no-aslr, Linux's personality ADDR_NO_RANDOMIZE) exactly where
+// Linux puts them.
+import { randomInt, randomFillSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { PROT_READ, PROT_WRITE } from '../abi/mman.js';
-import { type AddressSpace, roundUp } from '../mm/address-space.js';
-import { VmaKind } from '../mm/vma.js';
+import { type AddressSpace, type AddressSpaceLayout, roundUp } from '../mm/address-space.js';
+import { BufferMappable } from '../mm/mappable.js';
+import { STACK_GUARD_GAP, VmaKind } from '../mm/vma.js';
 import { PAGE_SIZE, USER_TOP } from '../platform/layout.js';
 import { LoaderError, parseElf, type ElfImage } from './elf.js';
 import { AT, buildInitialStack } from './stack.js';
 
-/** Where a static-PIE program is placed without ASLR (Linux's ELF_ET_DYN_BASE on x86-64). */
-const ET_DYN_BASE = 0x5555_5555_4000;
-/** RLIMIT_STACK's default: the stack area reserved below the top. */
+/** Linux's ELF_ET_DYN_BASE on x86-64: two thirds of the 47-bit space (not page aligned). */
+const ELF_ET_DYN_BASE = Math.floor(USER_TOP / 3) * 2;
+/** RLIMIT_STACK's default. */
 export const STACK_SIZE = 8 * 1024 * 1024;
-/** Linux keeps at least this much between the stack and the mmap area (mm/util.c mmap_base). */
-const MIN_STACK_GAP = 128 * 1024 * 1024;
+/** Linux keeps at least this much, and at most five sixths of the space, above the mmap base. */
+const MIN_GAP = 128 * 1024 * 1024;
+const MAX_GAP = Math.floor(USER_TOP / 6) * 5;
+/** Random bits, in pages: the mmap base (vm.mmap_rnd_bits = 28) and the stack top (STACK_RND_MASK). */
+const MMAP_RND_BITS = 28;
+const STACK_RND_BITS = 22;
+/** arch_randomize_brk on x86-64: the break starts anywhere in the gigabyte after the program. */
+const BRK_RND_RANGE = 1024 * 1024 * 1024;
+/** setup_arg_pages: the initial stack area reaches this far below the arguments. */
+const STACK_EXPAND = 128 * 1024;
 
 export interface ExecRequest {
   /** Path as the program named it: argv[0] is separate, this is AT_EXECFN. */
@@ -33,9 +45,21 @@ export interface LoadedProgram {
   image: ElfImage;
 }
 
-/** The layout an address space needs before exec: where mmap starts placing areas. */
+/**
+ * The layout an address space needs before exec (arch/x86/mm/mmap.c mmap_base): the mmap base sits
+ * below the stack's maximum size, its random range and the guard gap, and with ASLR up to 1 TiB lower.
+ */
+export function chooseLayout(randomize: boolean, stackLimit = STACK_SIZE): AddressSpaceLayout {
+  const stackRandom = randomize ? (2 ** STACK_RND_BITS - 1) * PAGE_SIZE : 0;
+  const gap = Math.min(MAX_GAP, Math.max(MIN_GAP, stackLimit + stackRandom + STACK_GUARD_GAP));
+  const rnd = randomize ? randomPages(MMAP_RND_BITS) * PAGE_SIZE : 0;
+  const mmapBase = USER_TOP - gap - rnd;
+  return { mmapBase: mmapBase - (mmapBase % PAGE_SIZE), randomize };
+}
+
+/** The mmap base without ASLR. */
 export function defaultMmapBase(): number {
-  return USER_TOP - MIN_STACK_GAP;
+  return chooseLayout(false).mmapBase;
 }
 
 export function readProgram(path: string): Uint8Array {
@@ -55,25 +79,21 @@ export function loadProgram(mm: AddressSpace, req: ExecRequest): LoadedProgram {
   if (image.interp !== null) {
     throw new LoaderError(`${req.execfn}: dynamically linked (needs ${image.interp}); only static programs run so far`, 126);
   }
-  const bias = image.kind === 'dyn' ? ET_DYN_BASE - image.minVaddr : 0;
-  let mappedEnd = 0;
-  for (const seg of image.segments) {
-    const start = Math.max(seg.vaddr + bias - ((seg.vaddr + bias) % PAGE_SIZE), mappedEnd);
-    const end = roundUp(seg.vaddr + bias + seg.memsz);
-    if (end > start) {
-      const r = mm.map(start, end - start, seg.prot, VmaKind.Image, req.execfn, { fixed: true, noReplace: false });
-      if (typeof r !== 'number') throw new LoaderError(`${req.execfn}: cannot map segment at ${start.toString(16)}`, 126);
-      mappedEnd = end;
-    }
-    // Fresh pages are zero, so the bss past filesz needs no clearing.
-    const failed = mm.fill(seg.vaddr + bias, req.file.subarray(seg.offset, seg.offset + seg.filesz));
-    if (failed !== null) throw new LoaderError(`${req.execfn}: out of guest memory loading it`, 126);
-  }
-  mm.brkStart = mm.brkEnd = roundUp(image.maxVaddr + bias);
+  const randomize = mm.layout.randomize === true;
+  const bias = loadBias(mm, image, randomize);
+  const file = new BufferMappable(req.file, req.execfn);
+  for (const seg of image.segments) mapSegment(mm, req, file, seg, bias);
 
-  const stackTop = USER_TOP;
-  const stack = mm.map(stackTop - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE, VmaKind.Stack, '[stack]', { fixed: true, noReplace: false });
-  if (typeof stack !== 'number') throw new LoaderError(`${req.execfn}: cannot map the stack`, 126);
+  // The break: right after the program; a static PIE's at ELF_ET_DYN_BASE (Linux moves it out of the
+  // mmap area); with ASLR, one page further and then anywhere in the next gigabyte.
+  let brk = image.kind === 'dyn' ? roundUp(ELF_ET_DYN_BASE) : roundUp(image.maxVaddr + bias);
+  if (randomize) {
+    if (image.kind !== 'dyn') brk += PAGE_SIZE;
+    brk += randomInt(BRK_RND_RANGE / PAGE_SIZE) * PAGE_SIZE;
+  }
+  mm.brkStart = mm.brkEnd = brk;
+
+  const stackTop = randomize ? USER_TOP - randomPages(STACK_RND_BITS) * PAGE_SIZE : USER_TOP;
   const random = new Uint8Array(16);
   randomFillSync(random);
   const built = buildInitialStack({
@@ -98,8 +118,74 @@ export function loadProgram(mm: AddressSpace, req: ExecRequest): LoadedProgram {
       ...req.hostAuxv,
     ],
   });
+  // The stack area covers the arguments and 128 KiB more (at most RLIMIT_STACK); it grows down on
+  // faults below it, like Linux's.
+  const argsBottom = built.base - (built.base % PAGE_SIZE);
+  const stackLimit = mm.limits.stack();
+  const stackStart = stackTop - argsBottom + STACK_EXPAND > stackLimit ? stackTop - roundUp(Math.min(stackLimit, stackTop)) : argsBottom - STACK_EXPAND;
+  const stack = mm.map({
+    addr: stackStart, length: stackTop - stackStart, prot: PROT_READ | PROT_WRITE, fixed: true, noReplace: false,
+    shared: false, growsDown: true, kind: VmaKind.Stack, name: '[stack]', privileged: true,
+  });
+  if (typeof stack !== 'number') throw new LoaderError(`${req.execfn}: cannot map the stack`, 126);
   if (mm.fill(built.base, built.bytes) !== null) throw new LoaderError(`${req.execfn}: cannot write the initial stack`, 126);
   return { entry: image.entry + bias, sp: built.sp, image };
+}
+
+/**
+ * Where a program goes. ET_EXEC: where it says. A static PIE, as Linux 6 does: if a segment asks for
+ * more than page alignment, at ELF_ET_DYN_BASE (plus the mmap randomisation, aligned); otherwise where
+ * mmap would put the whole image (the mmap area).
+ */
+function loadBias(mm: AddressSpace, image: ElfImage, randomize: boolean): number {
+  if (image.kind !== 'dyn') return 0;
+  const align = Math.max(PAGE_SIZE, ...image.segments.map((s) => s.align));
+  if (align > PAGE_SIZE) {
+    let base = ELF_ET_DYN_BASE + (randomize ? randomPages(MMAP_RND_BITS) * PAGE_SIZE : 0);
+    base -= base % align;
+    const bias = base - image.minVaddr;
+    return bias - (bias % PAGE_SIZE);
+  }
+  const start = mm.unmappedArea(0, image.maxVaddr - image.minVaddr);
+  if (start < 0) throw new LoaderError(`${image.segments.length} segments do not fit in the address space`, 126);
+  return start - image.minVaddr;
+}
+
+/**
+ * One PT_LOAD: its file part as a private mapping of the file (read in now: faults are expensive here),
+ * the rest of the page after the file bytes zeroed (padzero), and the remaining bss anonymous.
+ */
+function mapSegment(mm: AddressSpace, req: ExecRequest, file: BufferMappable, seg: ElfImage['segments'][number], bias: number): void {
+  const vaddr = seg.vaddr + bias;
+  const mapStart = vaddr - (vaddr % PAGE_SIZE);
+  // A segment without file bytes is all bss, from its first page on (Linux elf_load).
+  const fileEnd = seg.filesz > 0 ? roundUp(vaddr + seg.filesz) : mapStart;
+  const memEnd = roundUp(vaddr + seg.memsz);
+  const cannot = (what: string): never => { throw new LoaderError(`${req.execfn}: cannot ${what} at 0x${mapStart.toString(16)}`, 126); };
+  if (fileEnd > mapStart) {
+    const r = mm.map({
+      addr: mapStart, length: fileEnd - mapStart, prot: seg.prot, fixed: true, noReplace: false, shared: false,
+      kind: VmaKind.File, name: req.execfn, file, offset: seg.offset - (vaddr - mapStart), privileged: true,
+    });
+    if (typeof r !== 'number') cannot('map a segment');
+    mm.populate(mapStart, fileEnd, false);
+    if (seg.memsz > seg.filesz && mm.fill(vaddr + seg.filesz, new Uint8Array(fileEnd - (vaddr + seg.filesz))) !== null) {
+      cannot('clear the end of a segment');
+    }
+  }
+  const bssStart = Math.max(fileEnd, mapStart);
+  if (memEnd > bssStart) {
+    const r = mm.map({
+      addr: bssStart, length: memEnd - bssStart, prot: seg.prot, fixed: true, noReplace: false, shared: false,
+      kind: VmaKind.Anonymous, name: '', privileged: true,
+    });
+    if (typeof r !== 'number') cannot('map the bss');
+  }
+}
+
+/** A random number of pages below 2^bits. */
+function randomPages(bits: number): number {
+  return randomInt(2 ** bits);
 }
 
 /** The program headers' address in memory: inside the PT_LOAD that covers e_phoff. */

@@ -1,47 +1,128 @@
-// One process's address space: its areas (vma.ts), its page tables (page-tables.ts) and the physical
-// pages behind them (physical.ts). The only way the Sentry reads or writes program memory: copyIn,
-// copyOut, readString and forEachRange check every byte against the areas and report EFAULT, never throw.
-import { EFAULT, EINVAL, ENOMEM, EEXIST, Errno } from '../abi/errno.js';
-import { PROT_EXEC, PROT_MASK, PROT_WRITE } from '../abi/mman.js';
-import { SEGV_ACCERR, SEGV_MAPERR } from '../abi/signal.js';
+// One process's address space: its areas (vma.ts), its page tables (page-tables.ts) and the pages behind
+// them (pager.ts, physical.ts). The only way the Sentry reads or writes program memory: copyIn, copyOut,
+// readString and forEachRange check every byte against the areas and report EFAULT, never throw.
+// The mapping calls (mmap, munmap, mprotect, brk) are here; mremap, madvise, mincore and msync in
+// remap.ts and advice.ts.
+import { EEXIST, EFAULT, EINVAL, ENOMEM, EPERM, Errno, EACCES } from '../abi/errno.js';
+import { PROT_READ, PROT_WRITE } from '../abi/mman.js';
+import { BUS_ADRERR, SEGV_ACCERR, SEGV_MAPERR } from '../abi/signal.js';
 import type { RootEntry } from '../platform/boot.js';
 import { HUGE_PAGE_SIZE, PAGE_SIZE, RESERVED_VA_END, RESERVED_VA_START, USER_TOP } from '../platform/layout.js';
-import { OutOfMemoryError, PageTables, type LeafFlags } from './page-tables.js';
+import type { Mappable } from './mappable.js';
+import { PageTables } from './page-tables.js';
+import { PageResult, Pager } from './pager.js';
 import type { PageAllocator } from './physical.js';
-import { canExec, canRead, canWrite, VmaKind, VmaList, type Vma } from './vma.js';
+import { SharedMemory } from './shared-memory.js';
+import { canExec, canRead, canWrite, startGap, STACK_GUARD_GAP, VmaKind, VmaList, type Vma } from './vma.js';
 
 /** Lowest address mmap hands out without MAP_FIXED, as Linux's default vm.mmap_min_addr. */
 export const MMAP_MIN_ADDR = 0x10000;
-/** brk may grow this far past the end of the program (RLIMIT_DATA is unlimited by default). */
-const BRK_MAX = 1 << 30;
+/** MAP_32BIT places mappings in [1 GiB, 2 GiB), as Linux on x86-64 does. */
+const MAP_32BIT_START = 0x4000_0000;
+const MAP_32BIT_END = 0x8000_0000;
 /** Page-fault error code bits (Intel SDM 4.7). */
 const PF_PRESENT = 0x1;
 const PF_WRITE = 0x2;
 const PF_INSTRUCTION = 0x10;
+/** A fault the tables allow, this many times in a row at one place: the host disagrees, give up. */
+const MAX_REPEATED_FAULTS = 64;
 
-export type FaultResult = { mapped: true } | { mapped: false; signal: 'SIGSEGV'; code: number; addr: number };
+export type FaultResult =
+  | { mapped: true }
+  | { mapped: false; signal: 'SIGSEGV' | 'SIGBUS' | 'SIGKILL'; code: number; addr: number };
 
 export interface AddressSpaceLayout {
   /** Top of the mmap area: mappings are placed below it, top-down. */
   mmapBase: number;
+  /** Whether exec randomises the layout (ASLR); false unless said. */
+  randomize?: boolean;
 }
+
+/** The resource limits that bound an address space, in bytes (Infinity: none). */
+export interface MemoryLimits {
+  stack(): number;
+  data(): number;
+  addressSpace(): number;
+}
+
+/** What mmap asks for; AddressSpace.map checks the placement and creates the area. */
+export interface MapRequest {
+  addr: number;
+  /** Page aligned, > 0. */
+  length: number;
+  prot: number;
+  /** MAP_FIXED: replace what is there. */
+  fixed: boolean;
+  /** MAP_FIXED_NOREPLACE: EEXIST instead of replacing. */
+  noReplace: boolean;
+  shared: boolean;
+  growsDown?: boolean;
+  /** MAP_32BIT. */
+  low32?: boolean;
+  kind: VmaKind;
+  name: string;
+  file?: Mappable | null;
+  offset?: number;
+  /** False for a shared mapping of a file opened read-only. */
+  mayWrite?: boolean;
+  /** MAP_POPULATE (without MAP_NONBLOCK) or MAP_LOCKED. */
+  populate?: boolean;
+  /** MAP_NORESERVE: a reservation the program may never touch; nothing is mapped ahead in it. */
+  noReserve?: boolean;
+  /** CAP_SYS_RAWIO: may map below vm.mmap_min_addr. */
+  privileged?: boolean;
+}
+
+/** What --stats reports of an address space's paging. */
+export interface MemoryStats {
+  /** Page-table entries written and, of those, replayed by the guest at CPL 0. */
+  tableWrites: number;
+  replayed: number;
+  /** Tables replaced by fresh copies because a batch would have overflowed the replay queue. */
+  replacements: number;
+  hugePages: number;
+  collapses: number;
+  mappedAhead: number;
+  copyOnWrite: number;
+  spuriousFaults: number;
+}
+
+const NO_LIMITS: MemoryLimits = { stack: () => 8 * 1024 * 1024, data: () => Infinity, addressSpace: () => Infinity };
 
 export class AddressSpace {
   readonly vmas = new VmaList();
   readonly tables: PageTables;
+  readonly pager: Pager;
   private readonly bytes: Uint8Array;
   brkStart = 0;
   brkEnd = 0;
   faults = 0;
+  /** Faults on pages the tables already allowed: should stay 0 (see PageTables.replayPath). */
+  spuriousFaults = 0;
+  limits: MemoryLimits = NO_LIMITS;
+  private lastFault = -1;
+  private repeatedFaults = 0;
 
   constructor(
     memory: ArrayBuffer,
-    private readonly allocator: PageAllocator,
+    readonly allocator: PageAllocator,
     shared: readonly RootEntry[],
     readonly layout: AddressSpaceLayout,
   ) {
     this.bytes = new Uint8Array(memory);
     this.tables = new PageTables(memory, allocator, shared);
+    this.tables.inUse = (start, end) => this.vmas.overlaps(start, end);
+    this.pager = new Pager(this.tables, allocator, this.bytes);
+  }
+
+  get stats(): MemoryStats {
+    const t = this.tables.stats;
+    const p = this.pager.stats;
+    return {
+      tableWrites: t.updates, replayed: t.replayed, replacements: t.replacements, hugePages: p.hugePages,
+      collapses: p.collapses, mappedAhead: p.mappedAhead, copyOnWrite: p.copyOnWrite,
+      spuriousFaults: this.spuriousFaults,
+    };
   }
 
   // ---- program memory access -------------------------------------------------------------------
@@ -71,6 +152,7 @@ export class AddressSpace {
     let out = '';
     let pos = va;
     for (;;) {
+      if (!Number.isSafeInteger(pos) || pos < 0 || pos >= USER_TOP) return EFAULT;
       const gpa = this.resolve(pos, false);
       if (gpa < 0) return EFAULT;
       const pageEnd = gpa + (PAGE_SIZE - (pos % PAGE_SIZE));
@@ -121,85 +203,139 @@ export class AddressSpace {
     return this.bytes.subarray(gpa, gpa + length);
   }
 
-  /** Guest-physical address of va, faulting the page in if the area allows the access; -1 if not. */
+  /**
+   * Guest-physical address of va for a Sentry access, faulting the page in (or breaking copy-on-write)
+   * if the area allows it; -1 if not. Unlike a fault of the program, this never grows the stack
+   * (Linux's get_user_pages does not either).
+   */
   private resolve(va: number, write: boolean): number {
-    const m = this.tables.lookup(va);
-    if (m !== null && (!write || m.writable)) return m.gpa + (va % m.size);
     const vma = this.vmas.find(va);
     if (vma === undefined || !canRead(vma) || (write && !canWrite(vma))) return -1;
-    if (!this.populate(vma, va)) return -1;
-    return this.tables.translate(va);
+    let m = this.tables.lookup(va);
+    if (m === null || (write && !m.writable && !vma.shared && this.allocator.refCount(m.gpa) > 1)) {
+      const page = va - (va % PAGE_SIZE);
+      if (this.pager.fault(vma, page, write) !== PageResult.Mapped) return -1;
+      m = this.tables.lookup(va);
+      if (m === null) return -1;
+    } else if (!m.accessed) {
+      this.tables.markAccessed(va);
+    }
+    return m.gpa + (va % m.size);
+  }
+
+  /** The object behind a new MAP_SHARED|MAP_ANONYMOUS mapping of `length` bytes. */
+  createSharedMemory(length: number): SharedMemory {
+    return new SharedMemory(this.allocator, length, this.bytes);
   }
 
   // ---- faults ----------------------------------------------------------------------------------
 
   /** A page fault from the program: map the page if the areas allow the access, else say which signal. */
   handleFault(addr: number, errorCode: number): FaultResult {
-    const vma = this.vmas.find(addr);
+    const vma = this.vmas.find(addr) ?? this.growStack(addr);
     if (vma === undefined) return { mapped: false, signal: 'SIGSEGV', code: SEGV_MAPERR, addr };
     const write = (errorCode & PF_WRITE) !== 0;
     const fetch = (errorCode & PF_INSTRUCTION) !== 0;
     if ((write && !canWrite(vma)) || (fetch && !canExec(vma)) || !canRead(vma)) {
       return { mapped: false, signal: 'SIGSEGV', code: SEGV_ACCERR, addr };
     }
-    if ((errorCode & PF_PRESENT) !== 0) {
-      // Present but refused: the entry is older than the area's protection; rewrite it.
-      this.tables.protect(addr, leafFlags(vma.prot));
-      this.faults++;
+    const page = addr - (addr % PAGE_SIZE);
+    const m = this.tables.lookup(addr);
+    if (m !== null && m.user && (!write || m.writable) && (!fetch || m.exec)) {
+      // The tables allow the access, yet the guest faulted: its view is stale. Replay the path, and
+      // give up if that does not help either.
+      const key = page + (errorCode & (PF_PRESENT | PF_WRITE | PF_INSTRUCTION)) / 8;
+      this.repeatedFaults = key === this.lastFault ? this.repeatedFaults + 1 : 0;
+      this.lastFault = key;
+      if (this.repeatedFaults >= MAX_REPEATED_FAULTS) return { mapped: false, signal: 'SIGSEGV', code: SEGV_MAPERR, addr };
+      this.tables.replayPath(addr);
+      this.spuriousFaults++;
       return { mapped: true };
     }
-    if (!this.populate(vma, addr)) return { mapped: false, signal: 'SIGSEGV', code: SEGV_MAPERR, addr };
+    this.lastFault = -1;
+    const r = this.pager.fault(vma, page, write);
+    if (r === PageResult.Bus) return { mapped: false, signal: 'SIGBUS', code: BUS_ADRERR, addr };
+    // Linux's out-of-memory killer ends the process.
+    if (r === PageResult.OutOfMemory) return { mapped: false, signal: 'SIGKILL', code: 0, addr };
     this.faults++;
     return { mapped: true };
   }
 
-  /** Maps a zeroed page at va inside vma: a 2 MiB page when the area covers the whole aligned slot. */
-  private populate(vma: Vma, va: number): boolean {
-    const flags = leafFlags(vma.prot);
-    try {
-      const hugeVa = va - (va % HUGE_PAGE_SIZE);
-      if (vma.kind !== VmaKind.Image && hugeVa >= vma.start && hugeVa + HUGE_PAGE_SIZE <= vma.end &&
-          this.tables.hugeSlotEmpty(hugeVa)) {
-        const gpa = this.allocator.allocHuge();
-        if (gpa >= 0) {
-          this.tables.map2m(hugeVa, gpa, flags);
-          return true;
-        }
-      }
-      const gpa = this.allocator.allocPage();
-      if (gpa < 0) return false;
-      this.tables.map4k(va - (va % PAGE_SIZE), gpa, flags);
-      return true;
-    } catch (err) {
-      if (err instanceof OutOfMemoryError) return false;
-      throw err;
-    }
+  /**
+   * A fault just below a MAP_GROWSDOWN area extends it (Linux expand_downwards): up to RLIMIT_STACK in
+   * all, and never closer than the stack guard gap to the area below.
+   */
+  private growStack(addr: number): Vma | undefined {
+    const stack = this.vmas.findFrom(addr);
+    if (stack === undefined || !stack.growsDown) return undefined;
+    const start = addr - (addr % PAGE_SIZE);
+    if (stack.end - start > this.limits.stack()) return undefined;
+    if (this.vmas.totalBytes + (stack.start - start) > this.limits.addressSpace()) return undefined;
+    const prev = this.vmas.findBefore(stack.start);
+    if (prev !== undefined && prev !== stack && (prev.end > start ||
+        (!prev.growsDown && prev.prot !== 0 && start - prev.end < STACK_GUARD_GAP))) return undefined;
+    this.vmas.resize(stack, start, stack.end);
+    return stack;
   }
 
   // ---- mappings --------------------------------------------------------------------------------
 
-  /**
-   * Adds an area. With fixed, replaces whatever was there (MAP_FIXED); with noReplace, fails with
-   * EEXIST instead; otherwise addr is a hint and a free range is chosen top-down.
-   */
-  map(addr: number, length: number, prot: number, kind: VmaKind, name: string, opts: { fixed: boolean; noReplace: boolean }): number | Errno {
-    if (length <= 0 || length % PAGE_SIZE !== 0 || (prot & ~PROT_MASK) !== 0) return EINVAL;
-    let start = addr;
-    if (opts.fixed || opts.noReplace) {
-      if (!this.rangeAllowed(start, length)) return opts.fixed && start % PAGE_SIZE === 0 ? ENOMEM : EINVAL;
-      if (opts.noReplace && this.vmas.overlaps(start, start + length)) return EEXIST;
-      if (opts.fixed) this.unmapRange(start, start + length);
+  /** mmap: places and creates an area; returns its address or the Linux errno. */
+  map(req: MapRequest): number | Errno {
+    const { length } = req;
+    if (length <= 0 || length % PAGE_SIZE !== 0) return EINVAL;
+    if (length > USER_TOP) return ENOMEM;
+    let start: number;
+    if (req.fixed || req.noReplace) {
+      start = req.addr;
+      if (start % PAGE_SIZE !== 0) return EINVAL;
+      if (start + length > USER_TOP) return ENOMEM;
+      if (start < MMAP_MIN_ADDR && req.privileged !== true) return EPERM;
+      // The stub and the physical-memory map live there: nothing of the program's may replace them.
+      if (start < RESERVED_VA_END && start + length > RESERVED_VA_START) return req.noReplace ? EEXIST : ENOMEM;
+      if (req.noReplace && this.vmas.overlaps(start, start + length)) return EEXIST;
     } else {
-      if (addr === 0 || !this.rangeAllowed(addr, length) || this.vmas.overlaps(addr, addr + length)) {
-        start = this.findFree(length);
-        if (start < 0) return ENOMEM;
-      }
+      start = this.unmappedArea(req.addr, length, req);
+      if (start < 0) return ENOMEM;
     }
-    this.vmas.insert({ start, end: start + length, prot, kind, name });
+    const replaced = req.fixed ? this.mappedBytes(start, start + length) : 0;
+    if (this.vmas.totalBytes - replaced + length > this.limits.addressSpace()) return ENOMEM;
+    if (req.fixed) this.unmapRange(start, start + length);
+    const vma: Vma = {
+      start, end: start + length, prot: req.prot, mayWrite: req.mayWrite ?? true, shared: req.shared,
+      growsDown: req.growsDown ?? false, advice: 0, kind: req.kind, file: req.file ?? null,
+      offset: req.offset ?? 0, name: req.name,
+    };
+    this.vmas.insert(vma);
     this.vmas.mergeAround(start, start + length);
+    // Linux populates with a write fault only where that breaks copy-on-write: private writable areas.
+    if (req.populate === true && canRead(vma)) this.populate(start, start + length, canWrite(vma) && !req.shared);
+    else if (vma.file === null && !vma.shared && !vma.growsDown && canWrite(vma) && req.noReserve !== true) this.mapAhead(start, start + length);
     return start;
   }
 
+  /** Where mmap without MAP_FIXED puts `length` bytes: the hint if free, else a free range. -1 if none. */
+  unmappedArea(hint: number, length: number, req?: Pick<MapRequest, 'shared' | 'file' | 'low32'>, align = PAGE_SIZE, alignOffset = 0): number {
+    if (hint !== 0) {
+      // Linux round_hint_to_min: a hint below mmap_min_addr is raised to it.
+      const start = Math.max(hint - (hint % PAGE_SIZE), MMAP_MIN_ADDR);
+      if (this.placeable(start, length) && this.vmas.isFree(start, start + length)) return start;
+    }
+    if (req?.low32 === true) return this.vmas.findGapBottomUp(length, MAP_32BIT_START, MAP_32BIT_END);
+    const anonymousPrivate = req !== undefined && (req.file ?? null) === null && !req.shared;
+    if (hint === 0 && anonymousPrivate && length % HUGE_PAGE_SIZE === 0) {
+      // Linux aligns anonymous mappings of whole 2 MiB multiples on 2 MiB (thp_get_unmapped_area):
+      // search with 2 MiB of padding, then move up to the boundary.
+      const padded = this.findFree(length + HUGE_PAGE_SIZE);
+      if (padded >= 0) {
+        const offsetSub = (HUGE_PAGE_SIZE - (padded % HUGE_PAGE_SIZE)) % HUGE_PAGE_SIZE;
+        return offsetSub === 0 ? padded + HUGE_PAGE_SIZE : padded + offsetSub;
+      }
+    }
+    return this.findFree(length, align, alignOffset);
+  }
+
+  /** munmap. */
   unmap(start: number, length: number): Errno | null {
     if (start % PAGE_SIZE !== 0 || length <= 0 || !Number.isSafeInteger(start + length)) return EINVAL;
     const end = start + roundUp(length);
@@ -208,77 +344,106 @@ export class AddressSpace {
     return null;
   }
 
-  protect(start: number, length: number, prot: number): Errno | null {
-    if (start % PAGE_SIZE !== 0 || (prot & ~PROT_MASK) !== 0) return EINVAL;
-    const end = start + roundUp(length);
-    if (end < start || end > USER_TOP) return ENOMEM;
-    if (end === start) return null;
-    // Linux: ENOMEM if any page of the range is not mapped.
-    for (let pos = start; pos < end;) {
-      const v = this.vmas.find(pos);
-      if (v === undefined) return ENOMEM;
-      pos = v.end;
+  /** mprotect: prot has no PROT_GROWS* bits left; growsDown is PROT_GROWSDOWN. */
+  protect(start: number, length: number, prot: number, growsDown = false): Errno | null {
+    if (start % PAGE_SIZE !== 0) return EINVAL;
+    if (length === 0) return null;
+    let end = start + roundUp(length);
+    if (!Number.isSafeInteger(end) || end <= start || end > USER_TOP) return ENOMEM;
+    const first = this.vmas.findFrom(start);
+    if (first === undefined || first.start >= end) return ENOMEM;
+    if (growsDown) {
+      if (!first.growsDown) return EINVAL;
+      start = first.start;
+    } else if (first.start > start) {
+      return ENOMEM;
     }
-    const pieces = this.vmas.carve(start, end);
-    for (const piece of pieces) {
-      this.vmas.insert({ ...piece, prot });
-      this.forEachMapped(piece.start, piece.end, (va, size) => {
-        if (size === HUGE_PAGE_SIZE && (va < start || va + size > end)) this.splitHuge(va);
-      });
-      this.forEachMapped(piece.start, piece.end, (va) => this.tables.protect(va, leafFlags(prot)));
+    // Linux applies the change area by area and stops at the first hole (ENOMEM) or refusal (EACCES).
+    let pos = start;
+    let error: Errno | null = null;
+    while (pos < end) {
+      const vma = this.vmas.find(pos);
+      if (vma === undefined) { error = ENOMEM; break; }
+      if ((prot & PROT_WRITE) !== 0 && !vma.mayWrite) { error = EACCES; break; }
+      const pieceEnd = Math.min(end, vma.end);
+      this.vmas.splitAt(pos);
+      this.vmas.splitAt(pieceEnd);
+      const piece = this.vmas.find(pos)!;
+      const old = piece.prot;
+      piece.prot = prot;
+      const lost = old & ~prot;
+      // Rights taken away are taken from the entries now; rights given come back at the next fault.
+      if (lost !== 0) {
+        this.tables.restrict(pos, pieceEnd, { user: canRead(piece), write: canWrite(piece), exec: canExec(piece) });
+      }
+      pos = pieceEnd;
     }
+    end = pos;
     this.vmas.mergeAround(start, end);
-    return null;
+    return error;
   }
 
   /** brk(2): returns the new break, or the old one when the request cannot be met (Linux semantics). */
   setBrk(requested: number): number {
-    if (requested < this.brkStart || requested > this.brkStart + BRK_MAX) return this.brkEnd;
+    if (!Number.isSafeInteger(requested) || requested < this.brkStart || requested > USER_TOP) return this.brkEnd;
+    if (requested - this.brkStart > this.limits.data()) return this.brkEnd;
     const oldTop = roundUp(this.brkEnd);
     const newTop = roundUp(requested);
-    if (newTop > oldTop) {
-      if (this.vmas.overlaps(oldTop, newTop)) return this.brkEnd;
-      this.vmas.insert({ start: oldTop, end: newTop, prot: PROT_WRITE | 1, kind: VmaKind.Heap, name: '[heap]' });
-      this.vmas.mergeAround(oldTop, newTop);
-    } else if (newTop < oldTop) {
-      this.unmapRange(newTop, oldTop);
+    if (newTop === oldTop) {
+      this.brkEnd = requested;
+      return requested;
     }
+    if (newTop < oldTop) {
+      // Linux shrinks only an existing heap area: with nothing mapped there the break stays.
+      if (!this.vmas.overlaps(newTop, oldTop)) return this.brkEnd;
+      this.unmapRange(newTop, oldTop);
+      this.brkEnd = requested;
+      return requested;
+    }
+    const next = this.vmas.findFrom(oldTop);
+    if (next !== undefined && newTop + PAGE_SIZE > startGap(next)) return this.brkEnd;
+    if (newTop > RESERVED_VA_START && oldTop < RESERVED_VA_END) return this.brkEnd;
+    if (this.vmas.totalBytes + (newTop - oldTop) > this.limits.addressSpace()) return this.brkEnd;
+    const heap = oldTop > 0 ? this.vmas.find(oldTop - 1) : undefined;
+    if (heap !== undefined && heap.kind === VmaKind.Heap && heap.end === oldTop) {
+      this.vmas.resize(heap, heap.start, newTop);
+    } else {
+      this.vmas.insert({
+        start: oldTop, end: newTop, prot: PROT_READ | PROT_WRITE, mayWrite: true, shared: false, growsDown: false,
+        advice: 0, kind: VmaKind.Heap, file: null, offset: 0, name: '[heap]',
+      });
+    }
+    this.vmas.mergeAround(oldTop, newTop);
+    this.mapAhead(oldTop, newTop);
     this.brkEnd = requested;
     return requested;
   }
 
-  /**
-   * MADV_DONTNEED: the pages of anonymous areas in [start, end) go back to the host now; the areas
-   * stay and read as zeros. Image pages have no file behind them to re-read, so they are kept.
-   */
-  discard(start: number, end: number): void {
-    for (let pos = start; pos < end;) {
-      const vma = this.vmas.find(pos);
-      if (vma === undefined) {
-        pos += PAGE_SIZE;
-        continue;
-      }
-      const pieceEnd = Math.min(end, vma.end);
-      if (vma.kind !== VmaKind.Image) this.freePages(pos, pieceEnd);
-      pos = pieceEnd;
+  /** Maps the start of a new private anonymous range ahead of use (see Pager.mapAhead). */
+  private mapAhead(start: number, end: number): void {
+    const vma = this.vmas.find(start);
+    if (vma !== undefined) this.pager.mapAhead(vma, start, end);
+  }
+
+  /** Maps every page of [start, end) now, as the program would fault them (MAP_POPULATE, exec). */
+  populate(start: number, end: number, write: boolean): PageResult {
+    for (const vma of this.vmas.within(start, end)) {
+      if (!canRead(vma)) continue;
+      const r = this.pager.populate(vma, Math.max(start, vma.start), Math.min(end, vma.end), write && canWrite(vma));
+      if (r !== PageResult.Mapped) return r;
     }
+    return PageResult.Mapped;
   }
 
-  /** Drops every mapping and page table: the process is gone. */
-  release(): void {
-    this.unmapRange(0, USER_TOP);
-    this.tables.releaseTables();
-  }
-
-  /** Fills [va, va+data.length) of an existing area now (exec's segments), bypassing its protection. */
+  /** Fills [va, va+data.length) of existing areas now (exec's segments), bypassing their protection. */
   fill(va: number, data: Uint8Array): Errno | null {
     let done = 0;
     for (let pos = va; pos < va + data.length;) {
       const vma = this.vmas.find(pos);
       if (vma === undefined) return EFAULT;
       let gpa = this.tables.translate(pos);
-      if (gpa < 0) {
-        if (!this.populate(vma, pos)) return ENOMEM;
+      if (gpa < 0 || (!vma.shared && this.allocator.refCount(gpa - (gpa % PAGE_SIZE)) > 1)) {
+        if (this.pager.fault(vma, pos - (pos % PAGE_SIZE), true) !== PageResult.Mapped) return ENOMEM;
         gpa = this.tables.translate(pos);
       }
       const n = Math.min(va + data.length - pos, PAGE_SIZE - (pos % PAGE_SIZE));
@@ -289,71 +454,45 @@ export class AddressSpace {
     return null;
   }
 
-  private unmapRange(start: number, end: number): void {
-    for (const piece of this.vmas.carve(start, end)) this.freePages(piece.start, piece.end);
+  /** Drops every mapping and page table: the process is gone. Shared file pages are written back. */
+  release(): void {
+    this.tables.queue = null;
+    this.unmapRange(0, USER_TOP);
+    this.tables.release();
   }
 
-  /** Unmaps and frees the pages in [start, end), splitting huge pages that straddle an edge. */
-  private freePages(start: number, end: number): void {
-    this.forEachMapped(start, end, (va, size) => {
-      if (size === HUGE_PAGE_SIZE && (va < start || va + size > end)) this.splitHuge(va);
-    });
-    this.forEachMapped(start, end, (va) => {
-      const m = this.tables.unmap(va);
-      if (m === null) return;
-      if (m.size === PAGE_SIZE) this.allocator.freePage(m.gpa);
-      else this.allocator.freeHuge(m.gpa);
-    });
+  /** Removes the areas in [start, end) and their pages (writing back shared file pages first). */
+  unmapRange(start: number, end: number): void {
+    const pieces = this.vmas.carve(start, end);
+    if (pieces.length === 0) return;
+    for (const piece of pieces) if (piece.shared && piece.file !== null) this.pager.writeBack(piece, piece.start, piece.end);
+    this.pager.clear(pieces[0]!.start, pieces[pieces.length - 1]!.end);
+    for (const piece of pieces) this.vmas.release(piece);
   }
 
-  /** Replaces the 2 MiB page at va by 512 4 KiB pages with the same contents and protection. */
-  private splitHuge(hugeVa: number): void {
-    const m = this.tables.unmap(hugeVa);
-    if (m === null) return;
-    const vma = this.vmas.find(hugeVa);
-    for (let i = 0; i < HUGE_PAGE_SIZE / PAGE_SIZE; i++) {
-      const va = hugeVa + i * PAGE_SIZE;
-      const inArea = this.vmas.find(va);
-      if (inArea === undefined) continue;
-      const gpa = this.allocator.allocPage();
-      if (gpa < 0) throw new OutOfMemoryError('guest memory exhausted splitting a huge page');
-      this.bytes.copyWithin(gpa, m.gpa + i * PAGE_SIZE, m.gpa + (i + 1) * PAGE_SIZE);
-      this.tables.map4k(va, gpa, leafFlags((inArea ?? vma)!.prot));
-    }
-    this.allocator.freeHuge(m.gpa);
+  /** Bytes of areas inside [start, end). */
+  mappedBytes(start: number, end: number): number {
+    let total = 0;
+    for (const v of this.vmas.within(start, end)) total += Math.min(end, v.end) - Math.max(start, v.start);
+    return total;
   }
 
-  /** Calls fn for each present leaf mapping that intersects [start, end), with its page start. */
-  private forEachMapped(start: number, end: number, fn: (va: number, size: number) => void): void {
-    let va = start - (start % PAGE_SIZE);
-    while (va < end) {
-      const m = this.tables.lookup(va);
-      if (m === null) {
-        va += PAGE_SIZE;
-        continue;
-      }
-      const pageStart = va - (va % m.size);
-      fn(pageStart, m.size);
-      va = pageStart + m.size;
-    }
-  }
-
-  private rangeAllowed(start: number, length: number): boolean {
+  /** Whether [start, start+length) may hold program mappings at all. */
+  placeable(start: number, length: number): boolean {
     const end = start + length;
     return start % PAGE_SIZE === 0 && start >= MMAP_MIN_ADDR && end <= USER_TOP && end > start &&
       (end <= RESERVED_VA_START || start >= RESERVED_VA_END);
   }
 
-  private findFree(length: number): number {
+  /** Top-down search below the mmap base, then below the reserved range, then above the base. */
+  private findFree(length: number, align = PAGE_SIZE, alignOffset = 0): number {
     const top = this.layout.mmapBase;
-    let start = this.vmas.findGapTopDown(length, RESERVED_VA_END, top);
-    if (start < 0) start = this.vmas.findGapTopDown(length, MMAP_MIN_ADDR, Math.min(top, RESERVED_VA_START));
+    let start = this.vmas.findGapTopDown(length, RESERVED_VA_END, top, align, alignOffset);
+    if (start < 0) start = this.vmas.findGapTopDown(length, MMAP_MIN_ADDR, Math.min(top, RESERVED_VA_START), align, alignOffset);
+    // Linux falls back to a bottom-up search of the whole space when the top-down one fails.
+    if (start < 0) start = this.vmas.findGapBottomUp(length, Math.max(top, RESERVED_VA_END), USER_TOP);
     return start;
   }
-}
-
-export function leafFlags(prot: number): LeafFlags {
-  return { write: (prot & PROT_WRITE) !== 0, exec: (prot & PROT_EXEC) !== 0 };
 }
 
 export function roundUp(n: number): number {

@@ -1,4 +1,6 @@
 // What a file must offer to back a mapping (mmap of a file). src/fs implements it; src/mm only uses it.
+// shared-memory.ts implements it for MAP_SHARED|MAP_ANONYMOUS, and BufferMappable below for the
+// program image read at exec (and for tests).
 import type { Errno } from '../abi/errno.js';
 
 export interface Mappable {
@@ -17,4 +19,33 @@ export interface Mappable {
   writeAt(offset: number, src: Uint8Array): number | Errno;
   /** For /proc/PID/maps: the path shown, and the device and inode. */
   readonly mapName: string;
+  /**
+   * An area starts (hold) or stops (drop) using the object; every split area holds its own reference.
+   * Like Linux's vma->vm_file, a mapping keeps its file open after the program closes the fd: a file
+   * description implements these with its reference count. Objects without a lifetime leave them out.
+   */
+  hold?(): void;
+  drop?(): void;
+}
+
+/** A read-only file held in host memory (the program image at exec): no pages of its own. */
+export class BufferMappable implements Mappable {
+  constructor(private readonly bytes: Uint8Array, readonly mapName: string) {}
+
+  size(): number {
+    return this.bytes.length;
+  }
+  sharedPage(): null {
+    return null;
+  }
+  readAt(offset: number, dst: Uint8Array): number {
+    if (offset >= this.bytes.length) return 0;
+    const part = this.bytes.subarray(offset, Math.min(this.bytes.length, offset + dst.length));
+    dst.set(part);
+    return part.length;
+  }
+  writeAt(): number {
+    // The image is a private copy of the file: nothing is ever written back to it.
+    return 0;
+  }
 }

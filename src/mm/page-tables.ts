@@ -1,73 +1,32 @@
-// The page tables of one address space, owned by the Sentry and kept in guest memory.
-//
-// Every entry is written into guest memory directly, so the Sentry can always walk the tables it means.
-// Once the guest has run on these tables, a write to an entry it may have cached is also queued for
-// the stub to replay at CPL 0 (see platform/queue.ts): that is the only way the PVM host's shadow page
-// tables learn of it. Tables created since the last batch are not yet linked where the guest has looked,
-// so filling them needs no replay; only the write that links them does.
-import { RootEntry } from '../platform/boot.js';
+// The page tables of one address space, owned by the Sentry and kept in guest memory: lookups, mapping
+// pages, and the range operations of munmap, mprotect and mremap. Every entry is written into guest memory
+// directly, so the Sentry can always walk the tables it means; whether the guest must also replay a write
+// at CPL 0, and how tables are retired and reused, is decided in table-store.ts.
 import { HUGE_PAGE_SIZE, PAGE_SIZE } from '../platform/layout.js';
-import type { PageTableQueue } from '../platform/queue.js';
-import type { PageAllocator } from './physical.js';
+import {
+  ADDR_HIGH_MASK, ADDR_LOW_MASK, ENTRIES, NX_HIGH, PTE_ACCESSED, PTE_HUGE, PTE_PRESENT, PTE_USER, PTE_WRITE, ROOT_LEVEL,
+  SPAN, TWO_32, TableStore, Write, entryAddress, entryWord, indexAt, indexRange, isLeaf, leafEntry, mappingOf,
+  tableEntry, type LeafFlags, type Mapping,
+} from './table-store.js';
 
-export const PTE_PRESENT = 0x1;
-export const PTE_WRITE = 0x2;
-export const PTE_USER = 0x4;
-const PTE_ACCESSED = 0x20;
-const PTE_DIRTY = 0x40;
-const PTE_HUGE = 0x80;
-const NX_HIGH = 0x8000_0000;
-/** Physical address bits of an entry: low word 31..12, high word 19..0 (bits 51..32). */
-const ADDR_LOW_MASK = 0xffff_f000;
-const ADDR_HIGH_MASK = 0x000f_ffff;
-const TWO_32 = 0x1_0000_0000;
+export {
+  OutOfMemoryError, PTE_ACCESSED, PTE_PRESENT, PTE_USER, PTE_WRITE, QueueOverflowError, type LeafFlags, type Mapping,
+  type PageTableStats, type PteQueue,
+} from './table-store.js';
 
-export interface Mapping {
-  /** Guest-physical address of the page (4 KiB or 2 MiB) mapping va. */
-  gpa: number;
-  size: number;
-  writable: boolean;
-}
-
-export interface LeafFlags {
-  write: boolean;
-  exec: boolean;
-}
-
-export class OutOfMemoryError extends Error {}
-
-export class PageTables {
-  readonly root: number;
-  private readonly words: Uint32Array;
-  /** Null until the guest runs on these tables: until then host-side writes are all it takes. */
-  queue: PageTableQueue | null = null;
-  private readonly fresh = new Set<number>();
-  private tablePages: number[] = [];
-  updates = 0;
-
-  constructor(memory: ArrayBuffer, private readonly allocator: PageAllocator, shared: readonly RootEntry[]) {
-    this.words = new Uint32Array(memory);
-    this.root = this.allocTable();
-    for (const [index, lo, hi] of shared) this.writeEntry(this.root, index, lo, hi, 0);
-  }
-
-  /** The guest has applied everything queued so far: new tables now count as live. */
-  endBatch(): void {
-    this.fresh.clear();
-  }
+export class PageTables extends TableStore {
+  // ---- lookups ---------------------------------------------------------------------------------
 
   /** Walks to the leaf for va: the mapping, or null. */
   lookup(va: number): Mapping | null {
     let table = this.root;
-    for (let level = 3; level >= 0; level--) {
-      const w = this.entryWord(table, indexAt(va, level));
+    for (let level = ROOT_LEVEL; level >= 0; level--) {
+      const w = entryWord(table, indexAt(va, level));
       const lo = this.words[w]!;
       if ((lo & PTE_PRESENT) === 0) return null;
-      const next = entryAddress(lo, this.words[w + 1]!);
-      if (level === 0 || (level === 1 && (lo & PTE_HUGE) !== 0)) {
-        return { gpa: next, size: level === 0 ? PAGE_SIZE : HUGE_PAGE_SIZE, writable: (lo & PTE_WRITE) !== 0 };
-      }
-      table = next;
+      const hi = this.words[w + 1]!;
+      if (level === 0 || (level === 1 && (lo & PTE_HUGE) !== 0)) return mappingOf(lo, hi, SPAN[level]);
+      table = entryAddress(lo, hi);
     }
     return null;
   }
@@ -79,111 +38,305 @@ export class PageTables {
     return m.gpa + (va % m.size);
   }
 
-  map4k(va: number, gpa: number, flags: LeafFlags): void {
-    const table = this.walkCreate(va, 0);
-    this.writeLeaf(table, indexAt(va, 0), gpa, flags, 0, va);
-  }
-
-  /** Maps a 2 MiB page; the caller has checked that no 4 KiB table covers the range. */
-  map2m(va: number, gpa: number, flags: LeafFlags): void {
-    const table = this.walkCreate(va, 1);
-    this.writeLeaf(table, indexAt(va, 1), gpa, flags, PTE_HUGE, va);
-  }
-
   /** Whether the 2 MiB slot at va is empty (no huge page and no 4 KiB table). */
   hugeSlotEmpty(va: number): boolean {
-    const table = this.walkExisting(va, 1);
+    const table = this.tableAt(va, 1);
     if (table < 0) return true;
-    return (this.words[this.entryWord(table, indexAt(va, 1))]! & PTE_PRESENT) === 0;
+    return (this.words[entryWord(table, indexAt(va, 1))]! & PTE_PRESENT) === 0;
   }
 
-  /** Clears the leaf mapping va; returns what was mapped there. A huge page is unmapped whole. */
-  unmap(va: number): Mapping | null {
+  /** Whether the 2 MiB slot at va holds a table of 4 KiB pages. */
+  slotHasTable(va: number): boolean {
+    const table = this.tableAt(va, 1);
+    if (table < 0) return false;
+    const lo = this.words[entryWord(table, indexAt(va, 1))]!;
+    return (lo & PTE_PRESENT) !== 0 && (lo & PTE_HUGE) === 0;
+  }
+
+  /** Calls fn for each present leaf that intersects [start, end), in address order. */
+  forEachLeaf(start: number, end: number, fn: (va: number, m: Mapping) => void): void {
+    this.visit(this.root, ROOT_LEVEL, 0, start, end, fn);
+  }
+
+  // ---- mapping ---------------------------------------------------------------------------------
+
+  map4k(va: number, gpa: number, flags: LeafFlags): void {
+    const table = this.walkCreate(va, 0);
+    this.set(table, 0, indexAt(va, 0), ...leafEntry(gpa, flags, false), va, Write.Queued);
+  }
+
+  /** Maps a 2 MiB page; the caller has checked that the slot is empty. */
+  map2m(va: number, gpa: number, flags: LeafFlags): void {
+    const table = this.walkCreate(va, 1);
+    this.set(table, 1, indexAt(va, 1), ...leafEntry(gpa, flags, true), va, Write.Queued);
+  }
+
+  /** Rewrites the leaf mapping va (a copy-on-write break, or new permissions). */
+  setLeaf(va: number, gpa: number, flags: LeafFlags): void {
     const m = this.lookup(va);
-    if (m === null) return null;
+    if (m === null) throw new Error(`no leaf at ${va.toString(16)}`);
     const level = m.size === PAGE_SIZE ? 0 : 1;
-    const table = this.walkExisting(va, level);
-    const pageVa = va - (va % m.size);
-    this.writeEntry(table, indexAt(va, level), 0, 0, pageVa);
-    return m;
+    const table = this.tableAt(va, level);
+    this.set(table, level, indexAt(va, level), ...leafEntry(gpa, flags, level === 1), va - (va % m.size), Write.Queued);
   }
 
-  /** Changes the permissions of the leaf mapping va, if any. */
-  protect(va: number, flags: LeafFlags): void {
+  /**
+   * Clears the accessed bit of the leaf at va host-side only. Used after its memory was punched out: the
+   * host then dropped every cached translation, so the next touch walks the tables and sets it again.
+   */
+  clearAccessedAfterPunch(va: number): void {
+    this.setAccessedHostSide(va, false);
+  }
+
+  /** Sets the accessed bit of the leaf at va (the Sentry touched the page for the program). */
+  markAccessed(va: number): void {
+    this.setAccessedHostSide(va, true);
+  }
+
+  private setAccessedHostSide(va: number, on: boolean): void {
     const m = this.lookup(va);
     if (m === null) return;
     const level = m.size === PAGE_SIZE ? 0 : 1;
-    const table = this.walkExisting(va, level);
-    this.writeLeaf(table, indexAt(va, level), m.gpa, flags, level === 1 ? PTE_HUGE : 0, va - (va % m.size));
+    const table = this.tableAt(va, level);
+    const index = indexAt(va, level);
+    const w = entryWord(table, index);
+    this.hostStore(table, index, (on ? this.words[w]! | PTE_ACCESSED : this.words[w]! & ~PTE_ACCESSED) >>> 0, this.words[w + 1]!);
   }
 
-  /** Frees every page-table page (the address space is gone); data pages are the caller's. */
-  releaseTables(): void {
-    for (const page of this.tablePages) this.allocator.freePage(page);
-    this.tablePages = [];
+  /**
+   * Replaces the 2 MiB page at va by a fresh table of 512 4 KiB pages over the same memory (the
+   * allocator splits it too), linked with one write. Returns false if va is not in a huge page.
+   */
+  splitHuge(va: number): boolean {
+    const pd = this.tableAt(va, 1);
+    if (pd < 0) return false;
+    const index = indexAt(va, 1);
+    const w = entryWord(pd, index);
+    const lo = this.words[w]!;
+    const hi = this.words[w + 1]!;
+    if ((lo & PTE_PRESENT) === 0 || (lo & PTE_HUGE) === 0) return false;
+    const gpa = entryAddress(lo, hi);
+    this.allocator.splitHuge(gpa);
+    const pt = this.allocTable();
+    const leafLo = (lo & ~PTE_HUGE & ~ADDR_LOW_MASK) >>> 0;
+    for (let i = 0; i < ENTRIES; i++) {
+      const page = gpa + i * PAGE_SIZE;
+      this.store(pt, i, (leafLo | (page % TWO_32)) >>> 0, ((hi & ~ADDR_HIGH_MASK) | Math.floor(page / TWO_32)) >>> 0);
+    }
+    const slot = va - (va % HUGE_PAGE_SIZE);
+    this.set(pd, 1, index, ...tableEntry(pt), slot, Write.Queued);
+    return true;
   }
 
-  private writeLeaf(table: number, index: number, gpa: number, flags: LeafFlags, extra: number, va: number): void {
-    const lo = (gpa >>> 0) | PTE_PRESENT | PTE_USER | PTE_ACCESSED | PTE_DIRTY | extra | (flags.write ? PTE_WRITE : 0);
-    const hi = Math.floor(gpa / TWO_32) | (flags.exec ? 0 : NX_HIGH);
-    this.writeEntry(table, index, lo >>> 0, hi >>> 0, va);
+  /**
+   * Replaces the table of 4 KiB pages in the 2 MiB slot at va by the huge page hugeGpa: the pages the
+   * program touched are copied in (copy(fromGpa, toGpa)), every page is freed, the table retired.
+   * The caller has checked that each page has no other user.
+   */
+  collapse(va: number, hugeGpa: number, flags: LeafFlags, copy: (from: number, to: number) => void): void {
+    const slot = va - (va % HUGE_PAGE_SIZE);
+    const pd = this.tableAt(slot, 1);
+    const index = indexAt(slot, 1);
+    const w = entryWord(pd, index);
+    const pt = entryAddress(this.words[w]!, this.words[w + 1]!);
+    this.allocator.batchFrees(() => {
+      for (let i = 0; i < ENTRIES; i++) {
+        const lo = this.words[entryWord(pt, i)]!;
+        if ((lo & PTE_PRESENT) === 0) continue;
+        const gpa = entryAddress(lo, this.words[entryWord(pt, i) + 1]!);
+        if ((lo & PTE_ACCESSED) !== 0) copy(gpa, hugeGpa + i * PAGE_SIZE);
+        this.allocator.freePage(gpa);
+        this.hostStore(pt, i, 0, 0);
+      }
+    });
+    this.set(pd, 1, index, ...leafEntry(hugeGpa, flags, true), slot, Write.Queued);
+    this.retire(pt, []);
   }
 
-  /** The table at `level` covering va, creating missing intermediate tables. */
-  private walkCreate(va: number, level: number): number {
+  // ---- ranges ----------------------------------------------------------------------------------
+
+  /**
+   * Unmaps [start, end) (page aligned) and drops the references the mappings held (punching pages
+   * freed). Huge pages straddling an edge are split first. A table whose whole range is cleared is
+   * retired; one left empty, with no area over its range any more, is kept idle for reuse.
+   */
+  clearRange(start: number, end: number): void {
+    this.allocator.batchFrees(() => this.clearIn(this.root, ROOT_LEVEL, 0, start, end));
+  }
+
+  /**
+   * Takes permissions away from the leaves in [start, end): each keeps a right only if allowed here.
+   * (Rights are given back lazily, by the fault that needs them.) Huge pages straddling an edge are split.
+   */
+  restrict(start: number, end: number, allowed: { user: boolean; write: boolean; exec: boolean }): void {
+    this.splitEdges(start, end);
+    this.restrictIn(this.root, ROOT_LEVEL, 0, start, end, allowed);
+  }
+
+  /**
+   * Moves the mappings of [src, src+length) to [dst, dst+length), which must be empty (mremap). Pages
+   * stay where they are in memory. Whole 2 MiB slots that land on 2 MiB boundaries move with one write
+   * each (a huge page, or a whole table of 4 KiB pages); the rest moves leaf by leaf.
+   */
+  move(src: number, dst: number, length: number): void {
+    this.splitEdges(src, src + length);
+    if ((dst - src) % HUGE_PAGE_SIZE !== 0) {
+      // Huge pages cannot land on a 2 MiB boundary: take them apart first.
+      this.forEachLeaf(src, src + length, (va, m) => { if (m.size === HUGE_PAGE_SIZE) this.splitHuge(va); });
+    }
+    this.moveIn(this.root, ROOT_LEVEL, 0, src, src + length, dst - src);
+  }
+
+  /**
+   * Queues the entries on the path to va again (their values unchanged): for a fault the tables say
+   * cannot happen, in case the guest's view went stale. Never needed by the rules above; a safety net.
+   */
+  replayPath(va: number): void {
     let table = this.root;
-    for (let l = 3; l > level; l--) {
-      const index = indexAt(va, l);
-      const w = this.entryWord(table, index);
+    for (let level = ROOT_LEVEL; level >= 0; level--) {
+      const index = indexAt(va, level);
+      const w = entryWord(table, index);
       const lo = this.words[w]!;
-      if ((lo & PTE_PRESENT) === 0) {
-        const child = this.allocTable();
-        this.writeEntry(table, index, (child | PTE_PRESENT | PTE_WRITE | PTE_USER | PTE_ACCESSED) >>> 0, 0, va);
-        table = child;
+      const hi = this.words[w + 1]!;
+      if ((lo & PTE_PRESENT) === 0 || this.queue === null) return;
+      if (!this.fresh.has(table)) this.set(table, level, index, lo, hi, va - (va % SPAN[level]), Write.Queued);
+      if (isLeaf(level, lo)) return;
+      table = entryAddress(lo, hi);
+    }
+  }
+
+  // ---- range walkers ---------------------------------------------------------------------------
+
+  private clearIn(table: number, level: number, base: number, start: number, end: number): void {
+    const span = SPAN[level];
+    const [first, last] = indexRange(base, span, start, end);
+    for (let i = first; i <= last; i++) {
+      if (level === ROOT_LEVEL && this.sharedRootIndexes.has(i)) continue;
+      table = this.live(table);
+      const w = entryWord(table, i);
+      let lo = this.words[w]!;
+      if ((lo & PTE_PRESENT) === 0) continue;
+      const slot = base + i * span;
+      const slotEnd = slot + span;
+      const whole = start <= slot && slotEnd <= end;
+      if (isLeaf(level, lo)) {
+        if (whole) {
+          const gpa = entryAddress(lo, this.words[w + 1]!);
+          const freed = level === 0 ? this.allocator.freePage(gpa) : this.allocator.freeHuge(gpa);
+          this.set(table, level, i, 0, 0, slot, level === 0 && freed ? Write.HostOnly : Write.Queued);
+          continue;
+        }
+        this.splitHuge(slot);
+        table = this.live(table);
+        lo = this.words[entryWord(table, i)]!;
+      }
+      const child = entryAddress(lo, this.words[entryWord(table, i) + 1]!);
+      if (whole) {
+        const scrub = this.empty(child, level - 1);
+        this.set(table, level, i, 0, 0, slot, Write.Queued);
+        this.retire(child, scrub);
+        continue;
+      }
+      this.clearIn(child, level - 1, slot, start, end);
+      if (!this.inUse(slot, slotEnd) && this.isEmpty(this.live(child))) this.keepIdle(level, slot);
+    }
+  }
+
+  /** Clears a table that is about to be unlinked; returns the entries its shadow may still hold. */
+  private empty(table: number, level: number): number[] {
+    const scrub: number[] = [];
+    for (let i = 0; i < ENTRIES; i++) {
+      const w = entryWord(table, i);
+      const lo = this.words[w]!;
+      if ((lo & PTE_PRESENT) === 0) continue;
+      const address = entryAddress(lo, this.words[w + 1]!);
+      this.hostStore(table, i, 0, 0);
+      this.stats.updates++;
+      if (isLeaf(level, lo)) {
+        const freed = level === 0 ? this.allocator.freePage(address) : this.allocator.freeHuge(address);
+        if (level !== 0 || !freed) scrub.push(i);
       } else {
-        if ((lo & PTE_HUGE) !== 0) throw new Error(`4 KiB mapping inside a huge page at ${va.toString(16)}`);
-        table = entryAddress(lo, this.words[w + 1]!);
+        this.retire(address, this.empty(address, level - 1));
+        scrub.push(i);
       }
     }
-    return table;
+    return scrub;
   }
 
-  private walkExisting(va: number, level: number): number {
-    let table = this.root;
-    for (let l = 3; l > level; l--) {
-      const w = this.entryWord(table, indexAt(va, l));
+  private restrictIn(table: number, level: number, base: number, start: number, end: number,
+    allowed: { user: boolean; write: boolean; exec: boolean }): void {
+    const span = SPAN[level];
+    const [first, last] = indexRange(base, span, start, end);
+    for (let i = first; i <= last; i++) {
+      if (level === ROOT_LEVEL && this.sharedRootIndexes.has(i)) continue;
+      table = this.live(table);
+      const w = entryWord(table, i);
       const lo = this.words[w]!;
-      if ((lo & PTE_PRESENT) === 0 || (lo & PTE_HUGE) !== 0) return -1;
-      table = entryAddress(lo, this.words[w + 1]!);
+      if ((lo & PTE_PRESENT) === 0) continue;
+      const hi = this.words[w + 1]!;
+      const slot = base + i * span;
+      if (!isLeaf(level, lo)) {
+        this.restrictIn(entryAddress(lo, hi), level - 1, slot, start, end, allowed);
+        continue;
+      }
+      let newLo = lo;
+      let newHi = hi;
+      if (!allowed.user) newLo &= ~PTE_USER;
+      if (!allowed.write) newLo &= ~PTE_WRITE;
+      if (!allowed.exec) newHi |= NX_HIGH;
+      if (newLo !== lo || newHi >>> 0 !== hi) table = this.set(table, level, i, newLo >>> 0, newHi >>> 0, slot, Write.Queued);
     }
-    return table;
   }
 
-  private allocTable(): number {
-    const page = this.allocator.allocPage();
-    if (page < 0) throw new OutOfMemoryError('guest memory exhausted (page tables)');
-    this.tablePages.push(page);
-    this.fresh.add(page);
-    return page;
+  private moveIn(table: number, level: number, base: number, start: number, end: number, delta: number): void {
+    const span = SPAN[level];
+    const [first, last] = indexRange(base, span, start, end);
+    for (let i = first; i <= last; i++) {
+      if (level === ROOT_LEVEL && this.sharedRootIndexes.has(i)) continue;
+      table = this.live(table);
+      const w = entryWord(table, i);
+      const lo = this.words[w]!;
+      if ((lo & PTE_PRESENT) === 0) continue;
+      const hi = this.words[w + 1]!;
+      const slot = base + i * span;
+      const whole = start <= slot && slot + span <= end;
+      if (level === 0 || (level === 1 && whole && delta % HUGE_PAGE_SIZE === 0)) {
+        // A 4 KiB leaf, or a whole 2 MiB slot (huge page or table) landing on a 2 MiB boundary.
+        const target = slot + delta;
+        const dstTable = this.walkCreate(target, level);
+        this.set(dstTable, level, indexAt(target, level), lo, hi, target, Write.Queued);
+        table = this.live(table);
+        this.set(table, level, i, 0, 0, slot, Write.Queued);
+        if (!isLeaf(level, lo)) this.queue?.flushAll();
+        continue;
+      }
+      // Huge pages that do not fit were split by move(); here lo is a link to a lower table.
+      this.moveIn(entryAddress(lo, hi), level - 1, slot, start, end, delta);
+    }
   }
 
-  private writeEntry(table: number, index: number, lo: number, hi: number, va: number): void {
-    const w = this.entryWord(table, index);
-    this.words[w] = lo;
-    this.words[w + 1] = hi;
-    this.updates++;
-    if (this.queue !== null && !this.fresh.has(table)) this.queue.push(table + index * 8, lo, hi, va);
+  private visit(table: number, level: number, base: number, start: number, end: number, fn: (va: number, m: Mapping) => void): void {
+    const span = SPAN[level];
+    const [first, last] = indexRange(base, span, start, end);
+    for (let i = first; i <= last; i++) {
+      if (level === ROOT_LEVEL && this.sharedRootIndexes.has(i)) continue;
+      const w = entryWord(table, i);
+      const lo = this.words[w]!;
+      if ((lo & PTE_PRESENT) === 0) continue;
+      const hi = this.words[w + 1]!;
+      const slot = base + i * span;
+      if (isLeaf(level, lo)) fn(slot, mappingOf(lo, hi, span));
+      else this.visit(entryAddress(lo, hi), level - 1, slot, start, end, fn);
+    }
   }
 
-  private entryWord(table: number, index: number): number {
-    return (table >>> 2) + index * 2;
+  /** Splits the huge pages that [start, end) cuts through. */
+  private splitEdges(start: number, end: number): void {
+    for (const edge of [start, end]) {
+      if (edge % HUGE_PAGE_SIZE === 0) continue;
+      const m = this.lookup(edge);
+      if (m !== null && m.size === HUGE_PAGE_SIZE) this.splitHuge(edge);
+    }
   }
-}
 
-function indexAt(va: number, level: number): number {
-  return Math.floor(va / 2 ** (12 + 9 * level)) % 512;
-}
-
-function entryAddress(lo: number, hi: number): number {
-  return (hi & ADDR_HIGH_MASK) * TWO_32 + ((lo & ADDR_LOW_MASK) >>> 0);
 }

@@ -15,8 +15,10 @@ export interface HostMemory {
 }
 
 export interface AllocatorStats {
+  /** Guest-physical memory handed out now (the host commits only the parts the program touched). */
   committedBytes: number;
   peakCommittedBytes: number;
+  /** Everything punched out of the memory file so far: freed pages and discarded contents. */
   returnedBytes: number;
 }
 
@@ -34,6 +36,10 @@ export class PageAllocator {
   private committed = 0;
   private peak = 0;
   private returned = 0;
+  /** Inside batchFrees: one run of freed memory not yet punched, merged while frees stay adjacent. */
+  private batching = 0;
+  private pendingStart = 0;
+  private pendingLength = 0;
 
   constructor(private readonly host: HostMemory, private readonly base: number, limit: number) {
     if (base % HUGE_PAGE_SIZE !== 0) throw new RangeError('allocator base must be 2 MiB aligned');
@@ -54,6 +60,7 @@ export class PageAllocator {
 
   /** A zeroed 4 KiB page, or -1 when guest memory is exhausted. */
   allocPage(): number {
+    if (this.pendingLength > 0) this.flushPunches();
     let chunk = -1;
     while (this.partial.length > 0) {
       const c = this.partial[this.partial.length - 1]!;
@@ -86,6 +93,7 @@ export class PageAllocator {
 
   /** A zeroed, 2 MiB aligned huge page, or -1 when no whole chunk is free. */
   allocHuge(): number {
+    if (this.pendingLength > 0) this.flushPunches();
     if (this.freeChunkCount === 0) return -1;
     const chunk = this.freeChunks[--this.freeChunkCount]!;
     this.chunkState[chunk] = ChunkState.Huge;
@@ -113,7 +121,7 @@ export class PageAllocator {
     if (this.chunkState[chunk] !== ChunkState.Split || (this.bitmap[word]! & mask) === 0) {
       throw new Error(`double free of guest page ${gpa.toString(16)}`);
     }
-    this.host.punchHole(gpa, PAGE_SIZE);
+    this.punch(gpa, PAGE_SIZE);
     this.bitmap[word] = this.bitmap[word]! & ~mask;
     this.account(-PAGE_SIZE);
     this.returned += PAGE_SIZE;
@@ -131,12 +139,85 @@ export class PageAllocator {
     const { chunk, page } = this.locate(gpa);
     if (page !== 0 || this.chunkState[chunk] !== ChunkState.Huge) throw new Error(`bad huge page free ${gpa.toString(16)}`);
     if (this.dropExtraRef(chunk, 0)) return false;
-    this.host.punchHole(gpa, HUGE_PAGE_SIZE);
+    this.punch(gpa, HUGE_PAGE_SIZE);
     this.chunkState[chunk] = ChunkState.Free;
     this.freeChunks[this.freeChunkCount++] = chunk;
     this.account(-HUGE_PAGE_SIZE);
     this.returned += HUGE_PAGE_SIZE;
     return true;
+  }
+
+  /** How many users the allocated page at gpa has (a huge page counts on its first 4 KiB); 0 if free. */
+  refCount(gpa: number): number {
+    const { chunk, page } = this.locate(gpa);
+    const state = this.chunkState[chunk];
+    if (state === ChunkState.Free) return 0;
+    if (state === ChunkState.Huge) return 1 + this.extraRefs[chunk * PAGES_PER_CHUNK]!;
+    const used = (this.bitmap[chunk * WORDS_PER_CHUNK + (page >> 5)]! & (1 << (page & 31))) !== 0;
+    return used ? 1 + this.extraRefs[chunk * PAGES_PER_CHUNK + page]! : 0;
+  }
+
+  /** Whether gpa starts a huge page. */
+  isHuge(gpa: number): boolean {
+    const { chunk, page } = this.locate(gpa);
+    return page === 0 && this.chunkState[chunk] === ChunkState.Huge;
+  }
+
+  /**
+   * Turns the huge page at gpa into 512 allocated 4 KiB pages: the same memory, the same contents,
+   * each with the huge page's references, so that they can be unmapped and freed one by one.
+   */
+  splitHuge(gpa: number): void {
+    const { chunk, page } = this.locate(gpa);
+    if (page !== 0 || this.chunkState[chunk] !== ChunkState.Huge) throw new Error(`bad huge page split ${gpa.toString(16)}`);
+    this.chunkState[chunk] = ChunkState.Split;
+    this.chunkUsed[chunk] = PAGES_PER_CHUNK;
+    this.bitmap.fill(0xffff_ffff, chunk * WORDS_PER_CHUNK, (chunk + 1) * WORDS_PER_CHUNK);
+    const first = chunk * PAGES_PER_CHUNK;
+    this.extraRefs.fill(this.extraRefs[first]!, first + 1, first + PAGES_PER_CHUNK);
+  }
+
+  /**
+   * Gives the host the memory behind [gpa, gpa+length) of allocated pages (MADV_DONTNEED on private
+   * anonymous memory): the pages stay allocated and mapped, and read as zeros from now on.
+   */
+  discard(gpa: number, length: number): void {
+    this.punch(gpa, length);
+    this.returned += length;
+  }
+
+  /**
+   * Runs fn with the host punches of the pages it frees merged into as few calls as possible (a
+   * munmap of many 4 KiB pages costs one fallocate per contiguous run, not one per page). Every punch
+   * is done before batchFrees returns, and before any page is handed out again.
+   */
+  batchFrees<T>(fn: () => T): T {
+    this.batching++;
+    try {
+      return fn();
+    } finally {
+      if (--this.batching === 0) this.flushPunches();
+    }
+  }
+
+  private punch(gpa: number, length: number): void {
+    if (this.batching === 0) {
+      this.host.punchHole(gpa, length);
+      return;
+    }
+    if (this.pendingLength > 0 && gpa === this.pendingStart + this.pendingLength) {
+      this.pendingLength += length;
+      return;
+    }
+    this.flushPunches();
+    this.pendingStart = gpa;
+    this.pendingLength = length;
+  }
+
+  private flushPunches(): void {
+    if (this.pendingLength === 0) return;
+    this.host.punchHole(this.pendingStart, this.pendingLength);
+    this.pendingLength = 0;
   }
 
   private dropExtraRef(chunk: number, page: number): boolean {

@@ -63,8 +63,11 @@ export interface GoferHostCalls {
   openRoot(path: string): number;
   /** O_NOFOLLOW|O_CLOEXEC are added. */
   openat(dirfd: number, name: string, flags: number, mode: number): number;
-  /** Opens the inode of an O_PATH fd again with flags, through /proc/self/fd (never creates). */
-  reopen(pathFd: number, flags: number): number;
+  /**
+   * Opens the inode of an O_PATH fd (of dirfd/name) again with flags, through /proc/self/fd, or where
+   * /proc is missing by name, keeping it only if it is the same inode (never creates).
+   */
+  reopen(pathFd: number, flags: number, dirfd: number, name: string): number;
   /** lstat semantics into out (struct stat, 144 bytes); '' is dirfd itself. */
   fstatat(dirfd: number, name: string, out: Uint8Array): number;
   fstat(fd: number, out: Uint8Array): number;

@@ -62,6 +62,9 @@ export class Mailbox {
   regInt(r: Reg): number {
     return this.i32[this.regBase + r * 2]!;
   }
+  regLow(r: Reg): number {
+    return this.u32[this.regBase + r * 2]!;
+  }
   regHigh(r: Reg): number {
     return this.u32[this.regBase + r * 2 + 1]!;
   }

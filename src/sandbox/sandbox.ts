@@ -1,21 +1,31 @@
 // One sandbox: a KVM machine, the kernel, and the program loaded into it, run to completion.
-import { accessSync, constants, realpathSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { delimiter } from 'node:path';
+import { resolve as resolveHostPath } from 'node:path';
+import { EACCES, EISDIR, ENOENT, Errno } from '../abi/errno.js';
+import { findHostTty } from '../fs/dev.js';
+import { findProgram, readProgramFile } from '../fs/exec.js';
 import { FdTable } from '../fs/fd-table.js';
+import { LatePageStore } from '../fs/file-data.js';
 import { HostFile } from '../fs/file.js';
+import { buildFilesystems, type SandboxFilesystems } from '../fs/namespace.js';
+import type { FsContext } from '../fs/vfs.js';
+import { GoferClient, GoferError } from '../gofer/client.js';
 import { Kernel, type KernelStats } from '../kernel/kernel.js';
 import { Task, type TaskExit } from '../kernel/task.js';
 import { LoaderError } from '../loader/elf.js';
-import { defaultMmapBase, hostAuxv, loadProgram, readProgram } from '../loader/load.js';
+import { chooseLayout, hostAuxv, loadProgram } from '../loader/load.js';
 import { log } from '../log/log.js';
-import { AddressSpace } from '../mm/address-space.js';
+import { AddressSpace, type MemoryStats } from '../mm/address-space.js';
 import { type AllocatorStats, PageAllocator } from '../mm/physical.js';
 import { type HostFlavour, KvmPlatform, type PlatformMode } from '../platform/platform.js';
 import type { SyscallTable } from '../kernel/syscall-table.js';
 import { buildSyscallTable } from '../syscalls/table.js';
 
 const osSignals = osConstants.signals;
+const RLIMIT_DATA = 2;
+const RLIMIT_STACK = 3;
+const RLIMIT_AS = 9;
 
 export interface SandboxOptions {
   /** The program as the user named it: a path, or a command looked up in PATH. */
@@ -30,6 +40,25 @@ export interface SandboxOptions {
   stdio?: readonly [number, number, number];
   /** Replaces the syscall table: for tests that inject failures into the Sentry. */
   syscallTable?: SyscallTable;
+  /** Host directory that is the sandbox's root (default /), served read-only under a tmpfs overlay. */
+  rootfs?: string;
+  /** Writes to the root go through to the host (no overlay). */
+  rootfsWritable?: boolean;
+  /** Extra host directories: --mount host:guest[:ro]. */
+  mounts?: HostMount[];
+  /** Address-space layout randomisation (default on); off gives Linux's fixed layout (--no-aslr). */
+  aslr?: boolean;
+}
+
+export interface HostMount {
+  host: string;
+  guest: string;
+  readOnly: boolean;
+}
+
+/** The sandbox could not be set up (a Gofer that cannot serve its directory): exit status 125. */
+export class SandboxSetupError extends Error {
+  override readonly name = 'SandboxSetupError';
 }
 
 export interface SandboxResult {
@@ -37,34 +66,98 @@ export interface SandboxResult {
   flavour: HostFlavour;
   kernel: KernelStats;
   memory: AllocatorStats;
+  /** Page tables and paging of the program's address space. */
+  paging: MemoryStats;
 }
 
 export { LoaderError };
 
-/** Finds the program like execvp: a name without a slash is searched in PATH. */
-export function resolveProgram(program: string, env: NodeJS.ProcessEnv): string {
-  if (program.includes('/')) return program;
-  for (const dir of (env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter)) {
-    const candidate = `${dir === '' ? '.' : dir}/${program}`;
-    try {
-      accessSync(candidate, constants.X_OK);
-      if (statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not here; keep looking
-    }
+/** A host directory the user named: checked here so that a typo gives one clear line. */
+function hostDirectory(what: string, path: string): string {
+  const full = resolveHostPath(path);
+  let ok = false;
+  try {
+    ok = statSync(full).isDirectory();
+  } catch {
+    // reported below
   }
-  throw new LoaderError(`${program}: command not found`, 127);
+  if (!ok) throw new SandboxSetupError(`${what} ${path}: not an existing directory`);
+  return full;
+}
+
+/** Starts a Gofer per host directory and builds the mount table over them. */
+function startFilesystems(options: SandboxOptions, store: LatePageStore): { fsys: SandboxFilesystems; rootfs: string } {
+  const rootfs = hostDirectory('--rootfs', options.rootfs ?? '/');
+  for (const m of options.mounts ?? []) hostDirectory('--mount', m.host);
+  const writable = options.rootfsWritable ?? false;
+  const clients: GoferClient[] = [];
+  try {
+    const root = GoferClient.start(rootfs, { readOnly: !writable });
+    clients.push(root);
+    const mounts = (options.mounts ?? []).map((m) => {
+      const client = GoferClient.start(resolveHostPath(m.host), { readOnly: m.readOnly });
+      clients.push(client);
+      return { client, guestPath: m.guest, readOnly: m.readOnly };
+    });
+    const fsys = buildFilesystems({
+      rootfs: root, rootfsWritable: writable, mounts, store, hostTty: findHostTty(),
+      system: { memoryBytes: options.memoryBytes, committedBytes: () => store.allocator.stats.committedBytes },
+    });
+    if ('error' in fsys) throw new SandboxSetupError(`cannot serve ${fsys.what} (${fsys.error.name}): is it an existing directory?`);
+    return { fsys, rootfs };
+  } catch (err) {
+    for (const c of clients) c.close();
+    if (err instanceof GoferError) throw new SandboxSetupError(err.message);
+    throw err;
+  }
+}
+
+/** The host working directory as a path in the sandbox, or / when it is outside what the sandbox sees. */
+function guestCwd(rootfs: string, mounts: readonly HostMount[]): string {
+  const cwd = process.cwd();
+  const inside = (dir: string): string | null => (cwd === dir ? '' : dir === '/' ? cwd : cwd.startsWith(dir + '/') ? cwd.slice(dir.length) : null);
+  for (const m of mounts) {
+    const rest = inside(resolveHostPath(m.host));
+    if (rest !== null) return m.guest + rest;
+  }
+  return inside(rootfs) || '/';
+}
+
+/** The program, found and read inside the sandbox as execvp would. */
+function loadExecutable(ctx: FsContext, options: SandboxOptions): { name: string; path: string; file: Uint8Array } {
+  const program = options.program;
+  const found = findProgram(ctx, program, options.env.PATH ?? '/usr/local/bin:/usr/bin:/bin');
+  if (found instanceof Errno) {
+    if (found === ENOENT) throw new LoaderError(program.includes('/') ? `${program}: no such file` : `${program}: command not found`, 127);
+    if (found === EACCES) throw new LoaderError(`${program}: permission denied`, 126);
+    if (found === EISDIR) throw new LoaderError(`${program}: is a directory`, 126);
+    throw new LoaderError(`${program}: ${found.name}`, 126);
+  }
+  const file = readProgramFile(ctx, found.vd);
+  if (file instanceof Errno) throw new LoaderError(`${program}: cannot read it (${file.name})`, 126);
+  return { name: found.name, path: found.path, file };
 }
 
 export async function runSandbox(options: SandboxOptions): Promise<SandboxResult> {
-  const path = resolveProgram(options.program, options.env);
-  const file = readProgram(path);
+  const store = new LatePageStore();
+  const { fsys, rootfs } = startFilesystems(options, store);
+  try {
+    return await runInFilesystems(options, fsys, store, rootfs);
+  } finally {
+    fsys.release();
+  }
+}
+
+async function runInFilesystems(options: SandboxOptions, fsys: SandboxFilesystems, store: LatePageStore, rootfs: string): Promise<SandboxResult> {
+  const ids = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+  const fsContext = fsys.newContext(ids, guestCwd(rootfs, options.mounts ?? []));
+  const { name: path, path: exePath, file } = loadExecutable(fsContext, options);
   const platform = new KvmPlatform({ memoryBytes: options.memoryBytes, mode: options.mode });
   try {
     log.info(`host KVM flavour: ${platform.flavour}; platform mode: ${options.mode}`);
     const allocator = new PageAllocator(platform, platform.reservedBytes, options.memoryBytes);
-    const mm = new AddressSpace(platform.memory, allocator, platform.rootEntries, { mmapBase: defaultMmapBase() });
-    const ids = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+    store.bind(new Uint8Array(platform.memory), allocator);
+    const mm = new AddressSpace(platform.memory, allocator, platform.rootEntries, chooseLayout(options.aslr ?? true));
     const loaded = loadProgram(mm, {
       execfn: path,
       file,
@@ -80,7 +173,12 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
     fds.set(1, new HostFile(stdout, false, true));
     fds.set(2, new HostFile(stderr, false, true));
     const kernel = new Kernel(platform, allocator, options.syscallTable ?? buildSyscallTable(), { strace: options.strace });
-    const task = new Task({ pid: 1, tid: 1, ppid: 0, uid: ids.uid, gid: ids.gid }, mm, ctx, fds, realpathSync(path));
+    const task = new Task({ pid: 1, tid: 1, ppid: 0, uid: ids.uid, gid: ids.gid }, mm, ctx, fds, exePath, fsContext);
+    fds.lockOwner = task.id.pid;
+    mm.limits = {
+      stack: () => task.rlimits[RLIMIT_STACK]![0], data: () => task.rlimits[RLIMIT_DATA]![0], addressSpace: () => task.rlimits[RLIMIT_AS]![0],
+    };
+    fsys.procfs.register(task);
     kernel.addTask(task);
     // SIGINT or SIGTERM to tsvisor ends the program with that signal, as it would end a native one.
     const stop = (signal: NodeJS.Signals): void => kernel.killAll(osSignals[signal], 'the sandbox was told to stop');
@@ -88,10 +186,11 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
     process.on('SIGTERM', stop);
     try {
       const exit = await kernel.run();
-      return { exit, flavour: platform.flavour, kernel: kernel.stats, memory: allocator.stats };
+      return { exit, flavour: platform.flavour, kernel: kernel.stats, memory: allocator.stats, paging: mm.stats };
     } finally {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
+      fds.closeAll();
     }
   } finally {
     platform.close();

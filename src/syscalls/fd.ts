@@ -1,19 +1,31 @@
 // Descriptor-table calls: close, dup, dup2, dup3, fcntl, lseek.
-import { EBADF, EINVAL, ESPIPE, Errno } from '../abi/errno.js';
+import { EAGAIN, EBADF, EFAULT, EINVAL, Errno } from '../abi/errno.js';
 import { MAX_FDS } from '../fs/fd-table.js';
+import { O_CLOEXEC, SETFL_MASK, SEEK_HOLE } from '../abi/fcntl.js';
+import { F_RDLCK, F_UNLCK, F_WRLCK, type LockOwner, type RecordLock, fileLocks } from '../fs/lock.js';
+import { PipeEnd } from '../fs/pipe.js';
+import type { FileDescription } from '../fs/vfs.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
-import type { SyscallEntry } from '../kernel/syscall-table.js';
+import { Blocked, type SyscallEntry } from '../kernel/syscall-table.js';
 import type { Task } from '../kernel/task.js';
-import { hostCalls } from '../platform/host.js';
 import { partial, supported } from './define.js';
 
-const O_CLOEXEC = 0o2000000;
 const F_DUPFD = 0;
 const F_GETFD = 1;
 const F_SETFD = 2;
 const F_GETFL = 3;
+const F_SETFL = 4;
+const F_GETLK = 5;
+const F_SETLK = 6;
+const F_SETLKW = 7;
+const F_OFD_GETLK = 36;
+const F_OFD_SETLK = 37;
+const F_OFD_SETLKW = 38;
 const F_DUPFD_CLOEXEC = 1030;
+const F_GETPIPE_SZ = 1032;
 const FD_CLOEXEC = 1;
+const FLOCK_SIZE = 32;
+const PIPE_SIZE = 65536;
 
 function close(task: Task, a: SyscallArgs): number | Errno {
   return task.fds.remove(a.int(0)) ?? 0;
@@ -27,6 +39,7 @@ function dup(task: Task, a: SyscallArgs): number | Errno {
 
 function dup3(task: Task, oldFd: number, newFd: number, flags: number): number | Errno {
   if ((flags & ~O_CLOEXEC) !== 0) return EINVAL;
+  if (oldFd === newFd) return EINVAL;
   const file = task.fds.get(oldFd);
   if (file instanceof Errno) return file;
   return task.fds.set(newFd, file, (flags & O_CLOEXEC) !== 0) ?? newFd;
@@ -39,10 +52,79 @@ function dup2(task: Task, a: SyscallArgs): number | Errno {
     const file = task.fds.get(oldFd);
     return file instanceof Errno ? file : newFd;
   }
-  return dup3(task, oldFd, newFd, 0);
+  const file = task.fds.get(oldFd);
+  if (file instanceof Errno) return file;
+  return task.fds.set(newFd, file, false) ?? newFd;
 }
 
-function fcntl(task: Task, a: SyscallArgs): number | Errno {
+/** struct flock as a range [start, end] of the file; l_len 0 means "to the end and beyond". */
+function readFlock(task: Task, file: FileDescription, va: number, owner: LockOwner, ofd: boolean): (RecordLock & { lPid: number }) | Errno {
+  const raw = new Uint8Array(FLOCK_SIZE);
+  if (task.mm.copyIn(va, raw) !== FLOCK_SIZE) return EFAULT;
+  const v = new DataView(raw.buffer);
+  const type = v.getInt16(0, true);
+  const whence = v.getInt16(2, true);
+  let start = Number(v.getBigInt64(8, true));
+  const len = Number(v.getBigInt64(16, true));
+  if (type !== F_RDLCK && type !== F_WRLCK && type !== F_UNLCK) return EINVAL;
+  if (whence === 1) start += file.offset;
+  else if (whence === 2) {
+    const s = file.stat();
+    if (s instanceof Errno) return s;
+    start += s.size;
+  } else if (whence !== 0) return EINVAL;
+  let end = len === 0 ? Infinity : start + len - 1;
+  if (len < 0) {
+    end = start - 1;
+    start += len;
+  }
+  if (start < 0) return EINVAL;
+  return { owner, type, start, end, pid: ofd ? -1 : task.id.pid, lPid: v.getInt32(24, true) };
+}
+
+function lockKey(file: FileDescription): unknown {
+  return file.location?.dentry.lockKey ?? file;
+}
+
+function recordLock(task: Task, file: FileDescription, cmd: number, va: number): number | Errno | Blocked {
+  const ofd = cmd >= F_OFD_GETLK;
+  const lock = readFlock(task, file, va, ofd ? file : task.id.pid, ofd);
+  if (lock instanceof Errno) return lock;
+  const key = lockKey(file);
+  // OFD locks have no process: l_pid must be 0 (checked after the access mode when setting, as Linux).
+  if (cmd === F_GETLK || cmd === F_OFD_GETLK) {
+    if (cmd === F_OFD_GETLK && lock.lPid !== 0) return EINVAL;
+    if (lock.type === F_UNLCK) return EINVAL;
+    const c = fileLocks.conflict(key, lock);
+    const out = new Uint8Array(FLOCK_SIZE);
+    const v = new DataView(out.buffer);
+    if (c === null) {
+      if (task.mm.copyIn(va, out) !== FLOCK_SIZE) return EFAULT;
+      v.setInt16(0, F_UNLCK, true);
+    } else {
+      v.setInt16(0, c.type, true);
+      v.setInt16(2, 0, true);
+      v.setBigInt64(8, BigInt(c.start), true);
+      v.setBigInt64(16, c.end === Infinity ? 0n : BigInt(c.end - c.start + 1), true);
+      v.setInt32(24, c.pid, true);
+    }
+    return task.mm.copyOut(va, out) === FLOCK_SIZE ? 0 : EFAULT;
+  }
+  if ((lock.type === F_RDLCK && !file.readable) || (lock.type === F_WRLCK && !file.writable)) return EBADF;
+  if (ofd && lock.lPid !== 0) return EINVAL;
+  const attempt = (): number | Errno => fileLocks.setRecord(key, lock) ?? 0;
+  const first = attempt();
+  if (first !== EAGAIN || (cmd !== F_SETLKW && cmd !== F_OFD_SETLKW)) return first;
+  const wait = (): void => fileLocks.waitForUnlock(key, () => {
+    const r = attempt();
+    if (r === EAGAIN) wait();
+    else task.complete(r);
+  });
+  wait();
+  return Blocked.instance;
+}
+
+function fcntl(task: Task, a: SyscallArgs): number | Errno | Blocked {
   const fd = a.int(0);
   const file = task.fds.get(fd);
   if (file instanceof Errno) return file;
@@ -60,11 +142,20 @@ function fcntl(task: Task, a: SyscallArgs): number | Errno {
     }
     case F_SETFD:
       return task.fds.setCloexec(fd, (a.int(2) & FD_CLOEXEC) !== 0) ?? 0;
-    case F_GETFL: {
-      if (file.hostFd < 0) return (file.readable ? (file.writable ? 2 : 0) : 1);
-      const r = hostCalls().getFlags(file.hostFd);
-      return r < 0 ? (Errno.of(-r) ?? EBADF) : r;
-    }
+    case F_GETFL:
+      return file.statusFlags();
+    case F_SETFL:
+      file.flags = (file.flags & ~SETFL_MASK) | (a.int(2) & SETFL_MASK);
+      return 0;
+    case F_GETLK:
+    case F_SETLK:
+    case F_SETLKW:
+    case F_OFD_GETLK:
+    case F_OFD_SETLK:
+    case F_OFD_SETLKW:
+      return recordLock(task, file, cmd, a.ptr(2));
+    case F_GETPIPE_SZ:
+      return file instanceof PipeEnd ? PIPE_SIZE : EBADF;
     default:
       return EINVAL;
   }
@@ -73,11 +164,9 @@ function fcntl(task: Task, a: SyscallArgs): number | Errno {
 function lseek(task: Task, a: SyscallArgs): number | Errno {
   const file = task.fds.get(a.int(0));
   if (file instanceof Errno) return file;
-  if (file.hostFd < 0) return ESPIPE;
   const whence = a.int(2);
-  if (whence < 0 || whence > 4) return EINVAL;
-  const r = hostCalls().lseek(file.hostFd, a.long(1), whence);
-  return r < 0 ? (Errno.of(-r) ?? EINVAL) : r;
+  if (whence < 0 || whence > SEEK_HOLE) return EINVAL;
+  return file.seek(a.long(1), whence);
 }
 
 export const fdSyscalls: SyscallEntry[] = [
@@ -85,6 +174,6 @@ export const fdSyscalls: SyscallEntry[] = [
   supported('dup', dup, 'i'),
   supported('dup2', dup2, 'ii'),
   supported('dup3', (t, a) => dup3(t, a.int(0), a.int(1), a.int(2)), 'iix'),
-  partial('fcntl', fcntl, 'F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL; no locks or F_SETFL yet', 'iix'),
+  partial('fcntl', fcntl, 'F_DUPFD(_CLOEXEC), F_GETFD, F_SETFD, F_GETFL, F_SETFL, record and OFD locks, F_GETPIPE_SZ; no F_SETOWN, leases, seals or F_SETPIPE_SZ', 'iix'),
   supported('lseek', lseek, 'ili'),
 ];

@@ -1,5 +1,8 @@
-// ioctl(2): the terminal requests programs make on their stdio, passed to the host terminal.
+// ioctl(2): the generic file requests (FIOCLEX, FIONCLEX, FIONBIO, FIONREAD) answered by the Sentry,
+// and the terminal requests programs make on their stdio, passed to the host terminal.
 import { EFAULT, ENOTTY, Errno } from '../abi/errno.js';
+import { DirectoryFile } from '../fs/dir-file.js';
+import { O_NONBLOCK } from '../abi/fcntl.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
 import type { SyscallEntry } from '../kernel/syscall-table.js';
 import type { Task } from '../kernel/task.js';
@@ -8,6 +11,8 @@ import { partial } from './define.js';
 
 const TCGETS = 0x5401;
 const TIOCGWINSZ = 0x5413;
+const FIONREAD = 0x541b;
+const FIONBIO = 0x5421;
 const FIONCLEX = 0x5450;
 const FIOCLEX = 0x5451;
 const TERMIOS_SIZE = 60;
@@ -22,6 +27,21 @@ function ioctl(task: Task, a: SyscallArgs): number | Errno {
     case FIOCLEX:
     case FIONCLEX:
       return task.fds.setCloexec(fd, request === FIOCLEX) ?? 0;
+    case FIONBIO: {
+      const raw = new Uint8Array(4);
+      if (task.mm.copyIn(a.ptr(2), raw) !== 4) return EFAULT;
+      const on = new DataView(raw.buffer).getInt32(0, true) !== 0;
+      file.flags = on ? file.flags | O_NONBLOCK : file.flags & ~O_NONBLOCK;
+      return 0;
+    }
+    case FIONREAD: {
+      if (file instanceof DirectoryFile) return ENOTTY;
+      const n = file.readableBytes();
+      if (n instanceof Errno) return n;
+      const out = new Uint8Array(4);
+      new DataView(out.buffer).setInt32(0, Math.min(n, 0x7fff_ffff), true);
+      return task.mm.copyOut(a.ptr(2), out) === 4 ? 0 : EFAULT;
+    }
     case TCGETS:
     case TIOCGWINSZ: {
       if (file.hostFd < 0) return ENOTTY;
@@ -37,5 +57,5 @@ function ioctl(task: Task, a: SyscallArgs): number | Errno {
 }
 
 export const ioctlSyscalls: SyscallEntry[] = [
-  partial('ioctl', ioctl, 'TCGETS, TIOCGWINSZ (host terminals), FIOCLEX, FIONCLEX; others ENOTTY', 'ixx'),
+  partial('ioctl', ioctl, 'FIOCLEX, FIONCLEX, FIONBIO, FIONREAD (not on host pipes or terminals: ENOTTY); TCGETS, TIOCGWINSZ on host terminals; others ENOTTY', 'ixx'),
 ];

@@ -1,23 +1,32 @@
-// read(2), write(2) and their vector forms. Data moves between the file and guest memory in place:
-// each physically contiguous run of the buffer is handed to the file as a view, never copied.
-import { EFAULT, EINVAL, Errno } from '../abi/errno.js';
+// read(2), write(2), their positioned and vector forms. Data moves between the file and guest memory in
+// place: each physically contiguous run of the buffer is handed to the file as a view, never copied.
+// A file that is not ready (an empty pipe) answers EAGAIN; unless the description is O_NONBLOCK the
+// task then waits on the file and the call completes when it can.
+import { EAGAIN, EBADF, EFAULT, EINVAL, EOPNOTSUPP, Errno } from '../abi/errno.js';
+import { O_NONBLOCK, POLLIN, POLLOUT } from '../abi/fcntl.js';
+import { PIPE_BUF, PIPE_CAPACITY, PipeEnd } from '../fs/pipe.js';
+import type { FileDescription } from '../fs/vfs.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
-import type { SyscallEntry } from '../kernel/syscall-table.js';
+import { Blocked, type SyscallEntry } from '../kernel/syscall-table.js';
 import type { Task } from '../kernel/task.js';
-import type { FileDescription } from '../fs/file.js';
 import { supported } from './define.js';
 
 /** Linux MAX_RW_COUNT: one call moves at most INT_MAX rounded down to a page. */
-const MAX_RW_COUNT = 0x7fff_f000;
+export const MAX_RW_COUNT = 0x7fff_f000;
 /** UIO_MAXIOV. */
 const MAX_IOV = 1024;
+/** preadv2/pwritev2 flags (RWF_HIPRI, RWF_DSYNC, RWF_SYNC, RWF_NOWAIT, RWF_APPEND): hints we may ignore. */
+const RWF_SUPPORTED = 0x1f;
 
-function transfer(task: Task, file: FileDescription, va: number, count: number, toGuest: boolean): number | Errno {
+/** Moves up to count bytes at va; at the file offset (pos null) or at pos. Stops at the first short run. */
+export function transfer(task: Task, file: FileDescription, va: number, count: number, toGuest: boolean, pos: number | null): number | Errno {
   let done = 0;
   let error: Errno | null = null;
   const fault = task.mm.forEachRange(va, Math.min(count, MAX_RW_COUNT), toGuest, (gpa, n) => {
     const view = task.mm.view(gpa, n);
-    const r = toGuest ? file.read(view) : file.write(view);
+    const r = pos === null
+      ? (toGuest ? file.read(view) : file.write(view))
+      : (toGuest ? file.pread(view, pos + done) : file.pwrite(view, pos + done));
     if (r instanceof Errno) {
       error = r;
       return false;
@@ -29,50 +38,121 @@ function transfer(task: Task, file: FileDescription, va: number, count: number, 
   return error ?? fault ?? 0;
 }
 
-function read(task: Task, a: SyscallArgs): number | Errno {
-  const file = task.fds.get(a.int(0));
-  if (file instanceof Errno) return file;
-  return transfer(task, file, a.ptr(1), a.size(2), true);
+/**
+ * Runs attempt; if the file is not ready (EAGAIN) and blocking, waits for events and tries again,
+ * completing the task with the first other answer. attempt returns null to wait for more after
+ * partial progress (a pipe write of more than fits).
+ */
+export function blockingIo(task: Task, file: FileDescription, events: number, attempt: () => number | Errno | null): number | Errno | Blocked {
+  const first = attempt();
+  if (first !== null && (first !== EAGAIN || (file.flags & O_NONBLOCK) !== 0)) return first;
+  const wait = (): void => file.waitFor(events, () => {
+    const r = attempt();
+    if (r === null || r === EAGAIN) wait();
+    else task.complete(r);
+  });
+  wait();
+  return Blocked.instance;
 }
 
-function write(task: Task, a: SyscallArgs): number | Errno {
-  const file = task.fds.get(a.int(0));
+function readAt(task: Task, fd: number, va: number, count: number, pos: number | null): number | Errno | Blocked {
+  if (pos !== null && pos < 0) return EINVAL;
+  const file = task.fds.get(fd);
   if (file instanceof Errno) return file;
-  return transfer(task, file, a.ptr(1), a.size(2), false);
+  if (!file.readable) return EBADF;
+  return blockingIo(task, file, POLLIN, () => transfer(task, file, va, count, true, pos));
 }
 
-function vector(task: Task, a: SyscallArgs, toGuest: boolean): number | Errno {
-  const file = task.fds.get(a.int(0));
+/** A write that, on a blocking pipe, goes on until everything is written (pipe(7)). */
+function writeAt(task: Task, fd: number, va: number, count: number, pos: number | null): number | Errno | Blocked {
+  if (pos !== null && pos < 0) return EINVAL;
+  const file = task.fds.get(fd);
   if (file instanceof Errno) return file;
-  const iovcnt = a.int(2);
-  if (iovcnt < 0 || iovcnt > MAX_IOV) return EINVAL;
-  if (iovcnt === 0) return 0;
-  const iov = new Uint8Array(iovcnt * 16);
-  if (task.mm.copyIn(a.ptr(1), iov) !== iov.length) return EFAULT;
-  const view = new DataView(iov.buffer);
-  let total = 0;
-  for (let i = 0; i < iovcnt; i++) {
-    const len = view.getBigUint64(i * 16 + 8, true);
-    if (len > 0x7fff_ffff_ffff_ffffn) return EINVAL;
-    total += Number(len);
-    if (total > 0x7fff_ffff_ffff_ffff) return EINVAL;
-  }
+  if (!file.writable) return EBADF;
+  const total = Math.min(count, MAX_RW_COUNT);
+  if (file instanceof PipeEnd) return pipeWrite(task, file, va, total);
+  return transfer(task, file, va, total, false, pos);
+}
+
+/**
+ * Writes to a pipe go through a bounce buffer: how much fits depends on the whole write's length
+ * (Linux's page-slot rules), which the guest-memory runs alone do not tell. Blocking writes continue
+ * as the reader makes room.
+ */
+function pipeWrite(task: Task, file: PipeEnd, va: number, total: number): number | Errno | Blocked {
   let done = 0;
-  for (let i = 0; i < iovcnt; i++) {
-    const base = Number(view.getBigUint64(i * 16, true));
-    const len = Math.min(Number(view.getBigUint64(i * 16 + 8, true)), MAX_RW_COUNT - done);
-    if (len === 0) continue;
-    const r = transfer(task, file, base, len, toGuest);
-    if (r instanceof Errno) return done > 0 ? done : r;
-    done += r;
-    if (r < len || done >= MAX_RW_COUNT) break;
+  const nonblock = (file.flags & O_NONBLOCK) !== 0;
+  return blockingIo(task, file, POLLOUT, () => {
+    while (done < total) {
+      const part = new Uint8Array(Math.min(total - done, PIPE_CAPACITY + PIPE_BUF));
+      const got = task.mm.copyIn(va + done, part);
+      if (got instanceof Errno) return done > 0 ? done : got;
+      const r = file.writePart(part.subarray(0, got), total - done);
+      if (r === EAGAIN) return done === 0 ? EAGAIN : nonblock ? done : null;
+      if (r instanceof Errno) return done > 0 ? done : r;
+      done += r;
+      if (got < part.length) return done;
+    }
+    return done;
+  });
+}
+
+/** The iovec array: [base, length] pairs, EINVAL if their sum overflows ssize_t. */
+function readIovecs(task: Task, va: number, count: number): Array<[number, number]> | Errno {
+  if (count < 0 || count > MAX_IOV) return EINVAL;
+  if (count === 0) return [];
+  const raw = new Uint8Array(count * 16);
+  if (task.mm.copyIn(va, raw) !== raw.length) return EFAULT;
+  const view = new DataView(raw.buffer);
+  const out: Array<[number, number]> = [];
+  let total = 0n;
+  for (let i = 0; i < count; i++) {
+    const len = view.getBigUint64(i * 16 + 8, true);
+    total += len;
+    if (len > 0x7fff_ffff_ffff_ffffn || total > 0x7fff_ffff_ffff_ffffn) return EINVAL;
+    out.push([Number(view.getBigUint64(i * 16, true)), Number(len)]);
   }
-  return done;
+  return out;
+}
+
+function vectorAt(task: Task, fd: number, iovVa: number, iovcnt: number, toGuest: boolean, pos: number | null, flags = 0): number | Errno | Blocked {
+  const file = task.fds.get(fd);
+  if (file instanceof Errno) return file;
+  if (toGuest ? !file.readable : !file.writable) return EBADF;
+  if ((flags & ~RWF_SUPPORTED) !== 0) return EOPNOTSUPP;
+  if (pos !== null && pos < 0) return EINVAL;
+  const iovs = readIovecs(task, iovVa, iovcnt);
+  if (iovs instanceof Errno) return iovs;
+  const once = (): number | Errno => {
+    let done = 0;
+    for (const [base, length] of iovs) {
+      const len = Math.min(length, MAX_RW_COUNT - done);
+      if (len === 0) continue;
+      const r = transfer(task, file, base, len, toGuest, pos === null ? null : pos + done);
+      if (r instanceof Errno) return done > 0 ? done : r;
+      done += r;
+      if (r < len || done >= MAX_RW_COUNT) break;
+    }
+    return done;
+  };
+  return blockingIo(task, file, toGuest ? POLLIN : POLLOUT, once);
+}
+
+/** The offset of preadv/pwritev: pos_l carries all 64 bits on x86-64; preadv2's -1 means "the file offset". */
+function vectorPos(a: SyscallArgs, allowCurrent: boolean): number | null {
+  const pos = a.long(3);
+  return allowCurrent && pos === -1 ? null : pos;
 }
 
 export const readWriteSyscalls: SyscallEntry[] = [
-  supported('read', read, 'ixz'),
-  supported('write', write, 'ixz'),
-  supported('readv', (t, a) => vector(t, a, true), 'ixi'),
-  supported('writev', (t, a) => vector(t, a, false), 'ixi'),
+  supported('read', (t, a) => readAt(t, a.int(0), a.ptr(1), a.size(2), null), 'ixz'),
+  supported('write', (t, a) => writeAt(t, a.int(0), a.ptr(1), a.size(2), null), 'ixz'),
+  supported('pread64', (t, a) => readAt(t, a.int(0), a.ptr(1), a.size(2), a.long(3)), 'ixzl'),
+  supported('pwrite64', (t, a) => writeAt(t, a.int(0), a.ptr(1), a.size(2), a.long(3)), 'ixzl'),
+  supported('readv', (t, a) => vectorAt(t, a.int(0), a.ptr(1), a.int(2), true, null), 'ixi'),
+  supported('writev', (t, a) => vectorAt(t, a.int(0), a.ptr(1), a.int(2), false, null), 'ixi'),
+  supported('preadv', (t, a) => vectorAt(t, a.int(0), a.ptr(1), a.int(2), true, vectorPos(a, false)), 'ixil'),
+  supported('pwritev', (t, a) => vectorAt(t, a.int(0), a.ptr(1), a.int(2), false, vectorPos(a, false)), 'ixil'),
+  supported('preadv2', (t, a) => vectorAt(t, a.int(0), a.ptr(1), a.int(2), true, vectorPos(a, true), a.int(5)), 'ixilxx'),
+  supported('pwritev2', (t, a) => vectorAt(t, a.int(0), a.ptr(1), a.int(2), false, vectorPos(a, true), a.int(5)), 'ixilxx'),
 ];

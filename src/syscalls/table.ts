@@ -3,13 +3,20 @@
 import { SYSCALL_NAMES } from '../abi/syscall-names.js';
 import { type SyscallEntry, Support, type SyscallTable } from '../kernel/syscall-table.js';
 import { archSyscalls } from './arch.js';
+import { attrSyscalls } from './attr.js';
+import { dirSyscalls } from './dir.js';
 import { fdSyscalls } from './fd.js';
 import { ioctlSyscalls } from './ioctl.js';
+import { linkSyscalls } from './link.js';
+import { lockSyscalls } from './lock.js';
 import { mmSyscalls } from './mm.js';
+import { openSyscalls } from './open.js';
 import { pathSyscalls } from './path.js';
+import { pipeSyscalls } from './pipe.js';
 import { processSyscalls } from './process.js';
 import { randomSyscalls } from './random.js';
 import { readWriteSyscalls } from './read-write.js';
+import { sendfileSyscalls } from './sendfile.js';
 import { signalSyscalls } from './signal.js';
 import { statSyscalls } from './stat.js';
 import { timeSyscalls } from './time.js';
@@ -17,6 +24,7 @@ import { timeSyscalls } from './time.js';
 export const FAMILIES: ReadonlyArray<readonly SyscallEntry[]> = [
   readWriteSyscalls, statSyscalls, ioctlSyscalls, fdSyscalls, pathSyscalls, mmSyscalls, processSyscalls,
   archSyscalls, timeSyscalls, randomSyscalls, signalSyscalls,
+  openSyscalls, dirSyscalls, linkSyscalls, attrSyscalls, pipeSyscalls, sendfileSyscalls, lockSyscalls,
 ];
 
 const NOT_YET = 'not implemented yet';

@@ -1,0 +1,105 @@
+// /dev: a tmpfs holding device nodes and the links to /proc/self/fd, and the devices those nodes open
+// (null, zero, full, random, urandom, tty). A device node opens the same device wherever it is, as in
+// Linux: the node's rdev picks the driver.
+import { randomFillSync } from 'node:crypto';
+import { isatty } from 'node:tty';
+import { ENOSPC, ENXIO, Errno } from '../abi/errno.js';
+import type { Mappable } from '../mm/mappable.js';
+import { FileData, FileDataMappable, type PageStore } from './file-data.js';
+import { HostFile } from './file.js';
+import { MAX_FILE_SIZE, O_ACCMODE, O_RDONLY, O_WRONLY, S_IFCHR } from '../abi/fcntl.js';
+import { type DeviceOpener, Tmpfs } from './tmpfs.js';
+import { FileDescription, type FileStat } from './vfs.js';
+
+/** new_encode_dev: the dev_t of st_rdev. */
+export function makedev(major: number, minor: number): number {
+  return (minor & 0xff) | ((major & 0xfff) << 8) | ((minor & ~0xff) << 12);
+}
+
+const enum Kind { Null, Zero, Full, Random }
+
+/** The memory devices of drivers/char/mem.c and random.c: no state, reads and writes answered here. */
+class MemoryDevice extends FileDescription {
+  constructor(flags: number, private readonly kind: Kind, private readonly store: PageStore) {
+    super(flags);
+  }
+
+  override read(buf: Uint8Array): number {
+    if (this.kind === Kind.Null) return 0;
+    if (this.kind === Kind.Random) randomFillSync(buf);
+    else buf.fill(0);
+    return buf.length;
+  }
+  override write(buf: Uint8Array): number | Errno {
+    return this.kind === Kind.Full ? ENOSPC : buf.length;
+  }
+  override pread(buf: Uint8Array): number {
+    return this.read(buf);
+  }
+  override pwrite(buf: Uint8Array): number | Errno {
+    return this.write(buf);
+  }
+  /** "Seeks on /dev/null and /dev/zero always succeed" and leave the position at 0 (null(4)). */
+  override seek(): number {
+    return 0;
+  }
+  stat(): FileStat | Errno {
+    return this.location?.dentry.stat() ?? ENXIO;
+  }
+  /** mmap of /dev/zero: fresh zero pages, shared between the processes of a MAP_SHARED mapping. */
+  override mappable(): Mappable | null {
+    if (this.kind !== Kind.Zero) return null;
+    const data = new FileData(this.store);
+    data.size = MAX_FILE_SIZE;
+    return new FileDataMappable(data, '/dev/zero', null);
+  }
+}
+
+export class Devices implements DeviceOpener {
+  constructor(
+    private readonly store: PageStore,
+    /** A host fd that is the sandbox's terminal (for /dev/tty), or -1. */
+    private readonly hostTty: number,
+  ) {}
+
+  open(rdev: number, flags: number): FileDescription | Errno {
+    switch (rdev) {
+      case makedev(1, 3): return new MemoryDevice(flags, Kind.Null, this.store);
+      case makedev(1, 5): return new MemoryDevice(flags, Kind.Zero, this.store);
+      case makedev(1, 7): return new MemoryDevice(flags, Kind.Full, this.store);
+      case makedev(1, 8):
+      case makedev(1, 9): return new MemoryDevice(flags, Kind.Random, this.store);
+      case makedev(5, 0): {
+        if (this.hostTty < 0) return ENXIO;
+        const mode = flags & O_ACCMODE;
+        return new HostFile(this.hostTty, mode !== O_WRONLY, mode !== O_RDONLY);
+      }
+      default:
+        return ENXIO;
+    }
+  }
+}
+
+/** The host fd to use for /dev/tty: stdin if it is a terminal, else stdout, else none. */
+export function findHostTty(): number {
+  for (const fd of [0, 1, 2]) if (isatty(fd)) return fd;
+  return -1;
+}
+
+/** A populated /dev: the device nodes, fd links, and an empty shm directory to mount a tmpfs on. */
+export function buildDevfs(store: PageStore, devices: Devices): Tmpfs {
+  const root = { uid: 0, gid: 0 };
+  const fs = new Tmpfs(store, devices, 0o755);
+  const dir = fs.root;
+  const nodes: Array<[string, number, number]> = [
+    ['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0],
+  ];
+  for (const [name, major, minor] of nodes) dir.mknod(name, S_IFCHR | 0o666, makedev(major, minor), root);
+  dir.symlink('fd', '/proc/self/fd', root);
+  dir.symlink('stdin', '/proc/self/fd/0', root);
+  dir.symlink('stdout', '/proc/self/fd/1', root);
+  dir.symlink('stderr', '/proc/self/fd/2', root);
+  dir.mkdir('shm', 0o1777, root);
+  dir.mkdir('pts', 0o755, root);
+  return fs;
+}

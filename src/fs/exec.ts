@@ -1,0 +1,64 @@
+// Finding and reading a program inside the sandbox, as execve and execvp would: the path is walked in
+// the sandbox's namespace (so --rootfs and --mount apply), and the file must be a regular file with an
+// execute bit the caller may use.
+import { EACCES, EISDIR, ENOENT, Errno } from '../abi/errno.js';
+import { O_RDONLY, S_IFMT, S_IFREG, X_OK, isDir } from '../abi/fcntl.js';
+import { openVd } from './ops.js';
+import { pathOf, resolve } from './walk.js';
+import { type FsContext, type VirtualDentry, mayAccess } from './vfs.js';
+
+export interface FoundProgram {
+  vd: VirtualDentry;
+  /** The path as found (AT_EXECFN): the name with a slash, or PATH entry + name. */
+  name: string;
+  /** Its absolute path in the sandbox. */
+  path: string;
+}
+
+function executable(ctx: FsContext, vd: VirtualDentry): Errno | null {
+  const d = vd.dentry;
+  if (isDir(d.mode)) return EISDIR;
+  if ((d.mode & S_IFMT) !== S_IFREG || !mayAccess(d.mode, d.uid, d.gid, ctx.creds, X_OK)) return EACCES;
+  return null;
+}
+
+/** A name with a slash is a path (from the working directory); others are searched in PATH. */
+export function findProgram(ctx: FsContext, program: string, searchPath: string): FoundProgram | Errno {
+  const candidates = program.includes('/') ? [program] : searchPath.split(':').map((dir) => `${dir === '' ? '.' : dir}/${program}`);
+  let error: Errno = ENOENT;
+  for (const candidate of candidates) {
+    const vd = resolve(ctx, ctx.cwd, candidate, true);
+    if (vd instanceof Errno) {
+      if (vd !== ENOENT) error = vd;
+      continue;
+    }
+    const bad = executable(ctx, vd);
+    if (bad === null) return { vd, name: candidate, path: pathOf(ctx, vd) ?? candidate };
+    error = bad;
+  }
+  return error;
+}
+
+/** The whole file, read through its filesystem. */
+export function readProgramFile(ctx: FsContext, vd: VirtualDentry): Uint8Array | Errno {
+  const file = openVd(ctx, vd, O_RDONLY, false);
+  if (file instanceof Errno) return file;
+  file.incRef();
+  try {
+    const st = file.stat();
+    if (st instanceof Errno) return st;
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      const buf = new Uint8Array(Math.max(65536, st.size - total + 1));
+      const n = file.pread(buf, total);
+      if (n instanceof Errno) return n;
+      if (n === 0) break;
+      parts.push(buf.subarray(0, n));
+      total += n;
+    }
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  } finally {
+    file.decRef();
+  }
+}

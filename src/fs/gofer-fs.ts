@@ -1,0 +1,472 @@
+// A host directory served by a Gofer process. The Sentry never resolves host paths: it walks its own
+// cached dentries and hands the Gofer component arrays below the Gofer's root; metadata calls (stat,
+// readdir, create, unlink, rename, ...) are one round trip each (the Gofer tier). An open returns a
+// host fd that the Sentry then reads and writes itself with positioned host calls (the host-syscall
+// tier), and closes when the last reference to the description goes.
+import { closeSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, readSync, writeSync } from 'node:fs';
+import { EINVAL, EISDIR, ENOENT, ENXIO, EOPNOTSUPP, Errno } from '../abi/errno.js';
+import { GoferClient, type GoferStat } from '../gofer/client.js';
+import type { Mappable } from '../mm/mappable.js';
+import { hostCalls } from '../platform/host.js';
+import { type CachingDentry, DENTRY_BUDGET, pruneCache } from './dcache.js';
+import { DirectoryFile } from './dir-file.js';
+import { hostStat } from './file.js';
+import {
+  O_ACCMODE, O_APPEND, O_CREAT, O_DIRECT, O_DIRECTORY, O_DSYNC, O_EXCL, O_NOATIME, O_NONBLOCK, O_PATH, O_RDONLY,
+  O_RDWR, O_SYNC, O_TRUNC,
+  RENAME_EXCHANGE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET, isDir,
+} from '../abi/fcntl.js';
+import { pathFrom } from './walk.js';
+import {
+  type Creds, Dentry, type DirEntry, FileDescription, FileSystem, type FileStat, type SetAttr,
+} from './vfs.js';
+
+/**
+ * Flags the Gofer's open gets: access mode and the ones that change host behaviour. Not O_APPEND:
+ * F_SETFL may take it away later, which a host fd's flag would not follow, so the Sentry appends.
+ */
+const HOST_OPEN_FLAGS = O_ACCMODE | O_TRUNC | O_NONBLOCK | O_DSYNC | O_SYNC | O_DIRECT | O_NOATIME;
+
+export class GoferFs extends FileSystem {
+  readonly type = '9p';
+  readonly dev: number;
+  readonly root: GoferDentry;
+  cached = 0;
+
+  private constructor(readonly client: GoferClient, rootStat: GoferStat) {
+    super();
+    this.dev = rootStat.dev;
+    this.root = new GoferDentry('/', null, this, rootStat);
+  }
+
+  /** A filesystem over client's root; the Gofer's error (EIO if it could not start) otherwise. */
+  static open(client: GoferClient): GoferFs | Errno {
+    const st = client.stat([]);
+    if (st instanceof Errno) return st;
+    if (!isDir(st.mode)) return ENOENT;
+    return new GoferFs(client, st);
+  }
+
+  get readOnly(): boolean {
+    return this.client.readOnly;
+  }
+
+  statfs(): Uint8Array | Errno {
+    return this.client.statfs();
+  }
+
+  noteCached(): void {
+    if (++this.cached > DENTRY_BUDGET) this.cached = pruneCache(this.root, DENTRY_BUDGET / 2);
+  }
+
+  override release(): void {
+    this.client.close();
+  }
+}
+
+export class GoferDentry extends Dentry implements CachingDentry {
+  children: Map<string, GoferDentry> | null = null;
+  mode: number;
+  uid: number;
+  gid: number;
+  ino: number;
+  private linkTarget: string | null = null;
+  /**
+   * An fd opened ahead (by create, or by prepareOpen with these host flags; -1 means any access,
+   * the O_RDWR fd of a create), for the open that follows.
+   */
+  private readyFd = -1;
+  private readyFlags = 0;
+
+  constructor(name: string, parent: GoferDentry | null, readonly fs: GoferFs, st: GoferStat) {
+    super(name, parent);
+    this.mode = st.mode;
+    this.uid = st.uid;
+    this.gid = st.gid;
+    this.ino = st.ino;
+  }
+
+  override get lockKey(): unknown {
+    return `${this.fs.dev}:${this.ino}`;
+  }
+
+  /** Components below the Gofer's root. */
+  path(): string[] {
+    const out: string[] = [];
+    for (let d: GoferDentry = this; d.parent !== null; d = d.parent as GoferDentry) out.push(d.name);
+    return out.reverse();
+  }
+
+  private childPath(name: string): string[] {
+    const p = this.path();
+    p.push(name);
+    return p;
+  }
+
+  private remember(st: GoferStat): void {
+    this.mode = st.mode;
+    this.uid = st.uid;
+    this.gid = st.gid;
+    this.ino = st.ino;
+  }
+
+  stat(): FileStat | Errno {
+    const st = this.fs.client.stat(this.path());
+    if (st instanceof Errno) return st;
+    this.remember(st);
+    return st;
+  }
+
+  override child(name: string): GoferDentry | Errno {
+    const hit = this.children?.get(name);
+    if (hit !== undefined) return hit;
+    if (!isDir(this.mode)) return ENOENT;
+    const st = this.fs.client.stat(this.childPath(name));
+    if (st instanceof Errno) return st;
+    return this.cache(name, st);
+  }
+
+  private cache(name: string, st: GoferStat): GoferDentry {
+    const d = new GoferDentry(name, this, this.fs, st);
+    this.children ??= new Map();
+    this.children.set(name, d);
+    this.fs.noteCached();
+    return d;
+  }
+
+  private forget(name: string): void {
+    const d = this.children?.get(name);
+    if (d === undefined) return;
+    d.deleted = true;
+    this.children!.delete(name);
+  }
+
+  override readdir(): DirEntry[] | Errno {
+    return this.fs.client.readdir(this.path());
+  }
+
+  override readlink(): string | Errno {
+    if (this.linkTarget !== null) return this.linkTarget;
+    const t = this.fs.client.readlink(this.path());
+    if (t instanceof Errno) return t;
+    this.linkTarget = t;
+    return t;
+  }
+
+  override open(flags: number): FileDescription | Errno {
+    const type = this.mode & S_IFMT;
+    if (type === S_IFDIR) return new DirectoryFile(flags, this);
+    if (type === S_IFLNK) return ENXIO;
+    let fd = this.readyFd;
+    this.readyFd = -1;
+    if (fd >= 0 && this.readyFlags !== -1 && this.readyFlags !== (flags & HOST_OPEN_FLAGS)) {
+      closeQuietly(fd);
+      fd = -1;
+    }
+    if (fd < 0) {
+      const r = this.fs.client.open(this.path(), flags & HOST_OPEN_FLAGS, 0);
+      if (r instanceof Errno) return r;
+      fd = r.fd;
+      this.remember(r.stat);
+    }
+    return new GoferFile(flags, new SharedFd(fd), this);
+  }
+
+  /** The create and the open that follows it share one round trip: the fd waits here. */
+  override create(name: string, mode: number): GoferDentry | Errno {
+    const r = this.fs.client.open(this.childPath(name), O_CREAT | O_EXCL | O_RDWR, mode);
+    if (r instanceof Errno) return r;
+    const d = this.cache(name, r.stat);
+    d.readyFd = r.fd;
+    d.readyFlags = -1;
+    return d;
+  }
+
+  /**
+   * One round trip instead of two for a name not looked up yet: the Gofer's open returns the stat
+   * too, so the child is cached with its fd ready. Only plain read-only opens (a symlink, a device or
+   * a directory makes the Gofer refuse, and the ordinary lookup then happens).
+   */
+  override prepareOpen(name: string, flags: number): void {
+    if (this.children?.has(name) === true || !isDir(this.mode)) return;
+    if ((flags & (O_ACCMODE | O_TRUNC | O_DIRECTORY | O_PATH)) !== O_RDONLY) return;
+    const host = flags & HOST_OPEN_FLAGS;
+    const r = this.fs.client.open(this.childPath(name), host, 0);
+    if (r instanceof Errno) return;
+    if ((r.stat.mode & S_IFMT) !== S_IFREG) {
+      closeQuietly(r.fd);
+      return;
+    }
+    const d = this.cache(name, r.stat);
+    d.readyFd = r.fd;
+    d.readyFlags = host;
+  }
+
+  override mkdir(name: string, mode: number): Errno | null {
+    return this.fs.client.mkdir(this.childPath(name), mode);
+  }
+
+  override mknod(): Errno {
+    return EOPNOTSUPP;
+  }
+
+  override symlink(name: string, target: string, _creds: Creds): Errno | null {
+    return this.fs.client.symlink(target, this.childPath(name));
+  }
+
+  override link(name: string, existing: Dentry): Errno | null {
+    if (!(existing instanceof GoferDentry) || existing.fs !== this.fs) return EINVAL;
+    return this.fs.client.link(existing.path(), this.childPath(name));
+  }
+
+  override unlink(name: string): Errno | null {
+    const r = this.fs.client.unlink(this.childPath(name), false);
+    if (r === null) this.forget(name);
+    return r;
+  }
+
+  override rmdir(name: string): Errno | null {
+    const r = this.fs.client.unlink(this.childPath(name), true);
+    if (r === null) this.forget(name);
+    return r;
+  }
+
+  override rename(oldName: string, child: Dentry, newDir: Dentry, newName: string, replaced: Dentry | null, flags: number): Errno | null {
+    if (!(newDir instanceof GoferDentry) || !(child instanceof GoferDentry)) return EINVAL;
+    const r = this.fs.client.rename(this.childPath(oldName), newDir.childPath(newName), flags);
+    if (r !== null) return r;
+    this.children?.delete(oldName);
+    if ((flags & RENAME_EXCHANGE) !== 0 && replaced instanceof GoferDentry) {
+      newDir.children?.delete(newName);
+      replaced.name = oldName;
+      replaced.parent = this;
+      this.children ??= new Map();
+      this.children.set(oldName, replaced);
+    } else {
+      newDir.forget(newName);
+    }
+    child.name = newName;
+    child.parent = newDir;
+    newDir.children ??= new Map();
+    newDir.children.set(newName, child);
+    return null;
+  }
+
+  override setattr(attr: SetAttr): Errno | null {
+    const c = this.fs.client;
+    const path = this.path();
+    if (attr.size !== undefined) {
+      if (isDir(this.mode)) return EISDIR;
+      const r = c.truncate(path, attr.size);
+      if (r !== null) return r;
+    }
+    if (attr.uid !== undefined || attr.gid !== undefined) {
+      const r = c.chown(path, attr.uid ?? -1, attr.gid ?? -1);
+      if (r !== null) return r;
+    }
+    if (attr.mode !== undefined) {
+      const r = c.chmod(path, attr.mode);
+      if (r !== null) return r;
+      this.mode = (this.mode & S_IFMT) | attr.mode;
+    }
+    if (attr.atimeNs !== undefined || attr.mtimeNs !== undefined) {
+      const r = c.utimens(path, attr.atimeNs ?? null, attr.mtimeNs ?? null);
+      if (r !== null) return r;
+    }
+    const st = c.stat(path);
+    if (!(st instanceof Errno)) this.remember(st);
+    return null;
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already gone with its Gofer
+  }
+}
+
+/** A host fd shared by the descriptions reopened from one open (they use positioned I/O only). */
+class SharedFd {
+  private refs = 1;
+  constructor(readonly fd: number) {}
+  ref(): this {
+    this.refs++;
+    return this;
+  }
+  unref(): void {
+    if (--this.refs === 0) closeQuietly(this.fd);
+  }
+}
+
+/** An open host file: data moves with positioned host reads and writes, straight into guest memory. */
+export class GoferFile extends FileDescription {
+  private readonly fd: number;
+
+  constructor(flags: number, private readonly host: SharedFd, private readonly dentry: GoferDentry) {
+    super(flags);
+    this.fd = host.fd;
+  }
+
+  /** /proc/self/fd/N of a file deleted meanwhile: a new description over the same host fd. */
+  override reopen(flags: number): GoferFile {
+    const f = new GoferFile(flags, this.host.ref(), this.dentry);
+    if (this.location !== null) f.setLocation(this.location);
+    return f;
+  }
+
+  override read(buf: Uint8Array): number | Errno {
+    const n = this.pread(buf, this.offset);
+    if (typeof n === 'number') this.offset += n;
+    return n;
+  }
+
+  override write(buf: Uint8Array): number | Errno {
+    if ((this.flags & O_APPEND) !== 0) {
+      const end = this.end();
+      if (end instanceof Errno) return end;
+      this.offset = end;
+    }
+    const n = this.writeAt(buf, this.offset);
+    if (typeof n === 'number') this.offset += n;
+    return n;
+  }
+
+  private end(): number | Errno {
+    const end = hostCalls().lseek(this.fd, 0, SEEK_END);
+    return end < 0 ? (Errno.of(-end) ?? EINVAL) : end;
+  }
+
+  override pread(buf: Uint8Array, offset: number): number | Errno {
+    try {
+      return readSync(this.fd, buf, 0, buf.length, offset);
+    } catch (err) {
+      return Errno.fromHost(err);
+    }
+  }
+
+  /** pwrite(2) on an O_APPEND file appends, whatever the offset (a Linux quirk that BUGS documents). */
+  override pwrite(buf: Uint8Array, offset: number): number | Errno {
+    if ((this.flags & O_APPEND) === 0) return this.writeAt(buf, offset);
+    const end = this.end();
+    return end instanceof Errno ? end : this.writeAt(buf, end);
+  }
+
+  private writeAt(buf: Uint8Array, offset: number): number | Errno {
+    try {
+      return writeSync(this.fd, buf, 0, buf.length, offset);
+    } catch (err) {
+      return Errno.fromHost(err);
+    }
+  }
+
+  override seek(offset: number, whence: number): number | Errno {
+    let next: number;
+    switch (whence) {
+      case SEEK_SET: next = offset; break;
+      case SEEK_CUR: next = this.offset + offset; break;
+      case SEEK_END: {
+        const s = this.stat();
+        if (s instanceof Errno) return s;
+        next = s.size + offset;
+        break;
+      }
+      case SEEK_DATA:
+      case SEEK_HOLE: {
+        const r = hostCalls().lseek(this.fd, offset, whence);
+        if (r < 0) return Errno.of(-r) ?? EINVAL;
+        next = r;
+        break;
+      }
+      default: return EINVAL;
+    }
+    if (next < 0 || !Number.isSafeInteger(next)) return EINVAL;
+    this.offset = next;
+    return next;
+  }
+
+  stat(): FileStat | Errno {
+    try {
+      return hostStat(fstatSync(this.fd, { bigint: true }));
+    } catch (err) {
+      return Errno.fromHost(err);
+    }
+  }
+
+  /** A mapping's write-back: at the page's own offset even if the file is O_APPEND. */
+  writeBack(offset: number, src: Uint8Array): number | Errno {
+    return this.writeAt(src, offset);
+  }
+
+  override truncate(length: number): Errno | null {
+    try {
+      ftruncateSync(this.fd, length);
+      return null;
+    } catch (err) {
+      return Errno.fromHost(err);
+    }
+  }
+
+  /** Mode 0 grows the file to cover the range; KEEP_SIZE reserves nothing (the host allocates on write). */
+  override allocate(mode: number, offset: number, length: number): Errno | null {
+    if (mode === 1) return null;
+    if (mode !== 0) return EOPNOTSUPP;
+    const s = this.stat();
+    if (s instanceof Errno) return s;
+    return offset + length > s.size ? this.truncate(offset + length) : null;
+  }
+
+  override sync(dataOnly: boolean): Errno | null {
+    try {
+      if (dataOnly) fdatasyncSync(this.fd);
+      else fsyncSync(this.fd);
+      return null;
+    } catch (err) {
+      return Errno.fromHost(err);
+    }
+  }
+
+  override readableBytes(): number | Errno {
+    const s = this.stat();
+    return s instanceof Errno ? s : Math.max(0, s.size - this.offset);
+  }
+
+  override mappable(): Mappable | null {
+    if ((this.dentry.mode & S_IFMT) !== S_IFREG) return null;
+    const name = this.location === null ? this.dentry.name : pathFrom(null, this.location) ?? this.dentry.name;
+    return new HostFileMappable(this, name);
+  }
+
+  protected override release(): void {
+    this.host.unref();
+  }
+}
+
+/**
+ * A host file as mmap sees it: no pages of its own, so mappings are filled by reads and written back.
+ * Each area holds a reference on the description, which keeps the host fd open after close().
+ */
+class HostFileMappable implements Mappable {
+  constructor(private readonly file: GoferFile, readonly mapName: string) {}
+
+  hold(): void {
+    this.file.incRef();
+  }
+  drop(): void {
+    this.file.decRef();
+  }
+  size(): number {
+    const s = this.file.stat();
+    return s instanceof Errno ? 0 : s.size;
+  }
+  sharedPage(): null {
+    return null;
+  }
+  readAt(offset: number, dst: Uint8Array): number | Errno {
+    return this.file.pread(dst, offset);
+  }
+  writeAt(offset: number, src: Uint8Array): number | Errno {
+    return this.file.writeBack(offset, src);
+  }
+}

@@ -1,0 +1,161 @@
+// Pipes (pipe(2), and FIFOs on tmpfs): a 64 KiB ring buffer in the Sentry with a reader count and a
+// writer count. An empty pipe with writers answers EAGAIN; the syscall layer turns that into a wait on
+// the pipe's queue (blocking only the reading task) unless the description is O_NONBLOCK.
+import { EAGAIN, EPIPE, Errno } from '../abi/errno.js';
+import { O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY, POLLERR, POLLHUP, POLLIN, POLLOUT, S_IFIFO } from '../abi/fcntl.js';
+import { allocAnonDev, allocIno, FileDescription, type FileStat, syntheticStat } from './vfs.js';
+import { WaitQueue } from './wait.js';
+
+/** Writes of at most this many bytes are atomic (pipe(7)). */
+export const PIPE_BUF = 4096;
+const PAGE = 4096;
+/** Linux's default pipe: 16 page buffers (PIPE_DEF_BUFFERS), 64 KiB. */
+const SLOTS = 16;
+export const PIPE_CAPACITY = SLOTS * PAGE;
+const pipeDev = allocAnonDev();
+
+/** One page of a pipe's ring, with the part of it that holds data. */
+interface Slot {
+  page: Uint8Array;
+  start: number;
+  end: number;
+}
+
+/**
+ * The ring of a pipe as Linux keeps it (fs/pipe.c): up to 16 pages. A write first tops up the last
+ * page if its odd tail fits there whole, then fills fresh pages; so how much fits depends on page
+ * boundaries exactly as on Linux, and writes of at most PIPE_BUF bytes are never split.
+ */
+export class Pipe {
+  readonly ino = allocIno();
+  readonly queue = new WaitQueue();
+  readers = 0;
+  writers = 0;
+  private readonly slots: Slot[] = [];
+  private spare: Uint8Array[] = [];
+  private length = 0;
+
+  get size(): number {
+    return this.length;
+  }
+
+  read(dst: Uint8Array): number | Errno {
+    if (this.length === 0) return this.writers === 0 ? 0 : EAGAIN;
+    let done = 0;
+    while (done < dst.length && this.slots.length > 0) {
+      const slot = this.slots[0]!;
+      const n = Math.min(dst.length - done, slot.end - slot.start);
+      dst.set(slot.page.subarray(slot.start, slot.start + n), done);
+      slot.start += n;
+      done += n;
+      if (slot.start === slot.end) {
+        this.slots.shift();
+        if (this.spare.length < 2) this.spare.push(slot.page);
+      }
+    }
+    this.length -= done;
+    this.queue.notify(POLLOUT);
+    return done;
+  }
+
+  /**
+   * Writes from src, the first part of a write of totalLength bytes (the rest is offered again by
+   * the caller). EAGAIN when nothing fits; EPIPE without readers.
+   */
+  write(src: Uint8Array, totalLength = src.length): number | Errno {
+    if (this.readers === 0) return EPIPE;
+    let done = 0;
+    const odd = totalLength % PAGE;
+    const last = this.slots[this.slots.length - 1];
+    if (odd !== 0 && last !== undefined && last.end + odd <= PAGE && src.length >= odd) {
+      last.page.set(src.subarray(0, odd), last.end);
+      last.end += odd;
+      done = odd;
+    }
+    while (done < src.length && this.slots.length < SLOTS) {
+      const page = this.spare.pop() ?? new Uint8Array(PAGE);
+      const n = Math.min(PAGE, src.length - done);
+      page.set(src.subarray(done, done + n), 0);
+      this.slots.push({ page, start: 0, end: n });
+      done += n;
+    }
+    if (done === 0 && src.length > 0) return EAGAIN;
+    this.length += done;
+    this.queue.notify(POLLIN);
+    return done;
+  }
+
+  readiness(forRead: boolean): number {
+    if (forRead) return (this.length > 0 ? POLLIN : 0) | (this.writers === 0 ? POLLHUP : 0);
+    return (this.slots.length < SLOTS ? POLLOUT : 0) | (this.readers === 0 ? POLLERR : 0);
+  }
+
+  stat(): FileStat {
+    return syntheticStat(this.ino, S_IFIFO | 0o600, pipeDev, { blksize: 4096 });
+  }
+}
+
+/** One end of a pipe. */
+export class PipeEnd extends FileDescription {
+  constructor(readonly pipe: Pipe, flags: number) {
+    super(flags);
+    if (this.readable) pipe.readers++;
+    if (this.writable) pipe.writers++;
+  }
+
+  override read(buf: Uint8Array): number | Errno {
+    return this.pipe.read(buf);
+  }
+
+  override write(buf: Uint8Array): number | Errno {
+    return this.pipe.write(buf);
+  }
+
+  /** Part of a larger write: src holds its first bytes, totalLength is how long it is. */
+  writePart(src: Uint8Array, totalLength: number): number | Errno {
+    return this.pipe.write(src, totalLength);
+  }
+
+  stat(): FileStat {
+    return this.pipe.stat();
+  }
+
+  override readableBytes(): number {
+    return this.pipe.size;
+  }
+
+  override readiness(): number {
+    return this.pipe.readiness(this.readable);
+  }
+
+  override waitFor(events: number, callback: () => void): void {
+    if ((this.readiness() & (events | POLLHUP | POLLERR)) !== 0) callback();
+    else this.pipe.queue.add(events | POLLHUP | POLLERR, callback);
+  }
+
+  override reopen(flags: number): PipeEnd {
+    return new PipeEnd(this.pipe, flags);
+  }
+
+  override describe(): string {
+    return `pipe:[${this.pipe.ino}]`;
+  }
+
+  protected override release(): void {
+    if (this.readable && --this.pipe.readers === 0) this.pipe.queue.notify(POLLERR | POLLOUT);
+    if (this.writable && --this.pipe.writers === 0) this.pipe.queue.notify(POLLHUP | POLLIN);
+  }
+}
+
+/** pipe2(2): the read end and the write end. */
+export function newPipe(flags: number): [PipeEnd, PipeEnd] {
+  const pipe = new Pipe();
+  const status = flags & O_NONBLOCK;
+  return [new PipeEnd(pipe, O_RDONLY | status), new PipeEnd(pipe, O_WRONLY | status)];
+}
+
+/** Opening a FIFO: both ends may open it; O_WRONLY|O_NONBLOCK without a reader is ENXIO (fifo(7)). */
+export function openFifo(pipe: Pipe, flags: number): PipeEnd | null {
+  if ((flags & O_ACCMODE) === O_WRONLY && (flags & O_NONBLOCK) !== 0 && pipe.readers === 0) return null;
+  return new PipeEnd(pipe, flags);
+}

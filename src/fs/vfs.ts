@@ -1,0 +1,447 @@
+// The core of the VFS: filesystems, dentries, mounts, a task's filesystem context and the open file
+// description. One module because each refers to the others (a dentry opens a description, a
+// description remembers where it was opened), and the layering check forbids import cycles.
+//
+// A Dentry is a name in the tree of one filesystem; the filesystem subclasses it and keeps its own
+// state in it (tmpfs: an index into a typed-array inode table; the Gofer filesystem: the cached result
+// of the last stat). A Mount places a filesystem's root on a dentry of another one; a VirtualDentry
+// (mount + dentry) is a position in the sandbox's namespace, which path walks (walk.ts) move through.
+import { EBADF, EINVAL, ENODEV, ENOTDIR, ENXIO, EPERM, ESPIPE, Errno } from '../abi/errno.js';
+import type { Mappable } from '../mm/mappable.js';
+import {
+  O_ACCMODE, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, POLLIN, POLLOUT, S_IFDIR, S_IFMT, isDir,
+} from '../abi/fcntl.js';
+
+export interface FileStat {
+  dev: number; ino: number; mode: number; nlink: number; uid: number; gid: number; rdev: number;
+  size: number; blksize: number; blocks: number;
+  atimeNs: bigint; mtimeNs: bigint; ctimeNs: bigint;
+}
+
+export interface DirEntry {
+  name: string;
+  ino: number;
+  /** DT_* */
+  type: number;
+}
+
+/** chmod, chown, truncate, utimensat: the fields given change, the others stay. */
+export interface SetAttr {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  size?: number;
+  /** Nanoseconds since the epoch. */
+  atimeNs?: bigint;
+  mtimeNs?: bigint;
+}
+
+export interface Creds {
+  uid: number;
+  gid: number;
+}
+
+/**
+ * Discretionary access check (fs/namei.c generic_permission) for an inode with mode, uid and gid.
+ * want is a mask of R_OK (4), W_OK (2), X_OK (1). Root passes everything but execution of a file
+ * without any execute bit (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH).
+ */
+export function mayAccess(mode: number, uid: number, gid: number, creds: Creds, want: number): boolean {
+  if (creds.uid === 0) return (want & 1) === 0 || isDir(mode) || (mode & 0o111) !== 0;
+  const bits = creds.uid === uid ? mode >> 6 : creds.gid === gid ? mode >> 3 : mode;
+  return (bits & want & 7) === (want & 7);
+}
+
+/** Linux's get_next_ino for internal filesystems and anonymous files (pipes). */
+let nextIno = 1;
+export function allocIno(): number {
+  return nextIno++;
+}
+
+/** Anonymous device numbers (major 0) for filesystems without a host device, as Linux's get_anon_bdev. */
+let nextAnonMinor = 0x20;
+export function allocAnonDev(): number {
+  const minor = nextAnonMinor++;
+  return (minor & 0xff) | ((minor & ~0xff) << 12);
+}
+
+/** Offset from the monotonic clock to wall-clock time, fixed at start-up (as time.ts does). */
+const realtimeOffset = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+/** Wall-clock time in nanoseconds, for file timestamps. */
+export function nowNs(): bigint {
+  return process.hrtime.bigint() + realtimeOffset;
+}
+
+export abstract class FileSystem {
+  /** As /proc/mounts shows it: tmpfs, overlay, proc, sysfs, 9p (the Gofer, as gVisor shows it). */
+  abstract readonly type: string;
+  /** st_dev of its files (host filesystems report the host's). */
+  abstract readonly dev: number;
+  /** struct statfs, 120 bytes. */
+  abstract statfs(): Uint8Array | Errno;
+  /** Host resources (the Gofer connection, fds kept for mappings) go with the sandbox. */
+  release(): void {}
+}
+
+/** struct statfs (x86-64): type, bsize, blocks, bfree, bavail, files, ffree, fsid, namelen, frsize, flags. */
+export function encodeStatfs(f: {
+  type: number; bsize: number; blocks: number; bfree: number; bavail: number; files: number; ffree: number;
+  namelen: number; flags: number; fsid?: number;
+}): Uint8Array {
+  const out = new Uint8Array(120);
+  const v = new DataView(out.buffer);
+  const u64 = [f.type, f.bsize, f.blocks, f.bfree, f.bavail, f.files, f.ffree];
+  u64.forEach((x, i) => v.setBigUint64(i * 8, BigInt(x), true));
+  v.setUint32(56, (f.fsid ?? 0) >>> 0, true);
+  v.setBigUint64(64, BigInt(f.namelen), true);
+  v.setBigUint64(72, BigInt(f.bsize), true);
+  v.setBigUint64(80, BigInt(f.flags), true);
+  return out;
+}
+
+/** A name in one filesystem's tree. Subclasses implement what their filesystem supports. */
+export abstract class Dentry {
+  /** Open files, working directories and mounts holding it: a cached dentry is not evicted while > 0. */
+  refs = 0;
+  /** A filesystem is mounted on it (MountNamespace knows which). */
+  mountedOn = false;
+  /** Unlinked or replaced while something still held it: /proc shows " (deleted)", getcwd ENOENT. */
+  deleted = false;
+
+  constructor(public name: string, public parent: Dentry | null) {}
+
+  /** Something (an open file, a working directory, a mount) uses this dentry from now on. */
+  hold(): void {
+    if (this.refs++ === 0) this.firstHold();
+  }
+  drop(): void {
+    if (--this.refs === 0) this.lastDrop();
+  }
+  /** Hooks for filesystems whose inodes live while a dentry of theirs is in use (tmpfs). */
+  protected firstHold(): void {}
+  protected lastDrop(): void {}
+
+  abstract readonly fs: FileSystem;
+  /** st_mode as last known, without a round trip: walks use its type and permission bits. */
+  abstract readonly mode: number;
+  abstract readonly uid: number;
+  abstract readonly gid: number;
+  abstract readonly ino: number;
+  abstract stat(): FileStat | Errno;
+
+  /**
+   * The child called name, looked up (and cached) by the filesystem: ENOENT if none. caller is the
+   * task walking (for /proc/self); most filesystems ignore it.
+   */
+  child(_name: string, _caller: FsContext): Dentry | Errno {
+    return ENOTDIR;
+  }
+  readdir(_caller: FsContext): DirEntry[] | Errno {
+    return ENOTDIR;
+  }
+  readlink(_caller: FsContext): string | Errno {
+    return EINVAL;
+  }
+  /**
+   * /proc's magic links (fd/N, exe, cwd) lead to a place, not to a path: where, given self (the
+   * link's own position); null for ordinary symlinks.
+   */
+  magicLink(_caller: FsContext, _self: VirtualDentry): VirtualDentry | Errno | null {
+    return null;
+  }
+  /**
+   * An open of the child called name is coming (a read-only one, not yet looked up): a filesystem
+   * whose lookup and open are each a round trip may do both in one now. Only a hint: the walk and
+   * checks follow as usual.
+   */
+  prepareOpen(_name: string, _flags: number): void {}
+  /** A new open file description. O_TRUNC is the filesystem's to apply. */
+  open(_flags: number, _caller: FsContext): FileDescription | Errno {
+    return ENXIO;
+  }
+  /** Creates a regular file and returns its dentry. */
+  create(_name: string, _mode: number, _creds: Creds): Dentry | Errno {
+    return EPERM;
+  }
+  mkdir(_name: string, _mode: number, _creds: Creds): Errno | null {
+    return EPERM;
+  }
+  mknod(_name: string, _mode: number, _rdev: number, _creds: Creds): Errno | null {
+    return EPERM;
+  }
+  symlink(_name: string, _target: string, _creds: Creds): Errno | null {
+    return EPERM;
+  }
+  /** A new name for existing (a non-directory of the same filesystem). */
+  link(_name: string, _existing: Dentry): Errno | null {
+    return EPERM;
+  }
+  unlink(_name: string, _child: Dentry): Errno | null {
+    return EPERM;
+  }
+  rmdir(_name: string, _child: Dentry): Errno | null {
+    return EPERM;
+  }
+  /**
+   * Moves child (called oldName here) to newName in newDir, replacing `replaced` if not null. The VFS
+   * has checked types, emptiness and loops; the filesystem moves the dentry itself (name, parent).
+   */
+  rename(_oldName: string, _child: Dentry, _newDir: Dentry, _newName: string, _replaced: Dentry | null, _flags: number): Errno | null {
+    return EPERM;
+  }
+  setattr(_attr: SetAttr): Errno | null {
+    return EPERM;
+  }
+  /** Opening it gives a file with no place of its own (the pipe behind /proc/PID/fd/N). */
+  get anonymous(): boolean {
+    return false;
+  }
+  /** A key for advisory locks (flock, fcntl): one per inode. */
+  get lockKey(): unknown {
+    return this;
+  }
+}
+
+export class Mount {
+  constructor(
+    readonly fs: FileSystem,
+    readonly root: Dentry,
+    /** Where it is mounted: null for the namespace root. */
+    readonly parent: Mount | null,
+    readonly mountpoint: Dentry | null,
+    readonly readOnly: boolean,
+    /** The first field of /proc/mounts. */
+    readonly source: string,
+  ) {}
+}
+
+export interface VirtualDentry {
+  readonly mount: Mount;
+  readonly dentry: Dentry;
+}
+
+export class MountNamespace {
+  readonly mounts: Mount[] = [];
+  private readonly onDentry = new Map<Dentry, Mount>();
+  readonly root: Mount;
+
+  constructor(fs: FileSystem, root: Dentry, readOnly: boolean, source: string) {
+    this.root = new Mount(fs, root, null, null, readOnly, source);
+    root.hold();
+    this.mounts.push(this.root);
+  }
+
+  /** Mounts fs on the directory at `at`; a later mount on the same place hides the earlier one. */
+  mount(at: VirtualDentry, fs: FileSystem, root: Dentry, readOnly: boolean, source: string): Mount | Errno {
+    if (!isDir(at.dentry.mode)) return ENOTDIR;
+    const m = new Mount(fs, root, at.mount, at.dentry, readOnly, source);
+    at.dentry.mountedOn = true;
+    at.dentry.hold();
+    root.hold();
+    this.onDentry.set(at.dentry, m);
+    this.mounts.push(m);
+    return m;
+  }
+
+  /** The mount whose root covers dentry (of parent), or null. */
+  mountedAt(dentry: Dentry): Mount | null {
+    return dentry.mountedOn ? this.onDentry.get(dentry) ?? null : null;
+  }
+
+  release(): void {
+    const seen = new Set<FileSystem>();
+    for (const m of this.mounts) {
+      if (seen.has(m.fs)) continue;
+      seen.add(m.fs);
+      m.fs.release();
+    }
+  }
+}
+
+/** What /proc shows of a process; the kernel's Task implements it. */
+export interface ProcessView {
+  readonly id: { pid: number; tid: number; ppid: number; uid: number; gid: number };
+  readonly comm: string;
+  /** The program's path inside the sandbox. */
+  readonly exePath: string;
+  readonly fds: FdLookup;
+  readonly fs: FsContext;
+  memoryMap(): readonly MemoryArea[];
+}
+
+export interface MemoryArea {
+  start: number;
+  end: number;
+  prot: number;
+  shared: boolean;
+  offset: number;
+  dev: number;
+  ino: number;
+  name: string;
+}
+
+export interface FdLookup {
+  get(fd: number): FileDescription | Errno;
+  /** Open descriptors in ascending order. */
+  openFds(): number[];
+}
+
+/** A task's view of the filesystem: root, working directory, umask and credentials. */
+export class FsContext {
+  umask = 0o022;
+  /** Set by the kernel once the task exists: /proc/self is this process. */
+  process: ProcessView | null = null;
+
+  constructor(readonly ns: MountNamespace, public root: VirtualDentry, public cwd: VirtualDentry, readonly creds: Creds) {
+    root.dentry.hold();
+    cwd.dentry.hold();
+  }
+
+  setCwd(vd: VirtualDentry): void {
+    vd.dentry.hold();
+    this.cwd.dentry.drop();
+    this.cwd = vd;
+  }
+}
+
+/**
+ * An open file description, shared by every fd that dup() made of it. Regular files keep their offset
+ * here; reads and writes are given views of guest memory and move data in place.
+ */
+export abstract class FileDescription {
+  private refs = 0;
+  /** Run when the last reference goes (locks held by the description), one per id. */
+  private releaseHooks: Map<unknown, () => void> | null = null;
+  /** Where it was opened: for /proc/PID/fd, fchdir, *at calls; null for pipes and host stdio. */
+  location: VirtualDentry | null = null;
+  /** File offset of seekable files. */
+  offset = 0;
+
+  constructor(
+    /** open(2) access mode and status flags (O_APPEND, O_NONBLOCK, ...), as F_GETFL reports them. */
+    public flags: number,
+  ) {}
+
+  get readable(): boolean {
+    const mode = this.flags & O_ACCMODE;
+    return (this.flags & O_PATH) === 0 && (mode === O_RDONLY || mode === O_RDWR);
+  }
+  get writable(): boolean {
+    const mode = this.flags & O_ACCMODE;
+    return (this.flags & O_PATH) === 0 && (mode === O_WRONLY || mode === O_RDWR);
+  }
+  /** The host fd behind it when host ioctls and lseek apply (host stdio); -1 if none. */
+  get hostFd(): number {
+    return -1;
+  }
+  /** F_GETFL. */
+  statusFlags(): number {
+    return this.flags;
+  }
+
+  /** Reads at the file offset into buf (a view of guest memory); 0 at end of file. EAGAIN: not ready. */
+  read(_buf: Uint8Array): number | Errno {
+    return EINVAL;
+  }
+  write(_buf: Uint8Array): number | Errno {
+    return EINVAL;
+  }
+  pread(_buf: Uint8Array, _offset: number): number | Errno {
+    return ESPIPE;
+  }
+  pwrite(_buf: Uint8Array, _offset: number): number | Errno {
+    return ESPIPE;
+  }
+  /** lseek: the new offset. */
+  seek(_offset: number, _whence: number): number | Errno {
+    return ESPIPE;
+  }
+  abstract stat(): FileStat | Errno;
+  truncate(_length: number): Errno | null {
+    return EINVAL;
+  }
+  /** fallocate(2). */
+  allocate(_mode: number, _offset: number, _length: number): Errno | null {
+    return ENODEV;
+  }
+  /** fsync(2), or fdatasync(2) with dataOnly: EINVAL for files that cannot be synced (pipes). */
+  sync(_dataOnly: boolean): Errno | null {
+    return EINVAL;
+  }
+  /** FIONREAD. */
+  readableBytes(): number | Errno {
+    return EINVAL;
+  }
+  /** Events ready now (POLLIN, POLLOUT, POLLHUP, POLLERR). */
+  readiness(): number {
+    return POLLIN | POLLOUT;
+  }
+  /** Calls callback once when any of events may be ready; files that never block call it at once. */
+  waitFor(_events: number, callback: () => void): void {
+    callback();
+  }
+  /** mmap of this file: pages (tmpfs) or reads and write-backs (host files); null if it cannot be mapped. */
+  mappable(): Mappable | null {
+    return null;
+  }
+  /** Opening /proc/PID/fd/N of a file without a location (a pipe, host stdio): a new description. */
+  reopen(_flags: number): FileDescription | Errno {
+    return ENXIO;
+  }
+  /** What /proc/PID/fd/N shows when the file has no location ("pipe:[12]"). */
+  describe(): string {
+    return 'anon_inode:[unknown]';
+  }
+  /** Last reference gone: give back host fds, wake the other end of a pipe, drop locks. */
+  protected release(): void {}
+
+  incRef(): void {
+    this.refs++;
+  }
+  decRef(): void {
+    if (--this.refs === 0) {
+      this.release();
+      if (this.releaseHooks !== null) for (const hook of this.releaseHooks.values()) hook();
+      this.releaseHooks = null;
+      if (this.location !== null) this.location.dentry.drop();
+    }
+  }
+  /** Runs hook when the description goes; a later hook with the same id replaces it. */
+  onRelease(id: unknown, hook: () => void): void {
+    this.releaseHooks ??= new Map();
+    this.releaseHooks.set(id, hook);
+  }
+  /** Sets where it was opened (holding the dentry). */
+  setLocation(vd: VirtualDentry): void {
+    vd.dentry.hold();
+    if (this.location !== null) this.location.dentry.drop();
+    this.location = vd;
+  }
+}
+
+/** The descriptions O_PATH gives: a place to start *at calls from, or to fstat; no I/O. */
+export class PathFile extends FileDescription {
+  constructor(flags: number, private readonly dentry: Dentry) {
+    super(flags);
+  }
+  override read(): Errno {
+    return EBADF;
+  }
+  override write(): Errno {
+    return EBADF;
+  }
+  stat(): FileStat | Errno {
+    return this.dentry.stat();
+  }
+}
+
+/** A stat for files without an inode elsewhere (pipes, devices, synthetic files). */
+export function syntheticStat(ino: number, mode: number, dev: number, opts: Partial<FileStat> = {}): FileStat {
+  const t = opts.mtimeNs ?? bootTimeNs;
+  return {
+    dev, ino, mode, nlink: (mode & S_IFMT) === S_IFDIR ? 2 : 1, uid: 0, gid: 0, rdev: 0, size: 0,
+    blksize: 4096, blocks: 0, atimeNs: t, mtimeNs: t, ctimeNs: t, ...opts,
+  };
+}
+
+export const bootTimeNs = nowNs();

@@ -1,0 +1,125 @@
+// sendfile(2) and copy_file_range(2): data between two files inside the Sentry, through one bounce
+// buffer, without passing through the program's memory.
+import { EBADF, EFAULT, EINVAL, EISDIR, Errno } from '../abi/errno.js';
+import { DirectoryFile } from '../fs/dir-file.js';
+import { O_APPEND, S_IFMT, S_IFREG } from '../abi/fcntl.js';
+import type { FileDescription } from '../fs/vfs.js';
+import type { SyscallArgs } from '../kernel/syscall-args.js';
+import type { SyscallEntry } from '../kernel/syscall-table.js';
+import type { Task } from '../kernel/task.js';
+import { supported } from './define.js';
+import { MAX_RW_COUNT } from './read-write.js';
+
+const CHUNK = 128 * 1024;
+let bounce: Uint8Array | null = null;
+
+/** A loff_t* argument: null when the pointer is NULL. */
+function readOffset(task: Task, va: number): number | null | Errno {
+  if (va === 0) return null;
+  const raw = new Uint8Array(8);
+  if (task.mm.copyIn(va, raw) !== 8) return EFAULT;
+  const off = Number(new DataView(raw.buffer).getBigInt64(0, true));
+  return off < 0 ? EINVAL : off;
+}
+
+function writeOffset(task: Task, va: number, off: number): Errno | null {
+  const raw = new Uint8Array(8);
+  new DataView(raw.buffer).setBigInt64(0, BigInt(off), true);
+  return task.mm.copyOut(va, raw) === 8 ? null : EFAULT;
+}
+
+/**
+ * Copies up to count bytes from `from` (at inPos, or its offset) to `to` (at outPos, or its offset).
+ * Returns bytes copied and where the explicit positions ended up; stops at end of input or a short write.
+ */
+function copy(from: FileDescription, inPos: number | null, to: FileDescription, outPos: number | null, count: number): number | Errno {
+  bounce ??= new Uint8Array(CHUNK);
+  let done = 0;
+  while (done < count) {
+    const want = bounce.subarray(0, Math.min(CHUNK, count - done));
+    const n = inPos === null ? from.read(want) : from.pread(want, inPos + done);
+    if (n instanceof Errno) return done > 0 ? done : n;
+    if (n === 0) break;
+    let written = 0;
+    while (written < n) {
+      const chunk = want.subarray(written, n);
+      const w = outPos === null ? to.write(chunk) : to.pwrite(chunk, outPos + done + written);
+      if (w instanceof Errno) {
+        // What was read but not written goes back, so the input offset stays true.
+        if (inPos === null) from.offset -= n - written;
+        done += written;
+        return done > 0 ? done : w;
+      }
+      if (w === 0) break;
+      written += w;
+    }
+    done += written;
+    if (written < n) {
+      if (inPos === null) from.offset -= n - written;
+      break;
+    }
+  }
+  return done;
+}
+
+function sendfile(task: Task, a: SyscallArgs): number | Errno {
+  const out = task.fds.get(a.int(0));
+  if (out instanceof Errno) return out;
+  const input = task.fds.get(a.int(1));
+  if (input instanceof Errno) return input;
+  if (!input.readable || !out.writable) return EBADF;
+  if ((out.flags & O_APPEND) !== 0) return EINVAL;
+  const offVa = a.ptr(2);
+  const off = readOffset(task, offVa);
+  if (off instanceof Errno) return off;
+  const count = Math.min(a.size(3), MAX_RW_COUNT);
+  const r = copy(input, off, out, null, count);
+  if (r instanceof Errno) return r;
+  if (off !== null) {
+    const e = writeOffset(task, offVa, off + r);
+    if (e !== null) return e;
+  }
+  return r;
+}
+
+function isRegular(file: FileDescription): boolean | Errno {
+  if (file instanceof DirectoryFile) return EISDIR;
+  const s = file.stat();
+  return s instanceof Errno ? s : (s.mode & S_IFMT) === S_IFREG;
+}
+
+function copyFileRange(task: Task, a: SyscallArgs): number | Errno {
+  if (a.uint(5) !== 0) return EINVAL;
+  const input = task.fds.get(a.int(0));
+  if (input instanceof Errno) return input;
+  const out = task.fds.get(a.int(2));
+  if (out instanceof Errno) return out;
+  if (!input.readable || !out.writable || (out.flags & O_APPEND) !== 0) return EBADF;
+  for (const f of [input, out]) {
+    const r = isRegular(f);
+    if (r instanceof Errno) return r;
+    if (!r) return EINVAL;
+  }
+  const inOff = readOffset(task, a.ptr(1));
+  if (inOff instanceof Errno) return inOff;
+  const outOff = readOffset(task, a.ptr(3));
+  if (outOff instanceof Errno) return outOff;
+  const count = Math.min(a.size(4), MAX_RW_COUNT);
+  const inStart = inOff ?? input.offset;
+  const outStart = outOff ?? out.offset;
+  // The same file with overlapping ranges: EINVAL (copy_file_range(2)).
+  const same = input.location !== null && out.location !== null && input.location.dentry.lockKey === out.location.dentry.lockKey;
+  if (same && inStart < outStart + count && outStart < inStart + count) return EINVAL;
+  const r = copy(input, inStart, out, outStart, count);
+  if (r instanceof Errno) return r;
+  if (inOff === null) input.offset += r;
+  else if (writeOffset(task, a.ptr(1), inOff + r) !== null) return EFAULT;
+  if (outOff === null) out.offset += r;
+  else if (writeOffset(task, a.ptr(3), outOff + r) !== null) return EFAULT;
+  return r;
+}
+
+export const sendfileSyscalls: SyscallEntry[] = [
+  supported('sendfile', sendfile, 'iixz'),
+  supported('copy_file_range', copyFileRange, 'ixixzx'),
+];
