@@ -2,9 +2,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { shadowedBySandbox } from '../src/sandbox/sandbox.js';
 
 export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 const cli = `${projectRoot}dist/src/cli/main.js`;
+const checkout = projectRoot.replace(/\/$/, '');
+/** A checkout under the sandbox's own /tmp (or /dev, /proc, /sys) is mounted at its path, so it sees the programs. */
+const checkoutMount = shadowedBySandbox(checkout) ? ['--mount', `${checkout}:${checkout}:ro`] : [];
 
 /** Compiles bench/guest/NAME.{c,S} to build/bench/NAME (once, unless the source is newer). */
 export function benchProgram(name: string, flags: string[] = []): string {
@@ -39,7 +43,7 @@ export function runNative(program: string, args: string[]): Run {
 }
 
 export function runSandboxed(program: string, args: string[], platform: 'kvm' | 'kvm-exit', extra: string[] = []): Run {
-  return spawn(process.execPath, [cli, 'run', '--platform', platform, ...extra, '--', program, ...args]);
+  return spawn(process.execPath, [cli, 'run', '--platform', platform, ...checkoutMount, ...extra, '--', program, ...args]);
 }
 
 export function median(xs: number[]): number {

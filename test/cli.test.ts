@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { guestProgram, projectRoot } from './helpers/guest-programs.js';
-import { cliPath, kvmSkipReason, runSandbox } from './helpers/run.js';
+import { checkoutMount, cliPath, kvmSkipReason, runSandbox } from './helpers/run.js';
 
 const skip = kvmSkipReason();
 const needsKvm = skip === null ? test : test.skip;
@@ -83,7 +83,7 @@ const canDropRoot = process.getuid?.() === 0 && spawnSync('setpriv', ['--version
 const canUnshare = process.getuid?.() === 0 && spawnSync('unshare', ['--mount', 'true']).status === 0;
 (canUnshare && skip === null ? test : test.skip)('runs a program on a host without /proc', async (t) => {
   const hello = await guestProgram('hello');
-  const script = `umount -l /proc && exec "${process.execPath}" "${cliPath}" run -- "${hello}"`;
+  const script = `umount -l /proc && exec "${process.execPath}" "${cliPath}" run ${checkoutMount.join(' ')} -- "${hello}"`;
   const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], { cwd: projectRoot, encoding: 'utf8' });
   t.is(r.stdout, 'hello, world\n', r.stderr);
   t.is(r.status, 0);

@@ -12,7 +12,7 @@ import { type SyscallEntry, Support } from '../src/kernel/syscall-table.js';
 import { runSandbox as runInProcess } from '../src/sandbox/sandbox.js';
 import { buildSyscallTable } from '../src/syscalls/table.js';
 import { guestProgram } from './helpers/guest-programs.js';
-import { cliPath, kvmSkipReason, platforms, runNative, runSandbox } from './helpers/run.js';
+import { checkoutMount, checkoutMounts, cliPath, kvmSkipReason, platforms, runNative, runSandbox } from './helpers/run.js';
 
 const skip = kvmSkipReason();
 const maybe = skip === null ? test.serial : test.serial.skip;
@@ -27,7 +27,7 @@ function cpuSeconds(pid: number): number {
 
 /** Starts `tsvisor run` as a child process, with stdout piped for markers. */
 function startSandbox(program: string, platform: string): ReturnType<typeof spawn> {
-  return spawn(process.execPath, [cliPath, 'run', '--platform', platform, '--', program], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [cliPath, 'run', '--platform', platform, ...checkoutMount, '--', program], { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 function waitForOutput(child: ReturnType<typeof spawn>, marker: string): Promise<void> {
@@ -84,7 +84,7 @@ for (const platform of platforms) {
     try {
       const result = await runInProcess({
         program, args: [], env: {}, mode: platform, memoryBytes: 256 << 20, strace: null,
-        stdio: [0, out, 2], syscallTable: table,
+        stdio: [0, out, 2], syscallTable: table, mounts: checkoutMounts,
       });
       t.deepEqual(result.exit, { status: 0, signal: null });
       t.is(readFileSync(outPath, 'utf8'), `getppid -1 errno ${EIO.code}\n`.repeat(2));

@@ -6,8 +6,8 @@ import test from 'ava';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, lstatSync, readlinkSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { guestProgram, projectRoot } from './helpers/guest-programs.js';
-import { kvmSkipReason, platforms, runNative, runSandbox } from './helpers/run.js';
+import { guestProgram } from './helpers/guest-programs.js';
+import { kvmSkipReason, overlayScratchBase, platforms, runNative, runSandbox } from './helpers/run.js';
 
 const skip = kvmSkipReason();
 type Place = 'tmpfs' | 'gofer' | 'overlay';
@@ -47,7 +47,7 @@ for (const [name, places] of programs) {
           extra.push('--mount', `${hostDir}:/mnt/tsvisor-fs`);
           arg = '/mnt/tsvisor-fs/work';
         } else {
-          arg = join(projectRoot, 'build', `fs-overlay-${process.pid}-${name}-${platform}`);
+          arg = join(overlayScratchBase, `fs-overlay-${process.pid}-${name}-${platform}`);
         }
         const boxed = runSandbox(program, [arg], { platform, extraCliArgs: extra });
         t.is(boxed.stdout, native.stdout, `sandbox stderr:\n${boxed.stderr}`);
@@ -121,7 +121,7 @@ for (const platform of platforms) {
     const native = runNative(program, [nativeDir]);
     rmSync(nativeDir, { recursive: true, force: true });
     t.is(native.status, 0, native.stderr);
-    const lower = join(projectRoot, 'build', `fs-lower-${process.pid}-${platform}`);
+    const lower = join(overlayScratchBase, `fs-lower-${process.pid}-${platform}`);
     rmSync(lower, { recursive: true, force: true });
     lowerTree(lower);
     const before = snapshot(lower);

@@ -9,8 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { projectRoot } from './helpers/guest-programs.js';
-import { busyboxPath, kvmSkipReason, type Platform, platforms, runNative, runSandbox } from './helpers/run.js';
+import { busyboxPath, kvmSkipReason, overlayScratchBase, type Platform, platforms, runNative, runSandbox } from './helpers/run.js';
 
 const busybox = busyboxPath();
 const skip = busybox ? kvmSkipReason() : '/bin/busybox is missing (apt-get install busybox-static)';
@@ -18,7 +17,7 @@ const bb = busybox ?? '/bin/busybox';
 
 /** A directory visible through the overlay root (the host's /tmp is hidden by the sandbox's tmpfs). */
 function buildDir(tag: string): string {
-  const dir = join(projectRoot, 'build', `fs-bb-${tag}-${process.pid}-${randomBytes(3).toString('hex')}`);
+  const dir = join(overlayScratchBase, `fs-bb-${tag}-${process.pid}-${randomBytes(3).toString('hex')}`);
   mkdirSync(dir, { recursive: true });
   return dir;
 }

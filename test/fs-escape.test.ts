@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { guestProgram, projectRoot } from './helpers/guest-programs.js';
-import { cliPath, kvmSkipReason, platforms, runSandbox } from './helpers/run.js';
+import { checkoutMount, cliPath, kvmSkipReason, platforms, runSandbox } from './helpers/run.js';
 
 const skip = kvmSkipReason();
 
@@ -103,7 +103,7 @@ test('a Gofer killed while the program runs: EIO from then on, open host fds kee
   const dir = mkdtempSync(join(tmpdir(), 'tsvisor-gofer-dies-'));
   writeFileSync(join(dir, 'a'), 'alive');
   writeFileSync(join(dir, 'b'), 'b');
-  const child = spawn(process.execPath, [cliPath, 'run', '--mount', `${dir}:/mnt/dies`, '--', program, '/mnt/dies'], { cwd: projectRoot });
+  const child = spawn(process.execPath, [cliPath, 'run', ...checkoutMount, '--mount', `${dir}:/mnt/dies`, '--', program, '/mnt/dies'], { cwd: projectRoot });
   let out = '';
   let killed = false;
   child.stdout.on('data', (chunk: Buffer) => {

@@ -13,6 +13,15 @@ import { Tmpfs } from './tmpfs.js';
 import { resolve } from './walk.js';
 import { type Creds, type FileSystem, FsContext, MountNamespace, type VirtualDentry, type Dentry } from './vfs.js';
 
+
+/** Where the sandbox mounts filesystems of its own over the root, in mount order. */
+export const STANDARD_MOUNT_POINTS = ['/dev', '/dev/shm', '/proc', '/sys', '/tmp'] as const;
+type StandardMountPoint = (typeof STANDARD_MOUNT_POINTS)[number];
+
+/** Whether an absolute host path is hidden in the sandbox by one of its own filesystems (its /tmp, say). */
+export function shadowedBySandbox(hostPath: string): boolean {
+  return STANDARD_MOUNT_POINTS.some((p) => hostPath === p || hostPath.startsWith(`${p}/`));
+}
 export interface ExtraMount {
   client: GoferClient;
   /** Absolute path inside the sandbox. */
@@ -74,14 +83,15 @@ export function buildFilesystems(plan: FilesystemPlan): SandboxFilesystems | { e
   const devfs = buildDevfs(plan.store, devices);
   const shm = new Tmpfs(plan.store, devices);
   const tmp = new Tmpfs(plan.store, devices);
-  const standard: Array<[string, FileSystem, Dentry, string]> = [
-    ['/dev', devfs, devfs.root, 'devtmpfs'],
-    ['/dev/shm', shm, shm.root, 'shm'],
-    ['/proc', procfs.fs, procfs.root, 'proc'],
-    ['/sys', sys.fs, sys.root, 'sysfs'],
-    ['/tmp', tmp, tmp.root, 'tmpfs'],
-  ];
-  for (const [path, fs, root, source] of standard) {
+  const standard: Record<StandardMountPoint, [FileSystem, Dentry, string]> = {
+    '/dev': [devfs, devfs.root, 'devtmpfs'],
+    '/dev/shm': [shm, shm.root, 'shm'],
+    '/proc': [procfs.fs, procfs.root, 'proc'],
+    '/sys': [sys.fs, sys.root, 'sysfs'],
+    '/tmp': [tmp, tmp.root, 'tmpfs'],
+  };
+  for (const path of STANDARD_MOUNT_POINTS) {
+    const [fs, root, source] = standard[path];
     const r = mountAt(path, fs, root, false, source);
     if (r !== null) return { error: r, what: path };
   }

@@ -1,5 +1,5 @@
 // One sandbox: a KVM machine, the kernel, and the program loaded into it, run to completion.
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { resolve as resolveHostPath } from 'node:path';
 import { EACCES, EISDIR, ENOENT, Errno } from '../abi/errno.js';
@@ -8,7 +8,7 @@ import { findProgram, readProgramFile } from '../fs/exec.js';
 import { FdTable } from '../fs/fd-table.js';
 import { LatePageStore } from '../fs/file-data.js';
 import { HostFile } from '../fs/file.js';
-import { buildFilesystems, type SandboxFilesystems } from '../fs/namespace.js';
+import { buildFilesystems, type SandboxFilesystems, shadowedBySandbox } from '../fs/namespace.js';
 import type { FsContext } from '../fs/vfs.js';
 import { GoferClient, GoferError } from '../gofer/client.js';
 import { Kernel, type KernelStats } from '../kernel/kernel.js';
@@ -70,7 +70,7 @@ export interface SandboxResult {
   paging: MemoryStats;
 }
 
-export { LoaderError };
+export { LoaderError, shadowedBySandbox };
 
 /** A host directory the user named: checked here so that a typo gives one clear line. */
 function hostDirectory(what: string, path: string): string {
@@ -128,7 +128,11 @@ function loadExecutable(ctx: FsContext, options: SandboxOptions): { name: string
   const program = options.program;
   const found = findProgram(ctx, program, options.env.PATH ?? '/usr/local/bin:/usr/bin:/bin');
   if (found instanceof Errno) {
-    if (found === ENOENT) throw new LoaderError(program.includes('/') ? `${program}: no such file` : `${program}: command not found`, 127);
+    if (found === ENOENT && program.includes('/')) {
+      const hidden = program.startsWith('/') && shadowedBySandbox(program) && existsSync(program);
+      throw new LoaderError(`${program}: no such file${hidden ? ' in the sandbox (it has its own /tmp, /dev, /proc, /sys: --mount the directory)' : ''}`, 127);
+    }
+    if (found === ENOENT) throw new LoaderError(`${program}: command not found`, 127);
     if (found === EACCES) throw new LoaderError(`${program}: permission denied`, 126);
     if (found === EISDIR) throw new LoaderError(`${program}: is a directory`, 126);
     throw new LoaderError(`${program}: ${found.name}`, 126);

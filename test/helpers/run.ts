@@ -4,6 +4,7 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { accessSync, constants as fsConstants, existsSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
+import { type HostMount, shadowedBySandbox } from '../../src/sandbox/sandbox.js';
 import { projectRoot } from './guest-programs.js';
 
 export interface RunResult {
@@ -28,6 +29,17 @@ export interface SandboxOptions extends RunOptions {
 }
 
 export const cliPath = join(projectRoot, 'dist', 'src', 'cli', 'main.js');
+
+const checkout = projectRoot.replace(/\/$/, '');
+/**
+ * The sandbox has its own /tmp (and /dev, /proc, /sys): a checkout below one of them is mounted read-only
+ * at the same path, so the sandbox finds the test programs wherever the tests run.
+ */
+export const checkoutMount: readonly string[] = shadowedBySandbox(checkout) ? ['--mount', `${checkout}:${checkout}:ro`] : [];
+/** A host directory for trees the sandbox must see through its root overlay (and may write over). */
+/** The same mount for a sandbox started in this process. */
+export const checkoutMounts: HostMount[] = shadowedBySandbox(checkout) ? [{ host: checkout, guest: checkout, readOnly: true }] : [];
+export const overlayScratchBase = shadowedBySandbox(checkout) ? '/var/tmp' : join(projectRoot, 'build');
 
 const TIMEOUT_MS = 60_000;
 
@@ -67,7 +79,7 @@ export function runNative(program: string, args: string[] = [], opts: RunOptions
 export function runSandbox(program: string, args: string[] = [], opts: SandboxOptions = {}): RunResult {
   const cli = ['run'];
   if (opts.platform) cli.push('--platform', opts.platform);
-  cli.push(...(opts.extraCliArgs ?? []), '--', program, ...args);
+  cli.push(...checkoutMount, ...(opts.extraCliArgs ?? []), '--', program, ...args);
   return spawn(process.execPath, [cliPath, ...cli], opts, projectRoot);
 }
 

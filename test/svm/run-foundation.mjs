@@ -5,8 +5,12 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
+import { shadowedBySandbox } from '../../dist/src/fs/namespace.js';
 
 const cli = 'dist/src/cli/main.js';
+// The sandbox has its own /tmp, /dev, /proc, /sys: a checkout below them is mounted at its own path.
+const checkout = process.cwd();
+const checkoutMount = shadowedBySandbox(checkout) ? ['--mount', `${checkout}:${checkout}:ro`] : [];
 const guest = (name) => `build/test-guest/${name}`;
 const cases = [
   { title: 'hello', program: guest('hello'), args: [] },
@@ -33,7 +37,7 @@ function run(file, args, extraEnv = {}) {
   return { stdout: r.stdout, stderr: r.stderr, status };
 }
 const sandbox = (platform, extra, c) =>
-  run(process.execPath, [cli, 'run', '--platform', platform, ...extra, '--', c.program, ...c.args], c.env);
+  run(process.execPath, [cli, 'run', '--platform', platform, ...checkoutMount, ...extra, '--', c.program, ...c.args], c.env);
 const clip = (s) => JSON.stringify(s.length > 200 ? `${s.slice(0, 200)}...` : s);
 const tail = (s) => s.trim().split('\n').slice(-5).map((l) => `    | ${l}`).join('\n');
 
