@@ -92,7 +92,7 @@ test('a --rootfs that does not exist is a sandbox failure (125) with one line', 
 test('a program outside --rootfs is not found (127)', async (t) => {
   if (skip) return t.pass();
   const root = await makeRoot();
-  const r = runSandbox(await guestProgram('hello'), [], { extraCliArgs: ['--rootfs', root] });
+  const r = runSandbox(await guestProgram('hello'), [], { extraCliArgs: ['--rootfs', root], withoutCheckout: true });
   t.is(r.status, 127, r.stderr);
   rmSync(root, { recursive: true, force: true });
 });

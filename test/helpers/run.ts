@@ -26,6 +26,8 @@ export interface SandboxOptions extends RunOptions {
   platform?: Platform;
   /** CLI options placed after `run`, before `--`. */
   extraCliArgs?: string[];
+  /** Leave out checkoutMount (for tests about what the sandbox must not see). */
+  withoutCheckout?: boolean;
 }
 
 export const cliPath = join(projectRoot, 'dist', 'src', 'cli', 'main.js');
@@ -79,7 +81,7 @@ export function runNative(program: string, args: string[] = [], opts: RunOptions
 export function runSandbox(program: string, args: string[] = [], opts: SandboxOptions = {}): RunResult {
   const cli = ['run'];
   if (opts.platform) cli.push('--platform', opts.platform);
-  cli.push(...checkoutMount, ...(opts.extraCliArgs ?? []), '--', program, ...args);
+  cli.push(...(opts.withoutCheckout === true ? [] : checkoutMount), ...(opts.extraCliArgs ?? []), '--', program, ...args);
   return spawn(process.execPath, [cliPath, ...cli], opts, projectRoot);
 }
 
