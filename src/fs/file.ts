@@ -81,13 +81,7 @@ export class HostFile extends FileDescription {
   }
 
   override sync(dataOnly: boolean): Errno | null {
-    try {
-      if (dataOnly) fdatasyncSync(this.fd);
-      else fsyncSync(this.fd);
-      return null;
-    } catch (err) {
-      return Errno.fromHost(err);
-    }
+    return syncHostFd(this.fd, dataOnly);
   }
 
   stat(): FileStat | Errno {
@@ -132,5 +126,16 @@ function waitThenRead(fd: number, buf: Uint8Array): number | Errno {
       const e = Errno.fromHost(err);
       if (e !== EAGAIN) return e;
     }
+  }
+}
+
+/** fsync(2) or fdatasync(2) of a host fd the Sentry holds for the program. */
+export function syncHostFd(fd: number, dataOnly: boolean): Errno | null {
+  try {
+    if (dataOnly) fdatasyncSync(fd);
+    else fsyncSync(fd);
+    return null;
+  } catch (err) {
+    return Errno.fromHost(err);
   }
 }

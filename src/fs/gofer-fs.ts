@@ -3,14 +3,14 @@
 // readdir, create, unlink, rename, ...) are one round trip each (the Gofer tier). An open returns a
 // host fd that the Sentry then reads and writes itself with positioned host calls (the host-syscall
 // tier), and closes when the last reference to the description goes.
-import { closeSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, readSync, writeSync } from 'node:fs';
 import { EINVAL, EISDIR, ENOENT, ENXIO, EOPNOTSUPP, Errno } from '../abi/errno.js';
 import { GoferClient, type GoferStat } from '../gofer/client.js';
 import type { Mappable } from '../mm/mappable.js';
 import { hostCalls } from '../platform/host.js';
 import { type CachingDentry, DENTRY_BUDGET, pruneCache } from './dcache.js';
 import { DirectoryFile } from './dir-file.js';
-import { hostStat } from './file.js';
+import { hostStat, syncHostFd } from './file.js';
 import {
   O_ACCMODE, O_APPEND, O_CREAT, O_DIRECT, O_DIRECTORY, O_DSYNC, O_EXCL, O_NOATIME, O_NONBLOCK, O_PATH, O_RDONLY,
   O_RDWR, O_SYNC, O_TRUNC,
@@ -418,13 +418,7 @@ export class GoferFile extends FileDescription {
   }
 
   override sync(dataOnly: boolean): Errno | null {
-    try {
-      if (dataOnly) fdatasyncSync(this.fd);
-      else fsyncSync(this.fd);
-      return null;
-    } catch (err) {
-      return Errno.fromHost(err);
-    }
+    return syncHostFd(this.fd, dataOnly);
   }
 
   override readableBytes(): number | Errno {
