@@ -126,13 +126,20 @@ export function statAt(ctx: FsContext, start: VirtualDentry, path: string, follo
   return vd instanceof Errno ? vd : vd.dentry.stat();
 }
 
-export function mkdirAt(ctx: FsContext, start: VirtualDentry, path: string, mode: number): Errno | null {
+/** The parent directory and name of an entry about to be created: EEXIST if the name is taken. */
+function parentOfNewName(ctx: FsContext, start: VirtualDentry, path: string): ReturnType<typeof resolveParent> {
   const p = resolveParent(ctx, start, path);
   if (p instanceof Errno) return p;
   if (p.name === '' || p.name === '.' || p.name === '..') return EEXIST;
   const existing = step(ctx, p.dir, p.name);
   if (!(existing instanceof Errno)) return EEXIST;
   if (existing !== ENOENT) return existing;
+  return p;
+}
+
+export function mkdirAt(ctx: FsContext, start: VirtualDentry, path: string, mode: number): Errno | null {
+  const p = parentOfNewName(ctx, start, path);
+  if (p instanceof Errno) return p;
   return mayModify(ctx, p.dir) ?? p.dir.dentry.mkdir(p.name, mode & ~ctx.umask & (PERM_MASK & ~(S_ISUID | S_ISGID)), ctx.creds);
 }
 
@@ -141,12 +148,8 @@ export function mknodAt(ctx: FsContext, start: VirtualDentry, path: string, mode
   const type = mode & S_IFMT;
   if (type === S_IFDIR || type === S_IFLNK || (type !== 0 && ![S_IFREG, 0o010000, 0o140000, S_IFCHR, S_IFBLK].includes(type))) return EINVAL;
   if ((type === S_IFCHR || type === S_IFBLK) && ctx.creds.uid !== 0) return EPERM;
-  const p = resolveParent(ctx, start, path);
+  const p = parentOfNewName(ctx, start, path);
   if (p instanceof Errno) return p;
-  if (p.name === '' || p.name === '.' || p.name === '..') return EEXIST;
-  const existing = step(ctx, p.dir, p.name);
-  if (!(existing instanceof Errno)) return EEXIST;
-  if (existing !== ENOENT) return existing;
   const denied = mayModify(ctx, p.dir);
   if (denied !== null) return denied;
   return p.dir.dentry.mknod(p.name, (type === 0 ? S_IFREG : type) | (mode & ~ctx.umask & PERM_MASK), rdev, ctx.creds);

@@ -12,18 +12,9 @@ import {
   O_ACCMODE, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, POLLIN, POLLOUT, S_IFDIR, S_IFMT, isDir,
 } from '../abi/fcntl.js';
 
-export interface FileStat {
-  dev: number; ino: number; mode: number; nlink: number; uid: number; gid: number; rdev: number;
-  size: number; blksize: number; blocks: number;
-  atimeNs: bigint; mtimeNs: bigint; ctimeNs: bigint;
-}
+import type { DirEntry, FileStat } from '../abi/stat.js';
 
-export interface DirEntry {
-  name: string;
-  ino: number;
-  /** DT_* */
-  type: number;
-}
+export type { DirEntry, FileStat };
 
 /** chmod, chown, truncate, utimensat: the fields given change, the others stay. */
 export interface SetAttr {

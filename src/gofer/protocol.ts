@@ -14,6 +14,7 @@
 // Decoding never throws: Reader keeps a sticky `bad` flag, and a message that is short, long or
 // inconsistent is refused as a whole (EIO), so neither side can be crashed by the other's bytes.
 import { EINVAL, EIO, ENAMETOOLONG, ENOENT, Errno } from '../abi/errno.js';
+import type { DirEntry, FileStat } from '../abi/stat.js';
 import {
   O_ACCMODE, O_APPEND, O_CREAT, O_DIRECT, O_DIRECTORY, O_DSYNC, O_EXCL, O_LARGEFILE, O_NOATIME, O_NOCTTY,
   O_NOFOLLOW, O_NONBLOCK, O_SYNC, O_TRUNC,
@@ -53,19 +54,9 @@ export const O_TMPFILE_BIT = 0o20000000;
 export const OPEN_FLAGS_PASSED = O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK |
   O_DSYNC | O_DIRECT | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_SYNC;
 
-/** A file's attributes as the host reports them (lstat semantics). */
-export interface GoferStat {
-  dev: number; ino: number; mode: number; nlink: number; uid: number; gid: number; rdev: number;
-  size: number; blksize: number; blocks: number;
-  atimeNs: bigint; mtimeNs: bigint; ctimeNs: bigint;
-}
-
-export interface GoferDirent {
-  name: string;
-  ino: number;
-  /** DT_* */
-  type: number;
-}
+/** A file's attributes as the host reports them (lstat semantics), and a directory entry. */
+export type GoferStat = FileStat;
+export type GoferDirent = DirEntry;
 
 export type Request =
   | { op: typeof Op.Stat | typeof Op.Readdir | typeof Op.Readlink; path: string[] }
