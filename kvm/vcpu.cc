@@ -61,13 +61,21 @@ void IgnoreKick(int) {}
 }  // namespace
 
 Napi::Function Vcpu::Init(Napi::Env env) {
-  // KVM_RUN returns EINTR when the vCPU thread gets this signal: the preemption and stop kick.
+  // KVM_RUN returns EINTR when the vCPU thread gets this signal: the preemption and stop kick. It is
+  // blocked in this (the JS) thread and in the vCPU threads, which inherit the mask, and unblocked only
+  // inside KVM_RUN (KVM_SET_SIGNAL_MASK): a kick that comes between two runs stays pending and ends the
+  // next one at once, instead of interrupting some other syscall of Node's with EINTR or being lost.
   struct sigaction sa = {};
   sa.sa_handler = IgnoreKick;
   sigaction(kKickSignal, &sa, nullptr);
+  sigset_t kick;
+  sigemptyset(&kick);
+  sigaddset(&kick, kKickSignal);
+  pthread_sigmask(SIG_BLOCK, &kick, nullptr);
   Napi::Function ctor = DefineClass(env, "Vcpu",
                                     {
                                         InstanceMethod<&Vcpu::Run>("run"),
+                                        InstanceMethod<&Vcpu::SetTimeSlice>("setTimeSlice"),
                                         InstanceMethod<&Vcpu::RunBare>("runBare"),
                                         InstanceMethod<&Vcpu::RunBareExitless>("runBareExitless"),
                                         InstanceMethod<&Vcpu::Start>("start"),
@@ -100,7 +108,20 @@ Vcpu::Vcpu(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Vcpu>(info) {
   void* run = mmap(nullptr, run_size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
   if (run == MAP_FAILED) { int err = errno; Release(); ThrowErrno(env, "mmap kvm_run", err); }
   run_ = static_cast<kvm_run*>(run);
+  UnblockKickDuringRun(env);
   Configure(env, config);
+}
+
+void Vcpu::UnblockKickDuringRun(Napi::Env env) {
+  sigset_t during_run;
+  pthread_sigmask(SIG_BLOCK, nullptr, &during_run);
+  sigdelset(&during_run, kKickSignal);
+  struct {
+    uint32_t len;
+    uint8_t sigset[8];  // the kernel's sigset_t: 64 signals
+  } mask = {8, {}};
+  memcpy(mask.sigset, &during_run, sizeof mask.sigset);
+  if (ioctl(fd_, kKvmSetSignalMask, &mask) != 0) { int err = errno; Release(); ThrowErrno(env, "KVM_SET_SIGNAL_MASK", err); }
 }
 
 Vcpu::~Vcpu() { Release(); }
@@ -239,7 +260,12 @@ uint32_t Vcpu::RecordFault() {
 uint32_t Vcpu::Step() {
   PrepareResume();
   if (ioctl(fd_, KVM_RUN, 0) != 0) {
-    if (errno == EINTR || errno == EAGAIN) return kInterrupted;
+    if (errno == EINTR) {
+      // The kick stays pending once KVM_RUN restores the mask, and would end every later run at once.
+      DrainKick();
+      return kInterrupted;
+    }
+    if (errno == EAGAIN) return kInterrupted;
     *MailboxU64(mailbox::kExitReason) = 0x10000 | static_cast<uint64_t>(errno);
     return kHalted;
   }
@@ -256,19 +282,24 @@ uint32_t Vcpu::Step() {
   return kHalted;
 }
 
-// run(sliceMs?): exit mode. Runs the guest until its next event and returns the kind; details are in
-// the mailbox. With sliceMs, a timer on this thread interrupts a guest that runs longer than that
-// (EventKind::kInterrupted): the preemption tick.
+// run(): exit mode. Runs the guest until its next event and records the kind and details in the
+// mailbox, where the Sentry reads them in place: no N-API value is made per exit.
 Napi::Value Vcpu::Run(const Napi::CallbackInfo& info) {
-  double slice_ms = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 0;
-  if (slice_ms > 0) ArmSliceTimer(slice_ms);
   uint32_t kind;
   do {
     kind = Step();
   } while (kind == 0);
-  if (slice_ms > 0) ArmSliceTimer(0);
   *MailboxU32(mailbox::kKind) = kind;
-  return Napi::Number::New(info.Env(), kind);
+  return info.Env().Undefined();
+}
+
+// setTimeSlice(ms): exit mode's preemption tick. A periodic timer on this (the JS) thread interrupts
+// the guest every `ms` (EventKind::kInterrupted), so the event loop gets a turn while a program
+// computes. Armed once, not per run, so an exit costs no timer syscalls; a tick that falls between
+// runs ends the next run at once, which is as good. 0 disarms it.
+Napi::Value Vcpu::SetTimeSlice(const Napi::CallbackInfo& info) {
+  ArmSliceTimer(info[0].As<Napi::Number>().DoubleValue());
+  return info.Env().Undefined();
 }
 
 void Vcpu::ArmSliceTimer(double ms) {
@@ -284,7 +315,18 @@ void Vcpu::ArmSliceTimer(double ms) {
   uint64_t ns = static_cast<uint64_t>(ms * 1e6);
   spec.it_value.tv_sec = static_cast<time_t>(ns / 1000000000);
   spec.it_value.tv_nsec = static_cast<long>(ns % 1000000000);
+  spec.it_interval = spec.it_value;
   timer_settime(slice_timer_, 0, &spec, nullptr);
+}
+
+// Consumes a kick pending on this thread (it is blocked outside KVM_RUN, so no handler takes it).
+void Vcpu::DrainKick() {
+  sigset_t kick;
+  sigemptyset(&kick);
+  sigaddset(&kick, kKickSignal);
+  struct timespec now = {0, 0};
+  while (sigtimedwait(&kick, nullptr, &now) == kKickSignal) {
+  }
 }
 
 // debugState(): registers and control state, for reports when the guest stops unexpectedly.

@@ -24,6 +24,7 @@ class Vcpu : public Napi::ObjectWrap<Vcpu> {
   void Configure(Napi::Env env, Napi::Object config);
   void EnableExtendedState(const kvm_cpuid2* cpuid);
   Napi::Value Run(const Napi::CallbackInfo& info);
+  Napi::Value SetTimeSlice(const Napi::CallbackInfo& info);
   Napi::Value RunBare(const Napi::CallbackInfo& info);
   Napi::Value RunBareExitless(const Napi::CallbackInfo& info);
   Napi::Value Start(const Napi::CallbackInfo& info);
@@ -32,6 +33,8 @@ class Vcpu : public Napi::ObjectWrap<Vcpu> {
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value DebugState(const Napi::CallbackInfo& info);
   void ArmSliceTimer(double ms);
+  void DrainKick();
+  void UnblockKickDuringRun(Napi::Env env);
 
   // One KVM_RUN; returns the event kind it recorded in the mailbox, or 0 when the guest only parked.
   uint32_t Step();

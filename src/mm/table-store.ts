@@ -150,9 +150,10 @@ export class TableStore {
       this.allocator.batchFrees(() => { for (const gpa of pages) this.allocator.freePage(gpa); });
     }
     if (this.retiring.length > 0) this.queueScrubs();
-    this.fresh.clear();
-    this.moved.clear();
-    this.queuedEntries.clear();
+    // Most syscalls touch no table: V8's clear() allocates a fresh backing store even when empty.
+    if (this.fresh.size > 0) this.fresh.clear();
+    if (this.moved.size > 0) this.moved.clear();
+    if (this.queuedEntries.size > 0) this.queuedEntries.clear();
   }
 
   /** Frees every table (the address space is gone); the caller has cleared all mappings. */

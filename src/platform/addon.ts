@@ -26,8 +26,10 @@ export interface NativeVcpuConfig {
 }
 
 export interface NativeVcpu {
-  /** Exit mode: runs until the next guest event and returns its kind (details in the mailbox). */
-  run(sliceMs?: number): number;
+  /** Exit mode: runs until the next guest event; its kind and details are in the mailbox. */
+  run(): void;
+  /** Exit mode: interrupt the guest every `ms` (EventKind.Interrupted) so the event loop gets turns; 0 = never. */
+  setTimeSlice(ms: number): void;
   /** Benchmark floor: answers up to `limit` syscalls in C++ with rax = 0; returns how many. */
   runBare(limit: number): number;
   /** Benchmark floor, exitless: a C++ thread answers up to `limit` mailbox syscalls with rax = 0. */

@@ -131,6 +131,7 @@ export class KvmPlatform {
     const mailbox = new Mailbox(this.memory, boot.mailboxGpa);
     const vcpu = this.machine.createVcpu({ id, physBase: PHYS_BASE, ...boot, ...start });
     const ctx = new Context(id, mailbox, new PageTableQueue(this.memory, boot.queueGpa, mailbox), vcpu);
+    if (!exitless) vcpu.setTimeSlice(TIME_SLICE_MS);
     ctx.runnable = true;
     this.contexts.push(ctx);
     return ctx;
@@ -163,18 +164,26 @@ export class KvmPlatform {
   private async runWithExits(): Promise<void> {
     let events = 0;
     for (;;) {
-      const ctx = this.contexts.find((c) => c.runnable);
+      const ctx = this.firstRunnable();
       if (ctx === undefined) {
         if (this.contexts.every((c) => c.stopped)) return;
         await new Promise<void>((resolve) => (this.wakeup = resolve));
         continue;
       }
-      const kind = ctx.vcpu.run(TIME_SLICE_MS) as EventKind;
+      ctx.vcpu.run();
+      const kind = ctx.mailbox.kind;
       this.dispatch(ctx, kind);
       if (kind === EventKind.Interrupted || ++events % EVENTS_PER_TURN === 0) {
         await new Promise((resolve) => setImmediate(resolve));
       }
     }
+  }
+
+  private firstRunnable(): Context | undefined {
+    for (let i = 0; i < this.contexts.length; i++) {
+      if (this.contexts[i]!.runnable) return this.contexts[i];
+    }
+    return undefined;
   }
 
   private async runExitless(): Promise<void> {
