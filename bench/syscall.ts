@@ -1,7 +1,9 @@
 // bench/syscall: the cost of one trapped syscall (getpid), natively and in the sandbox, in one run.
 //   native      the host kernel
 //   kvm-exit    one VM exit per syscall, answered by the TypeScript Sentry
-//   kvm         exitless: the stub hands the syscall to the Sentry through the mailbox
+//   kvm         exitless: the stub hands the syscall to the Sentry through the mailbox; the program's
+//               call site is rewritten after its first trap to call the stub without trapping
+//   kvm, trapped  the same with --no-syscall-patching: every call traps with `syscall`
 //   floors      the same two paths answered by the addon in C++ with no TypeScript at all, and the exit
 //               path answered by a bare JS loop (the cost of crossing back into JS after an exit)
 // The Sentry's own share is each mode minus its floor, measured back to back in each repeat (the host's
@@ -62,7 +64,7 @@ const getpid = benchProgram('getpid');
 const loop = benchProgram('getpid-loop', ['-nostdlib']);
 const figures = {
   native: [] as number[], exit: [] as number[], exitless: [] as number[], floor: [] as number[], exitlessFloor: [] as number[],
-  crossing: [] as number[],
+  crossing: [] as number[], trapped: [] as number[],
 };
 for (let i = 0; i < REPEATS; i++) {
   figures.native.push(nsPerCall(runNative(getpid, [String(N)]).stdout));
@@ -70,6 +72,7 @@ for (let i = 0; i < REPEATS; i++) {
   figures.floor.push(floorNs(loop, 'kvm-exit'));
   figures.crossing.push(floorNs(loop, 'kvm-exit', true));
   figures.exitless.push(nsPerCall(runSandboxed(getpid, [String(N)], 'kvm').stdout));
+  figures.trapped.push(nsPerCall(runSandboxed(getpid, [String(N)], 'kvm', ['--no-syscall-patching']).stdout));
   figures.exitlessFloor.push(floorNs(loop, 'kvm'));
 }
 const share = (sandbox: number[], floor: number[]): number => median(sandbox.map((ns, i) => ns - floor[i]!));
@@ -78,6 +81,7 @@ const us = (ns: number): string => (ns / 1000).toFixed(2);
 const rows: Array<[string, number]> = [
   ['native getpid', native],
   ['sandbox, exitless (kvm)', median(figures.exitless)],
+  ['sandbox, exitless, trapped', median(figures.trapped)],
   ['sandbox, VM exit (kvm-exit)', median(figures.exit)],
   ['exit floor (addon only)', median(figures.floor)],
   ['exit floor + bare JS answer', median(figures.crossing)],
@@ -86,4 +90,4 @@ const rows: Array<[string, number]> = [
 console.log(`bench/syscall: ${N} getpid calls, median of ${REPEATS} runs`);
 printTable(['path', 'us/call', 'x native'], rows.map(([name, ns]) => [name, us(ns), (ns / native).toFixed(1)]));
 console.log(`Returning to JavaScript after an exit, with no Sentry work: ${us(share(figures.crossing, figures.floor))} us`);
-console.log(`Sentry share: exit path ${us(share(figures.exit, figures.floor))} us, exitless ${us(share(figures.exitless, figures.exitlessFloor))} us (sandbox minus the floor of the same mode, median of the per-run differences)`);
+console.log(`Sentry share: exit path ${us(share(figures.exit, figures.floor))} us, exitless ${us(share(figures.trapped, figures.exitlessFloor))} us (sandbox minus the floor of the same mode, median of the per-run differences; the floors trap)`);

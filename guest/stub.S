@@ -22,6 +22,8 @@
 .set MB_FS_BASE,      MB + 0x038
 .set MB_SPIN_LIMIT,   MB + 0x040   # u64: pause iterations before parking
 .set MB_DIRECT_CPL0,  MB + 0x048   # u32: 1 on VMX/SVM hosts (syscall entry runs at CPL 0)
+.set MB_TRAPPED,      MB + 0x04c   # u32: 1 = this request came through `syscall`, 0 = through user_entry
+.set MB_SLOW_RETURN,  MB + 0x050   # u32: user_entry must not return through its trampoline (it is gone)
 .set MB_REGS,         MB + 0x080   # struct kvm_regs order: rax rbx rcx rdx rsi rdi rsp rbp r8..r15 rip rflags
 .set MB_ORIG_RAX,     MB + 0x110
 .set MB_FRAME,        MB + 0x140   # iretq frame: rip cs rflags rsp ss
@@ -30,6 +32,7 @@
 .set PORT_FAULT,   0x11
 .set PORT_PARK,    0x12
 .set USER_CS, 0x33
+.set USER_RESUME, 0x7ffffffe       # rax of user_entry's own `syscall`: finish the posted request
 .set USER_SS, 0x2b
 
 .set R_RAX, MB_REGS + 0x00
@@ -51,17 +54,12 @@
 .set R_RIP, MB_REGS + 0x80
 .set R_RFLAGS, MB_REGS + 0x88
 
-.code64
-.text
-.org 0
-# ---- syscall: save the whole user register file, post the request, wait, restore, iretq ----
-syscall_entry:
-  mov %rsp, R_RSP(%rip)
-  mov %rax, R_RAX(%rip)
-  mov %rax, MB_ORIG_RAX(%rip)
+# The register file in the mailbox, all but rax and rsp (which each entry saves its own way). rcx holds
+# the return address and r11 the user's rflags, as `syscall` leaves them.
+.macro save_registers
   mov %rbx, R_RBX(%rip)
   mov %rcx, R_RCX(%rip)
-  mov %rcx, R_RIP(%rip)            # syscall put the return address in rcx
+  mov %rcx, R_RIP(%rip)
   mov %rdx, R_RDX(%rip)
   mov %rsi, R_RSI(%rip)
   mov %rdi, R_RDI(%rip)
@@ -70,11 +68,45 @@ syscall_entry:
   mov %r9,  R_R9(%rip)
   mov %r10, R_R10(%rip)
   mov %r11, R_R11(%rip)
-  mov %r11, R_RFLAGS(%rip)         # and the user's rflags in r11
+  mov %r11, R_RFLAGS(%rip)
   mov %r12, R_R12(%rip)
   mov %r13, R_R13(%rip)
   mov %r14, R_R14(%rip)
   mov %r15, R_R15(%rip)
+.endm
+
+# Every general register but rsp back from the (possibly edited) register file.
+.macro load_registers
+  mov R_RAX(%rip), %rax
+  mov R_RBX(%rip), %rbx
+  mov R_RCX(%rip), %rcx
+  mov R_RDX(%rip), %rdx
+  mov R_RSI(%rip), %rsi
+  mov R_RDI(%rip), %rdi
+  mov R_RBP(%rip), %rbp
+  mov R_R8(%rip),  %r8
+  mov R_R9(%rip),  %r9
+  mov R_R10(%rip), %r10
+  mov R_R11(%rip), %r11
+  mov R_R12(%rip), %r12
+  mov R_R13(%rip), %r13
+  mov R_R14(%rip), %r14
+  mov R_R15(%rip), %r15
+.endm
+
+.code64
+.text
+.org 0
+# ---- syscall: save the whole user register file, post the request, wait, restore, iretq ----
+syscall_entry:
+  cmp $USER_RESUME, %rax
+  je resume_posted
+trapped_entry:
+  movl $1, MB_TRAPPED(%rip)
+  mov %rsp, R_RSP(%rip)
+  mov %rax, R_RAX(%rip)
+  mov %rax, MB_ORIG_RAX(%rip)
+  save_registers
   movl $1, MB_KIND(%rip)
   cmpl $0, MB_EXITLESS(%rip)
   jne post_request
@@ -83,7 +115,7 @@ syscall_entry:
 
 post_request:                      # exitless mode: publish, then spin on the doorbell
   movl $1, MB_STATE(%rip)
-1:
+wait_answer:
   mov MB_SPIN_LIMIT(%rip), %rcx
 2:
   cmpl $2, MB_STATE(%rip)
@@ -92,11 +124,12 @@ post_request:                      # exitless mode: publish, then spin on the do
   dec %rcx
   jnz 2b
   outb %al, $PORT_PARK             # long wait: the vCPU thread sleeps until the answer is there
-  jmp 1b
+  jmp wait_answer
 3:
   movl $0, MB_STATE(%rip)
 
 answered:
+  movl $0, MB_SLOW_RETURN(%rip)
   cmpl $0, MB_FS_PENDING(%rip)
   je 4f
   mov MB_FS_BASE(%rip), %rax
@@ -122,23 +155,14 @@ int3_return:
   mov R_RSP(%rip), %rax
   mov %rax, MB_FRAME+24(%rip)
   movq $USER_SS, MB_FRAME+32(%rip)
-  mov R_RAX(%rip), %rax
-  mov R_RBX(%rip), %rbx
-  mov R_RCX(%rip), %rcx
-  mov R_RDX(%rip), %rdx
-  mov R_RSI(%rip), %rsi
-  mov R_RDI(%rip), %rdi
-  mov R_RBP(%rip), %rbp
-  mov R_R8(%rip),  %r8
-  mov R_R9(%rip),  %r9
-  mov R_R10(%rip), %r10
-  mov R_R11(%rip), %r11
-  mov R_R12(%rip), %r12
-  mov R_R13(%rip), %r13
-  mov R_R14(%rip), %r14
-  mov R_R15(%rip), %r15
+  load_registers
   lea MB_FRAME(%rip), %rsp
   iretq
+
+resume_posted:                     # user_entry posted the request and needs this path to finish it
+  cmpl $0, MB_STATE(%rip)
+  je trapped_entry                 # nothing posted: the program's own call with that number
+  jmp wait_answer
 
 # ---- int3 (vector 3, DPL 3): the stub's way into CPL 0 on PVM; any other int3 is the program's ----
 .org 0x200
@@ -218,6 +242,45 @@ exc_entries:                       # 32 entries of 16 bytes; the CPU pushes an e
   .endif
   jmp exc_common
 .endr
+
+# ---- user_entry: the same request without the `syscall` trap, called from a patched call site ----
+# Reached in user mode from a trampoline the Sentry wrote (src/kernel/syscall-sites.ts), with rax = the
+# syscall number and rcx = the return address, as `syscall` would leave them; the trampoline stepped
+# below the red zone before its call, so the program's rsp is rsp + 8 + 128. The answer comes back by
+# `ret` when it needs nothing at CPL 0; otherwise (FS base, page-table queue, the trampoline unmapped
+# by this very call) or after a long spin, a `syscall` with USER_RESUME finishes the request on the
+# ordinary path, which returns straight to rcx.
+.org 0x600
+user_entry:
+  mov %rax, R_RAX(%rip)
+  mov %rax, MB_ORIG_RAX(%rip)
+  lea 136(%rsp), %rax
+  mov %rax, R_RSP(%rip)
+  pushfq
+  pop %r11
+  save_registers
+  movl $1, MB_KIND(%rip)
+  movl $0, MB_TRAPPED(%rip)
+  movl $1, MB_STATE(%rip)
+  mov MB_SPIN_LIMIT(%rip), %rcx
+12:
+  cmpl $2, MB_STATE(%rip)
+  je 13f
+  pause
+  dec %rcx
+  jnz 12b
+14:
+  mov $USER_RESUME, %eax
+  syscall                          # never returns here: the ordinary path returns to R_RIP
+13:
+  mov MB_FS_PENDING(%rip), %rax    # FS_PENDING and PT_PENDING, both u32, in one load
+  test %rax, %rax
+  jnz 14b
+  cmpl $0, MB_SLOW_RETURN(%rip)
+  jne 14b
+  movl $0, MB_STATE(%rip)
+  load_registers
+  ret
 
 .org 0xf00
 constants:                         # filled in by the Sentry before the vCPU first runs

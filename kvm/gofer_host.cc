@@ -10,6 +10,7 @@
 // exception is /proc/self/fd/N, which reopens (reopen, chmodFd, utimensat with an empty name)
 // exactly the inode an O_PATH fd already refers to.
 #include "gofer_host.h"
+#include "host_result.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,8 +33,6 @@ namespace {
 // Most fds one message carries; the protocol uses one.
 constexpr size_t kMaxFds = 8;
 
-Napi::Value Num(Napi::Env env, int64_t value) { return Napi::Number::New(env, static_cast<double>(value)); }
-int64_t Result(int64_t r) { return r < 0 ? -errno : r; }
 
 // 0 if `name` is one path component the Gofer may use, else -EINVAL or -ENAMETOOLONG.
 int CheckName(const std::string& name, bool allow_empty) {

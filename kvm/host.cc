@@ -2,6 +2,7 @@
 // Each returns the result, or -errno; never throws for a host error, because the Sentry hands the error
 // to the program.
 #include "host.h"
+#include "host_result.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,13 +13,11 @@
 namespace tsvisor {
 
 namespace {
-int64_t Result(int64_t r) { return r < 0 ? -errno : r; }
-
 Napi::Value Lseek(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
   int64_t offset = info[1].As<Napi::Number>().Int64Value();
   int whence = info[2].As<Napi::Number>().Int32Value();
-  return Napi::Number::New(info.Env(), static_cast<double>(Result(lseek(fd, offset, whence))));
+  return Num(info.Env(), Result(lseek(fd, offset, whence)));
 }
 
 // ioctl(fd, request, buffer) for the requests whose argument is a plain struct copied out by the host:
@@ -28,14 +27,14 @@ Napi::Value IoctlRead(const Napi::CallbackInfo& info) {
   uint32_t request = info[1].As<Napi::Number>().Uint32Value();
   Napi::Uint8Array out = info[2].As<Napi::Uint8Array>();
   size_t need = request == TCGETS ? sizeof(struct termios) : request == TIOCGWINSZ ? sizeof(struct winsize) : 0;
-  if (need == 0 || out.ByteLength() < need) return Napi::Number::New(info.Env(), -EINVAL);
+  if (need == 0 || out.ByteLength() < need) return Num(info.Env(), -EINVAL);
   // SAFETY: out has at least `need` bytes, the size of the struct this request writes.
-  return Napi::Number::New(info.Env(), static_cast<double>(Result(ioctl(fd, request, out.Data()))));
+  return Num(info.Env(), Result(ioctl(fd, request, out.Data())));
 }
 
 Napi::Value GetFlags(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
-  return Napi::Number::New(info.Env(), static_cast<double>(Result(fcntl(fd, F_GETFL))));
+  return Num(info.Env(), Result(fcntl(fd, F_GETFL)));
 }
 }  // namespace
 

@@ -103,10 +103,34 @@ maybe('a guest making 10^6 syscalls gets every answer right [kvm]', async (t) =>
   t.is(sandboxed.status, 0);
 });
 
+maybe('a guest making 10^5 trapped syscalls gets every answer right [kvm, --no-syscall-patching]', async (t) => {
+  const program = await guestProgram('many_syscalls');
+  const native = runNative(program, ['100000']);
+  const sandboxed = runSandbox(program, ['100000'], { platform: 'kvm', extraCliArgs: ['--no-syscall-patching'] });
+  t.is(sandboxed.stdout, native.stdout);
+  t.is(sandboxed.status, 0);
+});
+
 maybe('a guest making 10^5 syscalls gets every answer right [kvm-exit]', async (t) => {
   const program = await guestProgram('many_syscalls');
   const native = runNative(program, ['100000']);
   const sandboxed = runSandbox(program, ['100000'], { platform: 'kvm-exit' });
   t.is(sandboxed.stdout, native.stdout);
   t.is(sandboxed.status, 0);
+});
+
+maybe('exitless mode rewrites trapped syscall sites, and the program cannot tell', async (t) => {
+  const program = await guestProgram('syscall_sites');
+  const native = runNative(program);
+  const patchedSites = (stderr: string): number => Number(/syscall sites patched\s+(\d+)/.exec(stderr)?.[1] ?? NaN);
+  const patched = runSandbox(program, [], { platform: 'kvm', extraCliArgs: ['--stats'] });
+  const trapped = runSandbox(program, [], { platform: 'kvm', extraCliArgs: ['--stats', '--no-syscall-patching'] });
+  const exits = runSandbox(program, [], { platform: 'kvm-exit', extraCliArgs: ['--stats'] });
+  for (const run of [patched, trapped, exits]) {
+    t.is(run.stdout, native.stdout);
+    t.is(run.status, 0);
+  }
+  t.true(patchedSites(patched.stderr) >= 5, patched.stderr);
+  t.is(patchedSites(trapped.stderr), 0);
+  t.is(patchedSites(exits.stderr), 0, 'exit mode never patches: every syscall must exit there');
 });

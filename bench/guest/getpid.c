@@ -1,7 +1,7 @@
-// N getpid system calls, timed inside the program so that start-up is not counted.
+// N getpid system calls through glibc's wrapper (`mov $39, %eax; syscall`, a site the sandbox rewrites in
+// exitless mode), timed inside the program so that start-up is not counted.
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -10,7 +10,7 @@ int main(int argc, char **argv) {
   struct timespec t0, t1;
   long sum = 0;
   clock_gettime(CLOCK_MONOTONIC, &t0);
-  for (long i = 0; i < n; i++) sum += syscall(SYS_getpid);
+  for (long i = 0; i < n; i++) sum += getpid();
   clock_gettime(CLOCK_MONOTONIC, &t1);
   double ns = (t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec);
   printf("%ld calls %.1f ns/call (pid sum %ld)\n", n, ns / n, sum);

@@ -29,7 +29,7 @@ function parseMount(spec: string): HostMount {
 
 async function run(argv: {
   command: string[]; platform: PlatformMode; strace: boolean; memory: number; stats: boolean;
-  rootfs: string; rootfsRw: boolean; mount: string[]; aslr: boolean;
+  rootfs: string; rootfsRw: boolean; mount: string[]; aslr: boolean; syscallPatching: boolean;
 }): Promise<number> {
   const [program, ...args] = argv.command;
   if (program === undefined) fail('run needs a program: tsvisor run -- PROGRAM [ARGS...]', ExitStatus.Usage);
@@ -41,6 +41,7 @@ async function run(argv: {
       program, args, env: process.env, mode: argv.platform, memoryBytes: argv.memory * MIB,
       strace: argv.strace ? (line) => writeSync(2, line) : null,
       rootfs: argv.rootfs, rootfsWritable: argv.rootfsRw, mounts: argv.mount.map(parseMount), aslr: argv.aslr,
+      patchSyscalls: argv.syscallPatching,
     });
     if (argv.stats) printStats(result);
     const { exit } = result;
@@ -84,6 +85,7 @@ await yargs(hideBin(process.argv))
       .option('memory', { type: 'number', default: 4096, describe: 'guest memory in MiB (committed only when used)' })
       .option('stats', { type: 'boolean', default: false, describe: 'print memory and event counts at exit' })
       .option('aslr', { type: 'boolean', default: true, describe: 'randomise the address-space layout as Linux does (--no-aslr: Linux\'s fixed layout)' })
+      .option('syscall-patching', { type: 'boolean', default: true, describe: 'kvm: rewrite each `mov $nr,%eax; syscall` site after its first trap to call the guest stub directly (--no-syscall-patching: every call traps)' })
       .option('rootfs', { type: 'string', default: '/', describe: 'host directory that is the sandbox\'s root (read-only; writes go to a tmpfs overlay)' })
       .option('rootfs-rw', { type: 'boolean', default: false, describe: 'write through to the root directory on the host instead of the overlay' })
       .option('mount', { type: 'string', array: true, default: [] as string[], describe: 'HOST:GUEST[:ro] another host directory in the sandbox (repeatable)' })
@@ -93,7 +95,7 @@ await yargs(hideBin(process.argv))
       process.exitCode = await run({
         command: [...(a.command as string[]), ...rest].map(String), platform: a.platform, strace: a.strace,
         memory: a.memory, stats: a.stats, rootfs: a.rootfs, rootfsRw: a['rootfs-rw'], mount: (a.mount as string[]).map(String),
-        aslr: a.aslr,
+        aslr: a.aslr, syscallPatching: a['syscall-patching'],
       });
     },
   )

@@ -2,22 +2,28 @@
 // fatal signal, and reports how the program ended.
 import { EIO, ENOSYS, Errno } from '../abi/errno.js';
 import { Signal, signalCodeName, signalName } from '../abi/signal.js';
+import { syscallNumber } from '../abi/syscall-names.js';
 import { log, logOnce } from '../log/log.js';
 import type { PageAllocator } from '../mm/physical.js';
 import { EventKind, MailboxOffset, Reg } from '../platform/mailbox.js';
 import { type Context, type KvmPlatform, Resume } from '../platform/platform.js';
 import { Blocked, type SyscallTable } from './syscall-table.js';
 import { formatSyscallEnter, formatSyscallExit } from './strace.js';
+import { SyscallSites } from './syscall-sites.js';
 import type { Task, TaskExit } from './task.js';
 
 export interface KernelOptions {
   strace: ((line: string) => void) | null;
+  /** Rewrite trapped `mov $nr, %eax; syscall` sites to call the stub instead (exitless mode; default on). */
+  patchSyscalls?: boolean;
 }
 
 export interface KernelStats {
   syscalls: number;
   faults: number;
   pageTableUpdates: number;
+  /** Syscall sites rewritten to skip the trap (syscall-sites.ts). */
+  syscallSitesPatched: number;
 }
 
 /** x86 exception vectors and the signal Linux sends for each (arch/x86/kernel/traps.c). */
@@ -31,10 +37,16 @@ const VECTOR_NAMES: Record<number, string> = {
   14: 'page fault', 17: 'alignment check', 19: 'SIMD floating-point exception',
 };
 
+/** Syscalls that can replace, unmap, reprotect or wipe existing mappings (a trampoline page among them). */
+const RESHAPING_SYSCALLS = new Set([
+  syscallNumber('mmap'), syscallNumber('mprotect'), syscallNumber('munmap'), syscallNumber('mremap'),
+  syscallNumber('madvise'), syscallNumber('shmat'), syscallNumber('remap_file_pages'), syscallNumber('pkey_mprotect'),
+]);
+
 export class Kernel {
   private readonly tasks = new Map<Context, Task>();
   private firstExit: TaskExit | null = null;
-  readonly stats: KernelStats = { syscalls: 0, faults: 0, pageTableUpdates: 0 };
+  readonly stats: KernelStats = { syscalls: 0, faults: 0, pageTableUpdates: 0, syscallSitesPatched: 0 };
 
   constructor(
     readonly platform: KvmPlatform,
@@ -96,6 +108,8 @@ export class Kernel {
     task.syscalls++;
     const strace = this.options.strace;
     if (strace !== null) strace(formatSyscallEnter(task, entry, nr));
+    // Read before the handler runs: the site is where this call came from.
+    const trappedAt = task.ctx.userEntry !== 0 && mb.get32(MailboxOffset.trapped) === 1 ? mb.reg(Reg.rip) : -1;
     let result: number | Errno | Blocked;
     if (entry?.handler === undefined) {
       const level = entry?.expected === true ? 'info' : 'warn';
@@ -113,6 +127,10 @@ export class Kernel {
       if (strace !== null) strace(' = ?\n');
       return this.exitTask(task, task.exit);
     }
+    if (task.syscallSites !== null && RESHAPING_SYSCALLS.has(nr) && task.syscallSites.verify()) {
+      mb.set32(MailboxOffset.slowReturn, 1);
+    }
+    if (trappedAt >= 0 && this.options.patchSyscalls !== false) this.patchSite(task, trappedAt, nr);
     if (result instanceof Blocked) {
       if (strace !== null) strace(' <blocked>\n');
       return Resume.Later;
@@ -155,6 +173,13 @@ export class Kernel {
     this.stats.pageTableUpdates += task.mm.tables.updates;
     task.mm.release();
     return Resume.Stop;
+  }
+
+  private patchSite(task: Task, ret: number, nr: number): void {
+    const sites = task.syscallSites ??= new SyscallSites(task.mm, task.ctx.userEntry);
+    const before = sites.patched;
+    sites.consider(ret, nr);
+    this.stats.syscallSitesPatched += sites.patched - before;
   }
 
   private finishBatch(task: Task): void {

@@ -6,6 +6,7 @@ import type { AddressSpace } from '../mm/address-space.js';
 import type { Context } from '../platform/platform.js';
 import { Reg } from '../platform/mailbox.js';
 import { SyscallArgs } from './syscall-args.js';
+import type { SyscallSites } from './syscall-sites.js';
 
 export interface TaskIdentity {
   pid: number;
@@ -31,6 +32,8 @@ export class Task implements ProcessView {
   /** Resource limits (soft, hard) by RLIMIT_* number; Infinity is RLIM_INFINITY. */
   readonly rlimits: Array<[number, number]> = defaultRlimits();
   syscalls = 0;
+  /** This task's rewritten syscall sites and their trampolines (exitless mode). */
+  syscallSites: SyscallSites | null = null;
   /** rt_sigaction records (struct sigaction as the program passed it) by signal number. */
   readonly sigactions = new Map<number, Uint8Array>();
   sigmask = 0n;

@@ -265,30 +265,45 @@ export class PageTables extends TableStore {
 
   private restrictIn(table: number, level: number, base: number, start: number, end: number,
     allowed: { user: boolean; write: boolean; exec: boolean }): void {
-    const span = SPAN[level];
-    const [first, last] = indexRange(base, span, start, end);
-    for (let i = first; i <= last; i++) {
-      if (level === ROOT_LEVEL && this.sharedRootIndexes.has(i)) continue;
-      table = this.live(table);
-      const w = entryWord(table, i);
-      const lo = this.words[w]!;
-      if ((lo & PTE_PRESENT) === 0) continue;
-      const hi = this.words[w + 1]!;
-      const slot = base + i * span;
+    this.visitPresent(table, level, base, start, end, (t, i, lo, hi, slot) => {
       if (!isLeaf(level, lo)) {
         this.restrictIn(entryAddress(lo, hi), level - 1, slot, start, end, allowed);
-        continue;
+        return;
       }
       let newLo = lo;
       let newHi = hi;
       if (!allowed.user) newLo &= ~PTE_USER;
       if (!allowed.write) newLo &= ~PTE_WRITE;
       if (!allowed.exec) newHi |= NX_HIGH;
-      if (newLo !== lo || newHi >>> 0 !== hi) table = this.set(table, level, i, newLo >>> 0, newHi >>> 0, slot, Write.Queued);
-    }
+      if (newLo !== lo || newHi >>> 0 !== hi) this.set(t, level, i, newLo >>> 0, newHi >>> 0, slot, Write.Queued);
+    });
   }
 
   private moveIn(table: number, level: number, base: number, start: number, end: number, delta: number): void {
+    const span = SPAN[level];
+    this.visitPresent(table, level, base, start, end, (t, i, lo, hi, slot) => {
+      const whole = start <= slot && slot + span <= end;
+      if (level === 0 || (level === 1 && whole && delta % HUGE_PAGE_SIZE === 0)) {
+        // A 4 KiB leaf, or a whole 2 MiB slot (huge page or table) landing on a 2 MiB boundary.
+        const target = slot + delta;
+        const dstTable = this.walkCreate(target, level);
+        this.set(dstTable, level, indexAt(target, level), lo, hi, target, Write.Queued);
+        this.set(this.live(t), level, i, 0, 0, slot, Write.Queued);
+        if (!isLeaf(level, lo)) this.queue?.flushAll();
+        return;
+      }
+      // Huge pages that do not fit were split by move(); here lo is a link to a lower table.
+      this.moveIn(entryAddress(lo, hi), level - 1, slot, start, end, delta);
+    });
+  }
+
+  /**
+   * Calls visit for each present entry of `table` (at `level`, covering from `base`) that overlaps
+   * [start, end), the shared root entries excepted. The table is looked up again before each entry, as
+   * a write may have replaced it (TableStore.live).
+   */
+  private visitPresent(table: number, level: number, base: number, start: number, end: number,
+    visit: (table: number, index: number, lo: number, hi: number, slot: number) => void): void {
     const span = SPAN[level];
     const [first, last] = indexRange(base, span, start, end);
     for (let i = first; i <= last; i++) {
@@ -297,21 +312,7 @@ export class PageTables extends TableStore {
       const w = entryWord(table, i);
       const lo = this.words[w]!;
       if ((lo & PTE_PRESENT) === 0) continue;
-      const hi = this.words[w + 1]!;
-      const slot = base + i * span;
-      const whole = start <= slot && slot + span <= end;
-      if (level === 0 || (level === 1 && whole && delta % HUGE_PAGE_SIZE === 0)) {
-        // A 4 KiB leaf, or a whole 2 MiB slot (huge page or table) landing on a 2 MiB boundary.
-        const target = slot + delta;
-        const dstTable = this.walkCreate(target, level);
-        this.set(dstTable, level, indexAt(target, level), lo, hi, target, Write.Queued);
-        table = this.live(table);
-        this.set(table, level, i, 0, 0, slot, Write.Queued);
-        if (!isLeaf(level, lo)) this.queue?.flushAll();
-        continue;
-      }
-      // Huge pages that do not fit were split by move(); here lo is a link to a lower table.
-      this.moveIn(entryAddress(lo, hi), level - 1, slot, start, end, delta);
+      visit(table, i, lo, this.words[w + 1]!, base + i * span);
     }
   }
 

@@ -16,6 +16,10 @@ export const MailboxOffset = {
   fsBase: 0x038,
   spinLimit: 0x040,
   directCpl0: 0x048,
+  /** 1 when the request came through the `syscall` trap, 0 when through the stub's user entry. */
+  trapped: 0x04c,
+  /** Set by the Sentry: the answer must return through the ordinary path (iretq to rip), not by `ret`. */
+  slowReturn: 0x050,
   regs: 0x080,
   origRax: 0x110,
 } as const;

@@ -51,6 +51,11 @@ export class Context {
     readonly mailbox: Mailbox,
     readonly queue: PageTableQueue,
     readonly vcpu: NativeVcpu,
+    /**
+     * Exitless mode: the address of the stub's user entry, which a program may call instead of trapping
+     * with `syscall` (see guest/stub.S); 0 in exit mode, where every syscall must exit.
+     */
+    readonly userEntry: number,
   ) {}
 
   setFsBase(base: number): void {
@@ -130,7 +135,8 @@ export class KvmPlatform {
       this.options.spinLimit ?? DEFAULT_SPIN_LIMIT);
     const mailbox = new Mailbox(this.memory, boot.mailboxGpa);
     const vcpu = this.machine.createVcpu({ id, physBase: PHYS_BASE, ...boot, ...start });
-    const ctx = new Context(id, mailbox, new PageTableQueue(this.memory, boot.queueGpa, mailbox), vcpu);
+    const userEntry = exitless ? boot.stubVa + this.stub.symbols.user_entry! : 0;
+    const ctx = new Context(id, mailbox, new PageTableQueue(this.memory, boot.queueGpa, mailbox), vcpu, userEntry);
     if (!exitless) vcpu.setTimeSlice(TIME_SLICE_MS);
     ctx.runnable = true;
     this.contexts.push(ctx);

@@ -48,6 +48,8 @@ export interface SandboxOptions {
   mounts?: HostMount[];
   /** Address-space layout randomisation (default on); off gives Linux's fixed layout (--no-aslr). */
   aslr?: boolean;
+  /** Exitless mode: rewrite syscall sites to skip the trap (default on; --no-syscall-patching). */
+  patchSyscalls?: boolean;
 }
 
 export interface HostMount {
@@ -176,7 +178,9 @@ async function runInFilesystems(options: SandboxOptions, fsys: SandboxFilesystem
     fds.set(0, new HostFile(stdin, true, false));
     fds.set(1, new HostFile(stdout, false, true));
     fds.set(2, new HostFile(stderr, false, true));
-    const kernel = new Kernel(platform, allocator, options.syscallTable ?? buildSyscallTable(), { strace: options.strace });
+    const kernel = new Kernel(platform, allocator, options.syscallTable ?? buildSyscallTable(), {
+      strace: options.strace, patchSyscalls: options.patchSyscalls ?? true,
+    });
     const task = new Task({ pid: 1, tid: 1, ppid: 0, uid: ids.uid, gid: ids.gid }, mm, ctx, fds, exePath, fsContext);
     fds.lockOwner = task.id.pid;
     mm.limits = {

@@ -22,6 +22,7 @@ const cases = [
   { title: 'many_syscalls', program: guest('many_syscalls'), args: ['20000'] },
   { title: 'enosys', program: guest('enosys'), args: [] },
   { title: 'exit42', program: guest('exit42'), args: [] },
+  { title: 'syscall_sites', program: guest('syscall_sites'), args: [] },
   { title: 'busybox echo', program: '/bin/busybox', args: ['echo', 'hello', 'world'] },
   { title: 'busybox true', program: '/bin/busybox', args: ['true'] },
   { title: 'busybox false', program: '/bin/busybox', args: ['false'] },

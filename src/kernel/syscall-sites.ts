@@ -1,0 +1,157 @@
+// Call sites that skip the `syscall` trap, as gVisor's systrap platform does.
+//
+// On the PVM host the `syscall` instruction itself costs a switch into guest supervisor mode (1 to 7 us
+// on our machines) before the stub has even posted the request; a plain call into the stub's user
+// entry costs nothing of the kind (guest/stub.S, user_entry). So once a site of the common sequence
+//     mov $nr, %eax      b8 imm32
+//     syscall            0f 05
+// has trapped, its 5-byte mov is rewritten into a jmp to a trampoline of its own near the code:
+//     lea -128(%rsp), %rsp         step below the red zone, which a leaf function may be using
+//     mov $nr, %eax
+//     lea return(%rip), %rcx       rax and rcx as `syscall` leaves them (r11 the stub fills in)
+//     call *entry(%rip)            the stub's user entry; returns with the answer in rax
+//     lea 128(%rsp), %rsp
+//     jmp return                   the instruction after the syscall
+// The syscall bytes stay in place, so code that jumps straight to them still traps as before.
+//
+// Only code that cannot change under us is patched: private, executable, non-writable areas of a
+// file (the program image). A program that reads its own code sees the jmp, as under gVisor.
+// Trampolines live in pages of their own ("[syscall-trampolines]" in /proc/self/maps) within
+// +-2 GiB of the code they serve, as a rel32 jmp needs, as high in that reach as is free (low fixed
+// addresses are where programs place MAP_FIXED mappings). Should the program map over, unmap,
+// mprotect or discard such a page anyway, the sites it served get their original bytes back.
+// TODO(threads): the entry slot names vCPU 0's stub; with several vCPUs it must follow the vCPU.
+import { PROT_EXEC, PROT_READ } from '../abi/mman.js';
+import { type AddressSpace, MMAP_MIN_ADDR } from '../mm/address-space.js';
+import { canExec, canWrite, VmaKind } from '../mm/vma.js';
+import { PAGE_SIZE, USER_TOP } from '../platform/layout.js';
+
+const SITE_BYTES = 7;
+const MOV_EAX = 0xb8;
+const JMP_REL32 = 0xe9;
+/** Each trampoline takes 36 bytes; slot 0 of a page holds the entry address. */
+const TRAMPOLINE_STRIDE = 40;
+const FIRST_TRAMPOLINE = 16;
+/** rel32 reaches +-2 GiB; trampolines are placed well inside that. */
+const REACH = 2 ** 30;
+/** Sites that could not be patched are remembered so they are not examined again; at most this many. */
+const MAX_REJECTED = 4096;
+
+interface TrampolinePage {
+  va: number;
+  next: number;
+  /** The sites that jump here: their address and syscall number, to restore them if the page goes. */
+  sites: Array<[site: number, nr: number]>;
+}
+
+const NAME = '[syscall-trampolines]';
+
+export class SyscallSites {
+  patched = 0;
+  private readonly pages: TrampolinePage[] = [];
+  private readonly rejected = new Set<number>();
+  private readonly site = new Uint8Array(SITE_BYTES);
+  private readonly code = new Uint8Array(TRAMPOLINE_STRIDE);
+
+  constructor(
+    private readonly mm: AddressSpace,
+    private readonly userEntry: number,
+  ) {}
+
+  /** After a trapped syscall `nr` that returns to `ret`: patch its site if it is one we can. */
+  consider(ret: number, nr: number): void {
+    const start = ret - SITE_BYTES;
+    if (start < MMAP_MIN_ADDR || this.rejected.has(start)) return;
+    if (!this.patch(start, nr)) {
+      if (this.rejected.size >= MAX_REJECTED) this.rejected.clear();
+      this.rejected.add(start);
+    }
+  }
+
+  private patch(start: number, nr: number): boolean {
+    const vma = this.mm.vmas.find(start);
+    if (vma === undefined || vma.end < start + SITE_BYTES || vma.kind !== VmaKind.File || vma.shared ||
+        !canExec(vma) || canWrite(vma)) return false;
+    if (this.mm.copyIn(start, this.site) !== SITE_BYTES) return false;
+    const s = this.site;
+    if (s[0] !== MOV_EAX || s[5] !== 0x0f || s[6] !== 0x05) return false;
+    if ((s[1]! | (s[2]! << 8) | (s[3]! << 16) | (s[4]! << 24)) !== nr) return false;
+    const page = this.pageNear(start);
+    if (page === undefined) return false;
+    const trampoline = page.va + page.next;
+    const ret = start + SITE_BYTES;
+    const slot = trampoline - (trampoline % PAGE_SIZE);
+    const c = this.code;
+    let at = 0;
+    const bytes = (...b: number[]): void => { for (const x of b) c[at++] = x; };
+    const rel32 = (target: number): void => {
+      const rel = target - (trampoline + at + 4);
+      c[at++] = rel & 0xff; c[at++] = (rel >> 8) & 0xff; c[at++] = (rel >> 16) & 0xff; c[at++] = (rel >> 24) & 0xff;
+    };
+    bytes(0x48, 0x8d, 0x64, 0x24, 0x80);                     // lea -0x80(%rsp), %rsp
+    bytes(MOV_EAX, s[1]!, s[2]!, s[3]!, s[4]!);              // mov $nr, %eax
+    bytes(0x48, 0x8d, 0x0d); rel32(ret);                     // lea ret(%rip), %rcx
+    bytes(0xff, 0x15); rel32(slot);                          // call *slot(%rip)
+    bytes(0x48, 0x8d, 0xa4, 0x24, 0x80, 0x00, 0x00, 0x00);   // lea 0x80(%rsp), %rsp
+    bytes(JMP_REL32); rel32(ret);                            // jmp ret
+    if (this.mm.fill(trampoline, c.subarray(0, at)) !== null) return false;
+    page.next += TRAMPOLINE_STRIDE;
+    const rel = trampoline - (start + 5);
+    if (!this.rewrite(start, JMP_REL32, rel)) return false;
+    page.sites.push([start, nr]);
+    this.patched++;
+    return true;
+  }
+
+  /**
+   * After a syscall that may have changed the address space: a trampoline page that is no longer ours
+   * as we made it (unmapped, mapped over, mprotected, its contents discarded) is forgotten, and the
+   * sites that jumped to it are restored, so they trap again. Returns whether any page went: then the
+   * current call, if it came through a trampoline, must not return into it.
+   */
+  verify(): boolean {
+    let dropped = false;
+    for (let i = this.pages.length - 1; i >= 0; i--) {
+      const page = this.pages[i]!;
+      if (this.intact(page)) continue;
+      for (const [site, nr] of page.sites) this.rewrite(site, MOV_EAX, nr);
+      this.pages.splice(i, 1);
+      dropped = true;
+    }
+    return dropped;
+  }
+
+  private intact(page: TrampolinePage): boolean {
+    const vma = this.mm.vmas.find(page.va);
+    if (vma === undefined || vma.name !== NAME || vma.prot !== (PROT_READ | PROT_EXEC)) return false;
+    const slot = new Uint8Array(8);
+    if (this.mm.copyIn(page.va, slot) !== 8) return false;
+    return new DataView(slot.buffer).getBigUint64(0, true) === BigInt(this.userEntry);
+  }
+
+  /** Writes opcode + imm32 over the first 5 bytes of a site. */
+  private rewrite(site: number, opcode: number, imm32: number): boolean {
+    const b = new Uint8Array([opcode, imm32 & 0xff, (imm32 >> 8) & 0xff, (imm32 >> 16) & 0xff, (imm32 >> 24) & 0xff]);
+    return this.mm.fill(site, b) === null;
+  }
+
+  /** A trampoline page within reach of the site at `near` with room left, mapped if need be. */
+  private pageNear(near: number): TrampolinePage | undefined {
+    const inReach = (va: number): boolean => Math.abs(va - near) < REACH;
+    const found = this.pages.find((p) => inReach(p.va) && p.next + TRAMPOLINE_STRIDE <= PAGE_SIZE);
+    if (found !== undefined) return found;
+    const gap = this.mm.vmas.findGapTopDown(PAGE_SIZE, Math.max(MMAP_MIN_ADDR, near - REACH), Math.min(USER_TOP, near + REACH));
+    if (gap < 0 || !inReach(gap)) return undefined;
+    const va = this.mm.map({
+      addr: gap, length: PAGE_SIZE, prot: PROT_READ | PROT_EXEC, fixed: false, noReplace: true, shared: false,
+      kind: VmaKind.Anonymous, name: NAME,
+    });
+    if (va !== gap) return undefined;
+    const slot = new Uint8Array(8);
+    new DataView(slot.buffer).setBigUint64(0, BigInt(this.userEntry), true);
+    if (this.mm.fill(va, slot) !== null) return undefined;
+    const page: TrampolinePage = { va, next: FIRST_TRAMPOLINE, sites: [] };
+    this.pages.push(page);
+    return page;
+  }
+}
