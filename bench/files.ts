@@ -65,8 +65,8 @@ function prepare(): void {
 const here = (where: Where, hostPath: string): string => (where === 'native' ? `${dataDir}/${hostPath}` : `${guestData}/${hostPath}`);
 
 const tiers: Tier[] = [
-  { name: 'getpid', gvisor: '2.2x', program: benchProgram('getpid'), args: () => ['50000'] },
-  { name: 'read 1 byte, host fd', gvisor: '9x', program: benchProgram('files_pread1'), args: () => ['20000'], stdin: `${dataDir}/one-byte` },
+  { name: 'getpid', gvisor: '2.2x', program: benchProgram('getpid'), args: () => ['200000'] },
+  { name: 'read 1 byte, host fd', gvisor: '9x', program: benchProgram('files_pread1'), args: () => ['100000'], stdin: `${dataDir}/one-byte` },
   // /dev/shm is tmpfs natively and in the sandbox.
   { name: 'open+close, tmpfs', gvisor: '-', program: benchProgram('files_openclose'), args: () => ['/dev/shm/tsvisor-bench-open', '20000'] },
   { name: 'open+close, Gofer', gvisor: '216x', program: benchProgram('files_openclose'), args: (w) => [here(w, 'openclose'), '4000'] },
