@@ -27,11 +27,3 @@ export function pruneCache(root: CachingDentry, keep: number): number {
   visit(root);
   return remaining;
 }
-
-/** Caches `child` under `dir` as `name`, as a rename left it: the child's own name and parent follow. */
-export function attachChild<D extends Dentry>(dir: Dentry & { children: Map<string, D> | null }, name: string, child: D): void {
-  child.name = name;
-  child.parent = dir;
-  dir.children ??= new Map();
-  dir.children.set(name, child);
-}

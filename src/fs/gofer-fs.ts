@@ -8,7 +8,7 @@ import { EINVAL, EISDIR, ENOENT, ENXIO, EOPNOTSUPP, Errno } from '../abi/errno.j
 import { GoferClient, type GoferStat } from '../gofer/client.js';
 import type { Mappable } from '../mm/mappable.js';
 import { hostCalls } from '../platform/host.js';
-import { attachChild, type CachingDentry, DENTRY_BUDGET, pruneCache } from './dcache.js';
+import { type CachingDentry, DENTRY_BUDGET, pruneCache } from './dcache.js';
 import { DirectoryFile } from './dir-file.js';
 import { hostStat, syncHostFd } from './file.js';
 import {
@@ -238,11 +238,17 @@ export class GoferDentry extends Dentry implements CachingDentry {
     this.children?.delete(oldName);
     if ((flags & RENAME_EXCHANGE) !== 0 && replaced instanceof GoferDentry) {
       newDir.children?.delete(newName);
-      attachChild(this, oldName, replaced);
+      replaced.name = oldName;
+      replaced.parent = this;
+      this.children ??= new Map();
+      this.children.set(oldName, replaced);
     } else {
       newDir.forget(newName);
     }
-    attachChild(newDir, newName, child);
+    child.name = newName;
+    child.parent = newDir;
+    newDir.children ??= new Map();
+    newDir.children.set(newName, child);
     return null;
   }
 

@@ -5,7 +5,7 @@
 // one). Nothing is written to the host: the changes vanish with the sandbox.
 import { EBUSY, EINVAL, ENOENT, ENOSPC, ENOTEMPTY, EXDEV, Errno } from '../abi/errno.js';
 import type { Mappable } from '../mm/mappable.js';
-import { attachChild, type CachingDentry, DENTRY_BUDGET, pruneCache } from './dcache.js';
+import { type CachingDentry, DENTRY_BUDGET, pruneCache } from './dcache.js';
 import { DirectoryFile } from './dir-file.js';
 import {
   DT_DIR, O_ACCMODE, O_RDONLY, O_TRUNC, OVERLAYFS_SUPER_MAGIC, PERM_MASK, RENAME_EXCHANGE, S_IFCHR, S_IFDIR, S_IFLNK,
@@ -392,7 +392,10 @@ export class OverlayDentry extends Dentry implements CachingDentry {
     } else if (target !== null) {
       target.deleted = true;
     }
-    attachChild(newDir, newName, child);
+    child.name = newName;
+    child.parent = newDir;
+    newDir.children ??= new Map();
+    newDir.children.set(newName, child);
     return null;
   }
 

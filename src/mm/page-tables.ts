@@ -209,32 +209,37 @@ export class PageTables extends TableStore {
 
   private clearIn(table: number, level: number, base: number, start: number, end: number): void {
     const span = SPAN[level];
-    this.visitPresent(table, level, base, start, end, (t, i, lo, hi, slot) => {
+    const [first, last] = indexRange(base, span, start, end);
+    for (let i = first; i <= last; i++) {
+      if (level === ROOT_LEVEL && this.sharedRootIndexes.has(i)) continue;
+      table = this.live(table);
+      const w = entryWord(table, i);
+      let lo = this.words[w]!;
+      if ((lo & PTE_PRESENT) === 0) continue;
+      const slot = base + i * span;
       const slotEnd = slot + span;
       const whole = start <= slot && slotEnd <= end;
       if (isLeaf(level, lo)) {
         if (whole) {
-          const gpa = entryAddress(lo, hi);
+          const gpa = entryAddress(lo, this.words[w + 1]!);
           const freed = level === 0 ? this.allocator.freePage(gpa) : this.allocator.freeHuge(gpa);
-          this.set(t, level, i, 0, 0, slot, level === 0 && freed ? Write.HostOnly : Write.Queued);
-          return;
+          this.set(table, level, i, 0, 0, slot, level === 0 && freed ? Write.HostOnly : Write.Queued);
+          continue;
         }
         this.splitHuge(slot);
-        t = this.live(t);
-        const w = entryWord(t, i);
-        lo = this.words[w]!;
-        hi = this.words[w + 1]!;
+        table = this.live(table);
+        lo = this.words[entryWord(table, i)]!;
       }
-      const child = entryAddress(lo, hi);
+      const child = entryAddress(lo, this.words[entryWord(table, i) + 1]!);
       if (whole) {
         const scrub = this.empty(child, level - 1);
-        this.set(t, level, i, 0, 0, slot, Write.Queued);
+        this.set(table, level, i, 0, 0, slot, Write.Queued);
         this.retire(child, scrub);
-        return;
+        continue;
       }
       this.clearIn(child, level - 1, slot, start, end);
       if (!this.inUse(slot, slotEnd) && this.isEmpty(this.live(child))) this.keepIdle(level, slot);
-    });
+    }
   }
 
   /** Clears a table that is about to be unlinked; returns the entries its shadow may still hold. */
@@ -313,10 +318,17 @@ export class PageTables extends TableStore {
 
   private visit(table: number, level: number, base: number, start: number, end: number, fn: (va: number, m: Mapping) => void): void {
     const span = SPAN[level];
-    this.visitPresent(table, level, base, start, end, (_t, _i, lo, hi, slot) => {
+    const [first, last] = indexRange(base, span, start, end);
+    for (let i = first; i <= last; i++) {
+      if (level === ROOT_LEVEL && this.sharedRootIndexes.has(i)) continue;
+      const w = entryWord(table, i);
+      const lo = this.words[w]!;
+      if ((lo & PTE_PRESENT) === 0) continue;
+      const hi = this.words[w + 1]!;
+      const slot = base + i * span;
       if (isLeaf(level, lo)) fn(slot, mappingOf(lo, hi, span));
       else this.visit(entryAddress(lo, hi), level - 1, slot, start, end, fn);
-    });
+    }
   }
 
   /** Splits the huge pages that [start, end) cuts through. */

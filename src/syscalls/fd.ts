@@ -1,15 +1,14 @@
 // Descriptor-table calls: close, dup, dup2, dup3, fcntl, lseek.
-import { EBADF, EFAULT, EINVAL, Errno } from '../abi/errno.js';
+import { EAGAIN, EBADF, EFAULT, EINVAL, Errno } from '../abi/errno.js';
 import { MAX_FDS } from '../fs/fd-table.js';
 import { O_CLOEXEC, SETFL_MASK, SEEK_HOLE } from '../abi/fcntl.js';
 import { F_RDLCK, F_UNLCK, F_WRLCK, type LockOwner, type RecordLock, fileLocks } from '../fs/lock.js';
 import { PipeEnd } from '../fs/pipe.js';
 import type { FileDescription } from '../fs/vfs.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
-import type { Blocked, SyscallEntry } from '../kernel/syscall-table.js';
+import { Blocked, type SyscallEntry } from '../kernel/syscall-table.js';
 import type { Task } from '../kernel/task.js';
 import { partial, supported } from './define.js';
-import { lockOrWait } from './lock.js';
 
 const F_DUPFD = 0;
 const F_GETFD = 1;
@@ -113,7 +112,16 @@ function recordLock(task: Task, file: FileDescription, cmd: number, va: number):
   }
   if ((lock.type === F_RDLCK && !file.readable) || (lock.type === F_WRLCK && !file.writable)) return EBADF;
   if (ofd && lock.lPid !== 0) return EINVAL;
-  return lockOrWait(task, key, () => fileLocks.setRecord(key, lock) ?? 0, cmd === F_SETLKW || cmd === F_OFD_SETLKW);
+  const attempt = (): number | Errno => fileLocks.setRecord(key, lock) ?? 0;
+  const first = attempt();
+  if (first !== EAGAIN || (cmd !== F_SETLKW && cmd !== F_OFD_SETLKW)) return first;
+  const wait = (): void => fileLocks.waitForUnlock(key, () => {
+    const r = attempt();
+    if (r === EAGAIN) wait();
+    else task.complete(r);
+  });
+  wait();
+  return Blocked.instance;
 }
 
 function fcntl(task: Task, a: SyscallArgs): number | Errno | Blocked {
