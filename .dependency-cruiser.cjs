@@ -26,10 +26,11 @@ module.exports = {
       to: { path: '^src/platform/addon\\.ts$' },
     },
     {
+      // Type-only imports vanish at compile time: a Task naming its Kernel's type is no cycle.
       name: 'no-circular',
       severity: 'error',
       from: {},
-      to: { circular: true },
+      to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
     },
   ],
   options: {

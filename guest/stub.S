@@ -33,6 +33,7 @@
 .set PORT_PARK,    0x12
 .set USER_CS, 0x33
 .set USER_RESUME, 0x7ffffffe       # rax of user_entry's own `syscall`: finish the posted request
+.set USER_START,  0x7ffffffd       # rax of start_context's `syscall`: a context asks for its task
 .set USER_SS, 0x2b
 
 .set R_RAX, MB_REGS + 0x00
@@ -202,12 +203,16 @@ apply_queue:
   dec %rcx
   jmp 8b
 9:
-  mov queue_va(%rip), %rsi
+  mov queue_va(%rip), %rsi         # header word 1: 0 nothing, 1 flush the TLB, else the CR3 to load
   movq $0, (%rsi)
-  cmpq $0, 8(%rsi)
+  mov 8(%rsi), %rax
+  test %rax, %rax
   je 10f
   movq $0, 8(%rsi)
+  cmp $1, %rax
+  jne 15f
   mov %cr3, %rax
+15:
   mov %rax, %cr3
 10:
   movl $0, MB_PT_PENDING(%rip)
@@ -281,6 +286,15 @@ user_entry:
   movl $0, MB_STATE(%rip)
   load_registers
   ret
+
+# ---- start_context: where a new vCPU starts, and where a context without a task waits ----
+# In user mode with no registers of anyone's; the `syscall` hands the context to the Sentry, which
+# answers with the whole register file of the task it gives the context (and its CR3 in the queue).
+.org 0xe00
+start_context:
+  mov $USER_START, %eax
+  syscall
+  ud2
 
 .org 0xf00
 constants:                         # filled in by the Sentry before the vCPU first runs

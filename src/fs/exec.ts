@@ -39,6 +39,15 @@ export function findProgram(ctx: FsContext, program: string, searchPath: string)
   return error;
 }
 
+/** execve's lookup: the path from `start` (the working directory or a dirfd), no PATH search. */
+export function findExecutable(ctx: FsContext, start: VirtualDentry, path: string): FoundProgram | Errno {
+  const vd = resolve(ctx, start, path, true);
+  if (vd instanceof Errno) return vd;
+  const bad = executable(ctx, vd);
+  if (bad !== null) return bad;
+  return { vd, name: path, path: pathOf(ctx, vd) ?? path };
+}
+
 /** The whole file, read through its filesystem. */
 export function readProgramFile(ctx: FsContext, vd: VirtualDentry): Uint8Array | Errno {
   const file = openVd(ctx, vd, O_RDONLY, false);

@@ -62,6 +62,22 @@ export class FdTable implements FdLookup {
     }
   }
 
+  /** fork(2) without CLONE_FILES: a new table with the same descriptions at the same fds. */
+  fork(): FdTable {
+    const copy = new FdTable();
+    this.files.forEach((file, fd) => {
+      if (file !== undefined) copy.install(fd, file, this.cloexec[fd] === 1);
+    });
+    return copy;
+  }
+
+  /** execve(2): closes every close-on-exec fd. */
+  closeOnExec(): void {
+    this.files.forEach((file, fd) => {
+      if (file !== undefined && this.cloexec[fd] === 1) this.remove(fd);
+    });
+  }
+
   /** Drops every fd (the task exited). */
   closeAll(): void {
     this.closeRange(0, this.files.length - 1, false);

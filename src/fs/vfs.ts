@@ -293,6 +293,19 @@ export class FsContext {
     this.cwd.dentry.drop();
     this.cwd = vd;
   }
+
+  /** fork(2) without CLONE_FS: the same root, working directory and umask, from now on apart. */
+  fork(): FsContext {
+    const copy = new FsContext(this.ns, this.root, this.cwd, { ...this.creds });
+    copy.umask = this.umask;
+    return copy;
+  }
+
+  /** The last process using it is gone. */
+  release(): void {
+    this.root.dentry.drop();
+    this.cwd.dentry.drop();
+  }
 }
 
 /**

@@ -1,21 +1,44 @@
-// The kernel: owns the tasks, turns each guest event into a syscall dispatch, a page-fault fill or a
-// fatal signal, and reports how the program ended.
+// The kernel: owns the processes (thread groups) and their tasks, binds each running task to a vCPU
+// context, turns each guest event into a syscall dispatch, a page-fault fill or a fatal signal, and
+// reports how the first process (pid 1) ended.
+//
+// Tasks and contexts. Every live task has a context of its own (one vCPU each, at most MAX_VCPUS);
+// the host schedules the vCPU threads (exitless mode) or the run loop takes runnable contexts in turn
+// (exit mode). A context whose task ended is kept and handed to the next task: it bounces to the stub's
+// start_context on the idle root (a PML4 with only the shared entries), finishes there whatever the
+// dead address space still needs the guest to do (scrubbing its page tables), and waits. Giving it a
+// task is writing the task's register file into the mailbox and queueing a switch to the task's root;
+// the stub applies both on its way back to user mode. A context whose task is killed while its guest
+// code runs (not inside the stub) cannot be redirected and is stopped for good.
 import { EIO, ENOSYS, Errno } from '../abi/errno.js';
 import { Signal, signalCodeName, signalName } from '../abi/signal.js';
 import { syscallNumber } from '../abi/syscall-names.js';
+import type { FdTable } from '../fs/fd-table.js';
+import type { Procfs } from '../fs/proc.js';
+import type { FsContext } from '../fs/vfs.js';
 import { log, logOnce } from '../log/log.js';
+import { AddressSpace, type AddressSpaceLayout, type MemoryLimits } from '../mm/address-space.js';
 import type { PageAllocator } from '../mm/physical.js';
 import { EventKind, MailboxOffset, Reg } from '../platform/mailbox.js';
 import { type Context, type KvmPlatform, Resume } from '../platform/platform.js';
+import { Futexes } from './futex.js';
 import { Blocked, type SyscallTable } from './syscall-table.js';
+import { SyscallArgs } from './syscall-args.js';
 import { formatSyscallEnter, formatSyscallExit } from './strace.js';
 import { SyscallSites } from './syscall-sites.js';
-import type { Task, TaskExit } from './task.js';
+import { newRegisterFile, type RegisterFile, setRegister, Task, type TaskExit } from './task.js';
+import { defaultRlimits, type GroupExit, ThreadGroup } from './thread-group.js';
 
 export interface KernelOptions {
   strace: ((line: string) => void) | null;
   /** Rewrite trapped `mov $nr, %eax; syscall` sites to call the stub instead (exitless mode; default on). */
   patchSyscalls?: boolean;
+  /** /proc, where every process is registered while it exists. */
+  procfs?: Procfs | null;
+  /** Address-space layout randomisation for exec (default on). */
+  aslr?: boolean;
+  /** Makes the layout of a new address space (exec); the loader's choice. */
+  layout: () => AddressSpaceLayout;
 }
 
 export interface KernelStats {
@@ -24,6 +47,22 @@ export interface KernelStats {
   pageTableUpdates: number;
   /** Syscall sites rewritten to skip the trap (syscall-sites.ts). */
   syscallSitesPatched: number;
+  /** Processes and threads created (fork, vfork, clone), and vCPU contexts made for them. */
+  tasksCreated: number;
+  contexts: number;
+}
+
+/** What a new process is made of (the sandbox's first program; exec fills a fresh one). */
+export interface ProcessImage {
+  mm: AddressSpace;
+  fds: FdTable;
+  fs: FsContext;
+  exePath: string;
+  entry: number;
+  sp: number;
+  ids: { uid: number; gid: number };
+  argRange?: [number, number];
+  envRange?: [number, number];
 }
 
 /** x86 exception vectors and the signal Linux sends for each (arch/x86/kernel/traps.c). */
@@ -42,66 +81,251 @@ const RESHAPING_SYSCALLS = new Set([
   syscallNumber('mmap'), syscallNumber('mprotect'), syscallNumber('munmap'), syscallNumber('mremap'),
   syscallNumber('madvise'), syscallNumber('shmat'), syscallNumber('remap_file_pages'), syscallNumber('pkey_mprotect'),
 ]);
+/** rax of the stub's start_context: a context asks for its task (guest/stub.S USER_START). */
+const USER_START = 0x7ffffffd;
+const USER_RFLAGS = 0x202;
+/** Linux's pid_max default: pids are handed out upwards, wrapping to 2 (pid 1 is init's). */
+const PID_MAX = 4_194_304;
+/** Signals whose default action dumps core (status 128+N with the core flag in wait). */
+const CORE_SIGNALS = new Set<number>([Signal.SIGQUIT, Signal.SIGILL, Signal.SIGTRAP, Signal.SIGABRT, Signal.SIGBUS,
+  Signal.SIGFPE, Signal.SIGSEGV, Signal.SIGSYS, 24 /* SIGXCPU */, 25 /* SIGXFSZ */]);
+
+/** An address space no task uses any more whose tables the guest must still scrub (see AddressSpace.retire). */
+interface Dying {
+  mm: AddressSpace;
+  /** 0: the batch that switches away from it is still to be replayed; 1: retire now; 2: retiring. */
+  phase: number;
+}
+
+/** The kernel's record of one vCPU context. */
+interface Slot {
+  task: Task | null;
+  readonly args: SyscallArgs;
+  readonly dying: Dying[];
+}
 
 export class Kernel {
-  private readonly tasks = new Map<Context, Task>();
-  private firstExit: TaskExit | null = null;
-  readonly stats: KernelStats = { syscalls: 0, faults: 0, pageTableUpdates: 0, syscallSitesPatched: 0 };
+  /** Every task that exists, by tid (threads and thread-group leaders alike). */
+  readonly tasks = new Map<number, Task>();
+  /** Every process that exists (zombies included), by pid. */
+  readonly groups = new Map<number, ThreadGroup>();
+  readonly futexes = new Futexes();
+  readonly stats: KernelStats = {
+    syscalls: 0, faults: 0, pageTableUpdates: 0, syscallSitesPatched: 0, tasksCreated: 0, contexts: 0,
+  };
+  private readonly slots = new Map<Context, Slot>();
+  private readonly freeContexts: Context[] = [];
+  /** Address spaces to retire whose last context was stopped: adopted by the next context's batch. */
+  private readonly orphans: Dying[] = [];
+  /** How many thread groups share each address space, fd table and fs context. */
+  private readonly users = new Map<object, number>();
+  private readonly sites = new Map<AddressSpace, SyscallSites | 'off'>();
+  /** The context a process's last thread left from, parked: it retires the address space. */
+  private readonly lastContext = new Map<ThreadGroup, Context>();
+  /** A root with only the shared entries: what a context without a task has loaded. */
+  private readonly idle: AddressSpace;
+  private init: ThreadGroup | null = null;
+  private initExit: TaskExit | null = null;
+  private lastPid = 0;
+  private finished = false;
 
   constructor(
     readonly platform: KvmPlatform,
     readonly allocator: PageAllocator,
     private readonly table: SyscallTable,
-    private readonly options: KernelOptions,
-  ) {}
+    readonly options: KernelOptions,
+  ) {
+    this.idle = new AddressSpace(platform.memory, allocator, platform.rootEntries, { mmapBase: 0 });
+  }
 
-  addTask(task: Task): void {
-    this.tasks.set(task.ctx, task);
+  // ---- processes -------------------------------------------------------------------------------
+
+  /** The first process of the sandbox: pid 1, its own session and process group. */
+  createProcess(image: ProcessImage): Task {
+    const pid = this.allocPid();
+    const group = new ThreadGroup(pid, null, pid, pid, image.mm, image.fds, image.fs, image.exePath,
+      Signal.SIGCHLD, new Map(), defaultRlimits());
+    group.argRange = image.argRange ?? [0, 0];
+    group.envRange = image.envRange ?? [0, 0];
+    this.init ??= group;
+    const task = this.newTask(pid, group, image.ids, basename(image.exePath));
+    for (const shared of [image.mm, image.fds, image.fs]) this.share(shared);
+    image.fds.lockOwner = pid;
+    image.mm.limits = memoryLimits(group);
+    task.startRegs = entryRegisters(image.entry, image.sp);
+    this.startTask(task);
+    return task;
+  }
+
+  /** A new task in `group` with tid `tid`, known to the kernel and to /proc, not yet running. */
+  newTask(tid: number, group: ThreadGroup, ids: { uid: number; gid: number }, comm: string): Task {
+    const task = new Task(this, tid, group, ids, comm);
+    group.tasks.add(task);
+    this.tasks.set(tid, task);
+    if (!this.groups.has(group.pid)) {
+      this.groups.set(group.pid, group);
+      // /proc/self of a process's fs context (a CLONE_FS sharer keeps the first one's).
+      group.fs.process ??= task;
+      this.options.procfs?.register(task);
+    }
+    this.stats.tasksCreated++;
+    return task;
+  }
+
+  allocPid(): number {
+    for (let i = 0; i < PID_MAX; i++) {
+      this.lastPid = this.lastPid >= PID_MAX - 1 ? 2 : this.lastPid + 1;
+      const pid = this.lastPid;
+      if (!this.tasks.has(pid) && !this.groups.has(pid) && !this.isGroupId(pid)) return pid;
+    }
+    return -1;
+  }
+
+  /** Whether some process group or session still carries this id (Linux does not reuse those). */
+  private isGroupId(id: number): boolean {
+    for (const g of this.groups.values()) if (g.pgid === id || g.sid === id) return true;
+    return false;
+  }
+
+  /** One more thread group uses this address space, fd table or fs context. */
+  share(resource: object): void {
+    this.users.set(resource, (this.users.get(resource) ?? 0) + 1);
+  }
+
+  /** One thread group less uses it; returns how many still do. */
+  unshare(resource: object): number {
+    const n = (this.users.get(resource) ?? 1) - 1;
+    if (n <= 0) this.users.delete(resource);
+    else this.users.set(resource, n);
+    return Math.max(0, n);
+  }
+
+  sharedBy(resource: object): number {
+    return this.users.get(resource) ?? 0;
+  }
+
+  /** The process with this pid, zombies included. */
+  group(pid: number): ThreadGroup | undefined {
+    return this.groups.get(pid);
+  }
+
+  get initProcess(): ThreadGroup | null {
+    return this.init;
+  }
+
+  // ---- running ---------------------------------------------------------------------------------
+
+  /** Runs until pid 1 has exited (and with it every other process); returns how it ended. */
+  async run(): Promise<TaskExit> {
+    await this.platform.run((ctx, kind) => this.handleEvent(ctx, kind));
+    return this.initExit ?? { status: null, signal: Signal.SIGKILL, detail: 'no task exited' };
+  }
+
+  /** Ends every process with `signal`, as when the sandbox itself is told to stop. */
+  killAll(signal: number, detail: string): void {
+    const init = this.init;
+    if (init === null || init.exit !== null) {
+      this.shutdown();
+      return;
+    }
+    this.killGroup(init, { status: null, signal, core: false, detail }, null);
+  }
+
+  /** Puts a task on a context: a free one if there is, else a new vCPU. */
+  startTask(task: Task): void {
+    const mm = task.mm;
+    let ctx = this.freeContexts.pop();
+    if (ctx === undefined) {
+      ctx = this.platform.newContext(mm.tables.root);
+      this.slots.set(ctx, { task: null, args: new SyscallArgs(ctx.mailbox), dying: [] });
+      this.stats.contexts++;
+      this.bind(task, ctx);
+      return; // its first event (start_context's syscall) loads the registers
+    }
+    this.bind(task, ctx);
+    ctx.queue.switchRoot(mm.tables.root);
+    this.loadStartRegisters(task, ctx);
+    this.finishBatch(ctx);
+    this.platform.resume(ctx);
+  }
+
+  private bind(task: Task, ctx: Context): void {
+    const slot = this.slots.get(ctx)!;
+    slot.task = task;
+    task.ctx = ctx;
+    task.args = slot.args;
+    task.mm.tables.queue = ctx.queue;
     task.setCompletionHook((t) => {
-      this.finishBatch(t);
+      if (t.ctx === null) return;
+      this.finishBatch(t.ctx);
       this.platform.resume(t.ctx);
     });
+    const sites = this.sites.get(task.mm);
+    if (sites instanceof SyscallSites) sites.retarget(ctx.userEntry);
   }
 
-  /** Runs until every task has exited; returns how the first one (the program) ended. */
-  async run(): Promise<TaskExit> {
-    for (const task of this.tasks.values()) task.mm.tables.queue = task.ctx.queue;
-    await this.platform.run((ctx, kind) => this.handleEvent(ctx, kind));
-    for (const task of this.tasks.values()) this.stats.pageTableUpdates += task.mm.tables.updates;
-    return this.firstExit ?? { status: null, signal: Signal.SIGKILL, detail: 'no task exited' };
-  }
-
-  /** Ends every task with `signal`, as when the sandbox itself is told to stop. */
-  killAll(signal: number, detail: string): void {
-    for (const task of [...this.tasks.values()]) {
-      this.exitTask(task, { status: null, signal, detail });
-      this.platform.stop(task.ctx);
-    }
+  private loadStartRegisters(task: Task, ctx: Context): void {
+    const regs = task.startRegs!;
+    task.startRegs = null;
+    ctx.mailbox.u32.set(regs, MailboxOffset.regs >> 2);
+    ctx.setFsBase(task.fsBase);
   }
 
   private handleEvent(ctx: Context, kind: EventKind): Resume {
-    const task = this.tasks.get(ctx);
-    if (task === undefined) return Resume.Stop;
+    const slot = this.slots.get(ctx);
+    if (slot === undefined) return Resume.Stop;
+    // A preemption tick in guest code (exit mode): nothing waits at the stub, just run on.
+    if (kind === EventKind.Interrupted) return Resume.Now;
+    const task = slot.task;
+    if (task === null) return this.idleEvent(ctx, slot);
+    if (task.startRegs !== null) {
+      // A new context's first event: start_context asking for its task.
+      this.loadStartRegisters(task, ctx);
+      this.finishBatch(ctx);
+      return Resume.Now;
+    }
+    task.mm.tables.queue = ctx.queue;
     switch (kind) {
       case EventKind.Syscall:
-        return this.syscall(task);
+        return this.syscall(task, ctx, slot);
       case EventKind.Fault:
-        return this.fault(task);
-      case EventKind.Interrupted:
-        return Resume.Now;
+        return this.fault(task, ctx);
       default: {
         const reason = ctx.mailbox.u64(MailboxOffset.exitReason);
         const what = kind === EventKind.StubFault
           ? `exception ${ctx.mailbox.u64(MailboxOffset.vector)} inside the guest stub at ${hex(ctx.mailbox.reg(Reg.rip))}`
           : `guest stopped unexpectedly (KVM exit reason ${reason})`;
         log.error(`sandbox failure: ${what}`);
-        return this.exitTask(task, { status: null, signal: Signal.SIGKILL, detail: what });
+        slot.task = null;
+        task.ctx = null;
+        this.killGroup(task.group, { status: null, signal: Signal.SIGKILL, core: false, detail: what }, null);
+        return Resume.Stop;
       }
     }
   }
 
-  private syscall(task: Task): Resume {
-    const mb = task.ctx.mailbox;
+  /** A context without a task: it finishes retiring dead address spaces, then waits to be given one. */
+  private idleEvent(ctx: Context, slot: Slot): Resume {
+    if (this.finished) return Resume.Stop;
+    this.finishBatch(ctx);
+    if (slot.dying.length > 0) {
+      this.parkRegisters(ctx);
+      return Resume.Now;
+    }
+    this.freeContexts.push(ctx);
+    return Resume.Later;
+  }
+
+  /** The register file that sends a context to start_context, where it asks again. */
+  private parkRegisters(ctx: Context): void {
+    const regs = newRegisterFile();
+    setRegister(regs, Reg.rip, this.platform.startEntry(ctx.id));
+    setRegister(regs, Reg.rflags, USER_RFLAGS);
+    ctx.mailbox.u32.set(regs, MailboxOffset.regs >> 2);
+  }
+
+  private syscall(task: Task, ctx: Context, slot: Slot): Resume {
+    const mb = ctx.mailbox;
     const nr = mb.reg(Reg.rax);
     const entry = nr < this.table.length ? this.table[nr] : undefined;
     this.stats.syscalls++;
@@ -109,7 +333,7 @@ export class Kernel {
     const strace = this.options.strace;
     if (strace !== null) strace(formatSyscallEnter(task, entry, nr));
     // Read before the handler runs: the site is where this call came from.
-    const trappedAt = task.ctx.userEntry !== 0 && mb.get32(MailboxOffset.trapped) === 1 ? mb.reg(Reg.rip) : -1;
+    const trappedAt = ctx.userEntry !== 0 && mb.get32(MailboxOffset.trapped) === 1 ? mb.reg(Reg.rip) : -1;
     let result: number | Errno | Blocked;
     if (entry?.handler === undefined) {
       const level = entry?.expected === true ? 'info' : 'warn';
@@ -117,76 +341,351 @@ export class Kernel {
       result = entry?.errno ?? ENOSYS;
     } else {
       try {
-        result = entry.handler(task, task.args);
+        result = entry.handler(task, slot.args);
       } catch (err) {
         log.error(`syscall ${entry.name} failed inside the Sentry: ${(err as Error).stack ?? String(err)}`);
         result = EIO;
       }
     }
-    if (task.exit !== null) {
+    if (task.exit !== null || task.ctx !== ctx || task.startRegs !== null) {
+      // The task ended (exit, exit_group, a fatal signal), or exec or exit gave its context new work.
       if (strace !== null) strace(' = ?\n');
-      return this.exitTask(task, task.exit);
+      if (task.exit !== null && task.ctx === ctx) this.exitTask(task, task.exit);
+      return this.afterHandover(ctx, slot);
     }
-    if (task.syscallSites !== null && RESHAPING_SYSCALLS.has(nr) && task.syscallSites.verify()) {
+    const sites = this.sites.get(task.mm);
+    if (sites instanceof SyscallSites && RESHAPING_SYSCALLS.has(nr) && sites.verify()) {
       mb.set32(MailboxOffset.slowReturn, 1);
     }
-    if (trappedAt >= 0 && this.options.patchSyscalls !== false) this.patchSite(task, trappedAt, nr);
+    if (trappedAt >= 0 && this.options.patchSyscalls !== false) this.patchSite(task, trappedAt, nr, ctx);
     if (result instanceof Blocked) {
       if (strace !== null) strace(' <blocked>\n');
       return Resume.Later;
     }
     mb.setReg(Reg.rax, typeof result === 'number' ? result : -result.code);
     if (strace !== null) strace(formatSyscallExit(result));
-    this.finishBatch(task);
+    this.finishBatch(ctx);
     return Resume.Now;
   }
 
-  private fault(task: Task): Resume {
-    const mb = task.ctx.mailbox;
+  /** After a handler that took the task off its context: what the context does next. */
+  private afterHandover(ctx: Context, slot: Slot): Resume {
+    if (this.finished || ctx.stopped) return Resume.Stop;
+    if (slot.task !== null && slot.task.startRegs !== null) {
+      // exec loaded a new image for the same task on the same context.
+      this.loadStartRegisters(slot.task, ctx);
+    }
+    this.finishBatch(ctx);
+    return Resume.Now;
+  }
+
+  private fault(task: Task, ctx: Context): Resume {
+    const mb = ctx.mailbox;
     const vector = mb.u64(MailboxOffset.vector);
     const rip = mb.reg(Reg.rip);
+    let exit: GroupExit;
     if (vector === 14) {
       const addr = mb.u64(MailboxOffset.faultAddr);
       const r = task.mm.handleFault(addr, mb.u64(MailboxOffset.errorCode));
       if (r.mapped) {
         this.stats.faults++;
-        this.finishBatch(task);
+        this.finishBatch(ctx);
         return Resume.Now;
       }
       const signal = Signal[r.signal];
       const detail = signal === Signal.SIGKILL
         ? `out of guest memory at address ${hex(addr)}, rip ${hex(rip)}`
         : `${signalCodeName(signal, r.code)} at address ${hex(addr)}, rip ${hex(rip)}`;
-      return this.exitTask(task, { status: null, signal, detail });
+      exit = { status: null, signal, core: CORE_SIGNALS.has(signal), detail };
+    } else {
+      const signal = VECTOR_SIGNALS[vector] ?? Signal.SIGSEGV;
+      const what = VECTOR_NAMES[vector] ?? `exception ${vector}`;
+      exit = { status: null, signal, core: CORE_SIGNALS.has(signal), detail: `${what} at rip ${hex(rip)}` };
     }
-    const signal = VECTOR_SIGNALS[vector] ?? Signal.SIGSEGV;
-    const what = VECTOR_NAMES[vector] ?? `exception ${vector}`;
-    return this.exitTask(task, { status: null, signal, detail: `${what} at rip ${hex(rip)}` });
+    this.killGroup(task.group, exit, task);
+    return this.afterHandover(ctx, this.slots.get(ctx)!);
   }
 
-  /** Ends the task; until signals land, a fatal signal ends it as Linux's default action would. */
-  private exitTask(task: Task, exit: TaskExit): Resume {
-    task.exit = exit;
-    if (exit.signal !== null) log.info(`task ${task.id.tid} killed by ${signalName(exit.signal)}: ${exit.detail}`);
-    this.firstExit ??= exit;
-    this.tasks.delete(task.ctx);
-    this.stats.pageTableUpdates += task.mm.tables.updates;
-    task.mm.release();
-    return Resume.Stop;
+  // ---- ending tasks and processes ----------------------------------------------------------------
+
+  /** exit(2) of one thread; the process ends with its last thread. */
+  exitTask(task: Task, exit: TaskExit): void {
+    const group = task.group;
+    if (exit.signal !== null && group.groupExit === null) {
+      this.killGroup(group, { status: null, signal: exit.signal, core: CORE_SIGNALS.has(exit.signal), detail: exit.detail }, task);
+      return;
+    }
+    this.endTask(task);
+    if (group.tasks.size === 0) {
+      this.groupExited(group, group.groupExit ?? { status: exit.status ?? 0, signal: null, core: false, detail: '' });
+    }
   }
 
-  private patchSite(task: Task, ret: number, nr: number): void {
-    const sites = task.syscallSites ??= new SyscallSites(task.mm, task.ctx.userEntry);
+  /** exit_group(2), a fatal signal: every thread of the group ends; `current` is the caller, if any. */
+  killGroup(group: ThreadGroup, exit: GroupExit, current: Task | null): void {
+    if (group.exit !== null) return;
+    group.groupExit ??= exit;
+    if (exit.signal !== null) log.info(`process ${group.pid} killed by ${signalName(exit.signal)}: ${exit.detail}`);
+    for (const t of [...group.tasks]) if (t !== current) this.endTask(t);
+    if (current !== null && group.tasks.has(current)) this.endTask(current);
+    if (group.tasks.size === 0) this.groupExited(group, group.groupExit);
+  }
+
+  /** exec: every thread of the caller's process but the caller ends. */
+  endOtherThreads(task: Task): void {
+    for (const t of [...task.group.tasks]) if (t !== task) this.endTask(t);
+  }
+
+  /** Takes one task out of the kernel: its context is freed, its tid released, clear_child_tid woken. */
+  private endTask(task: Task): void {
+    if (!task.group.tasks.delete(task)) return;
+    this.tasks.delete(task.tid);
+    task.cancelWait?.();
+    task.cancelWait = null;
+    if (task.exit === null) task.exit = { status: 0, signal: null };
+    this.futexes.forget(task);
+    if (task.clearChildTid !== 0 && this.sharedBy(task.mm) > 0) {
+      // Linux's mm_release: zero the tid word and wake one waiter (pthread_join).
+      task.mm.copyOut(task.clearChildTid, new Uint8Array(4));
+      this.futexes.wakeAddress(task.mm, task.clearChildTid, 1);
+    }
+    const ctx = task.ctx;
+    task.ctx = null;
+    task.setCompletionHook(() => {});
+    if (ctx !== null) this.releaseContext(ctx, task.group);
+  }
+
+  /** The context's task is gone: park it on the idle root (or stop it, if its guest code is running). */
+  private releaseContext(ctx: Context, group: ThreadGroup): void {
+    const slot = this.slots.get(ctx)!;
+    slot.task = null;
+    if (this.finished || !ctx.atStub) {
+      this.platform.stop(ctx);
+      return;
+    }
+    this.lastContext.set(group, ctx);
+    ctx.queue.switchRoot(this.idle.tables.root);
+    this.parkRegisters(ctx);
+    // The handler in progress (if this is the calling task's context) answers it; else wake it here.
+    if (!ctx.handling) {
+      this.finishBatch(ctx);
+      this.platform.resume(ctx);
+    }
+  }
+
+  /** Every thread of the process has ended: release what it held, become a zombie, tell the parent. */
+  private groupExited(group: ThreadGroup, exit: GroupExit): void {
+    if (group.exit !== null) return;
+    group.exit = exit;
+    this.releaseResources(group);
+    const vforkParent = group.vforkParent;
+    group.vforkParent = null;
+    if (vforkParent !== null) this.vforkDone(group, vforkParent);
+    // Orphans go to the nearest subreaper above, else to init (Linux's find_new_reaper).
+    if (group !== this.init) {
+      for (const child of group.children) this.reparent(child, group);
+    }
+    group.children.clear();
+    if (group === this.init) {
+      this.initExit = exit.signal === null
+        ? { status: exit.status!, signal: null }
+        : { status: null, signal: exit.signal, detail: exit.detail };
+      this.killEveryone();
+      return;
+    }
+    const parent = group.parent;
+    if (parent === null || parent.exit !== null || this.reapsAutomatically(parent, group)) {
+      this.reap(group);
+    }
+    parent?.notifyChildWaiters();
+  }
+
+  private releaseResources(group: ThreadGroup): void {
+    if (this.unshare(group.fds) === 0) group.fds.closeAll();
+    if (this.unshare(group.fs) === 0) group.fs.release();
+    this.dropAddressSpace(group.mm, this.lastContext.get(group) ?? null);
+    this.lastContext.delete(group);
+  }
+
+  /** A thread group stopped using mm; the last one out hands it over for retiring. */
+  dropAddressSpace(mm: AddressSpace, via: Context | null): void {
+    if (this.unshare(mm) > 0) return;
+    this.sites.delete(mm);
+    this.stats.pageTableUpdates += mm.tables.updates;
+    // Retired only once no context can have it loaded: from the batch after the switch away.
+    const dying: Dying = { mm, phase: 0 };
+    const slot = via !== null ? this.slots.get(via) : undefined;
+    if (slot !== undefined) slot.dying.push(dying);
+    else this.orphans.push(dying);
+  }
+
+  private reparent(child: ThreadGroup, dead: ThreadGroup): void {
+    let reaper: ThreadGroup | null = dead.parent;
+    while (reaper !== null && !reaper.subreaper) reaper = reaper.parent;
+    reaper = reaper !== null && reaper.exit === null ? reaper : this.init;
+    child.parent = reaper;
+    if (reaper === null || reaper.exit !== null) {
+      if (child.zombie) this.reap(child);
+      return;
+    }
+    reaper.children.add(child);
+    if (child.zombie) reaper.notifyChildWaiters();
+  }
+
+  /** SIGCHLD ignored (SIG_IGN or SA_NOCLDWAIT): the child is not left as a zombie. */
+  private reapsAutomatically(parent: ThreadGroup, child: ThreadGroup): boolean {
+    if (child.exitSignal !== Signal.SIGCHLD) return false;
+    const action = parent.sigactions.get(Signal.SIGCHLD);
+    if (action === undefined) return false;
+    const view = new DataView(action.buffer, action.byteOffset, action.byteLength);
+    const SA_NOCLDWAIT = 2;
+    return view.getBigUint64(0, true) === 1n || (Number(view.getBigUint64(8, true) & 0xffffn) & SA_NOCLDWAIT) !== 0;
+  }
+
+  /** wait(2) collected it, or nobody will: the pid is free again. */
+  reap(group: ThreadGroup): void {
+    if (group.reaped) return;
+    group.reaped = true;
+    group.parent?.children.delete(group);
+    this.groups.delete(group.pid);
+    this.options.procfs?.unregister(group.pid);
+  }
+
+  /** The vfork child exec'd or exited: its parent runs again, with the child's pid as clone's result. */
+  vforkDone(child: ThreadGroup, parent: Task): void {
+    const sites = this.sites.get(parent.mm);
+    if (sites instanceof SyscallSites && parent.ctx !== null) sites.retarget(parent.ctx.userEntry);
+    parent.complete(child.pid);
+  }
+
+  private killEveryone(): void {
+    for (const g of [...this.groups.values()]) {
+      if (g.exit === null) this.killGroup(g, { status: null, signal: Signal.SIGKILL, core: false, detail: 'init exited' }, null);
+    }
+    this.shutdown();
+  }
+
+  private shutdown(): void {
+    if (this.finished) return;
+    this.finished = true;
+    for (const ctx of this.slots.keys()) if (!ctx.handling) this.platform.stop(ctx);
+    this.freeContexts.length = 0;
+    this.futexes.clear();
+    // No guest runs any more: what is left of the address spaces goes back without scrubbing.
+    const dying = [...this.orphans.splice(0), ...[...this.slots.values()].flatMap((s) => s.dying.splice(0))];
+    for (const d of dying) {
+      d.mm.tables.queue = null;
+      d.mm.release();
+    }
+    this.idle.release();
+  }
+
+  // ---- address spaces and call sites -------------------------------------------------------------
+
+  /** The rewritten call sites of the task's address space (null when patching is off for it). */
+  syscallSitesOf(task: Task): SyscallSites | null {
+    const s = this.sites.get(task.mm);
+    return s instanceof SyscallSites ? s : null;
+  }
+
+  /**
+   * Several vCPUs now run code of this address space at once (threads, CLONE_VM): the rewritten sites
+   * would all call one vCPU's entry, so they get their original bytes back and stay trapping.
+   */
+  stopPatching(mm: AddressSpace): void {
+    const s = this.sites.get(mm);
+    if (s instanceof SyscallSites) s.restoreAll();
+    this.sites.set(mm, 'off');
+  }
+
+  /** fork: the child's copy of the rewritten sites (its trampolines are copies too). */
+  forkSites(parent: AddressSpace, child: AddressSpace): void {
+    const s = this.sites.get(parent);
+    if (s === 'off') this.sites.set(child, 'off');
+    else if (s !== undefined) this.sites.set(child, s.fork(child));
+  }
+
+  /** Retarget the sites of mm to ctx (a vfork child borrows its parent's address space for a while). */
+  retargetSites(mm: AddressSpace, ctx: Context): void {
+    const s = this.sites.get(mm);
+    if (s instanceof SyscallSites) s.retarget(ctx.userEntry);
+  }
+
+  /** exec replaced the task's address space: its context switches to the new root at the next return. */
+  replaceAddressSpace(task: Task, mm: AddressSpace, regs: RegisterFile): void {
+    const old = task.group.mm;
+    const ctx = task.ctx!;
+    task.group.mm = mm;
+    this.share(mm);
+    mm.tables.queue = ctx.queue;
+    ctx.queue.switchRoot(mm.tables.root);
+    task.fsBase = 0;
+    task.startRegs = regs;
+    this.dropAddressSpace(old, ctx);
+  }
+
+  private patchSite(task: Task, ret: number, nr: number, ctx: Context): void {
+    let sites = this.sites.get(task.mm);
+    if (sites === 'off') return;
+    if (sites === undefined) {
+      sites = new SyscallSites(task.mm, ctx.userEntry);
+      this.sites.set(task.mm, sites);
+    }
     const before = sites.patched;
     sites.consider(ret, nr);
     this.stats.syscallSitesPatched += sites.patched - before;
   }
 
-  private finishBatch(task: Task): void {
-    task.mm.tables.endBatch();
+  /** Ends the batch of page-table writes that ctx replays next, and moves dying address spaces on. */
+  private finishBatch(ctx: Context): void {
+    const slot = this.slots.get(ctx);
+    slot?.task?.mm.tables.endBatch();
+    if (slot === undefined) return;
+    if (this.orphans.length > 0) {
+      for (const d of this.orphans.splice(0)) slot.dying.push({ mm: d.mm, phase: Math.max(1, d.phase) });
+    }
+    for (let i = slot.dying.length - 1; i >= 0; i--) {
+      const d = slot.dying[i]!;
+      if (d.phase === 0) {
+        d.phase = 1;
+        continue;
+      }
+      d.mm.tables.queue = ctx.queue;
+      if (d.phase === 1) {
+        d.mm.retire();
+        d.phase = 2;
+      }
+      d.mm.tables.endBatch();
+      if (!d.mm.tablesPending) {
+        d.mm.tables.queue = null;
+        slot.dying.splice(i, 1);
+      }
+    }
   }
+}
+
+/** The resource limits that bound a process's address space (RLIMIT_DATA, STACK, AS). */
+export function memoryLimits(group: ThreadGroup): MemoryLimits {
+  return {
+    data: () => group.rlimits[2]![0], stack: () => group.rlimits[3]![0], addressSpace: () => group.rlimits[9]![0],
+  };
+}
+
+/** The register file of a program's first instruction: everything zero but rip, rsp and rflags. */
+export function entryRegisters(entry: number, sp: number): RegisterFile {
+  const regs = newRegisterFile();
+  setRegister(regs, Reg.rip, entry);
+  setRegister(regs, Reg.rsp, sp);
+  setRegister(regs, Reg.rflags, USER_RFLAGS);
+  return regs;
+}
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
 }
 
 function hex(n: number): string {
   return `0x${n.toString(16)}`;
 }
+
+export { USER_START };

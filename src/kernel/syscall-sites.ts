@@ -20,7 +20,9 @@
 // +-2 GiB of the code they serve, as a rel32 jmp needs, as high in that reach as is free (low fixed
 // addresses are where programs place MAP_FIXED mappings). Should the program map over, unmap,
 // mprotect or discard such a page anyway, the sites it served get their original bytes back.
-// TODO(threads): the entry slot names vCPU 0's stub; with several vCPUs it must follow the vCPU.
+// The entry slot names the stub of the vCPU the process runs on: a fork child's copy is retargeted to
+// its own vCPU, and a process with several threads (several vCPUs in one address space) has its sites
+// restored, since one slot cannot name two stubs.
 import { PROT_EXEC, PROT_READ } from '../abi/mman.js';
 import { type AddressSpace, MMAP_MIN_ADDR } from '../mm/address-space.js';
 import { canExec, canWrite, VmaKind } from '../mm/vma.js';
@@ -55,8 +57,32 @@ export class SyscallSites {
 
   constructor(
     private readonly mm: AddressSpace,
-    private readonly userEntry: number,
+    private userEntry: number,
   ) {}
+
+  /** The process now runs on another vCPU: every trampoline page calls that vCPU's entry. */
+  retarget(userEntry: number): void {
+    if (userEntry === this.userEntry) return;
+    this.userEntry = userEntry;
+    const slot = new Uint8Array(8);
+    new DataView(slot.buffer).setBigUint64(0, BigInt(userEntry), true);
+    for (const page of this.pages) this.mm.fill(page.va, slot);
+  }
+
+  /** Gives every rewritten site its original bytes back; the trampoline pages stay, unused. */
+  restoreAll(): void {
+    for (const page of this.pages) for (const [site, nr] of page.sites) this.rewrite(site, MOV_EAX, nr);
+    this.pages.length = 0;
+  }
+
+  /** fork: the same sites and pages in the child's copy of the address space. */
+  fork(child: AddressSpace): SyscallSites {
+    const copy = new SyscallSites(child, this.userEntry);
+    copy.patched = this.patched;
+    for (const page of this.pages) copy.pages.push({ va: page.va, next: page.next, sites: [...page.sites] });
+    for (const site of this.rejected) copy.rejected.add(site);
+    return copy;
+  }
 
   /** After a trapped syscall `nr` that returns to `ret`: patch its site if it is one we can. */
   consider(ret: number, nr: number): void {

@@ -1,65 +1,123 @@
-// A task: one thread of a program, bound to the vCPU context that runs its user code.
+// A task: one thread. What it owns alone (its tid, its registers while it is not on a vCPU, its signal
+// mask, FS base, clear_child_tid, robust list); what it shares with the other threads of its process
+// is in its ThreadGroup. While it runs, it is bound to one vCPU Context.
 import type { Errno } from '../abi/errno.js';
 import type { FdTable } from '../fs/fd-table.js';
 import type { FsContext, MemoryArea, ProcessView } from '../fs/vfs.js';
 import type { AddressSpace } from '../mm/address-space.js';
 import type { Context } from '../platform/platform.js';
-import { Reg } from '../platform/mailbox.js';
-import { SyscallArgs } from './syscall-args.js';
+import { REG_COUNT, Reg } from '../platform/mailbox.js';
+import type { Kernel } from './kernel.js';
+import type { SyscallArgs } from './syscall-args.js';
 import type { SyscallSites } from './syscall-sites.js';
+import type { ThreadGroup } from './thread-group.js';
 
-export interface TaskIdentity {
-  pid: number;
-  tid: number;
-  ppid: number;
-  uid: number;
-  gid: number;
-}
+export { RLIM_INFINITY, RLIMIT_COUNT } from './thread-group.js';
 
 /** How the task ended: an exit status, or the signal that killed it. */
 export type TaskExit = { status: number; signal: null } | { status: null; signal: number; detail: string };
 
+/** The ids /proc and the id syscalls show; ppid follows the parent as orphans are reparented. */
+export class TaskIds {
+  constructor(private readonly task: Task) {}
+  get pid(): number {
+    return this.task.group.pid;
+  }
+  get tid(): number {
+    return this.task.tid;
+  }
+  get ppid(): number {
+    return this.task.group.parent?.pid ?? 0;
+  }
+  get uid(): number {
+    return this.task.uid;
+  }
+  get gid(): number {
+    return this.task.gid;
+  }
+}
+
+/** Registers as the mailbox holds them: 18 u64 in struct kvm_regs order, as u32 pairs. */
+export type RegisterFile = Uint32Array;
+
+export function newRegisterFile(): RegisterFile {
+  return new Uint32Array(REG_COUNT * 2);
+}
+
+export function setRegister(regs: RegisterFile, r: Reg, value: number): void {
+  regs[r * 2] = value >>> 0;
+  regs[r * 2 + 1] = Math.floor(value / 0x1_0000_0000) >>> 0;
+}
+
 export class Task implements ProcessView {
-  readonly args: SyscallArgs;
+  readonly id = new TaskIds(this);
+  /** Set by a handler (exit, exit_group, a fatal signal): the kernel ends the task after the call. */
   exit: TaskExit | null = null;
-  /** set_tid_address / set_robust_list: kept for the thread-exit protocol. */
+  /** The vCPU this task runs on; null before it starts and after it ended. */
+  ctx: Context | null = null;
+  /** Syscall arguments, read from the mailbox of the task's context (set when it gets one). */
+  args!: SyscallArgs;
+  /** Registers to load when the task next gets a context (a new thread, fork's child, exec). */
+  startRegs: RegisterFile | null = null;
+  /** set_tid_address / CLONE_CHILD_CLEARTID: zeroed and futex-woken when the thread exits. */
   clearChildTid = 0;
   robustList = 0;
   /** prctl(PR_SET_NAME): at most 15 bytes, like Linux's comm. */
   comm: string;
-  /** FS base as last set by arch_prctl, for ARCH_GET_FS. */
+  /** FS base as last set by arch_prctl or CLONE_SETTLS, for ARCH_GET_FS and new contexts. */
   fsBase = 0;
-  /** Resource limits (soft, hard) by RLIMIT_* number; Infinity is RLIM_INFINITY. */
-  readonly rlimits: Array<[number, number]> = defaultRlimits();
   syscalls = 0;
-  /** This task's rewritten syscall sites and their trampolines (exitless mode). */
-  syscallSites: SyscallSites | null = null;
-  /** rt_sigaction records (struct sigaction as the program passed it) by signal number. */
-  readonly sigactions = new Map<number, Uint8Array>();
   sigmask = 0n;
   /** sigaltstack: struct stack_t as set, or null. */
   altStack: Uint8Array | null = null;
+  uid: number;
+  gid: number;
+  /** CPU time while the task was on a vCPU, in nanoseconds (approximate: wall time between events). */
+  cpuNs = 0;
+  /** Cancels what the task is blocked on (exit_group and kill end blocked threads), or null. */
+  cancelWait: (() => void) | null = null;
   private onComplete: ((task: Task) => void) | null = null;
 
   constructor(
-    readonly id: TaskIdentity,
-    readonly mm: AddressSpace,
-    readonly ctx: Context,
-    readonly fds: FdTable,
-    /** Path of the executable inside the sandbox, for /proc/self/exe. */
-    readonly exePath: string,
-    /** Root, working directory and umask (fs-owned; /proc/self reads the task through it). */
-    readonly fs: FsContext,
+    readonly kernel: Kernel,
+    readonly tid: number,
+    public group: ThreadGroup,
+    ids: { uid: number; gid: number },
+    comm: string,
   ) {
-    fs.process = this;
-    this.args = new SyscallArgs(ctx.mailbox);
-    const base = exePath.slice(exePath.lastIndexOf('/') + 1);
-    this.comm = base.slice(0, 15);
+    this.uid = ids.uid;
+    this.gid = ids.gid;
+    this.comm = comm.slice(0, 15);
+  }
+
+  get mm(): AddressSpace {
+    return this.group.mm;
+  }
+  get fds(): FdTable {
+    return this.group.fds;
+  }
+  get fs(): FsContext {
+    return this.group.fs;
+  }
+  get rlimits(): Array<[number, number]> {
+    return this.group.rlimits;
+  }
+  get sigactions(): Map<number, Uint8Array> {
+    return this.group.sigactions;
+  }
+  get exePath(): string {
+    return this.group.exePath;
+  }
+  get syscallSites(): SyscallSites | null {
+    return this.kernel.syscallSitesOf(this);
   }
 
   /** Finishes a syscall that returned Blocked: stores the result and lets the task run. */
   complete(result: number | Errno): void {
-    this.ctx.mailbox.setReg(Reg.rax, typeof result === 'number' ? result : -result.code);
+    this.cancelWait = null;
+    const ctx = this.ctx;
+    if (ctx === null) return;
+    ctx.mailbox.setReg(Reg.rax, typeof result === 'number' ? result : -result.code);
     this.onComplete?.(this);
   }
 
@@ -74,23 +132,4 @@ export class Task implements ProcessView {
   setCompletionHook(hook: (task: Task) => void): void {
     this.onComplete = hook;
   }
-}
-
-export const RLIM_INFINITY = Infinity;
-export const RLIMIT_COUNT = 16;
-
-/** Linux's defaults for a process started by a login shell (include/asm-generic/resource.h). */
-function defaultRlimits(): Array<[number, number]> {
-  const limits: Array<[number, number]> = [];
-  for (let i = 0; i < RLIMIT_COUNT; i++) limits.push([RLIM_INFINITY, RLIM_INFINITY]);
-  limits[3] = [8 * 1024 * 1024, RLIM_INFINITY]; // RLIMIT_STACK
-  limits[4] = [0, RLIM_INFINITY]; // RLIMIT_CORE
-  limits[6] = [63_432, 63_432]; // RLIMIT_NPROC
-  limits[7] = [1024, 4096]; // RLIMIT_NOFILE
-  limits[8] = [8 * 1024 * 1024, 8 * 1024 * 1024]; // RLIMIT_MEMLOCK
-  limits[11] = [63_432, 63_432]; // RLIMIT_SIGPENDING
-  limits[12] = [819_200, 819_200]; // RLIMIT_MSGQUEUE
-  limits[13] = [0, 0]; // RLIMIT_NICE
-  limits[14] = [0, 0]; // RLIMIT_RTPRIO
-  return limits;
 }

@@ -10,10 +10,10 @@ import type { RootEntry } from '../platform/boot.js';
 import { HUGE_PAGE_SIZE, PAGE_SIZE, RESERVED_VA_END, RESERVED_VA_START, USER_TOP } from '../platform/layout.js';
 import type { Mappable } from './mappable.js';
 import { PageTables } from './page-tables.js';
-import { PageResult, Pager } from './pager.js';
+import { leafFlags, PageResult, Pager } from './pager.js';
 import type { PageAllocator } from './physical.js';
 import { SharedMemory } from './shared-memory.js';
-import { canExec, canRead, canWrite, startGap, STACK_GUARD_GAP, VmaKind, VmaList, type Vma } from './vma.js';
+import { Advice, canExec, canRead, canWrite, startGap, STACK_GUARD_GAP, VmaKind, VmaList, type Vma } from './vma.js';
 
 /** Lowest address mmap hands out without MAP_FIXED, as Linux's default vm.mmap_min_addr. */
 export const MMAP_MIN_ADDR = 0x10000;
@@ -104,9 +104,9 @@ export class AddressSpace {
   private repeatedFaults = 0;
 
   constructor(
-    memory: ArrayBuffer,
+    private readonly memory: ArrayBuffer,
     readonly allocator: PageAllocator,
-    shared: readonly RootEntry[],
+    private readonly shared: readonly RootEntry[],
     readonly layout: AddressSpaceLayout,
   ) {
     this.bytes = new Uint8Array(memory);
@@ -452,6 +452,50 @@ export class AddressSpace {
       pos += n;
     }
     return null;
+  }
+
+  /**
+   * fork(2): a new address space with the same areas, whose pages are those of this one: shared
+   * mappings share them outright; private ones share them read-only in both until a write copies the
+   * page (the pager's copy-on-write break, as for a private file page). MADV_DONTFORK areas are left
+   * out; MADV_WIPEONFORK areas come empty. Nothing is copied now.
+   */
+  fork(): AddressSpace {
+    const child = new AddressSpace(this.memory, this.allocator, this.shared, this.layout);
+    child.brkStart = this.brkStart;
+    child.brkEnd = this.brkEnd;
+    for (const vma of this.vmas.list) {
+      if ((vma.advice & Advice.dontFork) !== 0) continue;
+      const copy: Vma = { ...vma };
+      copy.file?.hold?.();
+      child.vmas.insert(copy);
+      if ((vma.advice & Advice.wipeOnFork) !== 0) continue;
+      this.tables.forEachLeaf(vma.start, vma.end, (va, m) => {
+        this.allocator.ref(m.gpa);
+        const flags = leafFlags(vma, vma.shared, m.accessed);
+        if (m.size === PAGE_SIZE) child.tables.map4k(va, m.gpa, flags);
+        else child.tables.map2m(va, m.gpa, flags);
+      });
+      if (!vma.shared && canWrite(vma)) {
+        this.tables.restrict(vma.start, vma.end, { user: canRead(vma), write: false, exec: canExec(vma) });
+      }
+    }
+    return child;
+  }
+
+  /**
+   * The last task using this address space is gone and no vCPU runs on its tables any more: drop every
+   * mapping and hand every table to the retire machinery, so that the guest scrubs the entries (while
+   * a queue is attached) before the pages are freed. Done when `tablesPending` turns false.
+   */
+  retire(): void {
+    this.unmapRange(0, USER_TOP);
+    this.tables.retireAll();
+  }
+
+  /** Whether retired tables still wait for the guest to scrub them. */
+  get tablesPending(): boolean {
+    return this.tables.pendingRetire;
   }
 
   /** Drops every mapping and page table: the process is gone. Shared file pages are written back. */

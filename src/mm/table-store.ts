@@ -156,6 +156,26 @@ export class TableStore {
     if (this.queuedEntries.size > 0) this.queuedEntries.clear();
   }
 
+  /** Whether retired tables still wait for their scrubs to be queued or replayed. */
+  get pendingRetire(): boolean {
+    return this.retiring.length > 0 || this.scrubbed.length > 0;
+  }
+
+  /**
+   * Retires every table that is left, the root included, each with all its present entries to scrub:
+   * a page that was a table is handed out again only after the guest itself cleared what it held, so
+   * that no shadow of an old entry (PVM) outlives it. The caller has cleared all mappings, and no vCPU
+   * has these tables loaded any more.
+   */
+  retireAll(): void {
+    this.idle.clear();
+    for (const table of [...this.tablePages]) {
+      const scrub: number[] = [];
+      for (let i = 0; i < ENTRIES; i++) if ((this.words[entryWord(table, i)]! & PTE_PRESENT) !== 0) scrub.push(i);
+      this.retire(table, scrub);
+    }
+  }
+
   /** Frees every table (the address space is gone); the caller has cleared all mappings. */
   release(): void {
     this.queue = null;

@@ -37,7 +37,7 @@ export interface StubImage {
 export function loadStub(): StubImage {
   const code = readFileSync(stubBinaryPath);
   const symbols = JSON.parse(readFileSync(stubSymbolsPath, 'utf8')) as Record<string, number>;
-  for (const name of ['syscall_entry', 'user_entry', 'int3_entry', 'exc_entries', 'queue_va', 'kstack_top']) {
+  for (const name of ['syscall_entry', 'user_entry', 'start_context', 'int3_entry', 'exc_entries', 'queue_va', 'kstack_top']) {
     if (symbols[name] === undefined) throw new Error(`guest stub is missing symbol ${name}: rebuild with npm run build`);
   }
   return { code: new Uint8Array(code.buffer, code.byteOffset, code.byteLength), symbols };

@@ -17,8 +17,10 @@ export const RESERVED_VA_START = PHYS_BASE;
 export const RESERVED_VA_END = 0x4100_0000_0000;
 export const USER_TOP = 0x7fff_ffff_f000;
 
-export const PLATFORM_RESERVED = 16 * 1024 * 1024;
-export const MAX_VCPUS = 64;
+/** Holds the per-vCPU areas (1 MiB + MAX_VCPUS * 128 KiB), rounded up to a 2 MiB page. */
+export const PLATFORM_RESERVED = 34 * 1024 * 1024;
+/** One vCPU per live task: 2 stub pages each fill exactly the one stub page table (512 entries). */
+export const MAX_VCPUS = 256;
 
 /** Per-vCPU guest-physical pages, inside PLATFORM_RESERVED. */
 export const VCPU_AREA_BASE = 0x10_0000;

@@ -7,7 +7,7 @@
 
 import { loadAddon, type NativeMachine, type NativeVcpu } from './addon.js';
 import { buildSharedTables, buildVcpu, loadStub, type RootEntry, type StubImage } from './boot.js';
-import { MAX_VCPUS, PHYS_BASE, PLATFORM_RESERVED } from './layout.js';
+import { MAX_VCPUS, PHYS_BASE, PLATFORM_RESERVED, stubVa } from './layout.js';
 import { DoorbellState, EventKind, Mailbox, MailboxOffset } from './mailbox.js';
 import { PageTableQueue } from './queue.js';
 
@@ -45,6 +45,13 @@ export class Context {
   stopped = false;
   /** Exitless: a request is being handled or waits for resume(). */
   busy = false;
+  /**
+   * The guest waits inside the stub for an answer (its registers are in the mailbox), so the kernel
+   * may give the context other work by rewriting them; false while the guest's own code runs.
+   */
+  atStub = false;
+  /** The kernel's handler for this context's event is running now. */
+  handling = false;
 
   constructor(
     readonly id: number,
@@ -99,6 +106,10 @@ export class KvmPlatform {
   private wakeup: (() => void) | null = null;
   private handler: EventHandler | null = null;
   private closed = false;
+  /** Exitless: the vCPU threads run (contexts made later start at once). */
+  private started = false;
+  /** Exit mode: where the round-robin search for a runnable context starts next. */
+  private cursor = 0;
 
   constructor(readonly options: PlatformOptions) {
     const { Machine } = loadAddon();
@@ -140,7 +151,25 @@ export class KvmPlatform {
     if (!exitless) vcpu.setTimeSlice(TIME_SLICE_MS);
     ctx.runnable = true;
     this.contexts.push(ctx);
+    if (this.started && exitless) vcpu.start(() => this.wake());
     return ctx;
+  }
+
+  /**
+   * A context that starts at the stub's start_context with `cr3` loaded: its first event is a syscall
+   * asking for a task, which the kernel answers with the task's whole register file.
+   */
+  newContext(cr3: number): Context {
+    return this.createContext({ cr3, rip: this.startEntry(this.contexts.length), rsp: 0, fsBase: 0 });
+  }
+
+  /** Guest address of start_context in the stub copy of vCPU `id`. */
+  startEntry(id: number): number {
+    return stubVa(id) + this.stub.symbols.start_context!;
+  }
+
+  get contextCount(): number {
+    return this.contexts.length;
   }
 
   /** A context that returned Resume.Later has its answer in the mailbox now. */
@@ -176,6 +205,7 @@ export class KvmPlatform {
         await new Promise<void>((resolve) => (this.wakeup = resolve));
         continue;
       }
+      ctx.atStub = false;
       ctx.vcpu.run();
       const kind = ctx.mailbox.kind;
       this.dispatch(ctx, kind);
@@ -185,14 +215,22 @@ export class KvmPlatform {
     }
   }
 
+  /** Round robin: the search starts after the context that ran last, so none is starved. */
   private firstRunnable(): Context | undefined {
-    for (let i = 0; i < this.contexts.length; i++) {
-      if (this.contexts[i]!.runnable) return this.contexts[i];
+    const n = this.contexts.length;
+    for (let k = 0; k < n; k++) {
+      const i = (this.cursor + k) % n;
+      const ctx = this.contexts[i]!;
+      if (ctx.runnable) {
+        this.cursor = (i + 1) % n;
+        return ctx;
+      }
     }
     return undefined;
   }
 
   private async runExitless(): Promise<void> {
+    this.started = true;
     for (const ctx of this.contexts) {
       if (!ctx.stopped) ctx.vcpu.start(() => this.wake());
     }
@@ -235,7 +273,14 @@ export class KvmPlatform {
 
   private dispatch(ctx: Context, kind: EventKind): Resume {
     ctx.runnable = false;
-    const result = this.handler!(ctx, kind);
+    ctx.atStub = kind !== EventKind.Interrupted;
+    ctx.handling = true;
+    let result: Resume;
+    try {
+      result = this.handler!(ctx, kind);
+    } finally {
+      ctx.handling = false;
+    }
     if (result === Resume.Now) ctx.runnable = true;
     else if (result === Resume.Stop) this.stop(ctx);
     return result;
@@ -243,6 +288,7 @@ export class KvmPlatform {
 
   private answer(ctx: Context): void {
     ctx.busy = false;
+    ctx.atStub = false;
     ctx.mailbox.set32(MailboxOffset.state, DoorbellState.Answered);
     if (ctx.mailbox.get32(MailboxOffset.parked) !== 0) ctx.vcpu.wake();
   }

@@ -6,7 +6,7 @@
 import { PHYS_BASE, PAGE_SIZE, QUEUE_PAGES } from './layout.js';
 import { Mailbox, MailboxOffset } from './mailbox.js';
 
-const HEADER_WORDS = 4; // u64 count, u64 reload_cr3
+const HEADER_WORDS = 4; // u64 count, u64 cr3: 0 nothing, 1 flush the TLB, else the root to load
 const ENTRY_WORDS = 6; // u64 pte_va, u64 value, u64 invlpg_va
 export const QUEUE_CAPACITY = Math.floor((QUEUE_PAGES * PAGE_SIZE - HEADER_WORDS * 4) / (ENTRY_WORDS * 4));
 const TWO_32 = 0x1_0000_0000;
@@ -40,9 +40,16 @@ export class PageTableQueue {
     this.mailbox.set32(MailboxOffset.ptPending, 1);
   }
 
-  /** Ask for a full TLB flush (CR3 reload) after the replay. */
+  /** Ask for a full TLB flush (CR3 reload) after the replay; a pending switch of roots flushes too. */
   flushAll(): void {
-    this.words[2] = 1;
+    if (this.words[2] === 0 && this.words[3] === 0) this.words[2] = 1;
+    this.mailbox.set32(MailboxOffset.ptPending, 1);
+  }
+
+  /** After the replay, load `root` (the guest-physical address of a PML4) into CR3. */
+  switchRoot(root: number): void {
+    this.words[2] = root >>> 0;
+    this.words[3] = Math.floor(root / TWO_32);
     this.mailbox.set32(MailboxOffset.ptPending, 1);
   }
 }

@@ -12,7 +12,7 @@ import { buildFilesystems, type SandboxFilesystems, shadowedBySandbox } from '..
 import type { FsContext } from '../fs/vfs.js';
 import { GoferClient, GoferError } from '../gofer/client.js';
 import { Kernel, type KernelStats } from '../kernel/kernel.js';
-import { Task, type TaskExit } from '../kernel/task.js';
+import type { TaskExit } from '../kernel/task.js';
 import { LoaderError } from '../loader/elf.js';
 import { chooseLayout, hostAuxv, loadProgram } from '../loader/load.js';
 import { log } from '../log/log.js';
@@ -23,9 +23,6 @@ import type { SyscallTable } from '../kernel/syscall-table.js';
 import { buildSyscallTable } from '../syscalls/table.js';
 
 const osSignals = osConstants.signals;
-const RLIMIT_DATA = 2;
-const RLIMIT_STACK = 3;
-const RLIMIT_AS = 9;
 
 export interface SandboxOptions {
   /** The program as the user named it: a path, or a command looked up in PATH. */
@@ -163,31 +160,27 @@ async function runInFilesystems(options: SandboxOptions, fsys: SandboxFilesystem
     log.info(`host KVM flavour: ${platform.flavour}; platform mode: ${options.mode}`);
     const allocator = new PageAllocator(platform, platform.reservedBytes, options.memoryBytes);
     store.bind(new Uint8Array(platform.memory), allocator);
-    const mm = new AddressSpace(platform.memory, allocator, platform.rootEntries, chooseLayout(options.aslr ?? true));
-    const loaded = loadProgram(mm, {
-      execfn: path,
-      file,
-      argv: [options.program, ...options.args],
-      envp: Object.entries(options.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`),
-      hostAuxv: hostAuxv(),
-      ids: { uid: ids.uid, euid: process.geteuid?.() ?? ids.uid, gid: ids.gid, egid: process.getegid?.() ?? ids.gid },
-    });
-    const ctx = platform.createContext({ cr3: mm.tables.root, rip: loaded.entry, rsp: loaded.sp, fsBase: 0 });
+    const layout = (): ReturnType<typeof chooseLayout> => chooseLayout(options.aslr ?? true);
+    const mm = new AddressSpace(platform.memory, allocator, platform.rootEntries, layout());
+    const argv = [options.program, ...options.args];
     const fds = new FdTable();
     const [stdin, stdout, stderr] = options.stdio ?? [0, 1, 2];
     fds.set(0, new HostFile(stdin, true, false));
     fds.set(1, new HostFile(stdout, false, true));
     fds.set(2, new HostFile(stderr, false, true));
     const kernel = new Kernel(platform, allocator, options.syscallTable ?? buildSyscallTable(), {
-      strace: options.strace, patchSyscalls: options.patchSyscalls ?? true,
+      strace: options.strace, patchSyscalls: options.patchSyscalls ?? true, procfs: fsys.procfs,
+      aslr: options.aslr ?? true, layout,
     });
-    const task = new Task({ pid: 1, tid: 1, ppid: 0, uid: ids.uid, gid: ids.gid }, mm, ctx, fds, exePath, fsContext);
-    fds.lockOwner = task.id.pid;
-    mm.limits = {
-      stack: () => task.rlimits[RLIMIT_STACK]![0], data: () => task.rlimits[RLIMIT_DATA]![0], addressSpace: () => task.rlimits[RLIMIT_AS]![0],
-    };
-    fsys.procfs.register(task);
-    kernel.addTask(task);
+    const loaded = loadProgram(mm, {
+      execfn: path,
+      file,
+      argv,
+      envp: Object.entries(options.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`),
+      hostAuxv: hostAuxv(),
+      ids: { uid: ids.uid, euid: process.geteuid?.() ?? ids.uid, gid: ids.gid, egid: process.getegid?.() ?? ids.gid },
+    });
+    kernel.createProcess({ mm, fds, fs: fsContext, exePath, entry: loaded.entry, sp: loaded.sp, ids });
     // SIGINT or SIGTERM to tsvisor ends the program with that signal, as it would end a native one.
     const stop = (signal: NodeJS.Signals): void => kernel.killAll(osSignals[signal], 'the sandbox was told to stop');
     process.on('SIGINT', stop);
@@ -198,7 +191,6 @@ async function runInFilesystems(options: SandboxOptions, fsys: SandboxFilesystem
     } finally {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      fds.closeAll();
     }
   } finally {
     platform.close();

@@ -17,7 +17,7 @@ function archPrctl(task: Task, a: SyscallArgs): number | Errno {
       const base = a.ptr(1);
       if (base >= USER_TOP) return EPERM;
       task.fsBase = base;
-      task.ctx.setFsBase(base);
+      task.ctx?.setFsBase(base);
       return 0;
     }
     case ARCH_GET_FS: {

@@ -14,11 +14,6 @@ const PR_GET_DUMPABLE = 3;
 const PR_SET_DUMPABLE = 4;
 const TASK_COMM_LEN = 16;
 
-function exitGroup(task: Task, a: SyscallArgs): number {
-  task.exit = { status: a.int(0) & 0xff, signal: null };
-  return 0;
-}
-
 function setTidAddress(task: Task, a: SyscallArgs): number {
   task.clearChildTid = a.ptr(0);
   return task.id.tid;
@@ -106,8 +101,6 @@ function prctl(task: Task, a: SyscallArgs): number | Errno {
 }
 
 export const processSyscalls: SyscallEntry[] = [
-  supported('exit', exitGroup, 'i'),
-  supported('exit_group', exitGroup, 'i'),
   supported('getpid', (t) => t.id.pid, ''),
   supported('gettid', (t) => t.id.tid, ''),
   supported('getppid', (t) => t.id.ppid, ''),

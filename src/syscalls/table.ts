@@ -19,12 +19,15 @@ import { readWriteSyscalls } from './read-write.js';
 import { sendfileSyscalls } from './sendfile.js';
 import { signalSyscalls } from './signal.js';
 import { statSyscalls } from './stat.js';
+import { threadSyscalls } from './thread.js';
+import { futexSyscalls } from './futex.js';
 import { timeSyscalls } from './time.js';
 
 export const FAMILIES: ReadonlyArray<readonly SyscallEntry[]> = [
   readWriteSyscalls, statSyscalls, ioctlSyscalls, fdSyscalls, pathSyscalls, mmSyscalls, processSyscalls,
   archSyscalls, timeSyscalls, randomSyscalls, signalSyscalls,
   openSyscalls, dirSyscalls, linkSyscalls, attrSyscalls, pipeSyscalls, sendfileSyscalls, lockSyscalls,
+  threadSyscalls, futexSyscalls,
 ];
 
 const NOT_YET = 'not implemented yet';

@@ -22,7 +22,7 @@ const NS = 1_000_000_000n;
 /** Offset from the monotonic clock to wall-clock time, fixed when the Sentry starts. */
 const realtimeOffset = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
 
-function nowNs(clock: number): bigint | Errno {
+export function nowNs(clock: number): bigint | Errno {
   switch (clock) {
     case CLOCK_REALTIME:
     case CLOCK_REALTIME_COARSE:
@@ -51,7 +51,7 @@ function encodeTimespec(ns: bigint): Uint8Array {
 }
 
 /** A struct timespec from the guest, validated as Linux does (EINVAL for tv_nsec out of range). */
-function readTimespec(task: Task, va: number): bigint | Errno {
+export function readTimespec(task: Task, va: number): bigint | Errno {
   const raw = new Uint8Array(16);
   if (task.mm.copyIn(va, raw) !== 16) return EFAULT;
   const v = new DataView(raw.buffer);

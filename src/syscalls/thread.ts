@@ -1,0 +1,221 @@
+// Processes and threads: clone, fork, vfork, execve, exit, wait, process groups and sessions (gVisor's
+// sys_thread.go). Thin over src/kernel's clone.ts, exec.ts and wait.ts.
+import { E2BIG, EFAULT, EINVAL, ENOENT, EPERM, ESRCH, Errno } from '../abi/errno.js';
+import { AT_EMPTY_PATH } from '../abi/fcntl.js';
+import {
+  CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLONE_VFORK, CLONE_VM, P_ALL, P_PGID, P_PID, P_PIDFD, WEXITED, WSTOPPED,
+  WCONTINUED, WNOHANG,
+} from '../abi/sched.js';
+import { Signal } from '../abi/signal.js';
+import { cloneTask } from '../kernel/clone.js';
+import { execTask, MAX_ARG_STRLEN } from '../kernel/exec.js';
+import type { SyscallArgs } from '../kernel/syscall-args.js';
+import type { SyscallEntry, SyscallResult } from '../kernel/syscall-table.js';
+import type { Task } from '../kernel/task.js';
+import { waitStatus, type ThreadGroup } from '../kernel/thread-group.js';
+import { type WaitTarget, waitForChild } from '../kernel/wait.js';
+import { partial, supported } from './define.js';
+import { readPath, startAt } from './path.js';
+
+/** struct clone_args as of Linux 5.3 (CLONE_ARGS_SIZE_VER0). */
+const CLONE_ARGS_SIZE_VER0 = 64;
+const MAX_ARGS = 1 << 20;
+const SIGINFO_SIZE = 128;
+const RUSAGE_SIZE = 144;
+
+function clone(task: Task, a: SyscallArgs): SyscallResult {
+  // x86-64 order: flags, stack, parent_tid, child_tid, tls.
+  return cloneTask(task.kernel, task, { flags: a.uint(0), stack: a.ptr(1), parentTid: a.ptr(2), childTid: a.ptr(3), tls: a.ptr(4) });
+}
+
+function clone3(task: Task, a: SyscallArgs): SyscallResult {
+  const size = a.size(1);
+  if (size < CLONE_ARGS_SIZE_VER0 || size > 4096) return EINVAL;
+  const raw = new Uint8Array(size);
+  if (task.mm.copyIn(a.ptr(0), raw) !== size) return EFAULT;
+  const v = new DataView(raw.buffer);
+  const u64 = (i: number): number => Number(v.getBigUint64(i * 8, true));
+  const flags = v.getBigUint64(0, true);
+  const exitSignal = u64(4);
+  // Bits above 32, or an exit signal outside 0..64, are invalid; set_tid and cgroup are not supported.
+  if (flags >> 32n !== 0n || exitSignal > 64 || (size > 64 && u64(9) !== 0) || (size > 80 && u64(10) !== 0)) return EINVAL;
+  const stack = u64(5);
+  const stackSize = u64(6);
+  if ((stack === 0) !== (stackSize === 0)) return EINVAL;
+  return cloneTask(task.kernel, task, {
+    flags: (Number(flags) & ~0xff) | exitSignal, stack: stack === 0 ? 0 : stack + stackSize,
+    parentTid: u64(3), childTid: u64(2), tls: u64(7),
+  });
+}
+
+function fork(task: Task): SyscallResult {
+  return cloneTask(task.kernel, task, { flags: Signal.SIGCHLD, stack: 0, parentTid: 0, childTid: 0, tls: 0 });
+}
+
+function vfork(task: Task): SyscallResult {
+  return cloneTask(task.kernel, task, { flags: CLONE_VM | CLONE_VFORK | Signal.SIGCHLD, stack: 0, parentTid: 0, childTid: 0, tls: 0 });
+}
+
+/** A NULL-terminated array of string pointers (argv, envp); NULL itself is an empty array. */
+function readStrings(task: Task, va: number): string[] | Errno {
+  const out: string[] = [];
+  if (va === 0) return out;
+  const slot = new Uint8Array(8);
+  const view = new DataView(slot.buffer);
+  for (let i = 0; ; i++) {
+    if (i >= MAX_ARGS) return E2BIG;
+    if (task.mm.copyIn(va + i * 8, slot) !== 8) return EFAULT;
+    const ptr = view.getBigUint64(0, true);
+    if (ptr === 0n) return out;
+    if (ptr >= 2n ** 53n) return EFAULT;
+    const s = task.mm.readString(Number(ptr), MAX_ARG_STRLEN - 1, E2BIG);
+    if (s instanceof Errno) return s;
+    out.push(s);
+  }
+}
+
+function exec(task: Task, dirfd: number, pathVa: number, argvVa: number, envpVa: number, flags: number): number | Errno {
+  const path = readPath(task, pathVa);
+  if (path instanceof Errno) return path;
+  if (path === '' && (flags & AT_EMPTY_PATH) === 0) return ENOENT;
+  if (path === '') return ENOENT; // AT_EMPTY_PATH: executing an open fd itself is not supported yet
+  const argv = readStrings(task, argvVa);
+  if (argv instanceof Errno) return argv;
+  const envp = readStrings(task, envpVa);
+  if (envp instanceof Errno) return envp;
+  const start = startAt(task, dirfd, path);
+  if (start instanceof Errno) return start;
+  return execTask(task.kernel, task, { start, path, argv, envp });
+}
+
+function execve(task: Task, a: SyscallArgs): number | Errno {
+  return exec(task, -100, a.ptr(0), a.ptr(1), a.ptr(2), 0);
+}
+
+function execveat(task: Task, a: SyscallArgs): number | Errno {
+  return exec(task, a.int(0), a.ptr(1), a.ptr(2), a.ptr(3), a.int(4));
+}
+
+function exit(task: Task, a: SyscallArgs): number {
+  task.kernel.exitTask(task, { status: a.int(0) & 0xff, signal: null });
+  return 0;
+}
+
+function exitGroup(task: Task, a: SyscallArgs): number {
+  task.kernel.killGroup(task.group, { status: a.int(0) & 0xff, signal: null, core: false, detail: '' }, task);
+  return 0;
+}
+
+function writeRusage(task: Task, va: number): Errno | null {
+  if (va === 0) return null;
+  return task.mm.copyOut(va, new Uint8Array(RUSAGE_SIZE)) === RUSAGE_SIZE ? null : EFAULT;
+}
+
+function wait4(task: Task, a: SyscallArgs): SyscallResult {
+  const pid = a.int(0);
+  const statusVa = a.ptr(1);
+  const options = a.uint(2);
+  const rusageVa = a.ptr(3);
+  if ((options & ~(WNOHANG | WSTOPPED | WCONTINUED | 0x2000_0000 | 0x4000_0000 | 0x8000_0000)) !== 0) return EINVAL;
+  const target: WaitTarget = pid < -1 ? { kind: 'pgid', pgid: -pid } : pid === -1 ? { kind: 'any' }
+    : pid === 0 ? { kind: 'pgid', pgid: task.group.pgid } : { kind: 'pid', pid };
+  return waitForChild(task.kernel, task, {
+    target, options: options | WEXITED,
+    collect: (child) => {
+      if (statusVa !== 0 && task.mm.copyOut(statusVa, new Uint8Array(new Int32Array([waitStatus(child.exit!)]).buffer)) !== 4) return EFAULT;
+      return writeRusage(task, rusageVa) ?? child.pid;
+    },
+    nothing: () => 0,
+  });
+}
+
+/** siginfo_t of a child's state change, as waitid fills it. */
+function childInfo(child: ThreadGroup | null, uid: number): Uint8Array {
+  const out = new Uint8Array(SIGINFO_SIZE);
+  if (child === null) return out;
+  const v = new DataView(out.buffer);
+  const e = child.exit!;
+  v.setInt32(0, Signal.SIGCHLD, true);
+  v.setInt32(8, e.signal === null ? CLD_EXITED : e.core ? CLD_DUMPED : CLD_KILLED, true);
+  v.setInt32(16, child.pid, true);
+  v.setUint32(20, uid, true);
+  v.setInt32(24, e.signal ?? e.status!, true);
+  return out;
+}
+
+function waitid(task: Task, a: SyscallArgs): SyscallResult {
+  const idtype = a.int(0);
+  const id = a.int(1);
+  const infoVa = a.ptr(2);
+  const options = a.uint(3);
+  const rusageVa = a.ptr(4);
+  let target: WaitTarget;
+  switch (idtype) {
+    case P_ALL: target = { kind: 'any' }; break;
+    case P_PID: if (id <= 0) return EINVAL; target = { kind: 'pid', pid: id }; break;
+    case P_PGID: if (id < 0) return EINVAL; target = { kind: 'pgid', pgid: id === 0 ? task.group.pgid : id }; break;
+    case P_PIDFD: return EINVAL;
+    default: return EINVAL;
+  }
+  if ((options & (WEXITED | WSTOPPED | WCONTINUED)) === 0) return EINVAL;
+  const fill = (child: ThreadGroup | null): number | Errno => {
+    if (infoVa !== 0 && task.mm.copyOut(infoVa, childInfo(child, task.uid)) !== SIGINFO_SIZE) return EFAULT;
+    return writeRusage(task, rusageVa) ?? 0;
+  };
+  return waitForChild(task.kernel, task, { target, options, collect: fill, nothing: () => fill(null) });
+}
+
+function setpgid(task: Task, a: SyscallArgs): number | Errno {
+  const pid = a.int(0);
+  const pgid = a.int(1);
+  if (pgid < 0) return EINVAL;
+  const group = pid === 0 ? task.group : task.kernel.group(pid);
+  if (group === undefined || group.exit !== null) return ESRCH;
+  if (group !== task.group && group.parent !== task.group) return ESRCH;
+  if (group.sid !== task.group.sid || group.pid === group.sid) return EPERM;
+  const target = pgid === 0 ? group.pid : pgid;
+  if (target !== group.pid) {
+    const exists = [...task.kernel.groups.values()].some((g) => g.pgid === target && g.sid === group.sid);
+    if (!exists) return EPERM;
+  }
+  group.pgid = target;
+  return 0;
+}
+
+function getpgid(task: Task, a: SyscallArgs): number | Errno {
+  const pid = a.int(0);
+  const group = pid === 0 ? task.group : task.kernel.group(pid);
+  return group === undefined ? ESRCH : group.pgid;
+}
+
+function setsid(task: Task): number | Errno {
+  const g = task.group;
+  if ([...task.kernel.groups.values()].some((o) => o.pgid === g.pid)) return EPERM;
+  g.sid = g.pid;
+  g.pgid = g.pid;
+  return g.pid;
+}
+
+function getsid(task: Task, a: SyscallArgs): number | Errno {
+  const pid = a.int(0);
+  const group = pid === 0 ? task.group : task.kernel.group(pid);
+  return group === undefined ? ESRCH : group.sid;
+}
+
+export const threadSyscalls: SyscallEntry[] = [
+  partial('clone', clone, 'no new namespaces, CLONE_PIDFD or CLONE_PTRACE', 'xxxxx'),
+  partial('clone3', clone3, 'as clone; no set_tid or cgroup', 'xz'),
+  supported('fork', fork, ''),
+  supported('vfork', vfork, ''),
+  partial('execve', execve, 'static programs until PT_INTERP lands', 'sxx'),
+  partial('execveat', execveat, 'no AT_EMPTY_PATH', 'isxxx'),
+  supported('exit', exit, 'i'),
+  supported('exit_group', exitGroup, 'i'),
+  partial('wait4', wait4, 'stopped and continued children are not reported yet; rusage is zero', 'ixxx'),
+  partial('waitid', waitid, 'no P_PIDFD; stopped and continued children are not reported yet', 'iixxx'),
+  supported('setpgid', setpgid, 'ii'),
+  supported('getpgid', getpgid, 'i'),
+  supported('getpgrp', (t) => t.group.pgid, ''),
+  supported('setsid', setsid, ''),
+  supported('getsid', getsid, 'i'),
+];
