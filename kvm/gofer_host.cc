@@ -167,7 +167,7 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
 Napi::Value OpenRoot(const Napi::CallbackInfo& info) {
   std::string path = info[0].As<Napi::String>().Utf8Value();
   if (path.empty() || path.find('\0') != std::string::npos) return Num(info.Env(), -EINVAL);
-  return Num(info.Env(), Result(open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)));
+  return Num(info.Env(), Result(RetryOnEintr([&] { return open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC); })));
 }
 
 // openat(dirfd, name, flags, mode): fd or -errno; O_NOFOLLOW and O_CLOEXEC are always added.
@@ -177,7 +177,7 @@ Napi::Value Openat(const Napi::CallbackInfo& info) {
   int flags = info[2].As<Napi::Number>().Int32Value();
   mode_t mode = info[3].As<Napi::Number>().Uint32Value() & 07777;
   if (int bad = CheckName(name, false)) return Num(info.Env(), bad);
-  return Num(info.Env(), Result(openat(dirfd, name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC, mode)));
+  return Num(info.Env(), Result(RetryOnEintr([&] { return openat(dirfd, name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC, mode); })));
 }
 
 // reopen(pathFd, flags, dirfd, name): a new open file for the inode pathFd (an O_PATH fd of dirfd/name)
@@ -193,18 +193,18 @@ Napi::Value Reopen(const Napi::CallbackInfo& info) {
   std::string name = info[3].As<Napi::String>().Utf8Value();
   flags &= ~(O_CREAT | O_EXCL | O_NOFOLLOW | O_PATH | O_TMPFILE);
   std::string path = ProcFdPath(fd);
-  int opened = open(path.c_str(), flags | O_CLOEXEC | O_NOCTTY);
+  int opened = RetryOnEintr([&] { return open(path.c_str(), flags | O_CLOEXEC | O_NOCTTY); });
   if (opened >= 0 || errno != ENOENT || access("/proc/self/fd", F_OK) == 0) return Num(info.Env(), Result(opened));
   struct stat want, got;
-  if (fstat(fd, &want) < 0) return Num(info.Env(), -errno);
+  if (RetryOnEintr([&] { return fstat(fd, &want); }) < 0) return Num(info.Env(), -errno);
   if (S_ISDIR(want.st_mode)) {
     // SAFETY: "." of an O_PATH directory fd is that directory; no name lookup can be redirected.
-    return Num(info.Env(), Result(openat(fd, ".", flags | O_CLOEXEC | O_NOCTTY)));
+    return Num(info.Env(), Result(RetryOnEintr([&] { return openat(fd, ".", flags | O_CLOEXEC | O_NOCTTY); })));
   }
   if (int bad = CheckName(name, false)) return Num(info.Env(), bad);
-  opened = openat(dirfd, name.c_str(), flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  opened = RetryOnEintr([&] { return openat(dirfd, name.c_str(), flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY); });
   if (opened < 0) return Num(info.Env(), -errno);
-  if (fstat(opened, &got) < 0 || got.st_dev != want.st_dev || got.st_ino != want.st_ino) {
+  if (RetryOnEintr([&] { return fstat(opened, &got); }) < 0 || got.st_dev != want.st_dev || got.st_ino != want.st_ino) {
     close(opened);
     return Num(info.Env(), -ENOENT);
   }
@@ -222,7 +222,7 @@ Napi::Value Fstatat(const Napi::CallbackInfo& info) {
   struct stat st;
   int flags = AT_SYMLINK_NOFOLLOW | (name.empty() ? AT_EMPTY_PATH : 0);
   // SAFETY: st is a local struct stat; copied into out, checked above to be large enough.
-  if (fstatat(dirfd, name.c_str(), &st, flags) < 0) return Num(info.Env(), -errno);
+  if (RetryOnEintr([&] { return fstatat(dirfd, name.c_str(), &st, flags); }) < 0) return Num(info.Env(), -errno);
   std::memcpy(out.Data(), &st, sizeof(st));
   return Num(info.Env(), 0);
 }
@@ -234,7 +234,7 @@ Napi::Value Fstat(const Napi::CallbackInfo& info) {
   if (out.ByteLength() < sizeof(struct stat)) return Num(info.Env(), -EINVAL);
   struct stat st;
   // SAFETY: as in Fstatat.
-  if (fstat(fd, &st) < 0) return Num(info.Env(), -errno);
+  if (RetryOnEintr([&] { return fstat(fd, &st); }) < 0) return Num(info.Env(), -errno);
   std::memcpy(out.Data(), &st, sizeof(st));
   return Num(info.Env(), 0);
 }
@@ -244,7 +244,7 @@ Napi::Value Getdents64(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
   Napi::Uint8Array buf = info[1].As<Napi::Uint8Array>();
   // SAFETY: the kernel writes at most buf.ByteLength() bytes into buf.
-  return Num(info.Env(), Result(syscall(SYS_getdents64, fd, buf.Data(), buf.ByteLength())));
+  return Num(info.Env(), Result(RetryOnEintr([&] { return syscall(SYS_getdents64, fd, buf.Data(), buf.ByteLength()); })));
 }
 
 Napi::Value Mkdirat(const Napi::CallbackInfo& info) {
@@ -252,7 +252,7 @@ Napi::Value Mkdirat(const Napi::CallbackInfo& info) {
   std::string name = info[1].As<Napi::String>().Utf8Value();
   mode_t mode = info[2].As<Napi::Number>().Uint32Value() & 07777;
   if (int bad = CheckName(name, false)) return Num(info.Env(), bad);
-  return Num(info.Env(), Result(mkdirat(dirfd, name.c_str(), mode)));
+  return Num(info.Env(), Result(RetryOnEintr([&] { return mkdirat(dirfd, name.c_str(), mode); })));
 }
 
 // unlinkat(dirfd, name, flags): flags is 0 or AT_REMOVEDIR.
@@ -261,7 +261,7 @@ Napi::Value Unlinkat(const Napi::CallbackInfo& info) {
   std::string name = info[1].As<Napi::String>().Utf8Value();
   int flags = info[2].As<Napi::Number>().Int32Value() & AT_REMOVEDIR;
   if (int bad = CheckName(name, false)) return Num(info.Env(), bad);
-  return Num(info.Env(), Result(unlinkat(dirfd, name.c_str(), flags)));
+  return Num(info.Env(), Result(RetryOnEintr([&] { return unlinkat(dirfd, name.c_str(), flags); })));
 }
 
 // renameat2(oldDirfd, oldName, newDirfd, newName, flags): flags are RENAME_NOREPLACE/EXCHANGE.
@@ -274,7 +274,7 @@ Napi::Value Renameat2(const Napi::CallbackInfo& info) {
   if (int bad = CheckName(old_name, false)) return Num(info.Env(), bad);
   if (int bad = CheckName(new_name, false)) return Num(info.Env(), bad);
   // SAFETY: both names are NUL-terminated strings alive for the call; flags are checked by the kernel.
-  return Num(info.Env(), Result(syscall(SYS_renameat2, old_dirfd, old_name.c_str(), new_dirfd, new_name.c_str(), flags)));
+  return Num(info.Env(), Result(RetryOnEintr([&] { return syscall(SYS_renameat2, old_dirfd, old_name.c_str(), new_dirfd, new_name.c_str(), flags); })));
 }
 
 // symlinkat(target, dirfd, name): the target is stored as given and never resolved here.
@@ -285,7 +285,7 @@ Napi::Value Symlinkat(const Napi::CallbackInfo& info) {
   if (target.find('\0') != std::string::npos) return Num(info.Env(), -EINVAL);
   if (target.size() >= PATH_MAX) return Num(info.Env(), -ENAMETOOLONG);
   if (int bad = CheckName(name, false)) return Num(info.Env(), bad);
-  return Num(info.Env(), Result(symlinkat(target.c_str(), dirfd, name.c_str())));
+  return Num(info.Env(), Result(RetryOnEintr([&] { return symlinkat(target.c_str(), dirfd, name.c_str()); })));
 }
 
 // linkat(oldDirfd, oldName, newDirfd, newName): flags 0, so a symlink is linked, not followed.
@@ -296,7 +296,7 @@ Napi::Value Linkat(const Napi::CallbackInfo& info) {
   std::string new_name = info[3].As<Napi::String>().Utf8Value();
   if (int bad = CheckName(old_name, false)) return Num(info.Env(), bad);
   if (int bad = CheckName(new_name, false)) return Num(info.Env(), bad);
-  return Num(info.Env(), Result(linkat(old_dirfd, old_name.c_str(), new_dirfd, new_name.c_str(), 0)));
+  return Num(info.Env(), Result(RetryOnEintr([&] { return linkat(old_dirfd, old_name.c_str(), new_dirfd, new_name.c_str(), 0); })));
 }
 
 // readlinkat(dirfd, name, buf): bytes of the target or -errno; an empty name is dirfd itself (an
@@ -307,7 +307,7 @@ Napi::Value Readlinkat(const Napi::CallbackInfo& info) {
   Napi::Uint8Array buf = info[2].As<Napi::Uint8Array>();
   if (int bad = CheckName(name, true)) return Num(info.Env(), bad);
   // SAFETY: the kernel writes at most buf.ByteLength() bytes into buf.
-  ssize_t n = readlinkat(dirfd, name.c_str(), reinterpret_cast<char*>(buf.Data()), buf.ByteLength());
+  ssize_t n = RetryOnEintr([&] { return readlinkat(dirfd, name.c_str(), reinterpret_cast<char*>(buf.Data()), buf.ByteLength()); });
   return Num(info.Env(), Result(n));
 }
 
@@ -317,7 +317,7 @@ Napi::Value ChmodFd(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
   mode_t mode = info[1].As<Napi::Number>().Uint32Value() & 07777;
   std::string path = ProcFdPath(fd);
-  return Num(info.Env(), Result(chmod(path.c_str(), mode)));
+  return Num(info.Env(), Result(RetryOnEintr([&] { return chmod(path.c_str(), mode); })));
 }
 
 // fchownat(dirfd, name, uid, gid): lchown semantics; -1 (or 0xffffffff) leaves an id unchanged.
@@ -328,14 +328,14 @@ Napi::Value Fchownat(const Napi::CallbackInfo& info) {
   gid_t gid = static_cast<gid_t>(info[3].As<Napi::Number>().Int64Value());
   if (int bad = CheckName(name, true)) return Num(info.Env(), bad);
   int flags = AT_SYMLINK_NOFOLLOW | (name.empty() ? AT_EMPTY_PATH : 0);
-  return Num(info.Env(), Result(fchownat(dirfd, name.c_str(), uid, gid, flags)));
+  return Num(info.Env(), Result(RetryOnEintr([&] { return fchownat(dirfd, name.c_str(), uid, gid, flags); })));
 }
 
 // ftruncate(fd, length).
 Napi::Value Ftruncate(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
   int64_t length = info[1].As<Napi::Number>().Int64Value();
-  return Num(info.Env(), Result(ftruncate(fd, length)));
+  return Num(info.Env(), Result(RetryOnEintr([&] { return ftruncate(fd, length); })));
 }
 
 // utimensat(dirfd, name, atimeSec, atimeNsec, mtimeSec, mtimeNsec): a nsec of UTIME_OMIT or UTIME_NOW
@@ -352,10 +352,10 @@ Napi::Value Utimensat(const Napi::CallbackInfo& info) {
   if (name.empty()) {
     // utimensat(fd, NULL, ...) refuses O_PATH fds: go through the proc link to the same inode.
     std::string path = ProcFdPath(dirfd);
-    return Num(info.Env(), Result(utimensat(AT_FDCWD, path.c_str(), times, 0)));
+    return Num(info.Env(), Result(RetryOnEintr([&] { return utimensat(AT_FDCWD, path.c_str(), times, 0); })));
   }
   // SAFETY: times is a local array of two timespecs, as utimensat reads.
-  return Num(info.Env(), Result(utimensat(dirfd, name.c_str(), times, AT_SYMLINK_NOFOLLOW)));
+  return Num(info.Env(), Result(RetryOnEintr([&] { return utimensat(dirfd, name.c_str(), times, AT_SYMLINK_NOFOLLOW); })));
 }
 
 // fstatfs(fd, out): out receives struct statfs (120 bytes on x86-64).
@@ -365,7 +365,7 @@ Napi::Value Fstatfs(const Napi::CallbackInfo& info) {
   if (out.ByteLength() < sizeof(struct statfs)) return Num(info.Env(), -EINVAL);
   struct statfs st;
   // SAFETY: st is a local struct statfs; copied into out, checked above to be large enough.
-  if (fstatfs(fd, &st) < 0) return Num(info.Env(), -errno);
+  if (RetryOnEintr([&] { return fstatfs(fd, &st); }) < 0) return Num(info.Env(), -errno);
   std::memcpy(out.Data(), &st, sizeof(st));
   return Num(info.Env(), 0);
 }

@@ -17,7 +17,7 @@ Napi::Value Lseek(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
   int64_t offset = info[1].As<Napi::Number>().Int64Value();
   int whence = info[2].As<Napi::Number>().Int32Value();
-  return Num(info.Env(), Result(lseek(fd, offset, whence)));
+  return Num(info.Env(), Result(RetryOnEintr([&] { return lseek(fd, offset, whence); })));
 }
 
 // ioctl(fd, request, buffer) for the requests whose argument is a plain struct copied out by the host:
@@ -29,12 +29,12 @@ Napi::Value IoctlRead(const Napi::CallbackInfo& info) {
   size_t need = request == TCGETS ? sizeof(struct termios) : request == TIOCGWINSZ ? sizeof(struct winsize) : 0;
   if (need == 0 || out.ByteLength() < need) return Num(info.Env(), -EINVAL);
   // SAFETY: out has at least `need` bytes, the size of the struct this request writes.
-  return Num(info.Env(), Result(ioctl(fd, request, out.Data())));
+  return Num(info.Env(), Result(Ioctl(fd, request, out.Data())));
 }
 
 Napi::Value GetFlags(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
-  return Num(info.Env(), Result(fcntl(fd, F_GETFL)));
+  return Num(info.Env(), Result(RetryOnEintr([&] { return fcntl(fd, F_GETFL); })));
 }
 }  // namespace
 

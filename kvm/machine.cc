@@ -11,6 +11,7 @@
 
 #include <cstring>
 
+#include "host_result.h"
 #include "ioctls.h"
 #include "vcpu.h"
 
@@ -24,7 +25,7 @@ constexpr uint64_t kPvmSignature = 0x4d5650;  // "PVM"
 std::string DetectFlavour(int vcpu_fd) {
   MsrList<1> msrs;
   msrs.entry(0).index = kPvmInfoMsr;
-  if (ioctl(vcpu_fd, kKvmGetMsrs, msrs.get()) == 1 && msrs.entry(0).data == kPvmSignature) return "pvm";
+  if (Ioctl(vcpu_fd, kKvmGetMsrs, msrs.get()) == 1 && msrs.entry(0).data == kPvmSignature) return "pvm";
   unsigned a, b, c, d;
   if (__get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 5))) return "vmx";
   if (__get_cpuid(0x80000001, &a, &b, &c, &d) && (c & (1u << 2))) return "svm";
@@ -64,18 +65,18 @@ Machine::Machine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Machine>(inf
   if (memory_size_ == 0 || memory_size_ % (2 << 20) != 0) {
     throw Napi::RangeError::New(env, "guest memory size must be a non-zero multiple of 2 MiB");
   }
-  kvm_fd_ = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+  kvm_fd_ = RetryOnEintr([] { return open("/dev/kvm", O_RDWR | O_CLOEXEC); });
   if (kvm_fd_ < 0) ThrowErrno(env, "cannot open /dev/kvm", errno);
-  if (ioctl(kvm_fd_, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+  if (Ioctl(kvm_fd_, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
     int err = errno;
     Release();
     ThrowErrno(env, "unsupported KVM API version", err ? err : ENOTSUP);
   }
-  vm_fd_ = ioctl(kvm_fd_, KVM_CREATE_VM, 0);
+  vm_fd_ = Ioctl(kvm_fd_, KVM_CREATE_VM, 0);
   if (vm_fd_ < 0) { int err = errno; Release(); ThrowErrno(env, "KVM_CREATE_VM", err); }
-  vcpu_mmap_size_ = ioctl(kvm_fd_, KVM_GET_VCPU_MMAP_SIZE, 0);
-  memfd_ = memfd_create("tsvisor-guest-memory", MFD_CLOEXEC);
-  if (memfd_ < 0 || ftruncate(memfd_, static_cast<off_t>(memory_size_)) != 0) {
+  vcpu_mmap_size_ = Ioctl(kvm_fd_, KVM_GET_VCPU_MMAP_SIZE, 0);
+  memfd_ = RetryOnEintr([] { return memfd_create("tsvisor-guest-memory", MFD_CLOEXEC); });
+  if (memfd_ < 0 || RetryOnEintr([&] { return ftruncate(memfd_, static_cast<off_t>(memory_size_)); }) != 0) {
     int err = errno; Release(); ThrowErrno(env, "guest memory memfd", err);
   }
   // MAP_NORESERVE: the memfd is sparse; host memory is committed page by page as the guest touches it.
@@ -89,10 +90,10 @@ Machine::Machine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Machine>(inf
   region.memory_size = memory_size_;
   region.userspace_addr = reinterpret_cast<uint64_t>(memory_);
   // SAFETY: memory_ stays mapped until Release(), which destroys the VM first.
-  if (ioctl(vm_fd_, KVM_SET_USER_MEMORY_REGION, &region) != 0) {
+  if (Ioctl(vm_fd_, KVM_SET_USER_MEMORY_REGION, &region) != 0) {
     int err = errno; Release(); ThrowErrno(env, "KVM_SET_USER_MEMORY_REGION", err);
   }
-  first_vcpu_fd_ = ioctl(vm_fd_, KVM_CREATE_VCPU, 0);
+  first_vcpu_fd_ = Ioctl(vm_fd_, KVM_CREATE_VCPU, 0);
   if (first_vcpu_fd_ < 0) { int err = errno; Release(); ThrowErrno(env, "KVM_CREATE_VCPU", err); }
   flavour_ = DetectFlavour(first_vcpu_fd_);
 }
@@ -129,7 +130,7 @@ Napi::Value Machine::PunchHole(const Napi::CallbackInfo& info) {
   uint64_t gpa = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
   uint64_t length = static_cast<uint64_t>(info[1].As<Napi::Number>().Int64Value());
   if (gpa > memory_size_ || length > memory_size_ - gpa) throw Napi::RangeError::New(env, "punchHole outside guest memory");
-  if (fallocate(memfd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(gpa), static_cast<off_t>(length)) != 0) {
+  if (RetryOnEintr([&] { return fallocate(memfd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(gpa), static_cast<off_t>(length)); }) != 0) {
     ThrowErrno(env, "fallocate(PUNCH_HOLE)", errno);
   }
   return env.Undefined();

@@ -14,6 +14,7 @@
 #include <ctime>
 #include <vector>
 
+#include "host_result.h"
 #include "ioctls.h"
 #include "machine.h"
 #include "mailbox.h"
@@ -102,7 +103,7 @@ Vcpu::Vcpu(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Vcpu>(info) {
   Napi::Object config = info[1].As<Napi::Object>();
   uint64_t id = U64(config, "id");
   fd_ = id == 0 ? machine_->TakeFirstVcpuFd() : -1;
-  if (fd_ < 0) fd_ = ioctl(machine_->vm_fd(), KVM_CREATE_VCPU, id);
+  if (fd_ < 0) fd_ = Ioctl(machine_->vm_fd(), KVM_CREATE_VCPU, id);
   if (fd_ < 0) ThrowErrno(env, "KVM_CREATE_VCPU", errno);
   run_size_ = machine_->vcpu_mmap_size();
   void* run = mmap(nullptr, run_size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
@@ -121,7 +122,7 @@ void Vcpu::UnblockKickDuringRun(Napi::Env env) {
     uint8_t sigset[8];  // the kernel's sigset_t: 64 signals
   } mask = {8, {}};
   memcpy(mask.sigset, &during_run, sizeof mask.sigset);
-  if (ioctl(fd_, kKvmSetSignalMask, &mask) != 0) { int err = errno; Release(); ThrowErrno(env, "KVM_SET_SIGNAL_MASK", err); }
+  if (Ioctl(fd_, kKvmSetSignalMask, &mask) != 0) { int err = errno; Release(); ThrowErrno(env, "KVM_SET_SIGNAL_MASK", err); }
 }
 
 Vcpu::~Vcpu() { Release(); }
@@ -137,12 +138,12 @@ void Vcpu::Configure(Napi::Env env, Napi::Object config) {
   auto* cpuid = reinterpret_cast<kvm_cpuid2*>(cpuid_buf.data());
   cpuid->nent = 256;
   // SAFETY: cpuid_buf holds nent entries after the header.
-  if (ioctl(machine_->kvm_fd(), kKvmGetSupportedCpuid, cpuid) != 0) ThrowErrno(env, "KVM_GET_SUPPORTED_CPUID", errno);
-  if (ioctl(fd_, kKvmSetCpuid2, cpuid) != 0) ThrowErrno(env, "KVM_SET_CPUID2", errno);
+  if (Ioctl(machine_->kvm_fd(), kKvmGetSupportedCpuid, cpuid) != 0) ThrowErrno(env, "KVM_GET_SUPPORTED_CPUID", errno);
+  if (Ioctl(fd_, kKvmSetCpuid2, cpuid) != 0) ThrowErrno(env, "KVM_SET_CPUID2", errno);
   EnableExtendedState(cpuid);
 
   kvm_sregs sregs;
-  if (ioctl(fd_, KVM_GET_SREGS, &sregs) != 0) ThrowErrno(env, "KVM_GET_SREGS", errno);
+  if (Ioctl(fd_, KVM_GET_SREGS, &sregs) != 0) ThrowErrno(env, "KVM_GET_SREGS", errno);
   sregs.cr3 = U64(config, "cr3");
   sregs.cr4 = (1u << 5) | (1u << 9) | (1u << 10) | (1u << 16) | (1u << 18);  // PAE OSFXSR OSXMMEXCPT FSGSBASE OSXSAVE
   sregs.cr0 = 0x80050033;                                                   // PG AM WP NE ET MP PE
@@ -159,7 +160,7 @@ void Vcpu::Configure(Napi::Env env, Napi::Object config) {
   sregs.tr.selector = static_cast<uint16_t>(U64(config, "tssSelector"));
   sregs.tr.present = 1;
   sregs.tr.type = 11;  // busy 64-bit TSS
-  if (ioctl(fd_, KVM_SET_SREGS, &sregs) != 0) ThrowErrno(env, "KVM_SET_SREGS", errno);
+  if (Ioctl(fd_, KVM_SET_SREGS, &sregs) != 0) ThrowErrno(env, "KVM_SET_SREGS", errno);
 
   MsrList<5> msrs;
   msrs.entry(0) = {kMsrStar, 0, (0x23ULL << 48) | (0x10ULL << 32)};
@@ -167,13 +168,13 @@ void Vcpu::Configure(Napi::Env env, Napi::Object config) {
   msrs.entry(2) = {kMsrSfmask, 0, kSyscallFlagMask};
   msrs.entry(3) = {kMsrFsBase, 0, U64(config, "fsBase")};
   msrs.entry(4) = {kMsrKernelGsBase, 0, 0};
-  if (ioctl(fd_, kKvmSetMsrs, msrs.get()) != 5) ThrowErrno(env, "KVM_SET_MSRS", errno ? errno : EINVAL);
+  if (Ioctl(fd_, kKvmSetMsrs, msrs.get()) != 5) ThrowErrno(env, "KVM_SET_MSRS", errno ? errno : EINVAL);
 
   kvm_regs regs = {};
   regs.rip = U64(config, "rip");
   regs.rsp = U64(config, "rsp");
   regs.rflags = 0x202;
-  if (ioctl(fd_, KVM_SET_REGS, &regs) != 0) ThrowErrno(env, "KVM_SET_REGS", errno);
+  if (Ioctl(fd_, KVM_SET_REGS, &regs) != 0) ThrowErrno(env, "KVM_SET_REGS", errno);
   run_->kvm_valid_regs = KVM_SYNC_X86_REGS;
 }
 
@@ -191,7 +192,7 @@ void Vcpu::EnableExtendedState(const kvm_cpuid2* cpuid) {
     xcrs.xcrs[0].xcr = 0;
     xcrs.xcrs[0].value = supported & (kX87 | kSse | kAvx | kAvx512);
     // Best effort: without it the guest keeps x87+SSE, which every x86-64 program can use.
-    ioctl(fd_, KVM_SET_XCRS, &xcrs);
+    Ioctl(fd_, KVM_SET_XCRS, &xcrs);
     return;
   }
 }
@@ -248,7 +249,7 @@ uint32_t Vcpu::RecordFault() {
   uint64_t cr2 = 0;
   if (frame[0] == 14) {
     kvm_sregs sregs;  // CR2 only on page faults: syncing sregs on every exit costs ~6 us
-    if (ioctl(fd_, KVM_GET_SREGS, &sregs) == 0) cr2 = sregs.cr2;
+    if (Ioctl(fd_, KVM_GET_SREGS, &sregs) == 0) cr2 = sregs.cr2;
   }
   *MailboxU64(mailbox::kFaultAddr) = cr2;
   fault_frame_gpa_ = frame_gpa;
@@ -325,7 +326,10 @@ void Vcpu::DrainKick() {
   sigemptyset(&kick);
   sigaddset(&kick, kKickSignal);
   struct timespec now = {0, 0};
-  while (sigtimedwait(&kick, nullptr, &now) == kKickSignal) {
+  for (;;) {
+    int r = sigtimedwait(&kick, nullptr, &now);
+    if (r == kKickSignal || (r < 0 && errno == EINTR)) continue;
+    return;
   }
 }
 
@@ -336,12 +340,12 @@ Napi::Value Vcpu::DebugState(const Napi::CallbackInfo& info) {
   kvm_regs regs;
   kvm_sregs sregs;
   auto hex = [&](uint64_t v) { char b[24]; snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v)); return Napi::String::New(env, b); };
-  if (ioctl(fd_, KVM_GET_REGS, &regs) == 0) {
+  if (Ioctl(fd_, KVM_GET_REGS, &regs) == 0) {
     out.Set("rip", hex(regs.rip)); out.Set("rsp", hex(regs.rsp)); out.Set("rflags", hex(regs.rflags));
     out.Set("rax", hex(regs.rax)); out.Set("rcx", hex(regs.rcx)); out.Set("rdx", hex(regs.rdx));
     out.Set("rsi", hex(regs.rsi)); out.Set("rdi", hex(regs.rdi));
   }
-  if (ioctl(fd_, KVM_GET_SREGS, &sregs) == 0) {
+  if (Ioctl(fd_, KVM_GET_SREGS, &sregs) == 0) {
     out.Set("cs", hex(sregs.cs.selector)); out.Set("cr2", hex(sregs.cr2)); out.Set("cr3", hex(sregs.cr3));
     out.Set("fsBase", hex(sregs.fs.base));
   }
