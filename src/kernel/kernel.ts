@@ -442,6 +442,7 @@ export class Kernel {
     this.tasks.delete(task.tid);
     task.cancelWait?.();
     task.cancelWait = null;
+    task.timers.cancelAll();
     if (task.exit === null) task.exit = { status: 0, signal: null };
     this.futexes.forget(task);
     if (task.clearChildTid !== 0 && this.sharedBy(task.mm) > 0) {

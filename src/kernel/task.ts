@@ -11,6 +11,7 @@ import type { Kernel } from './kernel.js';
 import type { SyscallArgs } from './syscall-args.js';
 import type { SyscallSites } from './syscall-sites.js';
 import type { ThreadGroup } from './thread-group.js';
+import { TaskTimers } from './timers.js';
 
 export { RLIM_INFINITY, RLIMIT_COUNT } from './thread-group.js';
 
@@ -76,6 +77,8 @@ export class Task implements ProcessView {
   cpuNs = 0;
   /** Cancels what the task is blocked on (exit_group and kill end blocked threads), or null. */
   cancelWait: (() => void) | null = null;
+  /** Deadlines the task waits for (sleeps); cancelled when it exits. */
+  readonly timers = new TaskTimers();
   private onComplete: ((task: Task) => void) | null = null;
 
   constructor(

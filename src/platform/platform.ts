@@ -8,6 +8,7 @@
 import { loadAddon, type NativeMachine, type NativeVcpu } from './addon.js';
 import { buildSharedTables, buildVcpu, loadStub, type RootEntry, type StubImage } from './boot.js';
 import { MAX_VCPUS, PHYS_BASE, PLATFORM_RESERVED, stubVa } from './layout.js';
+import { KeepAlive } from './keep-alive.js';
 import { DoorbellState, EventKind, Mailbox, MailboxOffset } from './mailbox.js';
 import { PageTableQueue } from './queue.js';
 
@@ -110,6 +111,7 @@ export class KvmPlatform {
   private started = false;
   /** Exit mode: where the round-robin search for a runnable context starts next. */
   private cursor = 0;
+  private readonly keepAlive = new KeepAlive();
 
   constructor(readonly options: PlatformOptions) {
     const { Machine } = loadAddon();
@@ -202,7 +204,9 @@ export class KvmPlatform {
       const ctx = this.firstRunnable();
       if (ctx === undefined) {
         if (this.contexts.every((c) => c.stopped)) return;
+        this.keepAlive.hold();
         await new Promise<void>((resolve) => (this.wakeup = resolve));
+        this.keepAlive.release();
         continue;
       }
       ctx.atStub = false;
@@ -307,6 +311,7 @@ export class KvmPlatform {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.keepAlive.close();
     for (const ctx of this.contexts) {
       ctx.vcpu.close();
     }

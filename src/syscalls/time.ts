@@ -1,5 +1,6 @@
 // Clocks and sleeps. Monotonic time is the host's CLOCK_MONOTONIC; a sleep blocks only its task, and
-// the Sentry waits for it in the event loop, so a sleeping sandbox uses no CPU.
+// the Sentry waits for it in the event loop, so a sleeping sandbox uses no CPU. Sleeps of any length are
+// armed through the task's timers (src/kernel/timers.ts).
 import { cpuUsage } from 'node:process';
 import { EFAULT, EINVAL, Errno } from '../abi/errno.js';
 import { Blocked } from '../kernel/syscall-table.js';
@@ -101,8 +102,7 @@ function time(task: Task, a: SyscallArgs): number | Errno {
 function sleepUntil(task: Task, clock: number, deadlineNs: bigint): Blocked | number {
   const now = nowNs(clock) as bigint;
   if (deadlineNs <= now) return 0;
-  const ms = Number((deadlineNs - now + 999_999n) / 1_000_000n);
-  setTimeout(() => task.complete(0), ms);
+  task.timers.after(deadlineNs - now, () => task.complete(0));
   return Blocked.instance;
 }
 

@@ -26,6 +26,9 @@ const cases = [
   { title: 'busybox echo', program: '/bin/busybox', args: ['echo', 'hello', 'world'] },
   { title: 'busybox true', program: '/bin/busybox', args: ['true'] },
   { title: 'busybox false', program: '/bin/busybox', args: ['false'] },
+  // Processes and threads: fork, exec, pipes and wait through a shell; threads, futexes, clear_child_tid.
+  { title: 'busybox sh pipeline', program: '/bin/busybox', args: ['sh', '-c', 'echo $(/bin/busybox echo hi | /bin/busybox tr a-z A-Z); (exit 3); echo $?'] },
+  { title: 'proc_threads', program: guest('proc_threads'), args: [] },
 ];
 
 // Like test/helpers/run.ts: death by signal is reported as 128 + signal, as by a shell.
