@@ -46,6 +46,16 @@ export function runSandboxed(program: string, args: string[], platform: 'kvm' | 
   return spawn(process.execPath, [cli, 'run', '--platform', platform, ...checkoutMount, ...extra, '--', program, ...args]);
 }
 
+/** gVisor's runsc (Debian's package), ptrace platform: the only one that starts on nested-virtualisation hosts. */
+export function runRunsc(program: string, args: string[]): Run {
+  return spawn('runsc', ['--network=none', '--platform=ptrace', 'do', program, ...args]);
+}
+
+/** Whether runsc is installed and may run here (it needs root). */
+export function runscAvailable(): boolean {
+  return process.getuid?.() === 0 && spawnSync('runsc', ['--version'], { encoding: 'utf8' }).status === 0;
+}
+
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;

@@ -4,6 +4,7 @@
 import { EAGAIN, EFAULT, EINVAL, ETIMEDOUT, Errno } from '../abi/errno.js';
 import type { AddressSpace } from '../mm/address-space.js';
 import type { Task } from './task.js';
+import type { Deadline } from './timers.js';
 
 export const FUTEX_BITSET_MATCH_ANY = 0xffff_ffff;
 
@@ -11,11 +12,8 @@ interface FutexWaiter {
   task: Task;
   key: string;
   bitset: number;
-  timer: NodeJS.Timeout | null;
+  timer: Deadline | null;
 }
-
-/** Longest single Node.js timer; longer deadlines are re-armed in steps. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class Futexes {
   private readonly queues = new Map<string, FutexWaiter[]>();
@@ -61,21 +59,15 @@ export class Futexes {
     if (timeoutMs !== null && timeoutMs <= 0) return ETIMEDOUT;
     const waiter: FutexWaiter = { task, key, bitset, timer: null };
     this.enqueue(waiter);
-    if (timeoutMs !== null) this.arm(waiter, performance.now() + timeoutMs);
+    if (timeoutMs !== null) {
+      waiter.timer = task.timers.after(BigInt(Math.ceil(timeoutMs * 1e6)), () => {
+        waiter.timer = null;
+        this.remove(waiter);
+        task.complete(ETIMEDOUT);
+      });
+    }
     task.cancelWait = () => this.remove(waiter);
     return null;
-  }
-
-  private arm(waiter: FutexWaiter, deadline: number): void {
-    const left = deadline - performance.now();
-    waiter.timer = setTimeout(() => {
-      if (deadline - performance.now() > 1) {
-        this.arm(waiter, deadline);
-        return;
-      }
-      this.remove(waiter);
-      waiter.task.complete(ETIMEDOUT);
-    }, Math.min(MAX_TIMER_MS, Math.max(0, left)));
   }
 
   /** FUTEX_WAKE: wakes up to n waiters on key whose bitset meets `bitset`; returns how many. */
@@ -127,7 +119,7 @@ export class Futexes {
   }
 
   clear(): void {
-    for (const w of this.byTask.values()) if (w.timer !== null) clearTimeout(w.timer);
+    for (const w of this.byTask.values()) w.timer?.cancel();
     this.byTask.clear();
     this.queues.clear();
   }
@@ -153,7 +145,7 @@ export class Futexes {
   }
 
   private settle(w: FutexWaiter): void {
-    if (w.timer !== null) clearTimeout(w.timer);
+    w.timer?.cancel();
     w.timer = null;
     if (this.byTask.get(w.task) === w) this.byTask.delete(w.task);
     if (w.task.cancelWait !== null) w.task.cancelWait = null;

@@ -95,6 +95,8 @@ interface Dying {
   mm: AddressSpace;
   /** 0: the batch that switches away from it is still to be replayed; 1: retire now; 2: retiring. */
   phase: number;
+  /** Free contexts that still had it loaded and are switching away; retiring waits for them. */
+  waiting: number;
 }
 
 /** The kernel's record of one vCPU context. */
@@ -102,6 +104,14 @@ interface Slot {
   task: Task | null;
   readonly args: SyscallArgs;
   readonly dying: Dying[];
+  /**
+   * The address space whose root the context has loaded (or will have, at its next return). A free
+   * context keeps a live process's root, so the next thread of that process takes it without a switch:
+   * on PVM a switch of roots costs milliseconds of shadow paging.
+   */
+  loaded: AddressSpace;
+  /** The dying address space this free context is switching away from. */
+  switching: Dying | null;
 }
 
 export class Kernel {
@@ -234,16 +244,22 @@ export class Kernel {
   /** Puts a task on a context: a free one if there is, else a new vCPU. */
   startTask(task: Task): void {
     const mm = task.mm;
-    let ctx = this.freeContexts.pop();
-    if (ctx === undefined) {
-      ctx = this.platform.newContext(mm.tables.root);
-      this.slots.set(ctx, { task: null, args: new SyscallArgs(ctx.mailbox), dying: [] });
+    let i = this.freeContexts.findIndex((c) => this.slots.get(c)!.loaded === mm);
+    if (i < 0) i = this.freeContexts.length - 1;
+    const ctx = i >= 0 ? this.freeContexts.splice(i, 1)[0]! : this.platform.newContext(mm.tables.root);
+    let slot = this.slots.get(ctx);
+    if (slot === undefined) {
+      slot = { task: null, args: new SyscallArgs(ctx.mailbox), dying: [], loaded: mm, switching: null };
+      this.slots.set(ctx, slot);
       this.stats.contexts++;
       this.bind(task, ctx);
       return; // its first event (start_context's syscall) loads the registers
     }
     this.bind(task, ctx);
-    ctx.queue.switchRoot(mm.tables.root);
+    if (slot.loaded !== mm) {
+      ctx.queue.switchRoot(mm.tables.root);
+      slot.loaded = mm;
+    }
     this.loadStartRegisters(task, ctx);
     this.finishBatch(ctx);
     this.platform.resume(ctx);
@@ -307,6 +323,10 @@ export class Kernel {
   /** A context without a task: it finishes retiring dead address spaces, then waits to be given one. */
   private idleEvent(ctx: Context, slot: Slot): Resume {
     if (this.finished) return Resume.Stop;
+    if (slot.switching !== null) {
+      slot.switching.waiting--;
+      slot.switching = null;
+    }
     this.finishBatch(ctx);
     if (slot.dying.length > 0) {
       this.parkRegisters(ctx);
@@ -464,8 +484,12 @@ export class Kernel {
       this.platform.stop(ctx);
       return;
     }
-    this.lastContext.set(group, ctx);
-    ctx.queue.switchRoot(this.idle.tables.root);
+    // The last thread of a process leaves its root for the idle one; a thread with siblings keeps it.
+    if (group.tasks.size === 0 && this.sharedBy(group.mm) <= 1) {
+      this.lastContext.set(group, ctx);
+      ctx.queue.switchRoot(this.idle.tables.root);
+      slot.loaded = this.idle;
+    }
     this.parkRegisters(ctx);
     // The handler in progress (if this is the calling task's context) answers it; else wake it here.
     if (!ctx.handling) {
@@ -514,7 +538,20 @@ export class Kernel {
     this.sites.delete(mm);
     this.stats.pageTableUpdates += mm.tables.updates;
     // Retired only once no context can have it loaded: from the batch after the switch away.
-    const dying: Dying = { mm, phase: 0 };
+    const dying: Dying = { mm, phase: 0, waiting: 0 };
+    for (const [other, s] of this.slots) {
+      if (s.task !== null || s.loaded !== mm || other === via || other.stopped) continue;
+      other.queue.switchRoot(this.idle.tables.root);
+      s.loaded = this.idle;
+      s.switching = dying;
+      dying.waiting++;
+      const free = this.freeContexts.indexOf(other);
+      if (free >= 0) {
+        this.freeContexts.splice(free, 1);
+        this.finishBatch(other);
+        this.platform.resume(other);
+      }
+    }
     const slot = via !== null ? this.slots.get(via) : undefined;
     if (slot !== undefined) slot.dying.push(dying);
     else this.orphans.push(dying);
@@ -620,6 +657,7 @@ export class Kernel {
     this.share(mm);
     mm.tables.queue = ctx.queue;
     ctx.queue.switchRoot(mm.tables.root);
+    this.slots.get(ctx)!.loaded = mm;
     task.fsBase = 0;
     task.startRegs = regs;
     this.dropAddressSpace(old, ctx);
@@ -643,12 +681,15 @@ export class Kernel {
     slot?.task?.mm.tables.endBatch();
     if (slot === undefined) return;
     if (this.orphans.length > 0) {
-      for (const d of this.orphans.splice(0)) slot.dying.push({ mm: d.mm, phase: Math.max(1, d.phase) });
+      for (const d of this.orphans.splice(0)) {
+        d.phase = Math.max(1, d.phase);
+        slot.dying.push(d);
+      }
     }
     for (let i = slot.dying.length - 1; i >= 0; i--) {
       const d = slot.dying[i]!;
-      if (d.phase === 0) {
-        d.phase = 1;
+      if (d.phase === 0 || d.waiting > 0) {
+        if (d.waiting === 0) d.phase = 1;
         continue;
       }
       d.mm.tables.queue = ctx.queue;

@@ -23,6 +23,10 @@ export interface AllocatorStats {
 }
 
 export class PageAllocator {
+  /** Pages that were page tables and went without a scrub by the guest (see TableStore.retireAll). */
+  private readonly tainted = new Set<number>();
+  /** Tainted pages allocTablePage passed over: allocated, zero, and handed out first for data. */
+  private readonly spare: number[] = [];
   private readonly chunkState: Uint8Array;
   private readonly chunkUsed: Uint16Array;
   private readonly bitmap: Uint32Array;
@@ -60,6 +64,27 @@ export class PageAllocator {
 
   /** A zeroed 4 KiB page, or -1 when guest memory is exhausted. */
   allocPage(): number {
+    return this.spare.pop() ?? this.takePage();
+  }
+
+  /**
+   * A zeroed page for a page table: never one that was a table freed without the guest clearing it
+   * (taint), since the host may still shadow its old entries. Such pages are set aside for data.
+   */
+  allocTablePage(): number {
+    for (;;) {
+      const page = this.takePage();
+      if (page < 0 || !this.tainted.has(page)) return page;
+      this.spare.push(page);
+    }
+  }
+
+  /** This page table is freed with its entries still in it: it may hold data from now on, never a table. */
+  taint(gpa: number): void {
+    this.tainted.add(gpa);
+  }
+
+  private takePage(): number {
     if (this.pendingLength > 0) this.flushPunches();
     let chunk = -1;
     while (this.partial.length > 0) {

@@ -162,17 +162,35 @@ export class TableStore {
   }
 
   /**
-   * Retires every table that is left, the root included, each with all its present entries to scrub:
-   * a page that was a table is handed out again only after the guest itself cleared what it held, so
-   * that no shadow of an old entry (PVM) outlives it. The caller has cleared all mappings, and no vCPU
-   * has these tables loaded any more.
+   * Retires every table that is left, the root included: a page that was a table is handed out again as
+   * a table only after the guest itself cleared what it held, so that no shadow of an old entry (PVM)
+   * outlives it. The upper tables are scrubbed entry by entry; a leaf table, whose entries are many and
+   * whose scrub the guest would replay at emulated CPL 0, is only unlinked (by the scrub of its parent)
+   * and tainted, so it comes back as data, never as a table. The caller has cleared all mappings, and no
+   * vCPU has these tables loaded any more.
    */
   retireAll(): void {
     this.idle.clear();
+    const leaves = new Set<number>();
+    const walk = (table: number, level: number): void => {
+      for (let i = 0; i < ENTRIES; i++) {
+        const w = entryWord(table, i);
+        const lo = this.words[w]!;
+        if ((lo & PTE_PRESENT) === 0 || isLeaf(level, lo)) continue;
+        const child = entryAddress(lo, this.words[w + 1]!);
+        if (!this.tablePages.has(child)) continue; // the shared entries of the root
+        if (level === 1) leaves.add(child);
+        else walk(child, level - 1);
+      }
+    };
+    walk(this.root, ROOT_LEVEL);
     for (const table of [...this.tablePages]) {
-      const scrub: number[] = [];
-      for (let i = 0; i < ENTRIES; i++) if ((this.words[entryWord(table, i)]! & PTE_PRESENT) !== 0) scrub.push(i);
-      this.retire(table, scrub);
+      if (leaves.has(table)) {
+        this.allocator.taint(table);
+        this.retire(table, []);
+      } else {
+        this.retire(table, this.presentIndexes(table));
+      }
     }
   }
 
@@ -374,7 +392,7 @@ export class TableStore {
   }
 
   protected allocTable(): number {
-    const page = this.allocator.allocPage();
+    const page = this.allocator.allocTablePage();
     if (page < 0) throw new OutOfMemoryError('guest memory exhausted (page tables)');
     this.tablePages.add(page);
     this.fresh.add(page);
