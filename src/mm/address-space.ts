@@ -485,12 +485,14 @@ export class AddressSpace {
 
   /**
    * The last task using this address space is gone and no vCPU runs on its tables any more: drop every
-   * mapping and hand every table to the retire machinery, so that the guest scrubs the entries (while
-   * a queue is attached) before the pages are freed. Done when `tablesPending` turns false.
+   * area and page, and hand the tables to the retire machinery (PageTables.releaseAll), which the guest
+   * completes through the attached queue. Done when `tablesPending` turns false.
    */
   retire(): void {
-    this.unmapRange(0, USER_TOP);
-    this.tables.retireAll();
+    const pieces = this.vmas.carve(0, USER_TOP);
+    for (const piece of pieces) if (piece.shared && piece.file !== null) this.pager.writeBack(piece, piece.start, piece.end);
+    for (const piece of pieces) this.vmas.release(piece);
+    this.tables.releaseAll();
   }
 
   /** Whether retired tables still wait for the guest to scrub them. */

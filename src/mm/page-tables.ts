@@ -205,6 +205,40 @@ export class PageTables extends TableStore {
     }
   }
 
+  /**
+   * The address space is dead and no vCPU has these tables loaded: frees every page they map and retires
+   * every table, the root included. A page that was a table is handed out again as a table only after the
+   * guest itself cleared what it held, so that no shadow of an old entry (PVM) outlives it: the upper
+   * tables are scrubbed entry by entry through the replay queue, while a leaf table, whose entries are
+   * many (and would each be replayed at emulated CPL 0), is only unlinked by its parent's scrub and
+   * tainted, so that it comes back as data, never as a table.
+   */
+  releaseAll(): void {
+    this.idle.clear();
+    this.allocator.batchFrees(() => this.releaseIn(this.root, ROOT_LEVEL));
+  }
+
+  private releaseIn(table: number, level: number): void {
+    const scrub: number[] = [];
+    for (let i = 0; i < ENTRIES; i++) {
+      if (level === ROOT_LEVEL && this.sharedRootIndexes.has(i)) continue;
+      const w = entryWord(table, i);
+      const lo = this.words[w]!;
+      if ((lo & PTE_PRESENT) === 0) continue;
+      const address = entryAddress(lo, this.words[w + 1]!);
+      if (isLeaf(level, lo)) {
+        if (level === 0) this.allocator.freePage(address);
+        else this.allocator.freeHuge(address);
+      } else {
+        this.releaseIn(address, level - 1);
+      }
+      if (level > 0) scrub.push(i);
+      this.stats.updates++;
+    }
+    if (level === 0) this.allocator.taint(table);
+    this.retire(table, scrub);
+  }
+
   // ---- range walkers ---------------------------------------------------------------------------
 
   private clearIn(table: number, level: number, base: number, start: number, end: number): void {

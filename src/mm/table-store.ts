@@ -161,39 +161,6 @@ export class TableStore {
     return this.retiring.length > 0 || this.scrubbed.length > 0;
   }
 
-  /**
-   * Retires every table that is left, the root included: a page that was a table is handed out again as
-   * a table only after the guest itself cleared what it held, so that no shadow of an old entry (PVM)
-   * outlives it. The upper tables are scrubbed entry by entry; a leaf table, whose entries are many and
-   * whose scrub the guest would replay at emulated CPL 0, is only unlinked (by the scrub of its parent)
-   * and tainted, so it comes back as data, never as a table. The caller has cleared all mappings, and no
-   * vCPU has these tables loaded any more.
-   */
-  retireAll(): void {
-    this.idle.clear();
-    const leaves = new Set<number>();
-    const walk = (table: number, level: number): void => {
-      for (let i = 0; i < ENTRIES; i++) {
-        const w = entryWord(table, i);
-        const lo = this.words[w]!;
-        if ((lo & PTE_PRESENT) === 0 || isLeaf(level, lo)) continue;
-        const child = entryAddress(lo, this.words[w + 1]!);
-        if (!this.tablePages.has(child)) continue; // the shared entries of the root
-        if (level === 1) leaves.add(child);
-        else walk(child, level - 1);
-      }
-    };
-    walk(this.root, ROOT_LEVEL);
-    for (const table of [...this.tablePages]) {
-      if (leaves.has(table)) {
-        this.allocator.taint(table);
-        this.retire(table, []);
-      } else {
-        this.retire(table, this.presentIndexes(table));
-      }
-    }
-  }
-
   /** Frees every table (the address space is gone); the caller has cleared all mappings. */
   release(): void {
     this.queue = null;
