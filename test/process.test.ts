@@ -13,6 +13,7 @@ const busybox = busyboxPath();
 const programs: Array<{ name: string; flags?: string[] }> = [
   { name: 'proc_fork' },
   { name: 'proc_threads', flags: ['-pthread'] },
+  { name: 'proc_sched' },
 ];
 
 for (const p of programs) {

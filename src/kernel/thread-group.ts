@@ -36,6 +36,8 @@ export class ThreadGroup {
   readonly childWaiters = new Set<() => void>();
   /** The task that made this process with CLONE_VFORK: it runs again when the child execs or exits. */
   vforkParent: Task | null = null;
+  /** setpriority(2): the nice value, -20..19. */
+  nice = 0;
   /** PR_SET_CHILD_SUBREAPER. */
   subreaper = false;
   /** PR_SET_PDEATHSIG: the signal this process gets when its parent exits (0: none). */

@@ -13,6 +13,15 @@ const PR_GET_NAME = 16;
 const PR_GET_DUMPABLE = 3;
 const PR_SET_DUMPABLE = 4;
 const TASK_COMM_LEN = 16;
+const PR_SET_PDEATHSIG = 1;
+const PR_GET_PDEATHSIG = 2;
+const PR_SET_CHILD_SUBREAPER = 36;
+const PR_GET_CHILD_SUBREAPER = 37;
+
+function writeInt(task: Task, va: number, value: number): number | Errno {
+  const out = new Uint8Array(new Int32Array([value]).buffer);
+  return task.mm.copyOut(va, out) === 4 ? 0 : EFAULT;
+}
 
 function setTidAddress(task: Task, a: SyscallArgs): number {
   task.clearChildTid = a.ptr(0);
@@ -51,10 +60,12 @@ function decodeRlimit(bytes: Uint8Array): [number, number] {
 
 function prlimit64(task: Task, a: SyscallArgs): number | Errno {
   const pid = a.int(0);
-  if (pid !== 0 && pid !== task.id.pid) return ESRCH;
+  const group = pid === 0 ? task.group : task.kernel.tasks.get(pid)?.group;
+  if (group === undefined || group.exit !== null) return ESRCH;
   const resource = a.uint(1);
   if (resource >= RLIMIT_COUNT) return EINVAL;
-  const old = task.rlimits[resource]!;
+  const rlimits = group.rlimits;
+  const old = rlimits[resource]!;
   let next: [number, number] | null = null;
   if (a.ptr(2) !== 0) {
     const raw = new Uint8Array(16);
@@ -67,7 +78,7 @@ function prlimit64(task: Task, a: SyscallArgs): number | Errno {
     const out = encodeRlimit(old);
     if (task.mm.copyOut(a.ptr(3), out) !== 16) return EFAULT;
   }
-  if (next !== null) task.rlimits[resource] = next;
+  if (next !== null) rlimits[resource] = next;
   return 0;
 }
 
@@ -91,6 +102,19 @@ function prctl(task: Task, a: SyscallArgs): number | Errno {
       out.set(Buffer.from(task.comm).subarray(0, TASK_COMM_LEN - 1));
       return task.mm.copyOut(a.ptr(1), out) === TASK_COMM_LEN ? 0 : EFAULT;
     }
+    case PR_SET_PDEATHSIG: {
+      const signal = a.ptr(1);
+      if (signal > 64) return EINVAL;
+      task.group.parentDeathSignal = signal;
+      return 0;
+    }
+    case PR_GET_PDEATHSIG:
+      return writeInt(task, a.ptr(1), task.group.parentDeathSignal);
+    case PR_SET_CHILD_SUBREAPER:
+      task.group.subreaper = a.ptr(1) !== 0;
+      return 0;
+    case PR_GET_CHILD_SUBREAPER:
+      return writeInt(task, a.ptr(1), task.group.subreaper ? 1 : 0);
     case PR_GET_DUMPABLE:
       return 1;
     case PR_SET_DUMPABLE:
@@ -114,6 +138,6 @@ export const processSyscalls: SyscallEntry[] = [
   supported('uname', uname, 'x'),
   supported('prlimit64', prlimit64, 'iuxx'),
   supported('getrlimit', getrlimit, 'ux'),
-  partial('prctl', prctl, 'PR_SET_NAME, PR_GET_NAME, PR_GET_DUMPABLE, PR_SET_DUMPABLE', 'ixxxx'),
+  partial('prctl', prctl, 'PR_SET_NAME, PR_GET_NAME, PR_SET/GET_PDEATHSIG (recorded; delivered once signals are), PR_SET/GET_CHILD_SUBREAPER, PR_GET/SET_DUMPABLE', 'ixxxx'),
   supported('sched_yield', () => 0, ''),
 ];

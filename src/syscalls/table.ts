@@ -20,6 +20,7 @@ import { sendfileSyscalls } from './sendfile.js';
 import { signalSyscalls } from './signal.js';
 import { statSyscalls } from './stat.js';
 import { threadSyscalls } from './thread.js';
+import { schedSyscalls } from './sched.js';
 import { futexSyscalls } from './futex.js';
 import { timeSyscalls } from './time.js';
 
@@ -27,7 +28,7 @@ export const FAMILIES: ReadonlyArray<readonly SyscallEntry[]> = [
   readWriteSyscalls, statSyscalls, ioctlSyscalls, fdSyscalls, pathSyscalls, mmSyscalls, processSyscalls,
   archSyscalls, timeSyscalls, randomSyscalls, signalSyscalls,
   openSyscalls, dirSyscalls, linkSyscalls, attrSyscalls, pipeSyscalls, sendfileSyscalls, lockSyscalls,
-  threadSyscalls, futexSyscalls,
+  threadSyscalls, futexSyscalls, schedSyscalls,
 ];
 
 const NOT_YET = 'not implemented yet';
