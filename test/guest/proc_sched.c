@@ -1,5 +1,5 @@
-#define _GNU_SOURCE
 // Scheduling calls: policy, parameters, priorities, membarrier, subreaper, prlimit of a pid.
+#define _GNU_SOURCE
 #include <sched.h>
 #include <stdio.h>
 #include <errno.h>
