@@ -7,6 +7,7 @@ import type { Context } from '../platform/platform.js';
 import { Reg } from '../platform/mailbox.js';
 import { SyscallArgs } from './syscall-args.js';
 import type { SyscallSites } from './syscall-sites.js';
+import { type Clocks, hostClocks } from './timekeeper.js';
 
 export interface TaskIdentity {
   pid: number;
@@ -39,6 +40,8 @@ export class Task implements ProcessView {
   sigmask = 0n;
   /** sigaltstack: struct stack_t as set, or null. */
   altStack: Uint8Array | null = null;
+  /** The clocks its syscalls read: the sandbox's timekeeper, which the vDSO reads too. */
+  clocks: Clocks = hostClocks();
   private onComplete: ((task: Task) => void) | null = null;
 
   constructor(

@@ -13,8 +13,10 @@ import type { FsContext } from '../fs/vfs.js';
 import { GoferClient, GoferError } from '../gofer/client.js';
 import { Kernel, type KernelStats } from '../kernel/kernel.js';
 import { Task, type TaskExit } from '../kernel/task.js';
+import { Timekeeper } from '../kernel/timekeeper.js';
 import { LoaderError } from '../loader/elf.js';
 import { chooseLayout, hostAuxv, loadProgram } from '../loader/load.js';
+import { Vdso } from '../loader/vdso.js';
 import { log } from '../log/log.js';
 import { AddressSpace, type MemoryStats } from '../mm/address-space.js';
 import { type AllocatorStats, PageAllocator } from '../mm/physical.js';
@@ -70,6 +72,8 @@ export interface SandboxResult {
   memory: AllocatorStats;
   /** Page tables and paging of the program's address space. */
   paging: MemoryStats;
+  /** How the program's vDSO tells the time: "tsc" or "syscall", and getcpu's way. */
+  vdso: string;
 }
 
 export { LoaderError, shadowedBySandbox };
@@ -163,6 +167,7 @@ async function runInFilesystems(options: SandboxOptions, fsys: SandboxFilesystem
     log.info(`host KVM flavour: ${platform.flavour}; platform mode: ${options.mode}`);
     const allocator = new PageAllocator(platform, platform.reservedBytes, options.memoryBytes);
     store.bind(new Uint8Array(platform.memory), allocator);
+    const vdso = Vdso.create(allocator, platform.memory);
     const mm = new AddressSpace(platform.memory, allocator, platform.rootEntries, chooseLayout(options.aslr ?? true));
     const loaded = loadProgram(mm, {
       execfn: path,
@@ -171,6 +176,7 @@ async function runInFilesystems(options: SandboxOptions, fsys: SandboxFilesystem
       envp: Object.entries(options.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`),
       hostAuxv: hostAuxv(),
       ids: { uid: ids.uid, euid: process.geteuid?.() ?? ids.uid, gid: ids.gid, egid: process.getegid?.() ?? ids.gid },
+      vdso,
     });
     const ctx = platform.createContext({ cr3: mm.tables.root, rip: loaded.entry, rsp: loaded.sp, fsBase: 0 });
     const fds = new FdTable();
@@ -182,6 +188,8 @@ async function runInFilesystems(options: SandboxOptions, fsys: SandboxFilesystem
       strace: options.strace, patchSyscalls: options.patchSyscalls ?? true,
     });
     const task = new Task({ pid: 1, tid: 1, ppid: 0, uid: ids.uid, gid: ids.gid }, mm, ctx, fds, exePath, fsContext);
+    const timekeeper = new Timekeeper(platform.memory, vdso.vvarGpa, platform.tsc);
+    task.clocks = timekeeper;
     fds.lockOwner = task.id.pid;
     mm.limits = {
       stack: () => task.rlimits[RLIMIT_STACK]![0], data: () => task.rlimits[RLIMIT_DATA]![0], addressSpace: () => task.rlimits[RLIMIT_AS]![0],
@@ -194,8 +202,9 @@ async function runInFilesystems(options: SandboxOptions, fsys: SandboxFilesystem
     process.on('SIGTERM', stop);
     try {
       const exit = await kernel.run();
-      return { exit, flavour: platform.flavour, kernel: kernel.stats, memory: allocator.stats, paging: mm.stats };
+      return { exit, flavour: platform.flavour, kernel: kernel.stats, memory: allocator.stats, paging: mm.stats, vdso: timekeeper.guestMode };
     } finally {
+      timekeeper.close();
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       fds.closeAll();
