@@ -1,4 +1,5 @@
-// bench/syscall: the cost of one trapped syscall (getpid), natively and in the sandbox, in one run.
+// bench/syscall: the cost of one trapped syscall (getpid), natively and in the sandbox, in one run; and
+// of clock_gettime, which the vDSO answers in the guest without a syscall.
 //   native      the host kernel
 //   kvm-exit    one VM exit per syscall, answered by the TypeScript Sentry
 //   kvm         exitless: the stub hands the syscall to the Sentry through the mailbox; the program's
@@ -17,6 +18,7 @@ import { type Context, KvmPlatform } from '../src/platform/platform.js';
 import { benchProgram, median, printTable, runNative, runSandboxed } from './common.js';
 
 const N = Number(process.env.BENCH_SYSCALLS ?? 100_000);
+const CLOCK_CALLS = Number(process.env.BENCH_CLOCK_CALLS ?? 1_000_000);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 9);
 
 function nsPerCall(stdout: string): number {
@@ -35,7 +37,7 @@ function floorNs(program: string, mode: 'kvm' | 'kvm-exit', crossing = false): n
   const platform = new KvmPlatform({ memoryBytes, mode });
   try {
     const mm = new AddressSpace(platform.memory, new PageAllocator(platform, platform.reservedBytes, memoryBytes), platform.rootEntries, { mmapBase: defaultMmapBase() });
-    const loaded = loadProgram(mm, { execfn: program, file: readFileSync(program), argv: [program], envp: [], hostAuxv: hostAuxv(), ids: { uid: 0, euid: 0, gid: 0, egid: 0 } });
+    const loaded = loadProgram(mm, { execfn: program, file: readFileSync(program), argv: [program], envp: [], hostAuxv: hostAuxv(), ids: { uid: 0, euid: 0, gid: 0, egid: 0 }, vdso: null });
     const ctx = platform.createContext({ cr3: mm.tables.root, rip: loaded.entry, rsp: loaded.sp, fsBase: 0 });
     const t0 = process.hrtime.bigint();
     const answered = crossing ? answerInJs(ctx, N) : platform.runBare(ctx, N);
@@ -62,9 +64,11 @@ function answerInJs(ctx: Context, limit: number): number {
 
 const getpid = benchProgram('getpid');
 const loop = benchProgram('getpid-loop', ['-nostdlib']);
+const clock = benchProgram('clock_gettime');
 const figures = {
   native: [] as number[], exit: [] as number[], exitless: [] as number[], floor: [] as number[], exitlessFloor: [] as number[],
-  crossing: [] as number[], trapped: [] as number[],
+  crossing: [] as number[], trapped: [] as number[], clockNative: [] as number[], clockExitless: [] as number[], clockExit: [] as number[],
+  clockNativeSyscall: [] as number[], clockSyscall: [] as number[],
 };
 for (let i = 0; i < REPEATS; i++) {
   figures.native.push(nsPerCall(runNative(getpid, [String(N)]).stdout));
@@ -74,6 +78,11 @@ for (let i = 0; i < REPEATS; i++) {
   figures.exitless.push(nsPerCall(runSandboxed(getpid, [String(N)], 'kvm').stdout));
   figures.trapped.push(nsPerCall(runSandboxed(getpid, [String(N)], 'kvm', ['--no-syscall-patching']).stdout));
   figures.exitlessFloor.push(floorNs(loop, 'kvm'));
+  figures.clockNative.push(nsPerCall(runNative(clock, [String(CLOCK_CALLS)]).stdout));
+  figures.clockExitless.push(nsPerCall(runSandboxed(clock, [String(CLOCK_CALLS)], 'kvm').stdout));
+  figures.clockExit.push(nsPerCall(runSandboxed(clock, [String(CLOCK_CALLS)], 'kvm-exit').stdout));
+  figures.clockNativeSyscall.push(nsPerCall(runNative(clock, [String(CLOCK_CALLS / 10), 'syscall']).stdout));
+  figures.clockSyscall.push(nsPerCall(runSandboxed(clock, [String(CLOCK_CALLS / 10), 'syscall'], 'kvm').stdout));
 }
 const share = (sandbox: number[], floor: number[]): number => median(sandbox.map((ns, i) => ns - floor[i]!));
 const native = median(figures.native);
@@ -89,5 +98,16 @@ const rows: Array<[string, number]> = [
 ];
 console.log(`bench/syscall: ${N} getpid calls, median of ${REPEATS} runs`);
 printTable(['path', 'us/call', 'x native'], rows.map(([name, ns]) => [name, us(ns), (ns / native).toFixed(1)]));
+const clockNative = median(figures.clockNative);
+const clockRows: Array<[string, number]> = [
+  ['native clock_gettime (host vDSO)', clockNative],
+  ['sandbox clock_gettime (vDSO), kvm', median(figures.clockExitless)],
+  ['sandbox clock_gettime (vDSO), kvm-exit', median(figures.clockExit)],
+  ['native, as a syscall', median(figures.clockNativeSyscall)],
+  ['sandbox, as a syscall (kvm, trapped)', median(figures.clockSyscall)],
+];
+console.log(`\nbench/syscall: ${CLOCK_CALLS} clock_gettime(CLOCK_MONOTONIC) calls, median of ${REPEATS} runs`);
+printTable(['path', 'ns/call', 'x native'], clockRows.map(([name, ns]) => [name, ns.toFixed(1), (ns / clockNative).toFixed(2)]));
+console.log('');
 console.log(`Returning to JavaScript after an exit, with no Sentry work: ${us(share(figures.crossing, figures.floor))} us`);
 console.log(`Sentry share: exit path ${us(share(figures.exit, figures.floor))} us, exitless ${us(share(figures.trapped, figures.exitlessFloor))} us (sandbox minus the floor of the same mode, median of the per-run differences; the floors trap)`);

@@ -1,6 +1,7 @@
 // The tsvisor KVM addon: the only code that issues KVM ioctls. src/platform is its only user.
 #include <napi.h>
 
+#include "clock.h"
 #include "gofer_host.h"
 #include "host.h"
 #include "machine.h"
@@ -12,6 +13,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("Vcpu", tsvisor::Vcpu::Init(env));
   exports.Set("host", tsvisor::InitHost(env));
   exports.Set("goferHost", tsvisor::InitGoferHost(env));
+  exports.Set("clock", tsvisor::InitClock(env));
   return exports;
 }
 }  // namespace

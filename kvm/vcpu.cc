@@ -18,6 +18,7 @@
 #include "ioctls.h"
 #include "machine.h"
 #include "mailbox.h"
+#include "tsc.h"
 
 namespace tsvisor {
 
@@ -84,6 +85,8 @@ Napi::Function Vcpu::Init(Napi::Env env) {
                                         InstanceMethod<&Vcpu::Stop>("stop"),
                                         InstanceMethod<&Vcpu::Close>("close"),
                                         InstanceMethod<&Vcpu::DebugState>("debugState"),
+                                        InstanceMethod<&Vcpu::TscInfo>("tscInfo"),
+                                        InstanceMethod<&Vcpu::SetTscOffsetTo>("setTscOffset"),
                                     });
   env.SetInstanceData<Napi::FunctionReference>(new Napi::FunctionReference(Napi::Persistent(ctor)));
   return ctor;
@@ -169,6 +172,7 @@ void Vcpu::Configure(Napi::Env env, Napi::Object config) {
   msrs.entry(3) = {kMsrFsBase, 0, U64(config, "fsBase")};
   msrs.entry(4) = {kMsrKernelGsBase, 0, 0};
   if (Ioctl(fd_, kKvmSetMsrs, msrs.get()) != 5) ThrowErrno(env, "KVM_SET_MSRS", errno ? errno : EINVAL);
+  ConfigureTsc(config, cpuid);
 
   kvm_regs regs = {};
   regs.rip = U64(config, "rip");
@@ -176,6 +180,51 @@ void Vcpu::Configure(Napi::Env env, Napi::Object config) {
   regs.rflags = 0x202;
   if (Ioctl(fd_, KVM_SET_REGS, &regs) != 0) ThrowErrno(env, "KVM_SET_REGS", errno);
   run_->kvm_valid_regs = KVM_SYNC_X86_REGS;
+}
+
+// The guest TSC as it is before the first run: its frequency and offset from the host's, and, where the
+// platform asks for it (config.tscAux), TSC_AUX = the vCPU id, so that rdtscp in the guest tells which
+// vCPU it runs on (node 0), as Linux sets it for getcpu.
+void Vcpu::ConfigureTsc(Napi::Object config, const kvm_cpuid2* cpuid) {
+  constexpr uint32_t kRdtscpBit = 1u << 27;  // CPUID 0x80000001 EDX
+  const auto* entries = reinterpret_cast<const kvm_cpuid_entry2*>(reinterpret_cast<const uint8_t*>(cpuid) + 8);
+  for (uint32_t i = 0; i < cpuid->nent; i++) {
+    if (entries[i].function == 0x80000001) has_rdtscp_ = (entries[i].edx & kRdtscpBit) != 0;
+  }
+  Napi::Value want_aux = config.Get("tscAux");
+  if (has_rdtscp_ && want_aux.IsBoolean() && want_aux.As<Napi::Boolean>().Value()) {
+    tsc_aux_set_ = SetTscAux(fd_, U64(config, "id"));
+  }
+  tsc_khz_ = TscKhz(fd_);
+  TscOffset offset = ReadTscOffset(fd_);
+  tsc_offset_ = offset.offset;
+  tsc_offset_error_ = offset.ok ? offset.error : -1;
+}
+
+// tscInfo(): { khz, offset (bigint: guest TSC - host TSC), offsetError (cycles; -1 unknown), rdtscp, tscAux }.
+Napi::Value Vcpu::TscInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("khz", Napi::Number::New(env, tsc_khz_));
+  out.Set("offset", Napi::BigInt::New(env, tsc_offset_));
+  out.Set("offsetError", Napi::Number::New(env, static_cast<double>(tsc_offset_error_)));
+  out.Set("rdtscp", Napi::Boolean::New(env, has_rdtscp_));
+  out.Set("tscAux", Napi::Boolean::New(env, tsc_aux_set_));
+  return out;
+}
+
+// setTscOffset(offset: bigint): before the first run, give this vCPU another's offset; false if KVM cannot.
+Napi::Value Vcpu::SetTscOffsetTo(const Napi::CallbackInfo& info) {
+  bool lossless = false;
+  int64_t offset = info[0].As<Napi::BigInt>().Int64Value(&lossless);
+  bool ok = lossless && SetTscOffset(fd_, offset);
+  if (ok) {
+    TscOffset now = ReadTscOffset(fd_);
+    tsc_offset_ = now.offset;
+    tsc_offset_error_ = now.ok ? now.error : -1;
+    ok = now.ok && now.offset == offset;
+  }
+  return Napi::Boolean::New(info.Env(), ok);
 }
 
 // XCR0 starts as x87 only, so AVX instructions would fault in the guest where they run natively.

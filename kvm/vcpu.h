@@ -23,6 +23,9 @@ class Vcpu : public Napi::ObjectWrap<Vcpu> {
  private:
   void Configure(Napi::Env env, Napi::Object config);
   void EnableExtendedState(const kvm_cpuid2* cpuid);
+  void ConfigureTsc(Napi::Object config, const kvm_cpuid2* cpuid);
+  Napi::Value TscInfo(const Napi::CallbackInfo& info);
+  Napi::Value SetTscOffsetTo(const Napi::CallbackInfo& info);
   Napi::Value Run(const Napi::CallbackInfo& info);
   Napi::Value SetTimeSlice(const Napi::CallbackInfo& info);
   Napi::Value RunBare(const Napi::CallbackInfo& info);
@@ -60,6 +63,12 @@ class Vcpu : public Napi::ObjectWrap<Vcpu> {
   bool resume_fault_ = false;
   timer_t slice_timer_{};
   bool slice_timer_created_ = false;
+  // The guest TSC (tsc.h), as read before the first run.
+  uint32_t tsc_khz_ = 0;
+  int64_t tsc_offset_ = 0;
+  int64_t tsc_offset_error_ = -1;
+  bool has_rdtscp_ = false;
+  bool tsc_aux_set_ = false;
 
   // Exitless mode: KVM_RUN on a native thread, events posted to the mailbox, the Sentry told by tsfn.
   std::thread thread_;

@@ -9,6 +9,7 @@ export function printStats(result: SandboxResult): void {
   const lines = [
     `host flavour            ${result.flavour}`,
     `syscalls                ${result.kernel.syscalls}`,
+    `vDSO clocks             ${result.vdso}`,
     `syscall sites patched   ${result.kernel.syscallSitesPatched}`,
     `page faults served      ${result.kernel.faults}${result.paging.spuriousFaults > 0 ? ` (${result.paging.spuriousFaults} on pages already mapped)` : ''}`,
     `page-table updates      ${result.kernel.pageTableUpdates} (${result.paging.replayed} replayed by the guest at CPL 0)`,

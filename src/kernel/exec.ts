@@ -62,7 +62,7 @@ export function execTask(kernel: Kernel, task: Task, req: ExecRequest): number |
   try {
     loaded = loadProgram(mm, {
       execfn: req.path, file: image, argv, envp: req.envp, hostAuxv: hostAuxv(),
-      ids: { uid: task.uid, euid: task.uid, gid: task.gid, egid: task.gid },
+      ids: { uid: task.uid, euid: task.uid, gid: task.gid, egid: task.gid }, vdso: kernel.options.vdso ?? null,
     });
   } catch (err) {
     mm.release();

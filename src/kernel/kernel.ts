@@ -22,6 +22,8 @@ import type { PageAllocator } from '../mm/physical.js';
 import { EventKind, MailboxOffset, Reg } from '../platform/mailbox.js';
 import { type Context, type KvmPlatform, Resume } from '../platform/platform.js';
 import { Futexes } from './futex.js';
+import { type Clocks, hostClocks } from './timekeeper.js';
+import type { Vdso } from '../loader/vdso.js';
 import { Blocked, type SyscallTable } from './syscall-table.js';
 import { SyscallArgs } from './syscall-args.js';
 import { formatSyscallEnter, formatSyscallExit } from './strace.js';
@@ -39,6 +41,8 @@ export interface KernelOptions {
   aslr?: boolean;
   /** Makes the layout of a new address space (exec); the loader's choice. */
   layout: () => AddressSpaceLayout;
+  /** The vDSO exec maps into every new image (null: none). */
+  vdso?: Vdso | null;
 }
 
 export interface KernelStats {
@@ -134,6 +138,8 @@ export class Kernel {
   private readonly lastContext = new Map<ThreadGroup, Context>();
   /** A root with only the shared entries: what a context without a task has loaded. */
   private readonly idle: AddressSpace;
+  /** The sandbox's clocks; the sandbox sets its timekeeper once the first vCPU exists (it needs its TSC). */
+  clocks: Clocks;
   private init: ThreadGroup | null = null;
   private initExit: TaskExit | null = null;
   private lastPid = 0;
@@ -146,6 +152,7 @@ export class Kernel {
     readonly options: KernelOptions,
   ) {
     this.idle = new AddressSpace(platform.memory, allocator, platform.rootEntries, { mmapBase: 0 });
+    this.clocks = hostClocks();
   }
 
   // ---- processes -------------------------------------------------------------------------------

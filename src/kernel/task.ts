@@ -12,6 +12,7 @@ import type { SyscallArgs } from './syscall-args.js';
 import type { SyscallSites } from './syscall-sites.js';
 import type { ThreadGroup } from './thread-group.js';
 import { TaskTimers } from './timers.js';
+import type { Clocks } from './timekeeper.js';
 
 export { RLIM_INFINITY, RLIMIT_COUNT } from './thread-group.js';
 
@@ -110,6 +111,10 @@ export class Task implements ProcessView {
   }
   get exePath(): string {
     return this.group.exePath;
+  }
+  /** The clocks its syscalls read: the sandbox's timekeeper, which the vDSO reads too. */
+  get clocks(): Clocks {
+    return this.kernel.clocks;
   }
   get syscallSites(): SyscallSites | null {
     return this.kernel.syscallSitesOf(this);

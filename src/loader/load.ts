@@ -12,6 +12,7 @@ import { STACK_GUARD_GAP, VmaKind } from '../mm/vma.js';
 import { PAGE_SIZE, USER_TOP } from '../platform/layout.js';
 import { LoaderError, parseElf, type ElfImage } from './elf.js';
 import { AT, buildInitialStack } from './stack.js';
+import type { Vdso } from './vdso.js';
 
 /** Linux's ELF_ET_DYN_BASE on x86-64: two thirds of the 47-bit space (not page aligned). */
 const ELF_ET_DYN_BASE = Math.floor(USER_TOP / 3) * 2;
@@ -37,6 +38,8 @@ export interface ExecRequest {
   /** Host auxv entries passed through unchanged (hardware capabilities, clock ticks). */
   hostAuxv: Array<[number, number]>;
   ids: { uid: number; euid: number; gid: number; egid: number };
+  /** The sandbox's vDSO, mapped into the new address space (AT_SYSINFO_EHDR); null for none. */
+  vdso: Vdso | null;
 }
 
 export interface LoadedProgram {
@@ -93,6 +96,10 @@ export function loadProgram(mm: AddressSpace, req: ExecRequest): LoadedProgram {
   }
   mm.brkStart = mm.brkEnd = brk;
 
+  // The vDSO after the program, as Linux's arch_setup_additional_pages: where mmap would put it.
+  const vdso = req.vdso === null ? 0 : req.vdso.map(mm);
+  if (typeof vdso !== 'number') throw new LoaderError(`${req.execfn}: cannot map the vDSO (${vdso.name})`, 126);
+
   const stackTop = randomize ? USER_TOP - randomPages(STACK_RND_BITS) * PAGE_SIZE : USER_TOP;
   const random = new Uint8Array(16);
   randomFillSync(random);
@@ -103,6 +110,7 @@ export function loadProgram(mm: AddressSpace, req: ExecRequest): LoadedProgram {
     execfn: req.execfn,
     random,
     auxv: [
+      ...(vdso !== 0 ? [[AT.SYSINFO_EHDR, vdso] as [number, number]] : []),
       [AT.PHDR, phdrAddress(image) + bias],
       [AT.PHENT, image.phentsize],
       [AT.PHNUM, image.phnum],

@@ -13,6 +13,8 @@ export const enum VmaKind {
   Stack,
   /** Backed by an object: a file (the program image too) or shared anonymous memory. */
   File,
+  /** Pages the Sentry provides to every process, [vvar] and [vdso] (special-pages.ts); backed like File. */
+  Special,
 }
 
 /** madvise flags kept on the area (they split and merge areas as in Linux). */

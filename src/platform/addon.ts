@@ -23,6 +23,22 @@ export interface NativeVcpuConfig {
   fsBase: number;
   rip: number;
   rsp: number;
+  /** Set TSC_AUX to the vCPU id where the CPU has rdtscp (VMX/SVM: the guest's rdtscp then reads it). */
+  tscAux?: boolean;
+}
+
+/** The guest TSC of a vCPU, read at its creation (kvm/tsc.h). */
+export interface NativeTscInfo {
+  /** KVM_GET_TSC_KHZ; 0 if KVM does not say. */
+  khz: number;
+  /** guest TSC - host TSC, in cycles. */
+  offset: bigint;
+  /** How far off `offset` may be, in cycles: 0 when KVM reported it exactly, -1 when it could not be read. */
+  offsetError: number;
+  /** The guest's CPUID has rdtscp. */
+  rdtscp: boolean;
+  /** TSC_AUX holds the vCPU id. */
+  tscAux: boolean;
 }
 
 export interface NativeVcpu {
@@ -41,12 +57,31 @@ export interface NativeVcpu {
   close(): void;
   /** Registers and control state, for reports when a guest stops unexpectedly. */
   debugState(): Record<string, string>;
+  tscInfo(): NativeTscInfo;
+  /** Before the first run: give this vCPU's TSC that offset (KVM_VCPU_TSC_OFFSET); false if KVM cannot. */
+  setTscOffset(offset: bigint): boolean;
 }
 
 interface Addon {
   Machine: new (memoryBytes: number) => NativeMachine;
   host: HostCalls;
   goferHost: GoferHostCalls;
+  clock: HostClockCalls;
+}
+
+/** The host's TSC and clocks (kvm/clock.cc). Results are >= 0 or -errno. */
+export interface HostClockCalls {
+  /** The host TSC once every earlier store is visible (mfence; lfence; rdtsc); exactly into out[0] if given. */
+  readTsc(out?: BigInt64Array): number;
+  /**
+   * MONOTONIC, MONOTONIC_RAW, REALTIME, BOOTTIME, TAI, each as (host TSC, nanoseconds) read together,
+   * into out[0..9]; returns the widest rdtsc window of the five, in cycles.
+   */
+  sample(out: BigInt64Array): number;
+  /** clock_gettime(clock) into out[0] (seconds) and out[1] (nanoseconds). */
+  now(clock: number, out: Float64Array): number;
+  /** clock_getres(clock) in nanoseconds. */
+  resolution(clock: number): number;
 }
 
 /**

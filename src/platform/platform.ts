@@ -11,6 +11,7 @@ import { MAX_VCPUS, PHYS_BASE, PLATFORM_RESERVED, stubVa } from './layout.js';
 import { KeepAlive } from './keep-alive.js';
 import { DoorbellState, EventKind, Mailbox, MailboxOffset } from './mailbox.js';
 import { PageTableQueue } from './queue.js';
+import { GuestTsc, hostClocksource } from './tsc.js';
 
 export type PlatformMode = 'kvm' | 'kvm-exit';
 export type HostFlavour = NativeMachine['flavour'];
@@ -101,6 +102,8 @@ export class KvmPlatform {
   readonly memory: ArrayBuffer;
   readonly memoryBytes: number;
   readonly rootEntries: readonly RootEntry[];
+  /** The guest TSC as a clock (tsc.ts): every vCPU is added to it as it is created. */
+  readonly tsc = new GuestTsc(hostClocksource() === 'tsc');
   private readonly machine: NativeMachine;
   private readonly stub: StubImage;
   private readonly contexts: Context[] = [];
@@ -147,7 +150,9 @@ export class KvmPlatform {
     const boot = buildVcpu(this.memory, id, this.stub, exitless, this.flavour !== 'pvm',
       this.options.spinLimit ?? DEFAULT_SPIN_LIMIT);
     const mailbox = new Mailbox(this.memory, boot.mailboxGpa);
-    const vcpu = this.machine.createVcpu({ id, physBase: PHYS_BASE, ...boot, ...start });
+    // TSC_AUX = the vCPU id for the vDSO's getcpu; on PVM the guest's rdtscp reads the host's TSC_AUX.
+    const vcpu = this.machine.createVcpu({ id, physBase: PHYS_BASE, ...boot, ...start, tscAux: this.flavour !== 'pvm' });
+    this.tsc.add(vcpu);
     const userEntry = exitless ? boot.stubVa + this.stub.symbols.user_entry! : 0;
     const ctx = new Context(id, mailbox, new PageTableQueue(this.memory, boot.queueGpa, mailbox), vcpu, userEntry);
     if (!exitless) vcpu.setTimeSlice(TIME_SLICE_MS);

@@ -13,8 +13,10 @@ import type { FsContext } from '../fs/vfs.js';
 import { GoferClient, GoferError } from '../gofer/client.js';
 import { Kernel, type KernelStats } from '../kernel/kernel.js';
 import type { TaskExit } from '../kernel/task.js';
+import { Timekeeper } from '../kernel/timekeeper.js';
 import { LoaderError } from '../loader/elf.js';
 import { chooseLayout, hostAuxv, loadProgram } from '../loader/load.js';
+import { Vdso } from '../loader/vdso.js';
 import { log } from '../log/log.js';
 import { AddressSpace, type MemoryStats } from '../mm/address-space.js';
 import { type AllocatorStats, PageAllocator } from '../mm/physical.js';
@@ -67,6 +69,8 @@ export interface SandboxResult {
   memory: AllocatorStats;
   /** Page tables and paging of the program's address space. */
   paging: MemoryStats;
+  /** How the program's vDSO tells the time: "tsc" or "syscall", and getcpu's way. */
+  vdso: string;
 }
 
 export { LoaderError, shadowedBySandbox };
@@ -160,6 +164,7 @@ async function runInFilesystems(options: SandboxOptions, fsys: SandboxFilesystem
     log.info(`host KVM flavour: ${platform.flavour}; platform mode: ${options.mode}`);
     const allocator = new PageAllocator(platform, platform.reservedBytes, options.memoryBytes);
     store.bind(new Uint8Array(platform.memory), allocator);
+    const vdso = Vdso.create(allocator, platform.memory);
     const layout = (): ReturnType<typeof chooseLayout> => chooseLayout(options.aslr ?? true);
     const mm = new AddressSpace(platform.memory, allocator, platform.rootEntries, layout());
     const argv = [options.program, ...options.args];
@@ -170,7 +175,7 @@ async function runInFilesystems(options: SandboxOptions, fsys: SandboxFilesystem
     fds.set(2, new HostFile(stderr, false, true));
     const kernel = new Kernel(platform, allocator, options.syscallTable ?? buildSyscallTable(), {
       strace: options.strace, patchSyscalls: options.patchSyscalls ?? true, procfs: fsys.procfs,
-      aslr: options.aslr ?? true, layout,
+      aslr: options.aslr ?? true, layout, vdso,
     });
     const loaded = loadProgram(mm, {
       execfn: path,
@@ -179,16 +184,21 @@ async function runInFilesystems(options: SandboxOptions, fsys: SandboxFilesystem
       envp: Object.entries(options.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`),
       hostAuxv: hostAuxv(),
       ids: { uid: ids.uid, euid: process.geteuid?.() ?? ids.uid, gid: ids.gid, egid: process.getegid?.() ?? ids.gid },
+      vdso,
     });
     kernel.createProcess({ mm, fds, fs: fsContext, exePath, entry: loaded.entry, sp: loaded.sp, ids });
+    // The timekeeper reads the guest TSC's offset from the first vCPU, which createProcess made.
+    const timekeeper = new Timekeeper(platform.memory, vdso.vvarGpa, platform.tsc);
+    kernel.clocks = timekeeper;
     // SIGINT or SIGTERM to tsvisor ends the program with that signal, as it would end a native one.
     const stop = (signal: NodeJS.Signals): void => kernel.killAll(osSignals[signal], 'the sandbox was told to stop');
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
     try {
       const exit = await kernel.run();
-      return { exit, flavour: platform.flavour, kernel: kernel.stats, memory: allocator.stats, paging: mm.stats };
+      return { exit, flavour: platform.flavour, kernel: kernel.stats, memory: allocator.stats, paging: mm.stats, vdso: timekeeper.guestMode };
     } finally {
+      timekeeper.close();
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
     }

@@ -20,7 +20,7 @@ function timeoutMs(task: Task, va: number, absolute: boolean, realtime: boolean)
   const ns = readTimespec(task, va);
   if (ns instanceof Errno) return ns;
   if (!absolute) return Number(ns) / 1e6;
-  const now = nowNs(realtime ? CLOCK_REALTIME : CLOCK_MONOTONIC);
+  const now = nowNs(task, realtime ? CLOCK_REALTIME : CLOCK_MONOTONIC);
   if (now instanceof Errno) return now;
   return Number(ns - now) / 1e6;
 }

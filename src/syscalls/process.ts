@@ -1,4 +1,4 @@
-// Process identity and lifetime: exit, ids, thread bookkeeping, resource limits, uname, prctl.
+// Process identity and lifetime: exit, ids, thread bookkeeping, resource limits, uname, prctl, the CPU.
 import { hostname, release } from 'node:os';
 import { EFAULT, EINVAL, EPERM, ESRCH, Errno } from '../abi/errno.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
@@ -124,6 +124,18 @@ function prctl(task: Task, a: SyscallArgs): number | Errno {
   }
 }
 
+const u32 = new Uint8Array(4);
+const u32View = new DataView(u32.buffer);
+
+/** getcpu(cpu, node, cache): the vCPU the task runs on, node 0 (what the vDSO's rdtscp reads on VMX/SVM). */
+function getcpu(task: Task, a: SyscallArgs): number | Errno {
+  u32View.setUint32(0, task.ctx?.id ?? 0, true);
+  if (a.ptr(0) !== 0 && task.mm.copyOut(a.ptr(0), u32) !== 4) return EFAULT;
+  u32.fill(0);
+  if (a.ptr(1) !== 0 && task.mm.copyOut(a.ptr(1), u32) !== 4) return EFAULT;
+  return 0;
+}
+
 export const processSyscalls: SyscallEntry[] = [
   supported('getpid', (t) => t.id.pid, ''),
   supported('gettid', (t) => t.id.tid, ''),
@@ -140,4 +152,5 @@ export const processSyscalls: SyscallEntry[] = [
   supported('getrlimit', getrlimit, 'ux'),
   partial('prctl', prctl, 'PR_SET_NAME, PR_GET_NAME, PR_SET/GET_PDEATHSIG (recorded; delivered once signals are), PR_SET/GET_CHILD_SUBREAPER, PR_GET/SET_DUMPABLE', 'ixxxx'),
   supported('sched_yield', () => 0, ''),
+  supported('getcpu', getcpu, 'xxx'),
 ];

@@ -1,54 +1,53 @@
-// Clocks and sleeps. Monotonic time is the host's CLOCK_MONOTONIC; a sleep blocks only its task, and
-// the Sentry waits for it in the event loop, so a sleeping sandbox uses no CPU. Sleeps of any length are
-// armed through the task's timers (src/kernel/timers.ts).
+// Clocks and sleeps. The clocks are the task's (kernel/timekeeper.ts: the same ones the vDSO reads in the
+// guest, so a program sees one clock whether it asks here or there); the CPU-time clocks are the
+// sandbox process's own. A sleep blocks only its task, and the Sentry waits for it in the event loop,
+// so a sleeping sandbox uses no CPU.
 import { cpuUsage } from 'node:process';
 import { EFAULT, EINVAL, Errno } from '../abi/errno.js';
 import { Blocked } from '../kernel/syscall-table.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
 import type { SyscallEntry } from '../kernel/syscall-table.js';
 import type { Task } from '../kernel/task.js';
+import { CLOCK_MONOTONIC, CLOCK_REALTIME } from '../kernel/timekeeper.js';
 import { partial, supported } from './define.js';
 
-const CLOCK_REALTIME = 0;
-const CLOCK_MONOTONIC = 1;
 const CLOCK_PROCESS_CPUTIME_ID = 2;
 const CLOCK_THREAD_CPUTIME_ID = 3;
-const CLOCK_MONOTONIC_RAW = 4;
-const CLOCK_REALTIME_COARSE = 5;
-const CLOCK_MONOTONIC_COARSE = 6;
-const CLOCK_BOOTTIME = 7;
 const TIMER_ABSTIME = 1;
 const NS = 1_000_000_000n;
+const NS_PER_SEC = 1_000_000_000;
+const TWO_32 = 2 ** 32;
 
-/** Offset from the monotonic clock to wall-clock time, fixed when the Sentry starts. */
-const realtimeOffset = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+/** Scratch for the answers (the handlers run one at a time): no allocation per call. */
+const now = new Float64Array(2);
+const out16 = new Uint8Array(16);
+const view16 = new DataView(out16.buffer);
 
-export function nowNs(clock: number): bigint | Errno {
-  switch (clock) {
-    case CLOCK_REALTIME:
-    case CLOCK_REALTIME_COARSE:
-      return process.hrtime.bigint() + realtimeOffset;
-    case CLOCK_MONOTONIC:
-    case CLOCK_MONOTONIC_RAW:
-    case CLOCK_MONOTONIC_COARSE:
-    case CLOCK_BOOTTIME:
-      return process.hrtime.bigint();
-    case CLOCK_PROCESS_CPUTIME_ID:
-    case CLOCK_THREAD_CPUTIME_ID: {
-      const u = cpuUsage();
-      return BigInt(u.user + u.system) * 1000n;
-    }
-    default:
-      return EINVAL;
+/** The clock's value into `now`; EINVAL for a clock Linux does not have here. */
+function readClock(task: Task, clock: number): Errno | null {
+  if (task.clocks.read(clock, now)) return null;
+  if (clock === CLOCK_PROCESS_CPUTIME_ID || clock === CLOCK_THREAD_CPUTIME_ID) {
+    const u = cpuUsage();
+    const us = u.user + u.system;
+    now[0] = Math.floor(us / 1e6);
+    now[1] = (us % 1e6) * 1000;
+    return null;
   }
+  return EINVAL;
 }
 
-function encodeTimespec(ns: bigint): Uint8Array {
-  const out = new Uint8Array(16);
-  const v = new DataView(out.buffer);
-  v.setBigInt64(0, ns / NS, true);
-  v.setBigInt64(8, ns % NS, true);
-  return out;
+export function nowNs(task: Task, clock: number): bigint | Errno {
+  const e = readClock(task, clock);
+  return e ?? BigInt(now[0]!) * NS + BigInt(now[1]!);
+}
+
+/** Two 64-bit fields (struct timespec, struct timeval) of non-negative values, into out16. */
+function pair(a: number, b: number): Uint8Array {
+  view16.setUint32(0, a % TWO_32, true);
+  view16.setUint32(4, Math.floor(a / TWO_32), true);
+  view16.setUint32(8, b % TWO_32, true);
+  view16.setUint32(12, Math.floor(b / TWO_32), true);
+  return out16;
 }
 
 /** A struct timespec from the guest, validated as Linux does (EINVAL for tv_nsec out of range). */
@@ -63,63 +62,61 @@ export function readTimespec(task: Task, va: number): bigint | Errno {
 }
 
 function clockGettime(task: Task, a: SyscallArgs): number | Errno {
-  const ns = nowNs(a.int(0));
-  if (ns instanceof Errno) return ns;
-  return task.mm.copyOut(a.ptr(1), encodeTimespec(ns)) === 16 ? 0 : EFAULT;
+  const e = readClock(task, a.int(0));
+  if (e !== null) return e;
+  return task.mm.copyOut(a.ptr(1), pair(now[0]!, now[1]!)) === 16 ? 0 : EFAULT;
 }
 
 function clockGetres(task: Task, a: SyscallArgs): number | Errno {
   const clock = a.int(0);
-  if (nowNs(clock) instanceof Errno) return EINVAL;
+  let ns = task.clocks.resolution(clock);
+  if (ns < 0) {
+    if (readClock(task, clock) !== null) return EINVAL;
+    ns = 1;
+  }
   if (a.ptr(1) === 0) return 0;
-  const coarse = clock === CLOCK_REALTIME_COARSE || clock === CLOCK_MONOTONIC_COARSE;
-  return task.mm.copyOut(a.ptr(1), encodeTimespec(coarse ? 4_000_000n : 1n)) === 16 ? 0 : EFAULT;
+  return task.mm.copyOut(a.ptr(1), pair(Math.floor(ns / NS_PER_SEC), ns % NS_PER_SEC)) === 16 ? 0 : EFAULT;
 }
 
 function gettimeofday(task: Task, a: SyscallArgs): number | Errno {
   if (a.ptr(0) !== 0) {
-    const ns = process.hrtime.bigint() + realtimeOffset;
-    const out = new Uint8Array(16);
-    const v = new DataView(out.buffer);
-    v.setBigInt64(0, ns / NS, true);
-    v.setBigInt64(8, (ns % NS) / 1000n, true);
-    if (task.mm.copyOut(a.ptr(0), out) !== 16) return EFAULT;
+    readClock(task, CLOCK_REALTIME);
+    if (task.mm.copyOut(a.ptr(0), pair(now[0]!, Math.floor(now[1]! / 1000))) !== 16) return EFAULT;
   }
-  if (a.ptr(1) !== 0 && task.mm.copyOut(a.ptr(1), new Uint8Array(8)) !== 8) return EFAULT;
+  // struct timezone: the sandbox has no time zone of its own (Linux's sys_tz is zeros unless set).
+  if (a.ptr(1) !== 0 && task.mm.copyOut(a.ptr(1), pair(0, 0).subarray(0, 8)) !== 8) return EFAULT;
   return 0;
 }
 
 function time(task: Task, a: SyscallArgs): number | Errno {
-  const seconds = (process.hrtime.bigint() + realtimeOffset) / NS;
-  if (a.ptr(0) !== 0) {
-    const out = new Uint8Array(8);
-    new DataView(out.buffer).setBigInt64(0, seconds, true);
-    if (task.mm.copyOut(a.ptr(0), out) !== 8) return EFAULT;
-  }
-  return Number(seconds);
+  readClock(task, CLOCK_REALTIME);
+  const seconds = now[0]!;
+  if (a.ptr(0) !== 0 && task.mm.copyOut(a.ptr(0), pair(seconds, 0).subarray(0, 8)) !== 8) return EFAULT;
+  return seconds;
 }
 
 function sleepUntil(task: Task, clock: number, deadlineNs: bigint): Blocked | number {
-  const now = nowNs(clock) as bigint;
-  if (deadlineNs <= now) return 0;
-  task.timers.after(deadlineNs - now, () => task.complete(0));
+  const current = nowNs(task, clock) as bigint;
+  if (deadlineNs <= current) return 0;
+  task.timers.after(deadlineNs - current, () => task.complete(0));
   return Blocked.instance;
 }
 
 function nanosleep(task: Task, a: SyscallArgs): number | Errno | Blocked {
   const ns = readTimespec(task, a.ptr(0));
   if (ns instanceof Errno) return ns;
-  return sleepUntil(task, CLOCK_MONOTONIC, process.hrtime.bigint() + ns);
+  const current = nowNs(task, CLOCK_MONOTONIC) as bigint;
+  return sleepUntil(task, CLOCK_MONOTONIC, current + ns);
 }
 
 function clockNanosleep(task: Task, a: SyscallArgs): number | Errno | Blocked {
   const clock = a.int(0);
   if (clock === CLOCK_THREAD_CPUTIME_ID) return EINVAL;
-  const now = nowNs(clock);
-  if (now instanceof Errno) return now;
+  const current = nowNs(task, clock);
+  if (current instanceof Errno) return current;
   const ns = readTimespec(task, a.ptr(2));
   if (ns instanceof Errno) return ns;
-  return sleepUntil(task, clock, (a.int(1) & TIMER_ABSTIME) !== 0 ? ns : now + ns);
+  return sleepUntil(task, clock, (a.int(1) & TIMER_ABSTIME) !== 0 ? ns : current + ns);
 }
 
 export const timeSyscalls: SyscallEntry[] = [
