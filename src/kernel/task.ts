@@ -66,7 +66,7 @@ export class Task implements ProcessView {
   /** /proc/PID/maps: the address space's areas. */
   memoryMap(): MemoryArea[] {
     return this.mm.vmas.list.map((v) => ({
-      start: v.start, end: v.end, prot: v.prot, shared: v.shared, offset: v.offset, dev: 0, ino: 0, name: v.name,
+      start: v.start, end: v.end, prot: v.prot, shared: v.shared, offset: v.offset, dev: v.dev, ino: v.ino, name: v.name,
     }));
   }
 

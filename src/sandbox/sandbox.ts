@@ -4,7 +4,7 @@ import { constants as osConstants } from 'node:os';
 import { resolve as resolveHostPath } from 'node:path';
 import { EACCES, EISDIR, ENOENT, Errno } from '../abi/errno.js';
 import { findHostTty } from '../fs/dev.js';
-import { findProgram, readProgramFile } from '../fs/exec.js';
+import { type FileIdentity, findProgram, identityOf, readInterpreter, readProgramFile } from '../fs/exec.js';
 import { FdTable } from '../fs/fd-table.js';
 import { LatePageStore } from '../fs/file-data.js';
 import { HostFile } from '../fs/file.js';
@@ -126,7 +126,7 @@ function guestCwd(rootfs: string, mounts: readonly HostMount[]): string {
 }
 
 /** The program, found and read inside the sandbox as execvp would. */
-function loadExecutable(ctx: FsContext, options: SandboxOptions): { name: string; path: string; file: Uint8Array } {
+function loadExecutable(ctx: FsContext, options: SandboxOptions): { name: string; path: string; file: Uint8Array; identity: FileIdentity } {
   const program = options.program;
   const found = findProgram(ctx, program, options.env.PATH ?? '/usr/local/bin:/usr/bin:/bin');
   if (found instanceof Errno) {
@@ -141,7 +141,7 @@ function loadExecutable(ctx: FsContext, options: SandboxOptions): { name: string
   }
   const file = readProgramFile(ctx, found.vd);
   if (file instanceof Errno) throw new LoaderError(`${program}: cannot read it (${file.name})`, 126);
-  return { name: found.name, path: found.path, file };
+  return { name: found.name, path: found.path, file, identity: identityOf(found.vd, found.vd.dentry.stat()) };
 }
 
 export async function runSandbox(options: SandboxOptions): Promise<SandboxResult> {
@@ -157,7 +157,7 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
 async function runInFilesystems(options: SandboxOptions, fsys: SandboxFilesystems, store: LatePageStore, rootfs: string): Promise<SandboxResult> {
   const ids = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
   const fsContext = fsys.newContext(ids, guestCwd(rootfs, options.mounts ?? []));
-  const { name: path, path: exePath, file } = loadExecutable(fsContext, options);
+  const { name: path, path: exePath, file, identity } = loadExecutable(fsContext, options);
   const platform = new KvmPlatform({ memoryBytes: options.memoryBytes, mode: options.mode });
   try {
     log.info(`host KVM flavour: ${platform.flavour}; platform mode: ${options.mode}`);
@@ -167,6 +167,8 @@ async function runInFilesystems(options: SandboxOptions, fsys: SandboxFilesystem
     const loaded = loadProgram(mm, {
       execfn: path,
       file,
+      identity,
+      openInterpreter: (interp) => readInterpreter(fsContext, interp),
       argv: [options.program, ...options.args],
       envp: Object.entries(options.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`),
       hostAuxv: hostAuxv(),
