@@ -6,6 +6,7 @@ import { archSyscalls } from './arch.js';
 import { attrSyscalls } from './attr.js';
 import { dirSyscalls } from './dir.js';
 import { fdSyscalls } from './fd.js';
+import { futexSyscalls } from './futex.js';
 import { ioctlSyscalls } from './ioctl.js';
 import { linkSyscalls } from './link.js';
 import { lockSyscalls } from './lock.js';
@@ -24,7 +25,7 @@ import { timeSyscalls } from './time.js';
 export const FAMILIES: ReadonlyArray<readonly SyscallEntry[]> = [
   readWriteSyscalls, statSyscalls, ioctlSyscalls, fdSyscalls, pathSyscalls, mmSyscalls, processSyscalls,
   archSyscalls, timeSyscalls, randomSyscalls, signalSyscalls,
-  openSyscalls, dirSyscalls, linkSyscalls, attrSyscalls, pipeSyscalls, sendfileSyscalls, lockSyscalls,
+  openSyscalls, dirSyscalls, linkSyscalls, attrSyscalls, pipeSyscalls, sendfileSyscalls, lockSyscalls, futexSyscalls,
 ];
 
 const NOT_YET = 'not implemented yet';

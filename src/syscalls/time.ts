@@ -8,8 +8,8 @@ import type { SyscallEntry } from '../kernel/syscall-table.js';
 import type { Task } from '../kernel/task.js';
 import { partial, supported } from './define.js';
 
-const CLOCK_REALTIME = 0;
-const CLOCK_MONOTONIC = 1;
+export const CLOCK_REALTIME = 0;
+export const CLOCK_MONOTONIC = 1;
 const CLOCK_PROCESS_CPUTIME_ID = 2;
 const CLOCK_THREAD_CPUTIME_ID = 3;
 const CLOCK_MONOTONIC_RAW = 4;
@@ -42,6 +42,11 @@ function nowNs(clock: number): bigint | Errno {
   }
 }
 
+/** The time on a clock that exists (CLOCK_REALTIME, CLOCK_MONOTONIC), in nanoseconds. */
+export function clockNowNs(clock: typeof CLOCK_REALTIME | typeof CLOCK_MONOTONIC): bigint {
+  return nowNs(clock) as bigint;
+}
+
 function encodeTimespec(ns: bigint): Uint8Array {
   const out = new Uint8Array(16);
   const v = new DataView(out.buffer);
@@ -51,7 +56,7 @@ function encodeTimespec(ns: bigint): Uint8Array {
 }
 
 /** A struct timespec from the guest, validated as Linux does (EINVAL for tv_nsec out of range). */
-function readTimespec(task: Task, va: number): bigint | Errno {
+export function readTimespec(task: Task, va: number): bigint | Errno {
   const raw = new Uint8Array(16);
   if (task.mm.copyIn(va, raw) !== 16) return EFAULT;
   const v = new DataView(raw.buffer);
