@@ -21,11 +21,13 @@ import { sendfileSyscalls } from './sendfile.js';
 import { signalSyscalls } from './signal.js';
 import { statSyscalls } from './stat.js';
 import { timeSyscalls } from './time.js';
+import { xattrSyscalls } from './xattr.js';
 
 export const FAMILIES: ReadonlyArray<readonly SyscallEntry[]> = [
   readWriteSyscalls, statSyscalls, ioctlSyscalls, fdSyscalls, pathSyscalls, mmSyscalls, processSyscalls,
   archSyscalls, timeSyscalls, randomSyscalls, signalSyscalls,
   openSyscalls, dirSyscalls, linkSyscalls, attrSyscalls, pipeSyscalls, sendfileSyscalls, lockSyscalls, futexSyscalls,
+  xattrSyscalls,
 ];
 
 const NOT_YET = 'not implemented yet';
