@@ -5,6 +5,7 @@ import type { FsContext, MemoryArea, ProcessView } from '../fs/vfs.js';
 import type { AddressSpace } from '../mm/address-space.js';
 import type { Context } from '../platform/platform.js';
 import { Reg } from '../platform/mailbox.js';
+import type { Machine } from './machine.js';
 import { SyscallArgs } from './syscall-args.js';
 import type { SyscallSites } from './syscall-sites.js';
 
@@ -39,6 +40,10 @@ export class Task implements ProcessView {
   sigmask = 0n;
   /** sigaltstack: struct stack_t as set, or null. */
   altStack: Uint8Array | null = null;
+  /** The machine the sandbox shows (set by whoever creates the task; a child shares its parent's). */
+  machine!: Machine;
+  /** sched_setaffinity's mask (bit n: CPU n); null is every CPU of the machine. */
+  cpuAffinity: bigint | null = null;
   private onComplete: ((task: Task) => void) | null = null;
 
   constructor(

@@ -12,6 +12,7 @@ import { buildFilesystems, type SandboxFilesystems, shadowedBySandbox } from '..
 import type { FsContext } from '../fs/vfs.js';
 import { GoferClient, GoferError } from '../gofer/client.js';
 import { Kernel, type KernelStats } from '../kernel/kernel.js';
+import { Machine } from '../kernel/machine.js';
 import { Task, type TaskExit } from '../kernel/task.js';
 import { LoaderError } from '../loader/elf.js';
 import { chooseLayout, hostAuxv, loadProgram } from '../loader/load.js';
@@ -35,6 +36,8 @@ export interface SandboxOptions {
   env: NodeJS.ProcessEnv;
   mode: PlatformMode;
   memoryBytes: number;
+  /** CPUs the program sees (--cpus); default: the host's. */
+  cpus?: number;
   strace: ((line: string) => void) | null;
   /** Host fds that become the program's stdin, stdout and stderr (default 0, 1, 2). */
   stdio?: readonly [number, number, number];
@@ -88,7 +91,7 @@ function hostDirectory(what: string, path: string): string {
 }
 
 /** Starts a Gofer per host directory and builds the mount table over them. */
-function startFilesystems(options: SandboxOptions, store: LatePageStore): { fsys: SandboxFilesystems; rootfs: string } {
+function startFilesystems(options: SandboxOptions, store: LatePageStore, machine: Machine): { fsys: SandboxFilesystems; rootfs: string } {
   const rootfs = hostDirectory('--rootfs', options.rootfs ?? '/');
   for (const m of options.mounts ?? []) hostDirectory('--mount', m.host);
   const writable = options.rootfsWritable ?? false;
@@ -103,7 +106,7 @@ function startFilesystems(options: SandboxOptions, store: LatePageStore): { fsys
     });
     const fsys = buildFilesystems({
       rootfs: root, rootfsWritable: writable, mounts, store, hostTty: findHostTty(),
-      system: { memoryBytes: options.memoryBytes, committedBytes: () => store.allocator.stats.committedBytes },
+      system: machine,
     });
     if ('error' in fsys) throw new SandboxSetupError(`cannot serve ${fsys.what} (${fsys.error.name}): is it an existing directory?`);
     return { fsys, rootfs };
@@ -146,15 +149,21 @@ function loadExecutable(ctx: FsContext, options: SandboxOptions): { name: string
 
 export async function runSandbox(options: SandboxOptions): Promise<SandboxResult> {
   const store = new LatePageStore();
-  const { fsys, rootfs } = startFilesystems(options, store);
+  let procfs: SandboxFilesystems['procfs'] | null = null;
+  const machine = new Machine({
+    cpus: options.cpus ?? Machine.hostCpus(), cpusLimited: options.cpus !== undefined, memoryBytes: options.memoryBytes,
+    committedBytes: () => store.allocator.stats.committedBytes, processes: () => procfs?.processCount ?? 0,
+  });
+  const { fsys, rootfs } = startFilesystems(options, store, machine);
+  procfs = fsys.procfs;
   try {
-    return await runInFilesystems(options, fsys, store, rootfs);
+    return await runInFilesystems(options, fsys, store, rootfs, machine);
   } finally {
     fsys.release();
   }
 }
 
-async function runInFilesystems(options: SandboxOptions, fsys: SandboxFilesystems, store: LatePageStore, rootfs: string): Promise<SandboxResult> {
+async function runInFilesystems(options: SandboxOptions, fsys: SandboxFilesystems, store: LatePageStore, rootfs: string, machine: Machine): Promise<SandboxResult> {
   const ids = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
   const fsContext = fsys.newContext(ids, guestCwd(rootfs, options.mounts ?? []));
   const { name: path, path: exePath, file, identity } = loadExecutable(fsContext, options);
@@ -184,6 +193,7 @@ async function runInFilesystems(options: SandboxOptions, fsys: SandboxFilesystem
       strace: options.strace, patchSyscalls: options.patchSyscalls ?? true,
     });
     const task = new Task({ pid: 1, tid: 1, ppid: 0, uid: ids.uid, gid: ids.gid }, mm, ctx, fds, exePath, fsContext);
+    task.machine = machine;
     fds.lockOwner = task.id.pid;
     mm.limits = {
       stack: () => task.rlimits[RLIMIT_STACK]![0], data: () => task.rlimits[RLIMIT_DATA]![0], addressSpace: () => task.rlimits[RLIMIT_AS]![0],

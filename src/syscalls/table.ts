@@ -5,6 +5,7 @@ import { type SyscallEntry, Support, type SyscallTable } from '../kernel/syscall
 import { archSyscalls } from './arch.js';
 import { attrSyscalls } from './attr.js';
 import { dirSyscalls } from './dir.js';
+import { fadviseSyscalls } from './fadvise.js';
 import { fdSyscalls } from './fd.js';
 import { futexSyscalls } from './futex.js';
 import { ioctlSyscalls } from './ioctl.js';
@@ -17,9 +18,11 @@ import { pipeSyscalls } from './pipe.js';
 import { processSyscalls } from './process.js';
 import { randomSyscalls } from './random.js';
 import { readWriteSyscalls } from './read-write.js';
+import { schedSyscalls } from './sched.js';
 import { sendfileSyscalls } from './sendfile.js';
 import { signalSyscalls } from './signal.js';
 import { statSyscalls } from './stat.js';
+import { sysinfoSyscalls } from './sysinfo.js';
 import { timeSyscalls } from './time.js';
 import { xattrSyscalls } from './xattr.js';
 
@@ -27,7 +30,7 @@ export const FAMILIES: ReadonlyArray<readonly SyscallEntry[]> = [
   readWriteSyscalls, statSyscalls, ioctlSyscalls, fdSyscalls, pathSyscalls, mmSyscalls, processSyscalls,
   archSyscalls, timeSyscalls, randomSyscalls, signalSyscalls,
   openSyscalls, dirSyscalls, linkSyscalls, attrSyscalls, pipeSyscalls, sendfileSyscalls, lockSyscalls, futexSyscalls,
-  xattrSyscalls,
+  xattrSyscalls, schedSyscalls, sysinfoSyscalls, fadviseSyscalls,
 ];
 
 const NOT_YET = 'not implemented yet';
