@@ -124,6 +124,14 @@ int main(int argc, char **argv) {
   printf("AT_UID/EUID/GID/EGID are the ids: %s\n", yes(getauxval(AT_UID) == getuid() && getauxval(AT_EUID) == geteuid() &&
          getauxval(AT_GID) == getgid() && getauxval(AT_EGID) == getegid()));
 
+  uid_t r, e, saved;
+  gid_t gr, ge, gsaved;
+  getresuid(&r, &e, &saved);
+  getresgid(&gr, &ge, &gsaved);
+  printf("getresuid/getresgid are the ids: %s\n", yes(r == getuid() && e == geteuid() && saved == geteuid() &&
+         gr == getgid() && ge == getegid() && gsaved == getegid()));
+  printf("getgroups(0) counts what getgroups lists: %s\n", yes(getgroups(0, NULL) >= 0));
+
   // The arguments and environment as the process's memory holds them.
   size_t n = slurp("/proc/self/cmdline", buf, sizeof buf);
   size_t at = 0;
