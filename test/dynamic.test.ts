@@ -6,7 +6,7 @@
 // they need (futex, fadvise, xattrs, affinity), compared with the host kernel.
 // Programs that fork (bash pipelines, gcc, tar czf, Python's subprocess) wait for fork.
 import test, { type ExecutionContext } from 'ava';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -190,6 +190,20 @@ const cases: Case[] = [
       t.is(boxed.status, native.status);
       t.is(native.status, 127);
       t.regex(boxed.stderr, /libdyn_a\.so: cannot open shared object file/);
+    },
+  },
+  {
+    name: 'ASLR places a PIE and its interpreter at random; --no-aslr where Linux does', run: async (t, p) => {
+      const program = join(await dynamicGuestPrograms(), 'dyn_layout');
+      const fields = (stdout: string): Record<string, string> => Object.fromEntries(stdout.trim().split('\n').map((l) => l.split(' ') as [string, string]));
+      const first = fields(runSandbox(program, [], { platform: p }).stdout);
+      const second = fields(runSandbox(program, [], { platform: p }).stdout);
+      for (const what of ['image', 'brk', 'interp']) t.not(first[what], second[what], `${what} is randomised`);
+      const fixed = runSandbox(program, [], { platform: p, extraCliArgs: ['--no-aslr'] });
+      t.is(fixed.status, 0, fixed.stderr);
+      const native = spawnSync('setarch', ['-R', program], { encoding: 'utf8' });
+      if (native.status !== 0) return;
+      t.is(fixed.stdout, native.stdout, 'the program, its break and ld.so are where Linux puts them');
     },
   },
   {

@@ -62,7 +62,8 @@ export const dynamicBuildDir = join(guestBuildDir, 'dyn');
 
 /**
  * The dynamic-linking test set from test/guest/dyn/: libdyn_a.so, libdyn_b.so, libdyn_plugin.so and
- * libdyn_preload.so, and the program dyn_main linked against the first two. Returns the directory.
+ * libdyn_preload.so, the program dyn_main linked against the first two, and dyn_layout (a PIE that
+ * prints where it and its interpreter are). Returns the directory.
  */
 export async function dynamicGuestPrograms(): Promise<string> {
   const key = '\0dyn';
@@ -72,7 +73,10 @@ export async function dynamicGuestPrograms(): Promise<string> {
     const lib = (name: string, source: string): Promise<string> =>
       compile(join(dynamicBuildDir, `libdyn_${name}.so`), [src(source)], ['-fPIC', '-shared', `-Wl,-soname,libdyn_${name}.so`]);
     p = (async () => {
-      await Promise.all([lib('a', 'liba'), lib('b', 'libb'), lib('plugin', 'plugin'), lib('preload', 'preload')]);
+      await Promise.all([
+        lib('a', 'liba'), lib('b', 'libb'), lib('plugin', 'plugin'), lib('preload', 'preload'),
+        compile(join(dynamicBuildDir, 'dyn_layout'), [src('layout')], ['-pie', '-fPIE']),
+      ]);
       // The libraries are inputs too: relink when one changed.
       await compile(join(dynamicBuildDir, 'dyn_main'), [src('main'), join(dynamicBuildDir, 'libdyn_a.so'), join(dynamicBuildDir, 'libdyn_b.so')], ['-ldl']);
       return dynamicBuildDir;
