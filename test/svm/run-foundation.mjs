@@ -26,6 +26,13 @@ const cases = [
   { title: 'busybox echo', program: '/bin/busybox', args: ['echo', 'hello', 'world'] },
   { title: 'busybox true', program: '/bin/busybox', args: ['true'] },
   { title: 'busybox false', program: '/bin/busybox', args: ['false'] },
+  // Dynamically linked: the dynamic linker, libc and the libraries come from the host's root.
+  { title: 'futex', program: guest('futex'), args: [] },
+  { title: 'proc_self', program: guest('proc_self'), args: ['one', 'two words'] },
+  { title: 'ls -la (dynamic)', program: '/bin/ls', args: ['-la', '/usr/share/doc/coreutils'] },
+  { title: 'ld.so /bin/true', program: '/lib64/ld-linux-x86-64.so.2', args: ['/bin/true'] },
+  { title: 'TLS, dlopen, LD_PRELOAD', program: guest('dyn/dyn_main'), args: [],
+    env: { LD_LIBRARY_PATH: `${checkout}/build/test-guest/dyn`, LD_PRELOAD: `${checkout}/build/test-guest/dyn/libdyn_preload.so` } },
 ];
 
 // Like test/helpers/run.ts: death by signal is reported as 128 + signal, as by a shell.
