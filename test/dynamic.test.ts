@@ -8,7 +8,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dynamicGuestPrograms, guestProgram } from './helpers/guest-programs.js';
@@ -208,7 +208,14 @@ const cases: Case[] = [
   },
   {
     name: 'a process reads itself: auxv and /proc/self, sysinfo, the CPU count', run: async (t, p) => {
-      same(t, p, await guestProgram('proc_self'), ['one', 'two words', '']);
+      const program = await guestProgram('proc_self');
+      same(t, p, program, ['one', 'two words', '']);
+      // Started through a symlink: comm is the link's name (cut to 15 bytes), exe the file's real path.
+      const dir = scratch('comm');
+      const link = join(dir, 'a-long-name-for-proc-self');
+      symlinkSync(program, link);
+      t.regex(same(t, p, link, []), /comm a-long-name-for, /);
+      rmSync(dir, { recursive: true, force: true });
     },
   },
   {

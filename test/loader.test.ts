@@ -230,6 +230,7 @@ test('loads a dynamic program and its interpreter as Linux does, with its auxv i
   t.is(loaded.interpBase, base);
   t.is(base + interp.maxVaddr, mm.layout.mmapBase);
   t.is(loaded.entry, interp.entry + base);
+  t.is(loaded.comm, 'hello');
   t.true(vdso < base, 'the vDSO is mapped after the interpreter, below it');
   // The break follows the program directly when nothing is randomised.
   t.is(mm.brkStart, Math.ceil((image.maxVaddr + bias) / 4096) * 4096);

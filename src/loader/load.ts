@@ -70,6 +70,8 @@ export interface LoadedProgram {
   image: ElfImage;
   /** The interpreter's load address (AT_BASE), 0 without one. */
   interpBase: number;
+  /** The new comm: the last component of the name exec was given, at most 15 bytes (begin_new_exec). */
+  comm: string;
 }
 
 /**
@@ -186,7 +188,8 @@ export function loadProgram(mm: AddressSpace, req: ExecRequest): LoadedProgram {
   if (mm.fill(built.base, built.bytes) !== null) throw new LoaderError(`${req.execfn}: cannot write the initial stack`, 126, ENOMEM);
   mm.exec = { ...codeAndData(image, bias), startStack: built.sp, argStart: built.argStart, argEnd: built.argEnd,
     envStart: built.envStart, envEnd: built.envEnd, auxv: built.auxv };
-  return { entry, sp: built.sp, image, interpBase };
+  const comm = Buffer.from(req.execfn.slice(req.execfn.lastIndexOf('/') + 1)).subarray(0, 15).toString();
+  return { entry, sp: built.sp, image, interpBase, comm };
 }
 
 /** The interpreter, opened and parsed; the errors execve gives (ENOENT of it is the program's ENOENT). */

@@ -194,6 +194,7 @@ async function runInFilesystems(options: SandboxOptions, fsys: SandboxFilesystem
     });
     const task = new Task({ pid: 1, tid: 1, ppid: 0, uid: ids.uid, gid: ids.gid }, mm, ctx, fds, exePath, fsContext);
     task.machine = machine;
+    task.comm = loaded.comm;
     fds.lockOwner = task.id.pid;
     mm.limits = {
       stack: () => task.rlimits[RLIMIT_STACK]![0], data: () => task.rlimits[RLIMIT_DATA]![0], addressSpace: () => task.rlimits[RLIMIT_AS]![0],

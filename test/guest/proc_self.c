@@ -160,8 +160,8 @@ int main(int argc, char **argv) {
   state = *p;
   p += 2;
   for (int i = 3; i < 52 && *p; i++) v[i] = strtoul(p, &p, 10);
-  printf("stat: pid %s, comm %s, state %c, threads %lu, exit signal %lu\n", yes(pid == getpid()),
-         yes(strncmp(strchr(buf, '(') + 1, "proc_self", 9) == 0), state, v[19], v[37]);
+  printf("stat: pid %s, comm %.*s, state %c, threads %lu, exit signal %lu\n", yes(pid == getpid()),
+         (int)(close - strchr(buf, '(') - 1), strchr(buf, '(') + 1, state, v[19], v[37]);
   printf("stat: code holds main: %s, arg_start is argv[0]: %s, env_start is environ[0]: %s, startstack above argv: %s\n",
          yes(v[25] <= (unsigned long)&main && (unsigned long)&main < v[26]), yes(v[47] == (unsigned long)argv[0]),
          yes(v[49] == (unsigned long)environ[0]), yes(v[27] < (unsigned long)argv[0] && v[27] >= (unsigned long)&argc));
