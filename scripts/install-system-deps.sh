@@ -11,6 +11,11 @@ need make make
 need python3 python3
 need as binutils
 [ -x /bin/busybox ] || missing="$missing busybox-static"
+# The dynamic-program tests run Debian's own programs by their paths.
+[ -x /usr/bin/python3 ] || missing="$missing python3"
+[ -x /usr/bin/sqlite3 ] || missing="$missing sqlite3"
+[ -x /usr/bin/perl ] || missing="$missing perl"
+[ -x /usr/bin/gawk ] || missing="$missing gawk"
 [ -z "$missing" ] && exit 0
 
 fatal_missing() { ! command -v gcc >/dev/null 2>&1 || ! command -v as >/dev/null 2>&1; }

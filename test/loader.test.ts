@@ -1,13 +1,19 @@
 // Loader tests: parseElf against real binaries built here with gcc (checked against readelf) and against
-// copies broken one field at a time; buildInitialStack checked by decoding its bytes like libc would.
+// copies broken one field at a time; buildInitialStack checked by decoding its bytes like libc would;
+// loadProgram of a dynamic program and of the dynamic linker into an address space over plain memory.
 
 import test, { type ExecutionContext } from 'ava';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { E2BIG, EACCES, ELIBBAD, ENOENT } from '../src/abi/errno.js';
 import { LoaderError, parseElf, PROT_EXEC, PROT_READ, PROT_WRITE, type ElfImage } from '../src/loader/elf.js';
+import { chooseLayout, type ExecFile, loadProgram } from '../src/loader/load.js';
 import { AT, buildInitialStack } from '../src/loader/stack.js';
+import { AddressSpace } from '../src/mm/address-space.js';
+import { PageAllocator } from '../src/mm/physical.js';
+import { VmaKind } from '../src/mm/vma.js';
 
 const workDir = mkdtempSync(path.join(os.tmpdir(), 'tsvisor-loader-'));
 const binaries: Record<'static' | 'staticPie' | 'dynamic', string> = {
@@ -171,4 +177,112 @@ test('refuses an argument list over 2 MiB', (t) => {
   }), { instanceOf: LoaderError });
   t.is(error?.exitStatus, 126);
   t.regex(error?.message ?? '', /argument list too long/);
+});
+
+// loadProgram into an address space over plain memory (no /dev/kvm): what Linux's load_elf_binary leaves.
+const MIB = 1024 * 1024;
+const INTERP = '/lib64/ld-linux-x86-64.so.2';
+const HOST_AUXV: Array<[number, number]> = [[AT.HWCAP, 0x1f8b_fbff], [AT.CLKTCK, 100], [AT.MINSIGSTKSZ, 3376], [AT.HWCAP2, 2]];
+const IDS = { uid: 1000, euid: 1000, gid: 100, egid: 100 };
+
+function emptyAddressSpace(randomize = false): AddressSpace {
+  const memory = new ArrayBuffer(64 * MIB);
+  const bytes = new Uint8Array(memory);
+  const allocator = new PageAllocator({ punchHole: (gpa, n) => bytes.fill(0, gpa, gpa + n) }, 2 * MIB, 64 * MIB);
+  return new AddressSpace(memory, allocator, [], chooseLayout(randomize));
+}
+
+function interpreterFile(): ExecFile {
+  return { bytes: readFileSync(INTERP), identity: { path: '/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2', dev: 0xfe00, ino: 7 } };
+}
+
+test('loads a dynamic program and its interpreter as Linux does, with its auxv in Linux\'s order', (t) => {
+  const mm = emptyAddressSpace();
+  const program = readFileSync(binaries.dynamic);
+  const opened: string[] = [];
+  let vdso = 0;
+  const loaded = loadProgram(mm, {
+    execfn: './hello', file: program, identity: { path: '/srv/hello', dev: 0xfe01, ino: 42 }, argv: ['hello', 'x'], envp: ['A=1'],
+    hostAuxv: HOST_AUXV, ids: IDS,
+    openInterpreter: (path) => { opened.push(path); return interpreterFile(); },
+    mapVdso: (space) => (vdso = space.map({ addr: 0, length: 8192, prot: PROT_READ | PROT_EXEC, fixed: false, noReplace: false, shared: false, kind: VmaKind.Anonymous, name: '[vdso]' }) as number),
+  });
+  t.deepEqual(opened, [INTERP]);
+  const auxv = mm.exec!.auxv;
+  t.deepEqual(auxv.map(([type]) => type), [
+    AT.SYSINFO_EHDR, AT.MINSIGSTKSZ, AT.HWCAP, AT.PAGESZ, AT.CLKTCK, AT.PHDR, AT.PHENT, AT.PHNUM, AT.BASE, AT.FLAGS, AT.ENTRY,
+    AT.UID, AT.EUID, AT.GID, AT.EGID, AT.SECURE, AT.RANDOM, AT.HWCAP2, AT.EXECFN, AT.PLATFORM, AT.NULL,
+  ]);
+  const value = new Map(auxv.map(([type, v]) => [type, v]));
+  const image = parseElf(program, 'hello');
+  const interp = parseElf(interpreterFile().bytes, INTERP);
+  // A PIE with an interpreter goes to ELF_ET_DYN_BASE (without ASLR exactly where Linux puts it).
+  const bias = 0x5555_5555_4000;
+  t.is(value.get(AT.ENTRY), image.entry + bias);
+  t.is(value.get(AT.PHDR), bias + image.phoff);
+  t.is(value.get(AT.PHNUM), image.phnum);
+  t.is(value.get(AT.SYSINFO_EHDR), vdso);
+  t.is(value.get(AT.MINSIGSTKSZ), 3376);
+  t.is(value.get(AT.UID), 1000);
+  t.is(value.get(AT.EGID), 100);
+  // The interpreter sits at the top of the mmap area, and the program starts at its entry.
+  const base = value.get(AT.BASE)!;
+  t.is(loaded.interpBase, base);
+  t.is(base + interp.maxVaddr, mm.layout.mmapBase);
+  t.is(loaded.entry, interp.entry + base);
+  t.is(loaded.comm, 'hello');
+  t.true(vdso < base, 'the vDSO is mapped after the interpreter, below it');
+  // The break follows the program directly when nothing is randomised.
+  t.is(mm.brkStart, Math.ceil((image.maxVaddr + bias) / 4096) * 4096);
+  // Mappings carry the files' identities; the argument and environment strings are where exec put them.
+  const named = (path: string) => mm.vmas.list.filter((v) => v.name === path);
+  t.is(named('/srv/hello').length, image.segments.length);
+  t.true(named('/srv/hello').every((v) => v.dev === 0xfe01 && v.ino === 42));
+  t.true(named('/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2').every((v) => v.dev === 0xfe00 && v.ino === 7));
+  const exec = mm.exec!;
+  t.is(exec.argEnd - exec.argStart, 'hello\0x\0'.length);
+  t.is(exec.envStart, exec.argEnd);
+  t.is(exec.envEnd - exec.envStart, 'A=1\0'.length);
+  const strings = new Uint8Array(exec.envEnd - exec.argStart);
+  t.is(mm.copyIn(exec.argStart, strings), strings.length);
+  t.is(Buffer.from(strings).toString('latin1'), 'hello\0x\0A=1\0');
+  t.true(exec.startCode >= bias && exec.endCode > exec.startCode && exec.startStack === loaded.sp);
+});
+
+test('the dynamic linker run directly is placed like a static PIE, its break at ELF_ET_DYN_BASE', (t) => {
+  const mm = emptyAddressSpace();
+  const file = interpreterFile();
+  const loaded = loadProgram(mm, { execfn: INTERP, file: file.bytes, identity: file.identity, argv: [INTERP, '/bin/true'], envp: [], hostAuxv: HOST_AUXV, ids: IDS });
+  const value = new Map(mm.exec!.auxv.map(([type, v]) => [type, v]));
+  t.is(value.get(AT.BASE), 0);
+  t.is(loaded.interpBase, 0);
+  t.is(value.get(AT.ENTRY), loaded.entry);
+  t.is(mm.brkStart, 0x5555_5555_5000);
+});
+
+test('a dynamic program whose interpreter cannot be opened is refused with execve\'s error', (t) => {
+  const program = readFileSync(binaries.dynamic);
+  const request = { execfn: '/srv/hello', file: program, argv: ['hello'], envp: [], hostAuxv: HOST_AUXV, ids: IDS };
+  const missing = t.throws(() => loadProgram(emptyAddressSpace(), { ...request, openInterpreter: () => ENOENT }), { instanceOf: LoaderError });
+  t.is(missing?.exitStatus, 127);
+  t.is(missing?.errno, ENOENT);
+  t.regex(missing?.message ?? '', /^\/srv\/hello: cannot open its interpreter \/lib64\/ld-linux-x86-64\.so\.2 \(ENOENT\)$/);
+  const denied = t.throws(() => loadProgram(emptyAddressSpace(), { ...request, openInterpreter: () => EACCES }), { instanceOf: LoaderError });
+  t.is(denied?.exitStatus, 126);
+  t.is(denied?.errno, EACCES);
+  const notElf = t.throws(() => loadProgram(emptyAddressSpace(), {
+    ...request, openInterpreter: () => ({ bytes: new TextEncoder().encode('#!/bin/sh\n'), identity: { path: INTERP, dev: 0, ino: 0 } }),
+  }), { instanceOf: LoaderError });
+  t.is(notElf?.errno, ELIBBAD);
+  t.regex(notElf?.message ?? '', /not an ELF file/);
+  const nobody = t.throws(() => loadProgram(emptyAddressSpace(), request), { instanceOf: LoaderError });
+  t.is(nobody?.exitStatus, 126);
+  t.regex(nobody?.message ?? '', /dynamically linked/);
+});
+
+test('argument lists over the limit are E2BIG to execve', (t) => {
+  const error = t.throws(() => buildInitialStack({
+    stackTop: 0x7fff_ffff_e000, argv: ['x'.repeat(200 * 1024)], envp: [], execfn: '/bin/big', random: new Uint8Array(16), auxv: [],
+  }), { instanceOf: LoaderError });
+  t.is(error?.errno, E2BIG);
 });

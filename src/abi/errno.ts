@@ -62,6 +62,7 @@ export const ENOTEMPTY = Errno.define(39, 'ENOTEMPTY');
 export const ELOOP = Errno.define(40, 'ELOOP');
 export const ENODATA = Errno.define(61, 'ENODATA');
 export const EOVERFLOW = Errno.define(75, 'EOVERFLOW');
+export const ELIBBAD = Errno.define(80, 'ELIBBAD');
 export const ENOTSOCK = Errno.define(88, 'ENOTSOCK');
 export const EOPNOTSUPP = Errno.define(95, 'EOPNOTSUPP');
 export const EAFNOSUPPORT = Errno.define(97, 'EAFNOSUPPORT');

@@ -118,6 +118,7 @@ export const UTIME_OMIT = (1 << 30) - 2;
 export const TMPFS_MAGIC = 0x01021994;
 export const PROC_SUPER_MAGIC = 0x9fa0;
 export const SYSFS_MAGIC = 0x62656572;
+export const CGROUP2_SUPER_MAGIC = 0x63677270;
 export const OVERLAYFS_SUPER_MAGIC = 0x794c7630;
 export const DEVPTS_SUPER_MAGIC = 0x1cd1;
 export const PIPEFS_MAGIC = 0x50495045;

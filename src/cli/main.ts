@@ -5,6 +5,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { signalName } from '../abi/signal.js';
 import { LOG_LEVELS, type LogLevel, log, setLogLevel } from '../log/log.js';
+import { Machine } from '../kernel/machine.js';
 import { KvmPlatform, PlatformError, type PlatformMode } from '../platform/platform.js';
 import { type HostMount, LoaderError, runSandbox, SandboxSetupError } from '../sandbox/sandbox.js';
 import { ExitStatus } from './exit-status.js';
@@ -27,18 +28,36 @@ function parseMount(spec: string): HostMount {
   return { host: parts[0]!, guest: parts[1]!, readOnly };
 }
 
+/**
+ * --memory SIZE: MiB when a plain number (as before), or with a K, M or G suffix (binary units, as
+ * Docker's); the guest needs an even number of MiB between 64 MiB and 4 GiB.
+ */
+function parseMemory(spec: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)([kmg]?)(?:i?b)?$/i.exec(spec.trim());
+  if (m === null) return null;
+  const unit = { '': MIB, k: 1024, m: MIB, g: 1024 * MIB }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  const bytes = Number(m[1]) * unit;
+  if (!Number.isInteger(bytes) || bytes % (2 * MIB) !== 0 || bytes < 64 * MIB || bytes > 4096 * MIB) return null;
+  return bytes;
+}
+
 async function run(argv: {
-  command: string[]; platform: PlatformMode; strace: boolean; memory: number; stats: boolean;
+  command: string[]; platform: PlatformMode; strace: boolean; memory: string; cpus: number | undefined; stats: boolean;
   rootfs: string; rootfsRw: boolean; mount: string[]; aslr: boolean; syscallPatching: boolean;
 }): Promise<number> {
   const [program, ...args] = argv.command;
   if (program === undefined) fail('run needs a program: tsvisor run -- PROGRAM [ARGS...]', ExitStatus.Usage);
-  if (!Number.isInteger(argv.memory) || argv.memory < 64 || argv.memory > 4096 || argv.memory % 2 !== 0) {
-    fail('--memory must be an even number of MiB between 64 and 4096', ExitStatus.Usage);
+  const memoryBytes = parseMemory(String(argv.memory));
+  if (memoryBytes === null) {
+    fail('--memory must be an even number of MiB between 64 and 4096 (a plain number is MiB; 512M, 2G also work)', ExitStatus.Usage);
+  }
+  const hostCpus = Machine.hostCpus();
+  if (argv.cpus !== undefined && (!Number.isInteger(argv.cpus) || argv.cpus < 1 || argv.cpus > hostCpus)) {
+    fail(`--cpus must be a whole number from 1 to ${hostCpus} (the CPUs this host gives tsvisor)`, ExitStatus.Usage);
   }
   try {
     const result = await runSandbox({
-      program, args, env: process.env, mode: argv.platform, memoryBytes: argv.memory * MIB,
+      program, args, env: process.env, mode: argv.platform, memoryBytes, cpus: argv.cpus,
       strace: argv.strace ? (line) => writeSync(2, line) : null,
       rootfs: argv.rootfs, rootfsWritable: argv.rootfsRw, mounts: argv.mount.map(parseMount), aslr: argv.aslr,
       patchSyscalls: argv.syscallPatching,
@@ -77,12 +96,13 @@ await yargs(hideBin(process.argv))
   .middleware((a) => setLogLevel(a['log-level'] as LogLevel))
   .command(
     'run [command..]',
-    'Run a static x86-64 Linux program in the sandbox',
+    'Run an x86-64 Linux program (static or dynamically linked) in the sandbox',
     (y) => y
       .positional('command', { type: 'string', array: true, default: [] as string[], describe: 'PROGRAM ARGS... (after --)' })
       .option('platform', { choices: ['kvm', 'kvm-exit'] as const, default: 'kvm' as const, describe: 'kvm: exitless syscalls; kvm-exit: one VM exit per syscall' })
       .option('strace', { type: 'boolean', default: false, describe: 'print every syscall with its result' })
-      .option('memory', { type: 'number', default: 4096, describe: 'guest memory in MiB (committed only when used)' })
+      .option('memory', { type: 'string', default: '4096', describe: 'guest memory: MiB, or SIZE with K/M/G (committed only when used); /proc/meminfo, sysinfo and memory.max show it' })
+      .option('cpus', { type: 'number', describe: 'CPUs the program sees (default: the host\'s): sched_getaffinity, /proc/cpuinfo, /sys/devices/system/cpu, cpu.max' })
       .option('stats', { type: 'boolean', default: false, describe: 'print memory and event counts at exit' })
       .option('aslr', { type: 'boolean', default: true, describe: 'randomise the address-space layout as Linux does (--no-aslr: Linux\'s fixed layout)' })
       .option('syscall-patching', { type: 'boolean', default: true, describe: 'kvm: rewrite each `mov $nr,%eax; syscall` site after its first trap to call the guest stub directly (--no-syscall-patching: every call traps)' })
@@ -94,7 +114,7 @@ await yargs(hideBin(process.argv))
       const rest = (a['--'] as string[] | undefined) ?? [];
       process.exitCode = await run({
         command: [...(a.command as string[]), ...rest].map(String), platform: a.platform, strace: a.strace,
-        memory: a.memory, stats: a.stats, rootfs: a.rootfs, rootfsRw: a['rootfs-rw'], mount: (a.mount as string[]).map(String),
+        memory: a.memory, cpus: a.cpus, stats: a.stats, rootfs: a.rootfs, rootfsRw: a['rootfs-rw'], mount: (a.mount as string[]).map(String),
         aslr: a.aslr, syscallPatching: a['syscall-patching'],
       });
     },

@@ -4,8 +4,15 @@
 import { EACCES, EISDIR, ENOENT, Errno } from '../abi/errno.js';
 import { O_RDONLY, S_IFMT, S_IFREG, X_OK, isDir } from '../abi/fcntl.js';
 import { openVd } from './ops.js';
-import { pathOf, resolve } from './walk.js';
-import { type FsContext, type VirtualDentry, mayAccess } from './vfs.js';
+import { pathFrom, pathOf, resolve } from './walk.js';
+import { type FileDescription, type FsContext, type VirtualDentry, mayAccess } from './vfs.js';
+
+/** What /proc/PID/maps and /proc/PID/exe show for a file: its path, device and inode. */
+export interface FileIdentity {
+  path: string;
+  dev: number;
+  ino: number;
+}
 
 export interface FoundProgram {
   vd: VirtualDentry;
@@ -70,4 +77,34 @@ export function readProgramFile(ctx: FsContext, vd: VirtualDentry): Uint8Array |
   } finally {
     file.decRef();
   }
+}
+
+/**
+ * A file's identity as the sandbox sees it: the path from the namespace root (symlinks resolved, as
+ * Linux's d_path; " (deleted)" once unlinked) and the device and inode that stat reports.
+ */
+export function identityOf(vd: VirtualDentry, stat: { dev: number; ino: number } | Errno): FileIdentity {
+  const path = pathFrom(null, vd) ?? vd.dentry.name;
+  const dev = stat instanceof Errno ? 0 : stat.dev;
+  const ino = stat instanceof Errno ? 0 : stat.ino;
+  return { path: vd.dentry.deleted ? `${path} (deleted)` : path, dev, ino };
+}
+
+/** The identity of an open file for an mmap of it; null for files opened nowhere (pipes, host stdio). */
+export function mappedFileIdentity(file: FileDescription): FileIdentity | null {
+  return file.location === null ? null : identityOf(file.location, file.stat());
+}
+
+/**
+ * The dynamic linker a program names (PT_INTERP), opened as execve opens it (open_exec: a relative path
+ * starts at the working directory; it must be a regular file the caller may execute) and read whole.
+ */
+export function readInterpreter(ctx: FsContext, path: string): { bytes: Uint8Array; identity: FileIdentity } | Errno {
+  const vd = resolve(ctx, ctx.cwd, path, true);
+  if (vd instanceof Errno) return vd;
+  const bad = executable(ctx, vd);
+  if (bad !== null) return bad;
+  const bytes = readProgramFile(ctx, vd);
+  if (bytes instanceof Errno) return bytes;
+  return { bytes, identity: identityOf(vd, vd.dentry.stat()) };
 }

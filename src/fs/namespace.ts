@@ -8,6 +8,7 @@ import { GoferFs } from './gofer-fs.js';
 import { mkdirAt } from './ops.js';
 import { OverlayFs } from './overlay.js';
 import { Procfs, type ProcSystem } from './proc.js';
+import { buildCgroupFs } from './cgroup.js';
 import { buildSysfs } from './sys.js';
 import { Tmpfs } from './tmpfs.js';
 import { resolve } from './walk.js';
@@ -15,7 +16,7 @@ import { type Creds, type FileSystem, FsContext, MountNamespace, type VirtualDen
 
 
 /** Where the sandbox mounts filesystems of its own over the root, in mount order. */
-export const STANDARD_MOUNT_POINTS = ['/dev', '/dev/shm', '/proc', '/sys', '/tmp'] as const;
+export const STANDARD_MOUNT_POINTS = ['/dev', '/dev/shm', '/proc', '/sys', '/sys/fs/cgroup', '/tmp'] as const;
 type StandardMountPoint = (typeof STANDARD_MOUNT_POINTS)[number];
 
 /** Whether an absolute host path is hidden in the sandbox by one of its own filesystems (its /tmp, say). */
@@ -73,7 +74,8 @@ export function buildFilesystems(plan: FilesystemPlan): SandboxFilesystems | { e
 
   const devices = new Devices(plan.store, plan.hostTty);
   const procfs = new Procfs(plan.system);
-  const sys = buildSysfs();
+  const sys = buildSysfs(plan.system);
+  const cgroup = buildCgroupFs(plan.system, () => procfs.pids());
   const mountAt = (path: string, fs: FileSystem, root: Dentry, readOnly: boolean, source: string): Errno | null => {
     const at = ensureDir(admin, path);
     if (at instanceof Errno) return at;
@@ -88,6 +90,7 @@ export function buildFilesystems(plan: FilesystemPlan): SandboxFilesystems | { e
     '/dev/shm': [shm, shm.root, 'shm'],
     '/proc': [procfs.fs, procfs.root, 'proc'],
     '/sys': [sys.fs, sys.root, 'sysfs'],
+    '/sys/fs/cgroup': [cgroup.fs, cgroup.root, 'cgroup2'],
     '/tmp': [tmp, tmp.root, 'tmpfs'],
   };
   for (const path of STANDARD_MOUNT_POINTS) {

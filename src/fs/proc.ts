@@ -6,25 +6,23 @@ import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { ENOENT, Errno } from '../abi/errno.js';
 import { DT_DIR, DT_LNK, DT_REG, O_ACCMODE, O_RDONLY, O_WRONLY, PROC_SUPER_MAGIC, S_IFLNK } from '../abi/fcntl.js';
+import { auxv, cgroup, formatMaps, mountinfo, statLine, statm, status, strings } from './proc-process.js';
+import { buildProcSys } from './proc-sys.js';
+import type { ProcSystem } from './proc-system.js';
 import { SynthDir, SynthFile, SynthLink, SynthNode, SyntheticFs } from './synthetic.js';
 import { pathFrom, pathOf, resolve } from './walk.js';
 import {
-  Dentry, type FileDescription, type FileStat, type FsContext, type MemoryArea, type MountNamespace,
-  type ProcessView,
+  Dentry, type FileDescription, type FileStat, type FsContext, type MountNamespace, type ProcessView,
 } from './vfs.js';
 
-/** What /proc reports about the machine. */
-export interface ProcSystem {
-  memoryBytes: number;
-  committedBytes(): number;
-}
+export { formatMaps };
 
-const startNs = process.hrtime.bigint();
+export type { ProcSystem };
 
 export class Procfs {
   readonly fs = new SyntheticFs('proc', PROC_SUPER_MAGIC);
   readonly root: SynthDir;
-  private readonly processes = new Map<number, { view: ProcessView; dir: SynthDir }>();
+  private readonly processes = new Map<number, { view: ProcessView; dir: SynthDir; startNs: bigint }>();
 
   constructor(private readonly system: ProcSystem) {
     this.root = new SynthDir('/', null, this.fs, {
@@ -34,45 +32,51 @@ export class Procfs {
     const root = this.root;
     root.symlinkNode('self', (caller) => (caller.process === null ? ENOENT : String(caller.process.id.pid)));
     root.symlinkNode('mounts', () => 'self/mounts');
-    root.fileNode('cpuinfo', () => hostFile('/proc/cpuinfo'));
+    root.fileNode('cpuinfo', () => cpuinfo(hostFile('/proc/cpuinfo'), system.cpus));
     root.fileNode('meminfo', () => this.meminfo());
     root.fileNode('uptime', () => {
-      const s = Number(process.hrtime.bigint() - startNs) / 1e9;
-      return `${s.toFixed(2)} ${s.toFixed(2)}\n`;
+      const s = Number(system.uptimeNs()) / 1e9;
+      // The second figure is idle time summed over the CPUs; the Sentry does not measure it.
+      return `${s.toFixed(2)} 0.00\n`;
     });
     root.fileNode('version', () => `Linux version ${release()} (tsvisor) #1 SMP\n`);
     root.fileNode('loadavg', () => `0.00 0.00 0.00 1/${this.processes.size} ${Math.max(0, ...this.processes.keys())}\n`);
-    root.fileNode('filesystems', () => 'nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\toverlay\nnodev\t9p\n');
-    const kernel = root.dirNode('sys').dirNode('kernel');
-    kernel.fileNode('osrelease', () => `${release()}\n`);
-    kernel.fileNode('ostype', () => 'Linux\n');
-    kernel.fileNode('pid_max', () => '4194304\n');
-    kernel.fileNode('ngroups_max', () => '65536\n');
-    root.dirNode('sys').dirNode('vm').fileNode('overcommit_memory', () => '0\n');
+    root.fileNode('filesystems', () => 'nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tcgroup2\nnodev\toverlay\nnodev\t9p\n');
+    buildProcSys(root.dirNode('sys'), system);
   }
 
   register(view: ProcessView): void {
-    this.processes.set(view.id.pid, { view, dir: this.processDir(view) });
+    this.processes.set(view.id.pid, { view, dir: this.processDir(view), startNs: process.hrtime.bigint() });
   }
 
   unregister(pid: number): void {
     this.processes.delete(pid);
   }
 
+  get processCount(): number {
+    return this.processes.size;
+  }
+
+  /** The pids of the sandbox's processes, in ascending order (cgroup.procs). */
+  pids(): number[] {
+    return [...this.processes.keys()].sort((a, b) => a - b);
+  }
+
   private meminfo(): string {
-    const kb = (n: number): string => `${String(Math.floor(n / 1024)).padStart(8)} kB`;
     const total = this.system.memoryBytes;
     const free = Math.max(0, total - this.system.committedBytes());
     const rows: Array<[string, number]> = [
       ['MemTotal', total], ['MemFree', free], ['MemAvailable', free], ['Buffers', 0], ['Cached', 0],
       ['SwapCached', 0], ['Active', total - free], ['Inactive', 0], ['SwapTotal', 0], ['SwapFree', 0],
       ['Shmem', 0], ['Mapped', 0], ['CommitLimit', total], ['Committed_AS', total - free],
+      ['HugePages_Total', -1], ['HugePages_Free', -1], ['Hugepagesize', 2 * 1024 * 1024],
     ];
-    return rows.map(([k, v]) => `${(k + ':').padEnd(16)}${kb(v)}\n`).join('');
+    return rows.map(([k, v]) => `${(k + ':').padEnd(16)}${v < 0 ? String(0).padStart(8) : kb(v)}\n`).join('');
   }
 
   private processDir(p: ProcessView): SynthDir {
     const dir = new SynthDir(String(p.id.pid), this.root, this.fs);
+    const startNs = (): bigint => this.processes.get(p.id.pid)?.startNs ?? this.system.bootNs;
     dir.symlinkNode('exe', () => p.exePath, (caller) => resolve(caller, caller.root, p.exePath, true));
     dir.symlinkNode('cwd', (caller) => pathOf(caller, p.fs.cwd) ?? ENOENT, () => p.fs.cwd);
     dir.symlinkNode('root', (caller) => pathOf(caller, p.fs.root) ?? ENOENT, () => p.fs.root);
@@ -90,10 +94,16 @@ export class Procfs {
       },
     }, 0o500);
     dir.fileNode('maps', () => formatMaps(p.memoryMap()));
-    dir.fileNode('status', () => status(p));
-    dir.fileNode('stat', () => statLine(p));
+    dir.fileNode('status', () => status(p, this.system));
+    dir.fileNode('stat', () => statLine(p, this.system, startNs()));
+    dir.fileNode('statm', () => statm(p));
+    dir.fileNode('auxv', () => auxv(p), 0o400);
+    dir.fileNode('cmdline', () => strings(p, 'args'));
+    dir.fileNode('environ', () => strings(p, 'env'), 0o400);
+    dir.fileNode('cgroup', () => cgroup());
     dir.fileNode('comm', () => `${p.comm}\n`, 0o644);
     dir.fileNode('mounts', (caller) => formatMounts(caller, p.fs.ns));
+    dir.fileNode('mountinfo', (caller) => mountinfo(caller, p.fs.ns));
     return dir;
   }
 
@@ -152,46 +162,25 @@ function hostFile(path: string): string {
   }
 }
 
-const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0');
+const kb = (n: number): string => `${String(Math.floor(n / 1024)).padStart(8)} kB`;
 
-/** /proc/PID/maps lines, padded as Linux's show_map_vma does (name from column 73). */
-export function formatMaps(areas: readonly MemoryArea[]): string {
-  let out = '';
-  for (const a of areas) {
-    const perms = `${a.prot & 1 ? 'r' : '-'}${a.prot & 2 ? 'w' : '-'}${a.prot & 4 ? 'x' : '-'}${a.shared ? 's' : 'p'}`;
-    const major = (a.dev >> 8) & 0xfff;
-    const minor = (a.dev & 0xff) | ((a.dev >> 12) & 0xfff00);
-    let line = `${hex(a.start, 8)}-${hex(a.end, 8)} ${perms} ${hex(a.offset, 8)} ${hex(major, 2)}:${hex(minor, 2)} ${a.ino} `;
-    if (a.name !== '') line = line.padEnd(72) + ' ' + a.name;
-    out += line + '\n';
-  }
-  return out;
-}
-
-function status(p: ProcessView): string {
-  const vmSize = p.memoryMap().reduce((n, a) => n + (a.end - a.start), 0);
-  const { pid, ppid, uid, gid } = p.id;
-  return [
-    `Name:\t${p.comm}`, `Umask:\t${p.fs.umask.toString(8).padStart(4, '0')}`, 'State:\tR (running)', `Tgid:\t${pid}`,
-    'Ngid:\t0', `Pid:\t${pid}`, `PPid:\t${ppid}`, 'TracerPid:\t0', `Uid:\t${uid}\t${uid}\t${uid}\t${uid}`,
-    `Gid:\t${gid}\t${gid}\t${gid}\t${gid}`, 'FDSize:\t64', 'Groups:\t', `VmSize:\t${String(vmSize / 1024).padStart(8)} kB`,
-    'Threads:\t1', 'SigQ:\t0/63432', 'CapInh:\t0000000000000000', 'Seccomp:\t0', 'voluntary_ctxt_switches:\t0',
-    'nonvoluntary_ctxt_switches:\t0',
-  ].join('\n') + '\n';
-}
-
-/** /proc/PID/stat: the fields of proc(5) that the Sentry knows; the others are 0. */
-function statLine(p: ProcessView): string {
-  const fields = new Array<number | string>(52).fill(0);
-  fields[0] = p.id.pid;
-  fields[1] = `(${p.comm})`;
-  fields[2] = 'R';
-  fields[3] = p.id.ppid;
-  fields[4] = p.id.pid;
-  fields[5] = p.id.pid;
-  fields[19] = 1;
-  fields[22] = p.memoryMap().reduce((n, a) => n + (a.end - a.start), 0);
-  return fields.join(' ') + '\n';
+/**
+ * The host's /proc/cpuinfo cut to the machine's first `cpus` processors, each saying how many the
+ * package has now (siblings, cpu cores), as gVisor shows its application cores.
+ */
+export function cpuinfo(host: string, cpus: number): string {
+  const blocks = host.split(/\n\n+/).filter((b) => b.trim() !== '');
+  if (blocks.length === 0) return '';
+  const kept = blocks.slice(0, Math.min(cpus, blocks.length));
+  return kept.map((block) => {
+    const field = (name: string): number => Number(new RegExp(`^${name}\\s*: (\\d+)$`, 'm').exec(block)?.[1] ?? 'NaN');
+    const siblings = field('siblings');
+    const cores = field('cpu cores');
+    const perCore = Number.isFinite(siblings) && Number.isFinite(cores) && cores > 0 ? Math.max(1, Math.round(siblings / cores)) : 1;
+    return block
+      .replace(/^(siblings\s*: )\d+$/m, `$1${kept.length}`)
+      .replace(/^(cpu cores\s*: )\d+$/m, `$1${Math.max(1, Math.floor(kept.length / perCore))}`);
+  }).join('\n\n') + '\n\n';
 }
 
 function formatMounts(caller: FsContext, ns: MountNamespace): string {

@@ -7,6 +7,7 @@
 // of the last stat). A Mount places a filesystem's root on a dentry of another one; a VirtualDentry
 // (mount + dentry) is a position in the sandbox's namespace, which path walks (walk.ts) move through.
 import { EBADF, EINVAL, ENODEV, ENOTDIR, ENXIO, EPERM, ESPIPE, Errno } from '../abi/errno.js';
+import type { AddressSpace } from '../mm/address-space.js';
 import type { Mappable } from '../mm/mappable.js';
 import {
   O_ACCMODE, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, POLLIN, POLLOUT, S_IFDIR, S_IFMT, isDir,
@@ -257,6 +258,15 @@ export interface ProcessView {
   readonly exePath: string;
   readonly fds: FdLookup;
   readonly fs: FsContext;
+  /** Its address space: memory use, and what exec left there (arguments, environment, auxv). */
+  readonly mm: AddressSpace;
+  /** sched_setaffinity's mask; null for every CPU of the machine. */
+  readonly cpuAffinity: bigint | null;
+  /** Process group, session, live threads, and whether it is a zombie waiting for its parent. */
+  readonly pgid: number;
+  readonly sid: number;
+  readonly threads: number;
+  readonly zombie: boolean;
   memoryMap(): readonly MemoryArea[];
 }
 

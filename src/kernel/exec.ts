@@ -4,7 +4,7 @@
 // interpreter (one level of nesting, as BINPRM_BUF_SIZE and Linux's recursion allow for a script
 // naming a script is refused with ELOOP beyond that).
 import { E2BIG, ELOOP, ENOENT, ENOEXEC, Errno } from '../abi/errno.js';
-import { findExecutable, readProgramFile } from '../fs/exec.js';
+import { type FileIdentity, findExecutable, identityOf, readInterpreter, readProgramFile } from '../fs/exec.js';
 import type { VirtualDentry } from '../fs/vfs.js';
 import { LoaderError } from '../loader/elf.js';
 import { hostAuxv, loadProgram } from '../loader/load.js';
@@ -33,6 +33,7 @@ export function execTask(kernel: Kernel, task: Task, req: ExecRequest): number |
   let { path, argv } = req;
   let start = req.start;
   let image: Uint8Array | null = null;
+  let identity: FileIdentity | undefined;
   let exePath = path;
   for (let depth = 0; ; depth++) {
     const found = findExecutable(task.fs, start, path);
@@ -42,6 +43,7 @@ export function execTask(kernel: Kernel, task: Task, req: ExecRequest): number |
     exePath = found.path;
     if (file[0] !== 0x23 || file[1] !== 0x21) {
       image = file;
+      identity = identityOf(found.vd, found.vd.dentry.stat());
       break;
     }
     if (depth >= MAX_INTERPRETER_DEPTH) return ELOOP;
@@ -61,8 +63,10 @@ export function execTask(kernel: Kernel, task: Task, req: ExecRequest): number |
   let loaded;
   try {
     loaded = loadProgram(mm, {
-      execfn: req.path, file: image, argv, envp: req.envp, hostAuxv: hostAuxv(),
-      ids: { uid: task.uid, euid: task.uid, gid: task.gid, egid: task.gid }, vdso: kernel.options.vdso ?? null,
+      execfn: req.path, file: image, identity, argv, envp: req.envp, hostAuxv: hostAuxv(),
+      ids: { uid: task.uid, euid: task.uid, gid: task.gid, egid: task.gid },
+      openInterpreter: (interp) => readInterpreter(task.fs, interp),
+      mapVdso: (m) => kernel.options.vdso?.mapOrNone(m) ?? null,
     });
   } catch (err) {
     mm.release();
@@ -88,7 +92,7 @@ export function execTask(kernel: Kernel, task: Task, req: ExecRequest): number |
   }
   group.sigactions = actions;
   group.exePath = exePath;
-  task.comm = basename(req.path).slice(0, 15);
+  task.comm = loaded.comm;
   task.clearChildTid = 0;
   task.robustList = 0;
   kernel.replaceAddressSpace(task, mm, entryRegisters(loaded.entry, loaded.sp));
@@ -107,8 +111,4 @@ function parseScriptLine(file: Uint8Array): { interpreter: string; arg: string |
   if (space < 0) return { interpreter: line, arg: null };
   const arg = line.slice(space).trim();
   return { interpreter: line.slice(0, space), arg: arg === '' ? null : arg };
-}
-
-function basename(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
 }

@@ -24,6 +24,7 @@ import { type Context, type KvmPlatform, Resume } from '../platform/platform.js'
 import { Futexes } from './futex.js';
 import { type Clocks, hostClocks } from './timekeeper.js';
 import type { Vdso } from '../loader/vdso.js';
+import type { Machine } from './machine.js';
 import { Blocked, type SyscallTable } from './syscall-table.js';
 import { SyscallArgs } from './syscall-args.js';
 import { formatSyscallEnter, formatSyscallExit } from './strace.js';
@@ -43,6 +44,8 @@ export interface KernelOptions {
   layout: () => AddressSpaceLayout;
   /** The vDSO exec maps into every new image (null: none). */
   vdso?: Vdso | null;
+  /** The machine the sandbox shows (--cpus, --memory). */
+  machine: Machine;
 }
 
 export interface KernelStats {
@@ -62,6 +65,8 @@ export interface ProcessImage {
   fds: FdTable;
   fs: FsContext;
   exePath: string;
+  /** The name exec gave it (the loader's comm). */
+  comm: string;
   entry: number;
   sp: number;
   ids: { uid: number; gid: number };
@@ -138,6 +143,10 @@ export class Kernel {
   private readonly lastContext = new Map<ThreadGroup, Context>();
   /** A root with only the shared entries: what a context without a task has loaded. */
   private readonly idle: AddressSpace;
+  get machine(): Machine {
+    return this.options.machine;
+  }
+
   /** The sandbox's clocks; the sandbox sets its timekeeper once the first vCPU exists (it needs its TSC). */
   clocks: Clocks;
   private init: ThreadGroup | null = null;
@@ -165,7 +174,7 @@ export class Kernel {
     group.argRange = image.argRange ?? [0, 0];
     group.envRange = image.envRange ?? [0, 0];
     this.init ??= group;
-    const task = this.newTask(pid, group, image.ids, basename(image.exePath));
+    const task = this.newTask(pid, group, image.ids, image.comm);
     for (const shared of [image.mm, image.fds, image.fs]) this.share(shared);
     image.fds.lockOwner = pid;
     image.mm.limits = memoryLimits(group);
@@ -727,10 +736,6 @@ export function entryRegisters(entry: number, sp: number): RegisterFile {
   setRegister(regs, Reg.rsp, sp);
   setRegister(regs, Reg.rflags, USER_RFLAGS);
   return regs;
-}
-
-function basename(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
 }
 
 function hex(n: number): string {

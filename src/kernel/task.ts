@@ -9,6 +9,7 @@ import type { Context } from '../platform/platform.js';
 import { REG_COUNT, Reg } from '../platform/mailbox.js';
 import type { Kernel } from './kernel.js';
 import type { SyscallArgs } from './syscall-args.js';
+import type { Machine } from './machine.js';
 import type { SyscallSites } from './syscall-sites.js';
 import type { ThreadGroup } from './thread-group.js';
 import { TaskTimers } from './timers.js';
@@ -80,6 +81,8 @@ export class Task implements ProcessView {
   cancelWait: (() => void) | null = null;
   /** Deadlines the task waits for (sleeps); cancelled when it exits. */
   readonly timers = new TaskTimers();
+  /** sched_setaffinity's mask (bit n: CPU n); null is every CPU of the machine. */
+  cpuAffinity: bigint | null = null;
   private onComplete: ((task: Task) => void) | null = null;
 
   constructor(
@@ -112,6 +115,22 @@ export class Task implements ProcessView {
   get exePath(): string {
     return this.group.exePath;
   }
+  get pgid(): number {
+    return this.group.pgid;
+  }
+  get sid(): number {
+    return this.group.sid;
+  }
+  get threads(): number {
+    return this.group.tasks.size;
+  }
+  get zombie(): boolean {
+    return this.group.zombie;
+  }
+  /** The machine the sandbox shows (--cpus, --memory). */
+  get machine(): Machine {
+    return this.kernel.machine;
+  }
   /** The clocks its syscalls read: the sandbox's timekeeper, which the vDSO reads too. */
   get clocks(): Clocks {
     return this.kernel.clocks;
@@ -132,7 +151,7 @@ export class Task implements ProcessView {
   /** /proc/PID/maps: the address space's areas. */
   memoryMap(): MemoryArea[] {
     return this.mm.vmas.list.map((v) => ({
-      start: v.start, end: v.end, prot: v.prot, shared: v.shared, offset: v.offset, dev: 0, ino: 0, name: v.name,
+      start: v.start, end: v.end, prot: v.prot, shared: v.shared, offset: v.offset, dev: v.dev, ino: v.ino, name: v.name,
     }));
   }
 

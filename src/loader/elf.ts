@@ -1,6 +1,7 @@
 // ELF64 parsing for the loader: validates an executable the way Linux's fs/binfmt_elf.c and gVisor's
 // pkg/sentry/loader/elf.go do, and describes what to map. Pure: no I/O and no guest memory, so every
 // check here runs in unit tests against real and deliberately broken binaries.
+import { ENOEXEC, type Errno } from '../abi/errno.js';
 
 export const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
 
@@ -16,9 +17,12 @@ export interface ElfImage {
   minVaddr: number; maxVaddr: number; // page-aligned span of all PT_LOAD
 }
 
-/** A file the loader refuses. exitStatus is what a shell reports: 126 "cannot execute", 127 "not found". */
+/**
+ * A file the loader refuses. exitStatus is what a shell reports: 126 "cannot execute", 127 "not found";
+ * errno is what execve(2) returns for it (ENOEXEC for a bad format, E2BIG, ELIBBAD, ENOENT, ...).
+ */
 export class LoaderError extends Error {
-  constructor(message: string, readonly exitStatus: 126 | 127) {
+  constructor(message: string, readonly exitStatus: 126 | 127, readonly errno: Errno = ENOEXEC) {
     super(message);
     this.name = 'LoaderError';
   }
@@ -47,10 +51,11 @@ const pageUp = (address: number): number => pageDown(address + PAGE_SIZE - 1);
 
 /**
  * Parses and validates an x86-64 ELF64 executable. `name` is only used in messages.
- * Every rejection is a LoaderError with exit status 126 and a one-line message naming the file.
+ * Every rejection is a LoaderError with exit status 126, a one-line message naming the file, and errno
+ * (ENOEXEC; an interpreter that is no ELF64 x86-64 executable is ELIBBAD to execve).
  */
-export function parseElf(file: Uint8Array, name: string): ElfImage {
-  const reject: (problem: string) => never = (problem) => { throw new LoaderError(`${name}: ${problem}`, 126); };
+export function parseElf(file: Uint8Array, name: string, errno: Errno = ENOEXEC): ElfImage {
+  const reject: (problem: string) => never = (problem) => { throw new LoaderError(`${name}: ${problem}`, 126, errno); };
   const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
 
   // 64-bit fields become numbers only when exact; nothing legitimate comes near 2^53.

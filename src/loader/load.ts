@@ -1,18 +1,19 @@
-// exec: puts a static ELF program into a fresh address space, with its initial stack, as Linux's
-// load_elf_binary does for a binary without PT_INTERP, including its address-space layout: with ASLR
-// (the default) the mmap base, the stack top, the program break and a static-PIE program are placed at
-// random in Linux's ranges; without it (--no-aslr, Linux's personality ADDR_NO_RANDOMIZE) exactly where
-// Linux puts them.
+// exec: puts an ELF program into a fresh address space, with its initial stack, as Linux's
+// load_elf_binary does: a static program alone; a dynamic one (PT_INTERP) with the dynamic linker it
+// names, which then maps the libraries itself with mmap. The address-space layout is Linux's too: with
+// ASLR (the default) the mmap base, the stack top, the program break, a PIE and the interpreter are
+// placed at random in Linux's ranges; without it (--no-aslr, Linux's personality ADDR_NO_RANDOMIZE)
+// exactly where Linux puts them.
 import { randomInt, randomFillSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { PROT_READ, PROT_WRITE } from '../abi/mman.js';
+import { ELIBBAD, ENOENT, ENOMEM, Errno } from '../abi/errno.js';
+import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../abi/mman.js';
 import { type AddressSpace, type AddressSpaceLayout, roundUp } from '../mm/address-space.js';
 import { BufferMappable } from '../mm/mappable.js';
 import { STACK_GUARD_GAP, VmaKind } from '../mm/vma.js';
 import { PAGE_SIZE, USER_TOP } from '../platform/layout.js';
 import { LoaderError, parseElf, type ElfImage } from './elf.js';
 import { AT, buildInitialStack } from './stack.js';
-import type { Vdso } from './vdso.js';
 
 /** Linux's ELF_ET_DYN_BASE on x86-64: two thirds of the 47-bit space (not page aligned). */
 const ELF_ET_DYN_BASE = Math.floor(USER_TOP / 3) * 2;
@@ -29,23 +30,48 @@ const BRK_RND_RANGE = 1024 * 1024 * 1024;
 /** setup_arg_pages: the initial stack area reaches this far below the arguments. */
 const STACK_EXPAND = 128 * 1024;
 
+/** What /proc/PID/maps and /proc/PID/exe show for a file: its path in the sandbox, device and inode. */
+export interface FileIdentity {
+  path: string;
+  dev: number;
+  ino: number;
+}
+
+/** A file read whole for exec (the program, its interpreter), with what identifies it. */
+export interface ExecFile {
+  bytes: Uint8Array;
+  identity: FileIdentity;
+}
+
 export interface ExecRequest {
   /** Path as the program named it: argv[0] is separate, this is AT_EXECFN. */
   execfn: string;
   file: Uint8Array;
+  /** The program's path, device and inode for its mappings (default: execfn, 0, 0). */
+  identity?: FileIdentity;
   argv: string[];
   envp: string[];
   /** Host auxv entries passed through unchanged (hardware capabilities, clock ticks). */
   hostAuxv: Array<[number, number]>;
   ids: { uid: number; euid: number; gid: number; egid: number };
-  /** The sandbox's vDSO, mapped into the new address space (AT_SYSINFO_EHDR); null for none. */
-  vdso: Vdso | null;
+  /**
+   * Opens the dynamic linker that PT_INTERP names, inside the sandbox as execve does (a relative path
+   * from the working directory), or says why it cannot. Without it a dynamic program is refused.
+   */
+  openInterpreter?: (path: string) => ExecFile | Errno;
+  /** Maps the vDSO into the new address space and returns its address (AT_SYSINFO_EHDR); none if absent. */
+  mapVdso?: (mm: AddressSpace) => number | null;
 }
 
 export interface LoadedProgram {
+  /** Where the program starts running: the interpreter's entry point when there is one. */
   entry: number;
   sp: number;
   image: ElfImage;
+  /** The interpreter's load address (AT_BASE), 0 without one. */
+  interpBase: number;
+  /** The new comm: the last component of the name exec was given, at most 15 bytes (begin_new_exec). */
+  comm: string;
 }
 
 /**
@@ -77,45 +103,64 @@ export function readProgram(path: string): Uint8Array {
   }
 }
 
+/**
+ * Maps the program (and the dynamic linker it names) into a fresh address space and writes the initial
+ * stack, as Linux's load_elf_binary does: the one entry point for exec. Throws LoaderError, whose errno
+ * is what execve returns.
+ */
 export function loadProgram(mm: AddressSpace, req: ExecRequest): LoadedProgram {
   const image = parseElf(req.file, req.execfn);
-  if (image.interp !== null) {
-    throw new LoaderError(`${req.execfn}: dynamically linked (needs ${image.interp}); only static programs run so far`, 126);
-  }
+  const identity = req.identity ?? { path: req.execfn, dev: 0, ino: 0 };
+  const interp = image.interp === null ? null : openInterpreter(req, image.interp);
   const randomize = mm.layout.randomize === true;
   const bias = loadBias(mm, image, randomize);
-  const file = new BufferMappable(req.file, req.execfn);
-  for (const seg of image.segments) mapSegment(mm, req, file, seg, bias);
+  mapImage(mm, req.execfn, image, new BufferMappable(req.file, identity.path), identity, bias);
 
-  // The break: right after the program; a static PIE's at ELF_ET_DYN_BASE (Linux moves it out of the
-  // mmap area); with ASLR, one page further and then anywhere in the next gigabyte.
-  let brk = image.kind === 'dyn' ? roundUp(ELF_ET_DYN_BASE) : roundUp(image.maxVaddr + bias);
+  // The break: right after the program. A program without an interpreter that is itself ET_DYN (a
+  // static PIE, or ld.so run directly) has it at ELF_ET_DYN_BASE: Linux moves it out of the mmap area.
+  // With ASLR, one page further (for the others) and then anywhere in the next gigabyte.
+  const movedBrk = image.kind === 'dyn' && interp === null;
+  let brk = movedBrk ? roundUp(ELF_ET_DYN_BASE) : roundUp(image.maxVaddr + bias);
   if (randomize) {
-    if (image.kind !== 'dyn') brk += PAGE_SIZE;
+    if (!movedBrk) brk += PAGE_SIZE;
     brk += randomInt(BRK_RND_RANGE / PAGE_SIZE) * PAGE_SIZE;
   }
   mm.brkStart = mm.brkEnd = brk;
 
-  // The vDSO after the program, as Linux's arch_setup_additional_pages: where mmap would put it.
-  const vdso = req.vdso === null ? 0 : req.vdso.map(mm);
-  if (typeof vdso !== 'number') throw new LoaderError(`${req.execfn}: cannot map the vDSO (${vdso.name})`, 126);
+  // load_elf_interp: an ET_DYN interpreter goes where mmap puts its whole span; AT_BASE is its bias.
+  let entry = image.entry + bias;
+  let interpBase = 0;
+  if (interp !== null) {
+    const interpBias = interp.image.kind === 'dyn' ? placeAnywhere(mm, interp.image) : 0;
+    mapImage(mm, interp.name, interp.image, new BufferMappable(interp.file.bytes, interp.file.identity.path), interp.file.identity, interpBias);
+    entry = interp.image.entry + interpBias;
+    interpBase = interpBias;
+  }
+  const vdso = req.mapVdso?.(mm) ?? null;
 
   const stackTop = randomize ? USER_TOP - randomPages(STACK_RND_BITS) * PAGE_SIZE : USER_TOP;
   const random = new Uint8Array(16);
   randomFillSync(random);
+  const host = new Map(req.hostAuxv);
+  const fromHost = (type: number): Array<[number, number]> => (host.has(type) ? [[type, host.get(type)!]] : []);
+  const known = new Set<number>([AT.MINSIGSTKSZ, AT.HWCAP, AT.CLKTCK, AT.HWCAP2]);
   const built = buildInitialStack({
     stackTop,
     argv: req.argv,
     envp: req.envp,
     execfn: req.execfn,
     random,
+    // create_elf_tables' order (ARCH_DLINFO first); the pointers into the stack are filled in there.
     auxv: [
-      ...(vdso !== 0 ? [[AT.SYSINFO_EHDR, vdso] as [number, number]] : []),
+      ...(vdso !== null ? [[AT.SYSINFO_EHDR, vdso] as [number, number]] : []),
+      ...fromHost(AT.MINSIGSTKSZ),
+      ...fromHost(AT.HWCAP),
+      [AT.PAGESZ, PAGE_SIZE],
+      [AT.CLKTCK, host.get(AT.CLKTCK) ?? 100],
       [AT.PHDR, phdrAddress(image) + bias],
       [AT.PHENT, image.phentsize],
       [AT.PHNUM, image.phnum],
-      [AT.PAGESZ, PAGE_SIZE],
-      [AT.BASE, 0],
+      [AT.BASE, interpBase],
       [AT.FLAGS, 0],
       [AT.ENTRY, image.entry + bias],
       [AT.UID, req.ids.uid],
@@ -123,7 +168,11 @@ export function loadProgram(mm: AddressSpace, req: ExecRequest): LoadedProgram {
       [AT.GID, req.ids.gid],
       [AT.EGID, req.ids.egid],
       [AT.SECURE, 0],
-      ...req.hostAuxv,
+      [AT.RANDOM, 0],
+      ...fromHost(AT.HWCAP2),
+      ...req.hostAuxv.filter(([type]) => !known.has(type)),
+      [AT.EXECFN, 0],
+      [AT.PLATFORM, 0],
     ],
   });
   // The stack area covers the arguments and 128 KiB more (at most RLIMIT_STACK); it grows down on
@@ -135,9 +184,39 @@ export function loadProgram(mm: AddressSpace, req: ExecRequest): LoadedProgram {
     addr: stackStart, length: stackTop - stackStart, prot: PROT_READ | PROT_WRITE, fixed: true, noReplace: false,
     shared: false, growsDown: true, kind: VmaKind.Stack, name: '[stack]', privileged: true,
   });
-  if (typeof stack !== 'number') throw new LoaderError(`${req.execfn}: cannot map the stack`, 126);
-  if (mm.fill(built.base, built.bytes) !== null) throw new LoaderError(`${req.execfn}: cannot write the initial stack`, 126);
-  return { entry: image.entry + bias, sp: built.sp, image };
+  if (typeof stack !== 'number') throw new LoaderError(`${req.execfn}: cannot map the stack`, 126, ENOMEM);
+  if (mm.fill(built.base, built.bytes) !== null) throw new LoaderError(`${req.execfn}: cannot write the initial stack`, 126, ENOMEM);
+  mm.exec = { ...codeAndData(image, bias), startStack: built.sp, argStart: built.argStart, argEnd: built.argEnd,
+    envStart: built.envStart, envEnd: built.envEnd, auxv: built.auxv };
+  const comm = Buffer.from(req.execfn.slice(req.execfn.lastIndexOf('/') + 1)).subarray(0, 15).toString();
+  return { entry, sp: built.sp, image, interpBase, comm };
+}
+
+/** The interpreter, opened and parsed; the errors execve gives (ENOENT of it is the program's ENOENT). */
+function openInterpreter(req: ExecRequest, name: string): { name: string; image: ElfImage; file: ExecFile } {
+  if (req.openInterpreter === undefined) {
+    throw new LoaderError(`${req.execfn}: dynamically linked (needs ${name}), and no interpreter can be opened here`, 126);
+  }
+  const file = req.openInterpreter(name);
+  if (file instanceof Errno) {
+    throw new LoaderError(`${req.execfn}: cannot open its interpreter ${name} (${file.name})`, file === ENOENT ? 127 : 126, file);
+  }
+  return { name, image: parseElf(file.bytes, name, ELIBBAD), file };
+}
+
+/** Linux's start_code, end_code, start_data, end_data: the executable segments, and all of them. */
+function codeAndData(image: ElfImage, bias: number): { startCode: number; endCode: number; startData: number; endData: number } {
+  let startCode = Infinity, endCode = 0, startData = 0, endData = 0;
+  for (const seg of image.segments) {
+    const exec = (seg.prot & PROT_EXEC) !== 0;
+    if (exec && seg.vaddr < startCode) startCode = seg.vaddr;
+    if (startData < seg.vaddr) startData = seg.vaddr;
+    const fileEnd = seg.vaddr + seg.filesz;
+    if (exec && endCode < fileEnd) endCode = fileEnd;
+    if (endData < fileEnd) endData = fileEnd;
+  }
+  if (startCode === Infinity) startCode = 0;
+  return { startCode: startCode + bias, endCode: endCode + bias, startData: startData + bias, endData: endData + bias };
 }
 
 /**
@@ -148,32 +227,44 @@ export function loadProgram(mm: AddressSpace, req: ExecRequest): LoadedProgram {
 function loadBias(mm: AddressSpace, image: ElfImage, randomize: boolean): number {
   if (image.kind !== 'dyn') return 0;
   const align = Math.max(PAGE_SIZE, ...image.segments.map((s) => s.align));
-  if (align > PAGE_SIZE) {
+  // A PIE with an interpreter always goes to ELF_ET_DYN_BASE, out of the way of the libraries.
+  if (align > PAGE_SIZE || image.interp !== null) {
     let base = ELF_ET_DYN_BASE + (randomize ? randomPages(MMAP_RND_BITS) * PAGE_SIZE : 0);
     base -= base % align;
     const bias = base - image.minVaddr;
     return bias - (bias % PAGE_SIZE);
   }
+  return placeAnywhere(mm, image);
+}
+
+/** The bias that puts the whole image where mmap would put a mapping of its span. */
+function placeAnywhere(mm: AddressSpace, image: ElfImage): number {
   const start = mm.unmappedArea(0, image.maxVaddr - image.minVaddr);
-  if (start < 0) throw new LoaderError(`${image.segments.length} segments do not fit in the address space`, 126);
+  if (start < 0) throw new LoaderError(`${image.segments.length} segments do not fit in the address space`, 126, ENOMEM);
   return start - image.minVaddr;
+}
+
+/** Every PT_LOAD of an image, at its address plus bias. */
+function mapImage(mm: AddressSpace, name: string, image: ElfImage, file: BufferMappable, identity: FileIdentity, bias: number): void {
+  for (const seg of image.segments) mapSegment(mm, name, file, identity, seg, bias);
 }
 
 /**
  * One PT_LOAD: its file part as a private mapping of the file (read in now: faults are expensive here),
  * the rest of the page after the file bytes zeroed (padzero), and the remaining bss anonymous.
  */
-function mapSegment(mm: AddressSpace, req: ExecRequest, file: BufferMappable, seg: ElfImage['segments'][number], bias: number): void {
+function mapSegment(mm: AddressSpace, name: string, file: BufferMappable, identity: FileIdentity, seg: ElfImage['segments'][number], bias: number): void {
   const vaddr = seg.vaddr + bias;
   const mapStart = vaddr - (vaddr % PAGE_SIZE);
   // A segment without file bytes is all bss, from its first page on (Linux elf_load).
   const fileEnd = seg.filesz > 0 ? roundUp(vaddr + seg.filesz) : mapStart;
   const memEnd = roundUp(vaddr + seg.memsz);
-  const cannot = (what: string): never => { throw new LoaderError(`${req.execfn}: cannot ${what} at 0x${mapStart.toString(16)}`, 126); };
+  const cannot = (what: string): never => { throw new LoaderError(`${name}: cannot ${what} at 0x${mapStart.toString(16)}`, 126, ENOMEM); };
   if (fileEnd > mapStart) {
     const r = mm.map({
       addr: mapStart, length: fileEnd - mapStart, prot: seg.prot, fixed: true, noReplace: false, shared: false,
-      kind: VmaKind.File, name: req.execfn, file, offset: seg.offset - (vaddr - mapStart), privileged: true,
+      kind: VmaKind.File, name: identity.path, dev: identity.dev, ino: identity.ino, file,
+      offset: seg.offset - (vaddr - mapStart), privileged: true,
     });
     if (typeof r !== 'number') cannot('map a segment');
     mm.populate(mapStart, fileEnd, false);

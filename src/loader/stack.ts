@@ -3,6 +3,7 @@
 // code and programs that walk past envp find what they expect. Pure: the caller copies `bytes` into
 // guest memory at `base`.
 
+import { E2BIG } from '../abi/errno.js';
 import { LoaderError } from './elf.js';
 
 /** Auxiliary vector entry types, from include/uapi/linux/auxvec.h and arch/x86/include/uapi/asm/auxvec.h. */
@@ -18,13 +19,25 @@ export interface StackSpec {
   envp: string[];
   execfn: string;
   random: Uint8Array;              // 16 bytes for AT_RANDOM
-  auxv: Array<[number, number]>;   // caller's entries, without RANDOM, EXECFN, PLATFORM, NULL, which are added here
+  /**
+   * The caller's entries, without AT_NULL. AT_RANDOM, AT_EXECFN and AT_PLATFORM point into the image, so
+   * their values are filled in here: where the caller lists one (with any value) it keeps that position,
+   * as Linux's order puts them between others; the ones not listed are appended.
+   */
+  auxv: Array<[number, number]>;
 }
 
 export interface StackImage {
   bytes: Uint8Array;  // bytes[i] is the byte at guest address base + i; base + bytes.length === stackTop
   sp: number;         // guest address of argc, 16-byte aligned
   base: number;       // guest address of bytes[0]
+  /** The argument and environment strings ([start, end) each), as Linux's mm->arg_start..env_end. */
+  argStart: number;
+  argEnd: number;
+  envStart: number;
+  envEnd: number;
+  /** The auxiliary vector as written, AT_NULL included (Linux's saved_auxv, /proc/PID/auxv). */
+  auxv: Array<[number, number]>;
 }
 
 /** The whole image may not exceed this: a quarter of the default 8 MiB stack rlimit, like Linux's ARG_MAX. */
@@ -35,7 +48,7 @@ const WORD = 8;
 const RANDOM_BYTES = 16;
 /** ELF_PLATFORM on x86-64; AT_PLATFORM points at it. */
 const PLATFORM = 'x86_64';
-const ADDED_BY_US: ReadonlySet<number> = new Set([AT.NULL, AT.RANDOM, AT.EXECFN, AT.PLATFORM]);
+const FILLED_HERE: readonly number[] = [AT.RANDOM, AT.EXECFN, AT.PLATFORM];
 
 const alignDown16 = (address: number): number => address - (address % 16);
 
@@ -54,9 +67,9 @@ export function buildInitialStack(spec: StackSpec): StackImage {
   if (!Number.isSafeInteger(stackTop) || stackTop < 0) throw new RangeError(`stackTop ${stackTop} is not an address`);
   if (random.length !== RANDOM_BYTES) throw new RangeError(`AT_RANDOM needs ${RANDOM_BYTES} bytes, got ${random.length}`);
   for (const [type] of auxv) {
-    if (ADDED_BY_US.has(type)) throw new RangeError(`auxv entry ${type} is added by buildInitialStack, not the caller`);
+    if (type === AT.NULL) throw new RangeError('AT_NULL is added by buildInitialStack, not the caller');
   }
-  const tooLong = (): never => { throw new LoaderError(`${execfn}: argument list too long`, 126); };
+  const tooLong = (): never => { throw new LoaderError(`${execfn}: argument list too long`, 126, E2BIG); };
 
   const encoder = new TextEncoder();
   let stringBytes = 0;
@@ -82,13 +95,10 @@ export function buildInitialStack(spec: StackSpec): StackImage {
   const platformAddress = (p -= platformString.length);
   const randomAddress = (p -= RANDOM_BYTES);
 
-  const fullAuxv: Array<[number, number]> = [
-    ...auxv,
-    [AT.RANDOM, randomAddress],
-    [AT.EXECFN, execfnAddress],
-    [AT.PLATFORM, platformAddress],
-    [AT.NULL, 0],
-  ];
+  const pointers = new Map<number, number>([[AT.RANDOM, randomAddress], [AT.EXECFN, execfnAddress], [AT.PLATFORM, platformAddress]]);
+  const fullAuxv: Array<[number, number]> = auxv.map(([type, value]) => [type, pointers.get(type) ?? value]);
+  for (const type of FILLED_HERE) if (!auxv.some(([t]) => t === type)) fullAuxv.push([type, pointers.get(type)!]);
+  fullAuxv.push([AT.NULL, 0]);
   p -= fullAuxv.length * 2 * WORD;
   const vectorWords = 1 + (argv.length + 1) + (envp.length + 1);
   // STACK_ROUND(sp, items): "(((unsigned long) (sp - items)) &~ 15UL)"; the padding ends up above auxv.
@@ -117,7 +127,9 @@ export function buildInitialStack(spec: StackSpec): StackImage {
     return address;
   });
   const argvAddresses = placeStrings(argvStrings);
+  const argEnd = stringAddress;
   const envpAddresses = placeStrings(envpStrings);
+  const envEnd = stringAddress;
   writeBytes(execfnAddress, execfnString);
   writeBytes(platformAddress, platformString);
   writeBytes(randomAddress, random);
@@ -132,5 +144,5 @@ export function buildInitialStack(spec: StackSpec): StackImage {
     pushWord(value);
   }
   // Everything else (alignment padding and the end marker) stays zero.
-  return { bytes, sp, base };
+  return { bytes, sp, base, argStart: stringsStart, argEnd, envStart: argEnd, envEnd, auxv: fullAuxv };
 }

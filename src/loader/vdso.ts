@@ -46,6 +46,12 @@ export class Vdso {
    * populated at once (a fault costs more than the two pages). Returns the image's address, or the errno
    * of the mapping that failed.
    */
+  /** map, for the loader: the vDSO's address, or null when it could not be mapped (glibc then makes syscalls). */
+  mapOrNone(mm: AddressSpace): number | null {
+    const va = this.map(mm);
+    return va instanceof Errno ? null : va;
+  }
+
   map(mm: AddressSpace): number | Errno {
     const vvarSize = this.vvar.size();
     const length = vvarSize + this.image.size();

@@ -61,6 +61,9 @@ export interface MapRequest {
   low32?: boolean;
   kind: VmaKind;
   name: string;
+  /** The file's device and inode for /proc/PID/maps (default 0). */
+  dev?: number;
+  ino?: number;
   file?: Mappable | null;
   offset?: number;
   /** False for a shared mapping of a file opened read-only. */
@@ -87,6 +90,25 @@ export interface MemoryStats {
   spuriousFaults: number;
 }
 
+/**
+ * What exec left in the address space that /proc shows (Linux's mm->start_code .. env_end and
+ * saved_auxv): /proc/PID/stat, cmdline, environ and auxv read them.
+ */
+export interface ExecLayout {
+  startCode: number;
+  endCode: number;
+  startData: number;
+  endData: number;
+  /** The initial stack pointer (argc). */
+  startStack: number;
+  argStart: number;
+  argEnd: number;
+  envStart: number;
+  envEnd: number;
+  /** The auxiliary vector, AT_NULL included. */
+  auxv: ReadonlyArray<readonly [number, number]>;
+}
+
 const NO_LIMITS: MemoryLimits = { stack: () => 8 * 1024 * 1024, data: () => Infinity, addressSpace: () => Infinity };
 
 export class AddressSpace {
@@ -100,6 +122,8 @@ export class AddressSpace {
   /** Faults on pages the tables already allowed: should stay 0 (see PageTables.replayPath). */
   spuriousFaults = 0;
   limits: MemoryLimits = NO_LIMITS;
+  /** Set by exec. */
+  exec: ExecLayout | null = null;
   private lastFault = -1;
   private repeatedFaults = 0;
 
@@ -304,7 +328,9 @@ export class AddressSpace {
     const vma: Vma = {
       start, end: start + length, prot: req.prot, mayWrite: req.mayWrite ?? true, shared: req.shared,
       growsDown: req.growsDown ?? false, advice: 0, kind: req.kind, file: req.file ?? null,
-      offset: req.offset ?? 0, name: req.name,
+      offset: req.offset ?? 0, name: req.name, dev: req.dev ?? 0, ino: req.ino ?? 0,
+      // accountable_mapping(): private and writable, unless MAP_NORESERVE.
+      accounted: !req.shared && (req.prot & PROT_WRITE) !== 0 && req.noReserve !== true, noReserve: req.noReserve === true,
     };
     this.vmas.insert(vma);
     this.vmas.mergeAround(start, start + length);
@@ -371,6 +397,8 @@ export class AddressSpace {
       const piece = this.vmas.find(pos)!;
       const old = piece.prot;
       piece.prot = prot;
+      // mprotect_fixup: private memory made writable is charged (VM_ACCOUNT) from then on.
+      if ((prot & PROT_WRITE) !== 0 && !piece.shared && !piece.noReserve) piece.accounted = true;
       const lost = old & ~prot;
       // Rights taken away are taken from the entries now; rights given come back at the next fault.
       if (lost !== 0) {
@@ -410,7 +438,7 @@ export class AddressSpace {
     } else {
       this.vmas.insert({
         start: oldTop, end: newTop, prot: PROT_READ | PROT_WRITE, mayWrite: true, shared: false, growsDown: false,
-        advice: 0, kind: VmaKind.Heap, file: null, offset: 0, name: '[heap]',
+        advice: 0, kind: VmaKind.Heap, file: null, offset: 0, name: '[heap]', dev: 0, ino: 0, accounted: true, noReserve: false,
       });
     }
     this.vmas.mergeAround(oldTop, newTop);

@@ -46,6 +46,17 @@ export interface Vma {
   offset: number;
   /** Shown in /proc/self/maps: "[heap]", "[stack]", the file path. */
   name: string;
+  /** The mapped file's device and inode, as /proc/self/maps shows them (0 for anonymous memory). */
+  dev: number;
+  ino: number;
+  /**
+   * Linux's VM_ACCOUNT: private memory that was ever writable (its commit charge). It stays when
+   * mprotect takes the write right away, so a RELRO range does not merge with the read-only part of
+   * its file before it: the same areas as Linux, line for line in /proc/PID/maps.
+   */
+  accounted: boolean;
+  /** MAP_NORESERVE (VM_NORESERVE): never charged, so never accounted. */
+  noReserve: boolean;
 }
 
 export function canRead(vma: Vma): boolean {
@@ -70,6 +81,7 @@ export function startGap(vma: Vma): number {
 function alike(a: Vma, b: Vma): boolean {
   return a.end === b.start && a.prot === b.prot && a.mayWrite === b.mayWrite && a.shared === b.shared &&
     a.growsDown === b.growsDown && a.advice === b.advice && a.kind === b.kind && a.name === b.name &&
+    a.accounted === b.accounted && a.noReserve === b.noReserve &&
     a.file === b.file && (a.file === null || a.offset + (a.end - a.start) === b.offset);
 }
 
@@ -77,6 +89,8 @@ export class VmaList {
   readonly list: Vma[] = [];
   /** Sum of the areas' lengths (Linux total_vm), for RLIMIT_AS. */
   totalBytes = 0;
+  /** The highest totalBytes has been (Linux hiwater_vm, /proc/PID/status VmPeak). */
+  peakBytes = 0;
 
   /** The area containing va, or undefined. */
   find(va: number): Vma | undefined {
@@ -133,6 +147,7 @@ export class VmaList {
     vma.file?.hold?.();
     this.list.splice(this.indexAfter(vma.start), 0, vma);
     this.totalBytes += vma.end - vma.start;
+    if (this.totalBytes > this.peakBytes) this.peakBytes = this.totalBytes;
   }
 
   /**
@@ -180,6 +195,7 @@ export class VmaList {
   /** Grows or shrinks an area in place (brk, mremap, stack growth); the caller checked the space. */
   resize(vma: Vma, start: number, end: number): void {
     this.totalBytes += (end - start) - (vma.end - vma.start);
+    if (this.totalBytes > this.peakBytes) this.peakBytes = this.totalBytes;
     if (start !== vma.start) vma.offset = fileOffset(vma, start);
     vma.start = start;
     vma.end = end;

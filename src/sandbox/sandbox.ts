@@ -4,7 +4,7 @@ import { constants as osConstants } from 'node:os';
 import { resolve as resolveHostPath } from 'node:path';
 import { EACCES, EISDIR, ENOENT, Errno } from '../abi/errno.js';
 import { findHostTty } from '../fs/dev.js';
-import { findProgram, readProgramFile } from '../fs/exec.js';
+import { type FileIdentity, findProgram, identityOf, readInterpreter, readProgramFile } from '../fs/exec.js';
 import { FdTable } from '../fs/fd-table.js';
 import { LatePageStore } from '../fs/file-data.js';
 import { HostFile } from '../fs/file.js';
@@ -14,6 +14,7 @@ import { GoferClient, GoferError } from '../gofer/client.js';
 import { Kernel, type KernelStats } from '../kernel/kernel.js';
 import type { TaskExit } from '../kernel/task.js';
 import { Timekeeper } from '../kernel/timekeeper.js';
+import { Machine } from '../kernel/machine.js';
 import { LoaderError } from '../loader/elf.js';
 import { chooseLayout, hostAuxv, loadProgram } from '../loader/load.js';
 import { Vdso } from '../loader/vdso.js';
@@ -34,6 +35,8 @@ export interface SandboxOptions {
   env: NodeJS.ProcessEnv;
   mode: PlatformMode;
   memoryBytes: number;
+  /** CPUs the program sees (--cpus); default: the host's. */
+  cpus?: number;
   strace: ((line: string) => void) | null;
   /** Host fds that become the program's stdin, stdout and stderr (default 0, 1, 2). */
   stdio?: readonly [number, number, number];
@@ -89,7 +92,7 @@ function hostDirectory(what: string, path: string): string {
 }
 
 /** Starts a Gofer per host directory and builds the mount table over them. */
-function startFilesystems(options: SandboxOptions, store: LatePageStore): { fsys: SandboxFilesystems; rootfs: string } {
+function startFilesystems(options: SandboxOptions, store: LatePageStore, machine: Machine): { fsys: SandboxFilesystems; rootfs: string } {
   const rootfs = hostDirectory('--rootfs', options.rootfs ?? '/');
   for (const m of options.mounts ?? []) hostDirectory('--mount', m.host);
   const writable = options.rootfsWritable ?? false;
@@ -104,7 +107,7 @@ function startFilesystems(options: SandboxOptions, store: LatePageStore): { fsys
     });
     const fsys = buildFilesystems({
       rootfs: root, rootfsWritable: writable, mounts, store, hostTty: findHostTty(),
-      system: { memoryBytes: options.memoryBytes, committedBytes: () => store.allocator.stats.committedBytes },
+      system: machine,
     });
     if ('error' in fsys) throw new SandboxSetupError(`cannot serve ${fsys.what} (${fsys.error.name}): is it an existing directory?`);
     return { fsys, rootfs };
@@ -127,7 +130,7 @@ function guestCwd(rootfs: string, mounts: readonly HostMount[]): string {
 }
 
 /** The program, found and read inside the sandbox as execvp would. */
-function loadExecutable(ctx: FsContext, options: SandboxOptions): { name: string; path: string; file: Uint8Array } {
+function loadExecutable(ctx: FsContext, options: SandboxOptions): { name: string; path: string; file: Uint8Array; identity: FileIdentity } {
   const program = options.program;
   const found = findProgram(ctx, program, options.env.PATH ?? '/usr/local/bin:/usr/bin:/bin');
   if (found instanceof Errno) {
@@ -142,23 +145,29 @@ function loadExecutable(ctx: FsContext, options: SandboxOptions): { name: string
   }
   const file = readProgramFile(ctx, found.vd);
   if (file instanceof Errno) throw new LoaderError(`${program}: cannot read it (${file.name})`, 126);
-  return { name: found.name, path: found.path, file };
+  return { name: found.name, path: found.path, file, identity: identityOf(found.vd, found.vd.dentry.stat()) };
 }
 
 export async function runSandbox(options: SandboxOptions): Promise<SandboxResult> {
   const store = new LatePageStore();
-  const { fsys, rootfs } = startFilesystems(options, store);
+  let procfs: SandboxFilesystems['procfs'] | null = null;
+  const machine = new Machine({
+    cpus: options.cpus ?? Machine.hostCpus(), cpusLimited: options.cpus !== undefined, memoryBytes: options.memoryBytes,
+    committedBytes: () => store.allocator.stats.committedBytes, processes: () => procfs?.processCount ?? 0,
+  });
+  const { fsys, rootfs } = startFilesystems(options, store, machine);
+  procfs = fsys.procfs;
   try {
-    return await runInFilesystems(options, fsys, store, rootfs);
+    return await runInFilesystems(options, fsys, store, rootfs, machine);
   } finally {
     fsys.release();
   }
 }
 
-async function runInFilesystems(options: SandboxOptions, fsys: SandboxFilesystems, store: LatePageStore, rootfs: string): Promise<SandboxResult> {
+async function runInFilesystems(options: SandboxOptions, fsys: SandboxFilesystems, store: LatePageStore, rootfs: string, machine: Machine): Promise<SandboxResult> {
   const ids = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
   const fsContext = fsys.newContext(ids, guestCwd(rootfs, options.mounts ?? []));
-  const { name: path, path: exePath, file } = loadExecutable(fsContext, options);
+  const { name: path, path: exePath, file, identity } = loadExecutable(fsContext, options);
   const platform = new KvmPlatform({ memoryBytes: options.memoryBytes, mode: options.mode });
   try {
     log.info(`host KVM flavour: ${platform.flavour}; platform mode: ${options.mode}`);
@@ -175,18 +184,20 @@ async function runInFilesystems(options: SandboxOptions, fsys: SandboxFilesystem
     fds.set(2, new HostFile(stderr, false, true));
     const kernel = new Kernel(platform, allocator, options.syscallTable ?? buildSyscallTable(), {
       strace: options.strace, patchSyscalls: options.patchSyscalls ?? true, procfs: fsys.procfs,
-      aslr: options.aslr ?? true, layout, vdso,
+      aslr: options.aslr ?? true, layout, vdso, machine,
     });
     const loaded = loadProgram(mm, {
       execfn: path,
       file,
+      identity,
+      openInterpreter: (interp) => readInterpreter(fsContext, interp),
       argv,
       envp: Object.entries(options.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`),
       hostAuxv: hostAuxv(),
       ids: { uid: ids.uid, euid: process.geteuid?.() ?? ids.uid, gid: ids.gid, egid: process.getegid?.() ?? ids.gid },
-      vdso,
+      mapVdso: (m) => vdso.mapOrNone(m),
     });
-    kernel.createProcess({ mm, fds, fs: fsContext, exePath, entry: loaded.entry, sp: loaded.sp, ids });
+    kernel.createProcess({ mm, fds, fs: fsContext, exePath, entry: loaded.entry, sp: loaded.sp, ids, comm: loaded.comm });
     // The timekeeper reads the guest TSC's offset from the first vCPU, which createProcess made.
     const timekeeper = new Timekeeper(platform.memory, vdso.vvarGpa, platform.tsc);
     kernel.clocks = timekeeper;

@@ -9,10 +9,9 @@ import type { SyscallArgs } from '../kernel/syscall-args.js';
 import { Blocked, type SyscallEntry, type SyscallResult } from '../kernel/syscall-table.js';
 import type { Task } from '../kernel/task.js';
 import { partial } from './define.js';
+import { CLOCK_MONOTONIC, CLOCK_REALTIME } from '../kernel/timekeeper.js';
 import { nowNs, readTimespec } from './time.js';
 
-const CLOCK_REALTIME = 0;
-const CLOCK_MONOTONIC = 1;
 
 /** The timeout argument as milliseconds from now, null for none. */
 function timeoutMs(task: Task, va: number, absolute: boolean, realtime: boolean): number | null | Errno {

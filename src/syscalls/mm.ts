@@ -8,6 +8,7 @@ import {
   MAP_SHARED, MAP_SHARED_VALIDATE, MAP_STACK, MAP_TYPE, MAP_UNINITIALIZED, MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT,
   MLOCK_ONFAULT, PROT_GROWSDOWN, PROT_GROWSUP, PROT_MASK, PROT_SEM,
 } from '../abi/mman.js';
+import { type FileIdentity, mappedFileIdentity } from '../fs/exec.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
 import type { SyscallEntry, SyscallHandler } from '../kernel/syscall-table.js';
 import type { Task } from '../kernel/task.js';
@@ -40,13 +41,13 @@ function mmap(task: Task, a: SyscallArgs): number | Errno {
   let flags = a.int(3);
   const offset = a.long(5);
   const anonymous = (flags & MAP_ANONYMOUS) !== 0;
-  let source: { mappable: Mappable | null; readable: boolean; writable: boolean } | null = null;
+  let source: { mappable: Mappable | null; readable: boolean; writable: boolean; identity: FileIdentity | null } | null = null;
   if (!anonymous) {
     const file = task.fds.get(a.int(4));
     if (file instanceof Errno) return EBADF;
     // MAP_HUGETLB needs a hugetlbfs file.
     if ((flags & MAP_HUGETLB) !== 0) return EINVAL;
-    source = { mappable: file.mappable(), readable: file.readable, writable: file.writable };
+    source = { mappable: file.mappable(), readable: file.readable, writable: file.writable, identity: mappedFileIdentity(file) };
   } else if ((flags & MAP_HUGETLB) !== 0) {
     // Linux takes these from the reserved huge page pool, empty unless the host admin filled it.
     return ENOMEM;
@@ -90,7 +91,8 @@ function mmap(task: Task, a: SyscallArgs): number | Errno {
   const start = task.mm.map({
     addr, length: len, prot, fixed: (flags & MAP_FIXED) !== 0 && !noReplace, noReplace, shared,
     growsDown: (flags & MAP_GROWSDOWN) !== 0, low32: (flags & MAP_32BIT) !== 0,
-    kind: mappable === null ? VmaKind.Anonymous : VmaKind.File, name: mappable?.mapName ?? '',
+    kind: mappable === null ? VmaKind.Anonymous : VmaKind.File, name: source?.identity?.path ?? mappable?.mapName ?? '',
+    dev: source?.identity?.dev ?? 0, ino: source?.identity?.ino ?? 0,
     file: mappable, offset: anonymous ? 0 : offset, mayWrite,
     // "MAP_NONBLOCK ... Since Linux 2.6.23, this flag causes MAP_POPULATE to do nothing."
     populate: ((flags & MAP_POPULATE) !== 0 && (flags & MAP_NONBLOCK) === 0) || (flags & MAP_LOCKED) !== 0,

@@ -89,6 +89,22 @@ function getrlimit(task: Task, a: SyscallArgs): number | Errno {
   return task.mm.copyOut(a.ptr(1), out) === 16 ? 0 : EFAULT;
 }
 
+/**
+ * getgroups: the sandbox has one user and no supplementary groups. A size of 0 asks for the count;
+ * a negative one is EINVAL.
+ */
+function getgroups(_task: Task, a: SyscallArgs): number | Errno {
+  return a.int(0) < 0 ? EINVAL : 0;
+}
+
+/** getresuid / getresgid: real, effective and saved ids are the same one (three u32). */
+function getres(task: Task, a: SyscallArgs, id: number): number | Errno {
+  const word = new Uint8Array(4);
+  new DataView(word.buffer).setUint32(0, id >>> 0, true);
+  for (let i = 0; i < 3; i++) if (task.mm.copyOut(a.ptr(i), word) !== 4) return EFAULT;
+  return 0;
+}
+
 function prctl(task: Task, a: SyscallArgs): number | Errno {
   switch (a.int(0)) {
     case PR_SET_NAME: {
@@ -129,7 +145,8 @@ const u32View = new DataView(u32.buffer);
 
 /** getcpu(cpu, node, cache): the vCPU the task runs on, node 0 (what the vDSO's rdtscp reads on VMX/SVM). */
 function getcpu(task: Task, a: SyscallArgs): number | Errno {
-  u32View.setUint32(0, task.ctx?.id ?? 0, true);
+  // One vCPU per task: its id, folded onto the CPUs the sandbox shows (--cpus).
+  u32View.setUint32(0, (task.ctx?.id ?? 0) % task.machine.cpus, true);
   if (a.ptr(0) !== 0 && task.mm.copyOut(a.ptr(0), u32) !== 4) return EFAULT;
   u32.fill(0);
   if (a.ptr(1) !== 0 && task.mm.copyOut(a.ptr(1), u32) !== 4) return EFAULT;
@@ -144,6 +161,9 @@ export const processSyscalls: SyscallEntry[] = [
   supported('geteuid', (t) => t.id.uid, ''),
   supported('getgid', (t) => t.id.gid, ''),
   supported('getegid', (t) => t.id.gid, ''),
+  supported('getgroups', getgroups, 'ix'),
+  supported('getresuid', (t, a) => getres(t, a, t.id.uid), 'xxx'),
+  supported('getresgid', (t, a) => getres(t, a, t.id.gid), 'xxx'),
   supported('set_tid_address', setTidAddress, 'x'),
   supported('set_robust_list', setRobustList, 'xz'),
   unsupported('rseq', 'restartable sequences: glibc runs without them when this fails'),

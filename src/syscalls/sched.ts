@@ -1,5 +1,8 @@
-// Scheduling: policy, priority and memory barriers (gVisor's sys_sched.go, sys_membarrier.go). Every task
-// runs SCHED_OTHER on a vCPU of its own, scheduled by the host; nice values are kept and reported.
+// Scheduling: policy, priority, affinity, the CPU a task runs on, and memory barriers (gVisor's
+// sys_sched.go, sys_membarrier.go). Every task runs SCHED_OTHER on a vCPU of its own, scheduled by the
+// host; nice values are kept and reported. The CPUs are the sandbox machine's (--cpus), so a program that
+// sizes itself by its affinity mask (Python's os.sched_getaffinity, libuv, the JVM, Go) sees the
+// sandbox's CPUs; the mask is recorded and reported, tasks are not pinned to host CPUs.
 import { EFAULT, EINVAL, EPERM, ESRCH, Errno } from '../abi/errno.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
 import type { SyscallEntry } from '../kernel/syscall-table.js';
@@ -112,7 +115,40 @@ function membarrier(_task: Task, a: SyscallArgs): number | Errno {
   return (cmd & MEMBARRIER_SUPPORTED) === cmd && cmd !== 0 && (cmd & (cmd - 1)) === 0 ? 0 : EINVAL;
 }
 
+function getaffinity(task: Task, a: SyscallArgs): number | Errno {
+  const len = a.size(1);
+  const machine = task.machine;
+  // "if ((len * BITS_PER_BYTE) < nr_cpu_ids) return -EINVAL; if (len & (sizeof(unsigned long)-1)) ..."
+  if (len * 8 < machine.cpus || len % 8 !== 0) return EINVAL;
+  const t = target(task, a.int(0));
+  if (t instanceof Errno) return t;
+  const size = Math.min(len, machine.cpumaskBytes);
+  const out = new Uint8Array(size);
+  let mask = t.cpuAffinity ?? machine.allCpus;
+  for (let i = 0; i < size && mask !== 0n; i++, mask >>= 8n) out[i] = Number(mask & 0xffn);
+  return task.mm.copyOut(a.ptr(2), out) === size ? size : EFAULT;
+}
+
+function setaffinity(task: Task, a: SyscallArgs): number | Errno {
+  const t = target(task, a.int(0));
+  const len = a.size(1);
+  const machine = task.machine;
+  // get_user_cpu_mask: a shorter mask is zero-extended, a longer one cut to the kernel's size.
+  const raw = new Uint8Array(Math.min(len, machine.cpumaskBytes));
+  if (task.mm.copyIn(a.ptr(2), raw) !== raw.length) return EFAULT;
+  if (t instanceof Errno) return t;
+  let mask = 0n;
+  for (let i = raw.length - 1; i >= 0; i--) mask = (mask << 8n) | BigInt(raw[i]!);
+  mask &= machine.allCpus;
+  // The new mask must leave the task at least one CPU it may run on.
+  if (mask === 0n) return EINVAL;
+  t.cpuAffinity = mask === machine.allCpus ? null : mask;
+  return 0;
+}
+
 export const schedSyscalls: SyscallEntry[] = [
+  supported('sched_getaffinity', getaffinity, 'izx'),
+  partial('sched_setaffinity', setaffinity, 'the mask is recorded and reported; tasks are not pinned to host CPUs', 'izx'),
   supported('sched_getscheduler', schedGetscheduler, 'i'),
   partial('sched_setscheduler', schedSetscheduler, 'SCHED_OTHER, BATCH and IDLE only; real-time policies need CAP_SYS_NICE', 'iix'),
   supported('sched_getparam', schedGetparam, 'ix'),

@@ -2,7 +2,7 @@
 // buffer, without passing through the program's memory.
 import { EBADF, EFAULT, EINVAL, EISDIR, Errno } from '../abi/errno.js';
 import { DirectoryFile } from '../fs/dir-file.js';
-import { O_APPEND, S_IFMT, S_IFREG } from '../abi/fcntl.js';
+import { O_APPEND, S_IFMT, S_IFREG, SEEK_CUR } from '../abi/fcntl.js';
 import type { FileDescription } from '../fs/vfs.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
 import type { SyscallEntry } from '../kernel/syscall-table.js';
@@ -68,7 +68,7 @@ function sendfile(task: Task, a: SyscallArgs): number | Errno {
   const input = task.fds.get(a.int(1));
   if (input instanceof Errno) return input;
   if (!input.readable || !out.writable) return EBADF;
-  if ((out.flags & O_APPEND) !== 0) return EINVAL;
+  if ((out.statusFlags() & O_APPEND) !== 0) return EINVAL;
   const offVa = a.ptr(2);
   const off = readOffset(task, offVa);
   if (off instanceof Errno) return off;
@@ -94,7 +94,7 @@ function copyFileRange(task: Task, a: SyscallArgs): number | Errno {
   if (input instanceof Errno) return input;
   const out = task.fds.get(a.int(2));
   if (out instanceof Errno) return out;
-  if (!input.readable || !out.writable || (out.flags & O_APPEND) !== 0) return EBADF;
+  if (!input.readable || !out.writable || (out.statusFlags() & O_APPEND) !== 0) return EBADF;
   for (const f of [input, out]) {
     const r = isRegular(f);
     if (r instanceof Errno) return r;
@@ -105,17 +105,21 @@ function copyFileRange(task: Task, a: SyscallArgs): number | Errno {
   const outOff = readOffset(task, a.ptr(3));
   if (outOff instanceof Errno) return outOff;
   const count = Math.min(a.size(4), MAX_RW_COUNT);
-  const inStart = inOff ?? input.offset;
-  const outStart = outOff ?? out.offset;
-  // The same file with overlapping ranges: EINVAL (copy_file_range(2)).
+  // The same file with overlapping ranges: EINVAL (copy_file_range(2)). A file's own offset is asked
+  // of the file: a host fd (stdout redirected to a file) keeps it in the host.
   const same = input.location !== null && out.location !== null && input.location.dentry.lockKey === out.location.dentry.lockKey;
-  if (same && inStart < outStart + count && outStart < inStart + count) return EINVAL;
-  const r = copy(input, inStart, out, outStart, count);
+  if (same) {
+    const inStart = inOff ?? input.seek(0, SEEK_CUR);
+    const outStart = outOff ?? out.seek(0, SEEK_CUR);
+    if (inStart instanceof Errno) return inStart;
+    if (outStart instanceof Errno) return outStart;
+    if (inStart < outStart + count && outStart < inStart + count) return EINVAL;
+  }
+  // Without an explicit position, read and write move the files' own offsets.
+  const r = copy(input, inOff, out, outOff, count);
   if (r instanceof Errno) return r;
-  if (inOff === null) input.offset += r;
-  else if (writeOffset(task, a.ptr(1), inOff + r) !== null) return EFAULT;
-  if (outOff === null) out.offset += r;
-  else if (writeOffset(task, a.ptr(3), outOff + r) !== null) return EFAULT;
+  if (inOff !== null && writeOffset(task, a.ptr(1), inOff + r) !== null) return EFAULT;
+  if (outOff !== null && writeOffset(task, a.ptr(3), outOff + r) !== null) return EFAULT;
   return r;
 }
 

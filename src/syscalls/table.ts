@@ -5,7 +5,9 @@ import { type SyscallEntry, Support, type SyscallTable } from '../kernel/syscall
 import { archSyscalls } from './arch.js';
 import { attrSyscalls } from './attr.js';
 import { dirSyscalls } from './dir.js';
+import { fadviseSyscalls } from './fadvise.js';
 import { fdSyscalls } from './fd.js';
+import { futexSyscalls } from './futex.js';
 import { ioctlSyscalls } from './ioctl.js';
 import { linkSyscalls } from './link.js';
 import { lockSyscalls } from './lock.js';
@@ -16,19 +18,20 @@ import { pipeSyscalls } from './pipe.js';
 import { processSyscalls } from './process.js';
 import { randomSyscalls } from './random.js';
 import { readWriteSyscalls } from './read-write.js';
+import { schedSyscalls } from './sched.js';
 import { sendfileSyscalls } from './sendfile.js';
 import { signalSyscalls } from './signal.js';
 import { statSyscalls } from './stat.js';
 import { threadSyscalls } from './thread.js';
-import { schedSyscalls } from './sched.js';
-import { futexSyscalls } from './futex.js';
+import { sysinfoSyscalls } from './sysinfo.js';
 import { timeSyscalls } from './time.js';
+import { xattrSyscalls } from './xattr.js';
 
 export const FAMILIES: ReadonlyArray<readonly SyscallEntry[]> = [
   readWriteSyscalls, statSyscalls, ioctlSyscalls, fdSyscalls, pathSyscalls, mmSyscalls, processSyscalls,
   archSyscalls, timeSyscalls, randomSyscalls, signalSyscalls,
   openSyscalls, dirSyscalls, linkSyscalls, attrSyscalls, pipeSyscalls, sendfileSyscalls, lockSyscalls,
-  threadSyscalls, futexSyscalls, schedSyscalls,
+  threadSyscalls, futexSyscalls, xattrSyscalls, schedSyscalls, sysinfoSyscalls, fadviseSyscalls,
 ];
 
 const NOT_YET = 'not implemented yet';

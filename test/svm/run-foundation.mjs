@@ -32,6 +32,13 @@ const cases = [
   // Processes and threads: fork, exec, pipes and wait through a shell; threads, futexes, clear_child_tid.
   { title: 'busybox sh pipeline', program: '/bin/busybox', args: ['sh', '-c', 'echo $(/bin/busybox echo hi | /bin/busybox tr a-z A-Z); (exit 3); echo $?'] },
   { title: 'proc_threads', program: guest('proc_threads'), args: [] },
+  // Dynamically linked: the dynamic linker, libc and the libraries come from the host's root.
+  { title: 'futex', program: guest('futex'), args: [] },
+  { title: 'proc_self', program: guest('proc_self'), args: ['one', 'two words'] },
+  { title: 'ls -la (dynamic)', program: '/bin/ls', args: ['-la', '/usr/share/doc/coreutils'] },
+  { title: 'ld.so /bin/true', program: '/lib64/ld-linux-x86-64.so.2', args: ['/bin/true'] },
+  { title: 'TLS, dlopen, LD_PRELOAD', program: guest('dyn/dyn_main'), args: [],
+    env: { LD_LIBRARY_PATH: `${checkout}/build/test-guest/dyn`, LD_PRELOAD: `${checkout}/build/test-guest/dyn/libdyn_preload.so` } },
 ];
 
 // Like test/helpers/run.ts: death by signal is reported as 128 + signal, as by a shell.
