@@ -4,10 +4,10 @@
 #include "host.h"
 #include "host_result.h"
 
+#include <asm/termbits.h>  // the kernel's struct termios and termios2, not glibc's larger termios
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
-#include <termios.h>
 #include <unistd.h>
 
 namespace tsvisor {
@@ -20,14 +20,22 @@ Napi::Value Lseek(const Napi::CallbackInfo& info) {
   return Num(info.Env(), Result(RetryOnEintr([&] { return lseek(fd, offset, whence); })));
 }
 
+// The sizes src/abi/structs.ts gives the Sentry: what the kernel copies for each request.
+static_assert(sizeof(struct termios) == 36, "kernel struct termios");
+static_assert(sizeof(struct termios2) == 44, "kernel struct termios2");
+static_assert(sizeof(struct winsize) == 8, "struct winsize");
+
 // ioctl(fd, request, buffer) for the requests whose argument is a plain struct copied out by the host:
-// TCGETS (struct termios, 60 bytes) and TIOCGWINSZ (struct winsize, 8 bytes).
+// TCGETS (the kernel's struct termios, 36 bytes), TCGETS2 (termios2, 44) and TIOCGWINSZ (winsize, 8).
+// out must be exactly that size, so that the Sentry copies to the guest what Linux would.
 Napi::Value IoctlRead(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
   uint32_t request = info[1].As<Napi::Number>().Uint32Value();
   Napi::Uint8Array out = info[2].As<Napi::Uint8Array>();
-  size_t need = request == TCGETS ? sizeof(struct termios) : request == TIOCGWINSZ ? sizeof(struct winsize) : 0;
-  if (need == 0 || out.ByteLength() < need) return Num(info.Env(), -EINVAL);
+  size_t need = request == TCGETS ? sizeof(struct termios)
+              : request == TCGETS2 ? sizeof(struct termios2)
+              : request == TIOCGWINSZ ? sizeof(struct winsize) : 0;
+  if (need == 0 || out.ByteLength() != need) return Num(info.Env(), -EINVAL);
   // SAFETY: out has at least `need` bytes, the size of the struct this request writes.
   return Num(info.Env(), Result(Ioctl(fd, request, out.Data())));
 }
@@ -43,8 +51,6 @@ Napi::Object InitHost(Napi::Env env) {
   host.Set("lseek", Napi::Function::New(env, Lseek));
   host.Set("ioctlRead", Napi::Function::New(env, IoctlRead));
   host.Set("getFlags", Napi::Function::New(env, GetFlags));
-  host.Set("TCGETS", Napi::Number::New(env, TCGETS));
-  host.Set("TIOCGWINSZ", Napi::Number::New(env, TIOCGWINSZ));
   return host;
 }
 

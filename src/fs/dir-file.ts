@@ -2,11 +2,12 @@
 // after a rewind), so that entries added or removed meanwhile do not shift the positions of others.
 import { EINVAL, EISDIR, Errno } from '../abi/errno.js';
 import { DT_DIR, SEEK_CUR, SEEK_END, SEEK_SET } from '../abi/fcntl.js';
+import { DIRENT64_HEADER_SIZE } from '../abi/structs.js';
 import { type DirEntry, type Dentry, FileDescription, type FileStat, type FsContext } from './vfs.js';
 
 /** struct linux_dirent64: d_ino u64, d_off s64, d_reclen u16, d_type u8, d_name, padded to 8. */
 function recordLength(name: string): number {
-  return (19 + Buffer.byteLength(name) + 1 + 7) & ~7;
+  return (DIRENT64_HEADER_SIZE + Buffer.byteLength(name) + 1 + 7) & ~7;
 }
 
 export class DirectoryFile extends FileDescription {

@@ -14,6 +14,7 @@ import {
 } from '../abi/fcntl.js';
 
 import type { DirEntry, FileStat } from '../abi/stat.js';
+import { STATFS_SIZE } from '../abi/structs.js';
 
 export type { DirEntry, FileStat };
 
@@ -69,7 +70,7 @@ export abstract class FileSystem {
   abstract readonly type: string;
   /** st_dev of its files (host filesystems report the host's). */
   abstract readonly dev: number;
-  /** struct statfs, 120 bytes. */
+  /** struct statfs (STATFS_SIZE bytes). */
   abstract statfs(): Uint8Array | Errno;
   /** Host resources (the Gofer connection, fds kept for mappings) go with the sandbox. */
   release(): void {}
@@ -80,7 +81,7 @@ export function encodeStatfs(f: {
   type: number; bsize: number; blocks: number; bfree: number; bavail: number; files: number; ffree: number;
   namelen: number; flags: number; fsid?: number;
 }): Uint8Array {
-  const out = new Uint8Array(120);
+  const out = new Uint8Array(STATFS_SIZE);
   const v = new DataView(out.buffer);
   const u64 = [f.type, f.bsize, f.blocks, f.bfree, f.bavail, f.files, f.ffree];
   u64.forEach((x, i) => v.setBigUint64(i * 8, BigInt(x), true));

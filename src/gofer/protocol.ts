@@ -39,8 +39,7 @@ export const REPLY_HEADER = 12;
 export const REPLY_MORE = 1;
 /** Where the reply flags sit in the header (after u32 id, u16 op). */
 export const REPLY_FLAGS_OFFSET = 6;
-export const STAT_SIZE = 144;
-export const STATFS_SIZE = 120;
+export { STAT_SIZE, STATFS_SIZE } from '../abi/structs.js';
 
 // The Linux x86-64 flags and file types that the protocol carries.
 export {

@@ -45,7 +45,7 @@ export class PageAllocator {
   private pendingStart = 0;
   private pendingLength = 0;
 
-  constructor(private readonly host: HostMemory, private readonly base: number, limit: number) {
+  constructor(private readonly host: HostMemory, private readonly base: number, readonly limit: number) {
     if (base % HUGE_PAGE_SIZE !== 0) throw new RangeError('allocator base must be 2 MiB aligned');
     const chunks = Math.floor((limit - base) / HUGE_PAGE_SIZE);
     this.chunkState = new Uint8Array(chunks);

@@ -132,11 +132,12 @@ export interface GoferHostCalls {
 /** Host system calls that Node.js lacks. Each returns a value >= 0 or -errno. */
 export interface HostCalls {
   lseek(fd: number, offset: number, whence: number): number;
-  /** TCGETS or TIOCGWINSZ into out. */
+  /**
+   * TCGETS, TCGETS2 or TIOCGWINSZ into out, which must be exactly the kernel's struct (termios 36
+   * bytes, termios2 44, winsize 8; else -EINVAL).
+   */
   ioctlRead(fd: number, request: number, out: Uint8Array): number;
   getFlags(fd: number): number;
-  readonly TCGETS: number;
-  readonly TIOCGWINSZ: number;
 }
 
 const projectRoot = fileURLToPath(new URL('../../../', import.meta.url));

@@ -2,6 +2,7 @@
 import { EAGAIN, EBADF, EFAULT, EINVAL, Errno } from '../abi/errno.js';
 import { MAX_FDS } from '../fs/fd-table.js';
 import { O_CLOEXEC, SETFL_MASK, SEEK_HOLE } from '../abi/fcntl.js';
+import { FLOCK_SIZE } from '../abi/structs.js';
 import { F_RDLCK, F_UNLCK, F_WRLCK, type LockOwner, type RecordLock, fileLocks } from '../fs/lock.js';
 import { PipeEnd } from '../fs/pipe.js';
 import type { FileDescription } from '../fs/vfs.js';
@@ -24,7 +25,6 @@ const F_OFD_SETLKW = 38;
 const F_DUPFD_CLOEXEC = 1030;
 const F_GETPIPE_SZ = 1032;
 const FD_CLOEXEC = 1;
-const FLOCK_SIZE = 32;
 const PIPE_SIZE = 65536;
 
 function close(task: Task, a: SyscallArgs): number | Errno {

@@ -3,6 +3,7 @@
 import { EFAULT, ENOTTY, Errno } from '../abi/errno.js';
 import { DirectoryFile } from '../fs/dir-file.js';
 import { O_NONBLOCK } from '../abi/fcntl.js';
+import { TERMIOS2_SIZE, TERMIOS_SIZE, WINSIZE_SIZE } from '../abi/structs.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
 import type { SyscallEntry } from '../kernel/syscall-table.js';
 import type { Task } from '../kernel/task.js';
@@ -15,8 +16,8 @@ const FIONREAD = 0x541b;
 const FIONBIO = 0x5421;
 const FIONCLEX = 0x5450;
 const FIOCLEX = 0x5451;
-const TERMIOS_SIZE = 60;
-const WINSIZE_SIZE = 8;
+/** _IOR('T', 0x2A, struct termios2). */
+const TCGETS2 = 0x802c_542a;
 
 function ioctl(task: Task, a: SyscallArgs): number | Errno {
   const fd = a.int(0);
@@ -43,11 +44,12 @@ function ioctl(task: Task, a: SyscallArgs): number | Errno {
       return task.mm.copyOut(a.ptr(2), out) === 4 ? 0 : EFAULT;
     }
     case TCGETS:
+    case TCGETS2:
     case TIOCGWINSZ: {
       if (file.hostFd < 0) return ENOTTY;
-      const out = new Uint8Array(request === TCGETS ? TERMIOS_SIZE : WINSIZE_SIZE);
-      const host = hostCalls();
-      const r = host.ioctlRead(file.hostFd, request === TCGETS ? host.TCGETS : host.TIOCGWINSZ, out);
+      // Exactly the kernel's struct, never glibc's larger one: the caller's buffer may be no bigger.
+      const out = new Uint8Array(request === TCGETS ? TERMIOS_SIZE : request === TCGETS2 ? TERMIOS2_SIZE : WINSIZE_SIZE);
+      const r = hostCalls().ioctlRead(file.hostFd, request, out);
       if (r < 0) return Errno.of(-r) ?? ENOTTY;
       return task.mm.copyOut(a.ptr(2), out) === out.length ? 0 : EFAULT;
     }
@@ -57,5 +59,5 @@ function ioctl(task: Task, a: SyscallArgs): number | Errno {
 }
 
 export const ioctlSyscalls: SyscallEntry[] = [
-  partial('ioctl', ioctl, 'FIOCLEX, FIONCLEX, FIONBIO, FIONREAD (not on host pipes or terminals: ENOTTY); TCGETS, TIOCGWINSZ on host terminals; others ENOTTY', 'ixx'),
+  partial('ioctl', ioctl, 'FIOCLEX, FIONCLEX, FIONBIO, FIONREAD (not on host pipes or terminals: ENOTTY); TCGETS, TCGETS2, TIOCGWINSZ on host terminals; others ENOTTY', 'ixx'),
 ];

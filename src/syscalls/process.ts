@@ -1,18 +1,16 @@
 // Process identity and lifetime: exit, ids, thread bookkeeping, resource limits, uname, prctl, the CPU.
 import { hostname, release } from 'node:os';
 import { EFAULT, EINVAL, EPERM, ESRCH, Errno } from '../abi/errno.js';
+import { RLIMIT_SIZE, ROBUST_LIST_HEAD_SIZE, TASK_COMM_LEN, UTS_FIELD_SIZE, UTSNAME_SIZE } from '../abi/structs.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
 import type { SyscallEntry } from '../kernel/syscall-table.js';
 import { RLIM_INFINITY, RLIMIT_COUNT, type Task } from '../kernel/task.js';
 import { partial, supported, unsupported } from './define.js';
 
-const ROBUST_LIST_HEAD_SIZE = 24;
-const UTS_FIELD = 65;
 const PR_SET_NAME = 15;
 const PR_GET_NAME = 16;
 const PR_GET_DUMPABLE = 3;
 const PR_SET_DUMPABLE = 4;
-const TASK_COMM_LEN = 16;
 const PR_SET_PDEATHSIG = 1;
 const PR_GET_PDEATHSIG = 2;
 const PR_SET_CHILD_SUBREAPER = 36;
@@ -36,14 +34,14 @@ function setRobustList(task: Task, a: SyscallArgs): number | Errno {
 
 function uname(task: Task, a: SyscallArgs): number | Errno {
   const fields = ['Linux', hostname(), release(), '#1 SMP tsvisor', 'x86_64', '(none)'];
-  const out = new Uint8Array(UTS_FIELD * fields.length);
-  fields.forEach((f, i) => out.set(Buffer.from(f.slice(0, UTS_FIELD - 1)), i * UTS_FIELD));
+  const out = new Uint8Array(UTSNAME_SIZE);
+  fields.forEach((f, i) => out.set(Buffer.from(f).subarray(0, UTS_FIELD_SIZE - 1), i * UTS_FIELD_SIZE));
   return task.mm.copyOut(a.ptr(0), out) === out.length ? 0 : EFAULT;
 }
 
 /** struct rlimit64 as two u64; RLIM_INFINITY is all ones. */
 function encodeRlimit(limit: [number, number]): Uint8Array {
-  const out = new Uint8Array(16);
+  const out = new Uint8Array(RLIMIT_SIZE);
   const v = new DataView(out.buffer);
   limit.forEach((x, i) => v.setBigUint64(i * 8, x === RLIM_INFINITY ? 0xffff_ffff_ffff_ffffn : BigInt(x), true));
   return out;
@@ -68,15 +66,15 @@ function prlimit64(task: Task, a: SyscallArgs): number | Errno {
   const old = rlimits[resource]!;
   let next: [number, number] | null = null;
   if (a.ptr(2) !== 0) {
-    const raw = new Uint8Array(16);
-    if (task.mm.copyIn(a.ptr(2), raw) !== 16) return EFAULT;
+    const raw = new Uint8Array(RLIMIT_SIZE);
+    if (task.mm.copyIn(a.ptr(2), raw) !== RLIMIT_SIZE) return EFAULT;
     next = decodeRlimit(raw);
     if (next[0] > next[1]) return EINVAL;
     if (next[1] > old[1] && task.id.uid !== 0) return EPERM;
   }
   if (a.ptr(3) !== 0) {
     const out = encodeRlimit(old);
-    if (task.mm.copyOut(a.ptr(3), out) !== 16) return EFAULT;
+    if (task.mm.copyOut(a.ptr(3), out) !== RLIMIT_SIZE) return EFAULT;
   }
   if (next !== null) rlimits[resource] = next;
   return 0;
@@ -86,7 +84,7 @@ function getrlimit(task: Task, a: SyscallArgs): number | Errno {
   const resource = a.uint(0);
   if (resource >= RLIMIT_COUNT) return EINVAL;
   const out = encodeRlimit(task.rlimits[resource]!);
-  return task.mm.copyOut(a.ptr(1), out) === 16 ? 0 : EFAULT;
+  return task.mm.copyOut(a.ptr(1), out) === RLIMIT_SIZE ? 0 : EFAULT;
 }
 
 /**

@@ -2,18 +2,16 @@
 // later, so for now a fault ends the program as the default action would.
 import { EFAULT, EINVAL, Errno } from '../abi/errno.js';
 import { Signal } from '../abi/signal.js';
+import { SIGACTION_SIZE, SIGSET_SIZE, STACK_T_SIZE } from '../abi/structs.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
 import type { SyscallEntry } from '../kernel/syscall-table.js';
 import type { Task } from '../kernel/task.js';
 import { partial } from './define.js';
 
-const SIGACTION_SIZE = 32; // handler, flags, restorer, mask (8 bytes: the kernel's sigset_t)
-const SIGSET_SIZE = 8;
 const SIG_BLOCK = 0;
 const SIG_UNBLOCK = 1;
 const SIG_SETMASK = 2;
 const UNBLOCKABLE = (1n << BigInt(Signal.SIGKILL - 1)) | (1n << 18n); // SIGKILL, SIGSTOP
-const STACK_T_SIZE = 24;
 
 function rtSigaction(task: Task, a: SyscallArgs): number | Errno {
   const signo = a.int(0);

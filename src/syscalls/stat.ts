@@ -3,6 +3,7 @@ import { EFAULT, EINVAL, Errno } from '../abi/errno.js';
 import {
   AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_STATX_SYNC_TYPE, AT_SYMLINK_NOFOLLOW, PIPEFS_MAGIC,
 } from '../abi/fcntl.js';
+import { STAT_SIZE, STATX_SIZE } from '../abi/structs.js';
 import { resolve } from '../fs/walk.js';
 import { type FileStat, type VirtualDentry, encodeStatfs } from '../fs/vfs.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
@@ -11,8 +12,6 @@ import type { Task } from '../kernel/task.js';
 import { readPath, startAt, targetAt } from './path.js';
 import { supported } from './define.js';
 
-const STAT_SIZE = 144;
-const STATX_SIZE = 256;
 /** STATX_BASIC_STATS: type, mode, nlink, uid, gid, atime, mtime, ctime, ino, size, blocks. */
 const STATX_BASIC_STATS = 0x7ff;
 const STATX_RESERVED = 0x8000_0000;

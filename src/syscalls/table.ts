@@ -26,12 +26,14 @@ import { threadSyscalls } from './thread.js';
 import { sysinfoSyscalls } from './sysinfo.js';
 import { timeSyscalls } from './time.js';
 import { xattrSyscalls } from './xattr.js';
+import { usageSyscalls } from './usage.js';
 
 export const FAMILIES: ReadonlyArray<readonly SyscallEntry[]> = [
   readWriteSyscalls, statSyscalls, ioctlSyscalls, fdSyscalls, pathSyscalls, mmSyscalls, processSyscalls,
   archSyscalls, timeSyscalls, randomSyscalls, signalSyscalls,
   openSyscalls, dirSyscalls, linkSyscalls, attrSyscalls, pipeSyscalls, sendfileSyscalls, lockSyscalls,
   threadSyscalls, futexSyscalls, xattrSyscalls, schedSyscalls, sysinfoSyscalls, fadviseSyscalls,
+  usageSyscalls,
 ];
 
 const NOT_YET = 'not implemented yet';

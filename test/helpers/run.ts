@@ -85,6 +85,32 @@ export function runSandbox(program: string, args: string[] = [], opts: SandboxOp
   return spawn(process.execPath, [cliPath, ...cli], opts, projectRoot);
 }
 
+/** One word for sh -c. */
+function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** util-linux's script(1), which runs a command with its stdio on a new pseudo-terminal, or null. */
+export const scriptPath: string | null = ['/usr/bin/script', '/bin/script'].find((p) => existsSync(p)) ?? null;
+
+/**
+ * The program with stdin, stdout and stderr on a pseudo-terminal (`script -qec`): stdout then holds
+ * everything it wrote to the terminal (newlines as \r\n), and the status is the program's.
+ */
+export function runNativeOnTty(program: string, args: string[] = [], opts: RunOptions = {}): RunResult {
+  if (scriptPath === null) throw new Error('script(1) is not installed');
+  return spawn(scriptPath, ['-qec', [program, ...args].map(shellQuote).join(' '), '/dev/null'], opts);
+}
+
+/** runSandbox with the sandbox's stdio on a pseudo-terminal, as runNativeOnTty. */
+export function runSandboxOnTty(program: string, args: string[] = [], opts: SandboxOptions = {}): RunResult {
+  if (scriptPath === null) throw new Error('script(1) is not installed');
+  const cli = [process.execPath, cliPath, 'run'];
+  if (opts.platform) cli.push('--platform', opts.platform);
+  cli.push(...(opts.withoutCheckout === true ? [] : checkoutMount), ...(opts.extraCliArgs ?? []), '--', program, ...args);
+  return spawn(scriptPath, ['-qec', cli.map(shellQuote).join(' '), '/dev/null'], opts, projectRoot);
+}
+
 /** Debian's busybox-static, a real-world static program, or null if it is not installed. */
 export function busyboxPath(): string | null {
   return existsSync('/bin/busybox') ? '/bin/busybox' : null;

@@ -39,7 +39,17 @@ const cases = [
   { title: 'ld.so /bin/true', program: '/lib64/ld-linux-x86-64.so.2', args: ['/bin/true'] },
   { title: 'TLS, dlopen, LD_PRELOAD', program: guest('dyn/dyn_main'), args: [],
     env: { LD_LIBRARY_PATH: `${checkout}/build/test-guest/dyn`, LD_PRELOAD: `${checkout}/build/test-guest/dyn/libdyn_preload.so` } },
+  { title: 'busybox ls', program: '/bin/busybox', args: ['ls', '/usr'] },
+  { title: 'struct_sizes', program: guest('struct_sizes'), args: [] },
 ];
+// Every case again with stdin, stdout and stderr on a pseudo-terminal (`script -qec`), where glibc
+// asks the terminal for its attributes: all but those that end by a signal, whose report from the
+// sandbox would share the terminal with the program's output (and the sandbox logs errors only, so
+// that its warnings about unimplemented syscalls stay out of it too).
+const ttyCases = cases.filter((c) => !['segv', 'ud2', 'div0'].includes(c.title));
+const script = ['/usr/bin/script', '/bin/script'].find((p) => existsSync(p));
+const quote = (w) => `'${w.replace(/'/g, `'\\''`)}'`;
+const onTty = (file, args) => ['-qec', [file, ...args].map(quote).join(' '), '/dev/null'];
 
 // Like test/helpers/run.ts: death by signal is reported as 128 + signal, as by a shell.
 function run(file, args, extraEnv = {}) {
@@ -50,8 +60,8 @@ function run(file, args, extraEnv = {}) {
   const status = r.status ?? 128 + constants.signals[r.signal];
   return { stdout: r.stdout, stderr: r.stderr, status };
 }
-const sandbox = (platform, extra, c) =>
-  run(process.execPath, [cli, 'run', '--platform', platform, ...checkoutMount, ...extra, '--', c.program, ...c.args], c.env);
+const sandboxArgs = (platform, extra, c) => [cli, 'run', '--platform', platform, ...checkoutMount, ...extra, '--', c.program, ...c.args];
+const sandbox = (platform, extra, c) => run(process.execPath, sandboxArgs(platform, extra, c), c.env);
 const clip = (s) => JSON.stringify(s.length > 200 ? `${s.slice(0, 200)}...` : s);
 const tail = (s) => s.trim().split('\n').slice(-5).map((l) => `    | ${l}`).join('\n');
 
@@ -62,6 +72,19 @@ let failed = 0;
 const info = sandbox('kvm-exit', ['--log-level', 'info'], cases[0]);
 console.log(info.stderr.split('\n').find((l) => /flavour/i.test(l)) ?? 'flavour: (not reported by the sandbox)');
 
+function compare(title, native, boxed) {
+  const problems = [];
+  if (boxed.status !== native.status) problems.push(`status ${boxed.status}, native ${native.status}`);
+  if (boxed.stdout !== native.stdout) problems.push(`stdout ${clip(boxed.stdout)}, native ${clip(native.stdout)}`);
+  if (problems.length === 0) {
+    console.log(`ok   ${title}`);
+    passed++;
+  } else {
+    console.log(`FAIL ${title}: ${problems.join('; ')}\n${tail(boxed.stderr)}`);
+    failed++;
+  }
+}
+
 for (const c of cases) {
   if (!existsSync(c.program)) {
     console.log(`FAIL ${c.title}: ${c.program} is missing (run node dist/test/helpers/build-all.js)`);
@@ -69,17 +92,18 @@ for (const c of cases) {
     continue;
   }
   const native = run(c.program, c.args, c.env);
-  for (const platform of ['kvm-exit', 'kvm']) {
-    const boxed = sandbox(platform, [], c);
-    const problems = [];
-    if (boxed.status !== native.status) problems.push(`status ${boxed.status}, native ${native.status}`);
-    if (boxed.stdout !== native.stdout) problems.push(`stdout ${clip(boxed.stdout)}, native ${clip(native.stdout)}`);
-    if (problems.length === 0) {
-      console.log(`ok   ${c.title} [${platform}]`);
-      passed++;
-    } else {
-      console.log(`FAIL ${c.title} [${platform}]: ${problems.join('; ')}\n${tail(boxed.stderr)}`);
-      failed++;
+  for (const platform of ['kvm-exit', 'kvm']) compare(`${c.title} [${platform}]`, native, sandbox(platform, [], c));
+}
+
+if (script === undefined) {
+  console.log('FAIL on a terminal: script(1) is not installed');
+  failed++;
+} else {
+  for (const c of ttyCases) {
+    if (!existsSync(c.program)) continue;
+    const native = run(script, onTty(c.program, c.args), c.env);
+    for (const platform of ['kvm-exit', 'kvm']) {
+      compare(`${c.title} on a terminal [${platform}]`, native, run(script, onTty(process.execPath, sandboxArgs(platform, ['--log-level', 'error'], c)), c.env));
     }
   }
 }

@@ -1,0 +1,49 @@
+// The behaviour programs with stdout on a pseudo-terminal (`script -qec`), natively and in the
+// sandbox: what glibc does on a terminal (line buffering, tcgetattr on stdout, busybox ls asking for
+// the window size) must work as on the host. Programs that end by a signal are left out: the sandbox
+// reports the signal on stderr, which shares the terminal here.
+import test from 'ava';
+import { guestProgram } from './helpers/guest-programs.js';
+import { busyboxPath, kvmSkipReason, platforms, runNativeOnTty, runSandboxOnTty, scriptPath, type RunOptions } from './helpers/run.js';
+
+const skip = kvmSkipReason() ?? (scriptPath === null ? 'script(1) is not installed' : null);
+const busybox = busyboxPath();
+
+interface Case {
+  title: string;
+  /** A test/guest program, or an absolute path. */
+  program: string;
+  args?: string[];
+  opts?: RunOptions;
+  status: number;
+}
+
+const cases: Case[] = [
+  { title: 'hello', program: 'hello', status: 0 },
+  { title: 'args', program: 'args', args: ['one', 'two words', ''], opts: { env: { TSVISOR_TEST_A: 'alpha', TSVISOR_TEST_B: undefined } }, status: 7 },
+  { title: 'malloc100', program: 'malloc100', status: 0 },
+  { title: 'exit42', program: 'exit42', status: 42 },
+  { title: 'syscall_sites', program: 'syscall_sites', status: 0 },
+];
+if (busybox !== null) {
+  cases.push({ title: 'busybox ls', program: busybox, args: ['ls', '/usr'], status: 0 });
+  cases.push({ title: 'busybox ls -l', program: busybox, args: ['ls', '-ld', '/usr', '/etc'], status: 0 });
+}
+
+for (const c of cases) {
+  for (const platform of platforms) {
+    const title = `${c.title} on a terminal [${platform}]`;
+    if (skip !== null) {
+      test.skip(`${title} (skipped: ${skip})`, () => {});
+      continue;
+    }
+    test(title, async (t) => {
+      const program = c.program.startsWith('/') ? c.program : await guestProgram(c.program);
+      const native = runNativeOnTty(program, c.args, c.opts);
+      t.is(native.status, c.status, `native run: ${native.stdout}`);
+      const boxed = runSandboxOnTty(program, c.args, { ...c.opts, platform });
+      t.is(boxed.stdout, native.stdout);
+      t.is(boxed.status, native.status, boxed.stdout);
+    });
+  }
+}
