@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "tsvisor_kvm",
-      "sources": ["kvm/addon.cc", "kvm/machine.cc", "kvm/vcpu.cc", "kvm/host.cc", "kvm/gofer_host.cc", "kvm/tsc.cc", "kvm/clock.cc"],
+      "sources": ["kvm/addon.cc", "kvm/machine.cc", "kvm/vcpu.cc", "kvm/host.cc", "kvm/gofer_host.cc", "kvm/tsc.cc", "kvm/clock.cc", "kvm/fd_watch.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],

@@ -1,7 +1,9 @@
-// The tsvisor KVM addon: the only code that issues KVM ioctls. src/platform is its only user.
+// The tsvisor KVM addon: the only code that issues KVM ioctls, and the host calls and fd readiness
+// Node.js lacks. src/platform is its only user.
 #include <napi.h>
 
 #include "clock.h"
+#include "fd_watch.h"
 #include "gofer_host.h"
 #include "host.h"
 #include "machine.h"
@@ -14,6 +16,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("host", tsvisor::InitHost(env));
   exports.Set("goferHost", tsvisor::InitGoferHost(env));
   exports.Set("clock", tsvisor::InitClock(env));
+  exports.Set("FdWatch", tsvisor::InitFdWatch(env));
   return exports;
 }
 }  // namespace

@@ -44,6 +44,12 @@ Napi::Value GetFlags(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
   return Num(info.Env(), Result(RetryOnEintr([&] { return fcntl(fd, F_GETFL); })));
 }
+// setFlags(fd, flags): fcntl(F_SETFL), for a shared description the Sentry must make non-blocking.
+Napi::Value SetFlags(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int flags = info[1].As<Napi::Number>().Int32Value();
+  return Num(info.Env(), Result(RetryOnEintr([&] { return fcntl(fd, F_SETFL, flags); })));
+}
 }  // namespace
 
 Napi::Object InitHost(Napi::Env env) {
@@ -51,6 +57,7 @@ Napi::Object InitHost(Napi::Env env) {
   host.Set("lseek", Napi::Function::New(env, Lseek));
   host.Set("ioctlRead", Napi::Function::New(env, IoctlRead));
   host.Set("getFlags", Napi::Function::New(env, GetFlags));
+  host.Set("setFlags", Napi::Function::New(env, SetFlags));
   return host;
 }
 

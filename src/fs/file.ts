@@ -1,20 +1,73 @@
 // Host-backed descriptions: the program's stdin, stdout and stderr (or a terminal) stay host fds, read
 // and written with host syscalls (the host-syscall tier). Other kinds live beside their filesystems.
-import { fdatasyncSync, fstatSync, fsyncSync, readlinkSync, readSync, writeSync } from 'node:fs';
-import { EAGAIN, EBADF, EINVAL, ENOTTY, Errno } from '../abi/errno.js';
+//
+// A host pipe, socket or terminal may be slow (a reader that sleeps, a terminal scrolled by a slow
+// emulator), and a blocking host call would stop the whole Sentry. So the Sentry reads and writes such
+// an fd through a description of its own, opened again through /proc/self/fd with O_NONBLOCK (the
+// user's description, shared with the shell and Node.js, keeps its flags); where that cannot be done
+// (a socket) the shared description is made non-blocking until the file is released, as Node.js does
+// for its own stdio pipes. A call that would block answers EAGAIN, and the task waits for readiness
+// from the event loop (platform/fd-watch.ts): a blocking read waits for data, a blocking write goes
+// on until everything is written, as on Linux; only a program that asked for O_NONBLOCK sees EAGAIN.
+import { closeSync, fdatasyncSync, fstatSync, fsyncSync, openSync, readlinkSync, readSync, writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
+import { EBADF, EINTR, EINVAL, ENOTTY, Errno } from '../abi/errno.js';
+import { HostFdWatch } from '../platform/fd-watch.js';
 import { hostCalls } from '../platform/host.js';
-import { O_ACCMODE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, S_IFMT, S_IFREG, SEEK_CUR } from '../abi/fcntl.js';
+import { O_ACCMODE, O_NOCTTY, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, S_IFMT, S_IFREG, SEEK_CUR } from '../abi/fcntl.js';
 import { FileDescription, type FileStat } from './vfs.js';
 
 export { FileDescription, type FileStat } from './vfs.js';
 
+/** How a host file is read and written: which fd, and what to undo when it goes. */
+interface HostIo {
+  fd: number;
+  /** The Sentry opened fd itself and closes it. */
+  owned: boolean;
+  /** Flags to put back on the shared description (it was made non-blocking), or -1. */
+  restoreFlags: number;
+  /** A pipe, socket or terminal: reads and writes may have to wait. */
+  blocks: boolean;
+}
+
+/** A pipe, socket or terminal: the kinds of host file that can block. */
+function canBlock(fd: number): boolean {
+  try {
+    const st = fstatSync(fd);
+    return st.isFIFO() || st.isSocket() || (st.isCharacterDevice() && isatty(fd));
+  } catch {
+    return false;
+  }
+}
+
+function hostIo(fd: number, accessMode: number): HostIo {
+  if (!canBlock(fd)) return { fd, owned: false, restoreFlags: -1, blocks: false };
+  try {
+    return { fd: openSync(`/proc/self/fd/${fd}`, accessMode | O_NONBLOCK | O_NOCTTY), owned: true, restoreFlags: -1, blocks: true };
+  } catch {
+    // A socket (ENXIO), a FIFO without a reader, or no /proc: the shared description it is.
+  }
+  const host = hostCalls();
+  const flags = host.getFlags(fd);
+  if (flags < 0 || (flags & O_NONBLOCK) !== 0 || host.setFlags(fd, flags | O_NONBLOCK) < 0) return { fd, owned: false, restoreFlags: -1, blocks: true };
+  return { fd, owned: false, restoreFlags: flags, blocks: true };
+}
+
+/** How soon a host fd that the event loop cannot watch, but that was not ready, is tried again. */
+const UNWATCHABLE_RETRY_MS = 10;
+
 export class HostFile extends FileDescription {
+  private readonly io: HostIo;
+  /** Readiness of io.fd; created at the first wait, null if the host cannot watch it. */
+  private watch: HostFdWatch | null | undefined = undefined;
+
   constructor(private readonly fd: number, readable: boolean, writable: boolean) {
     super(readable && writable ? O_RDWR : writable ? O_WRONLY : O_RDONLY);
+    this.io = hostIo(fd, this.flags & O_ACCMODE);
   }
 
   override get hostFd(): number {
-    return this.fd;
+    return this.io.fd;
   }
 
   /** The host's flags (O_APPEND, O_NONBLOCK as the host fd has them) with the guest's access mode. */
@@ -24,34 +77,39 @@ export class HostFile extends FileDescription {
     return (r & ~(O_ACCMODE | O_NONBLOCK)) | (this.flags & (O_ACCMODE | O_NONBLOCK));
   }
 
+  /** EAGAIN when nothing is there yet: the syscall layer waits (waitFor) unless the program chose O_NONBLOCK. */
   override read(buf: Uint8Array): number | Errno {
     if (!this.readable) return EBADF;
-    try {
-      return readSync(this.fd, buf, 0, buf.length, null);
-    } catch (err) {
-      const e = Errno.fromHost(err);
-      // A host fd left non-blocking by someone else: wait for it rather than surprise the program,
-      // unless the program itself asked for O_NONBLOCK.
-      if (e === EAGAIN && (this.flags & O_NONBLOCK) === 0) return waitThenRead(this.fd, buf);
-      return e;
+    for (;;) {
+      try {
+        return readSync(this.io.fd, buf, 0, buf.length, null);
+      } catch (err) {
+        const e = Errno.fromHost(err);
+        if (e !== EINTR) return e;
+      }
     }
   }
 
+  /** Writes what fits now: a short count, or EAGAIN when nothing fits (the syscall layer waits for room). */
   override write(buf: Uint8Array): number | Errno {
     if (!this.writable) return EBADF;
     let done = 0;
-    try {
-      while (done < buf.length) done += writeSync(this.fd, buf, done, buf.length - done);
-      return done;
-    } catch (err) {
-      return done > 0 ? done : Errno.fromHost(err);
+    while (done < buf.length) {
+      try {
+        done += writeSync(this.io.fd, buf, done, buf.length - done);
+      } catch (err) {
+        const e = Errno.fromHost(err);
+        if (e === EINTR) continue;
+        return done > 0 ? done : e;
+      }
     }
+    return done;
   }
 
   override pread(buf: Uint8Array, offset: number): number | Errno {
     if (!this.readable) return EBADF;
     try {
-      return readSync(this.fd, buf, 0, buf.length, offset);
+      return readSync(this.io.fd, buf, 0, buf.length, offset);
     } catch (err) {
       return Errno.fromHost(err);
     }
@@ -60,15 +118,26 @@ export class HostFile extends FileDescription {
   override pwrite(buf: Uint8Array, offset: number): number | Errno {
     if (!this.writable) return EBADF;
     try {
-      return writeSync(this.fd, buf, 0, buf.length, offset);
+      return writeSync(this.io.fd, buf, 0, buf.length, offset);
     } catch (err) {
       return Errno.fromHost(err);
     }
   }
 
   override seek(offset: number, whence: number): number | Errno {
-    const r = hostCalls().lseek(this.fd, offset, whence);
+    const r = hostCalls().lseek(this.io.fd, offset, whence);
     return r < 0 ? (Errno.of(-r) ?? EINVAL) : r;
+  }
+
+  /**
+   * Waits for the host fd from the event loop. A file that cannot block (a regular file) is ready at
+   * once; one the host cannot watch is looked at again after a short while.
+   */
+  override waitFor(events: number, callback: () => void): void {
+    if (this.watch === undefined) this.watch = this.io.blocks ? HostFdWatch.open(this.io.fd) : null;
+    if (this.watch !== null) this.watch.wait(events, callback);
+    else if (!this.io.blocks) callback();
+    else setTimeout(callback, UNWATCHABLE_RETRY_MS);
   }
 
   /** FIONREAD of a host regular file; a host pipe or terminal would need the host ioctl (ENOTTY). */
@@ -105,6 +174,14 @@ export class HostFile extends FileDescription {
       return `host:[${this.fd}]`;
     }
   }
+
+  /** The watch and the Sentry's own description go; the user's fd stays open, with its flags as they were. */
+  protected override release(): void {
+    this.watch?.close();
+    this.watch = null;
+    if (this.io.owned) closeSync(this.io.fd);
+    if (this.io.restoreFlags >= 0) hostCalls().setFlags(this.fd, this.io.restoreFlags);
+  }
 }
 
 /** A Node bigint stat as a FileStat. */
@@ -114,19 +191,6 @@ export function hostStat(s: import('node:fs').BigIntStats): FileStat {
     gid: Number(s.gid), rdev: Number(s.rdev), size: Number(s.size), blksize: Number(s.blksize),
     blocks: Number(s.blocks), atimeNs: s.atimeNs, mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs,
   };
-}
-
-function waitThenRead(fd: number, buf: Uint8Array): number | Errno {
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  for (;;) {
-    Atomics.wait(pause, 0, 0, 5);
-    try {
-      return readSync(fd, buf, 0, buf.length, null);
-    } catch (err) {
-      const e = Errno.fromHost(err);
-      if (e !== EAGAIN) return e;
-    }
-  }
 }
 
 /** fsync(2) or fdatasync(2) of a host fd the Sentry holds for the program. */

@@ -62,8 +62,23 @@ export interface NativeVcpu {
   setTscOffset(offset: bigint): boolean;
 }
 
+/**
+ * Readiness of a host fd from the event loop (kvm/fd_watch.cc): a libuv poll handle on a private dup
+ * of the fd; start(events) arms it for POLLIN and/or POLLOUT, and the callback runs once with the
+ * events that came (POLLIN, POLLOUT, POLLHUP, or POLLERR for an error on the fd), after which it is
+ * stopped. While armed it keeps the event loop alive.
+ */
+export interface NativeFdWatch {
+  /** 0, or -errno when the fd cannot be watched (-EPERM: a regular file, which is always ready). */
+  readonly error: number;
+  start(events: number): number;
+  stop(): void;
+  close(): void;
+}
+
 interface Addon {
   Machine: new (memoryBytes: number) => NativeMachine;
+  FdWatch: new (fd: number, callback: (events: number) => void) => NativeFdWatch;
   host: HostCalls;
   goferHost: GoferHostCalls;
   clock: HostClockCalls;
@@ -137,7 +152,9 @@ export interface HostCalls {
    * bytes, termios2 44, winsize 8; else -EINVAL).
    */
   ioctlRead(fd: number, request: number, out: Uint8Array): number;
+  /** fcntl(F_GETFL) and fcntl(F_SETFL). */
   getFlags(fd: number): number;
+  setFlags(fd: number, flags: number): number;
 }
 
 const projectRoot = fileURLToPath(new URL('../../../', import.meta.url));

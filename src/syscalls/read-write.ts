@@ -38,21 +38,43 @@ export function transfer(task: Task, file: FileDescription, va: number, count: n
   return error ?? fault ?? 0;
 }
 
+/** Which file an attempt that answered EAGAIN waits on, and for what (when it is not always the same). */
+export type WaitTarget = () => readonly [FileDescription, number];
+
 /**
  * Runs attempt; if the file is not ready (EAGAIN) and blocking, waits for events and tries again,
  * completing the task with the first other answer. attempt returns null to wait for more after
- * partial progress (a pipe write of more than fits).
+ * partial progress (a pipe write of more than fits). target, if given, names the file and events to
+ * wait for after each EAGAIN (sendfile waits on its input or its output).
  */
-export function blockingIo(task: Task, file: FileDescription, events: number, attempt: () => number | Errno | null): number | Errno | Blocked {
-  const first = attempt();
-  if (first !== null && (first !== EAGAIN || (file.flags & O_NONBLOCK) !== 0)) return first;
-  const wait = (): void => file.waitFor(events, () => {
+export function blockingIo(task: Task, file: FileDescription, events: number, attempt: () => number | Errno | null, target?: WaitTarget): number | Errno | Blocked {
+  const wait = (): void => {
+    const [f, ev] = target?.() ?? [file, events];
+    f.waitFor(ev, () => {
+      const r = attempt();
+      if (r === null || r === EAGAIN) wait();
+      else task.complete(r);
+    });
+  };
+  for (;;) {
     const r = attempt();
-    if (r === null || r === EAGAIN) wait();
-    else task.complete(r);
-  });
-  wait();
-  return Blocked.instance;
+    const [f, ev] = r === EAGAIN && target !== undefined ? target() : [file, events];
+    if (r !== null && (r !== EAGAIN || (f.flags & O_NONBLOCK) !== 0)) return r;
+    // A file that is ready at once (a regular file after a short write) calls back before waitFor
+    // returns: try again here, so that the task is never completed while its syscall is still running.
+    let inline = true;
+    let readyNow = false;
+    f.waitFor(ev, () => {
+      if (inline) readyNow = true;
+      else {
+        const again = attempt();
+        if (again === null || again === EAGAIN) wait();
+        else task.complete(again);
+      }
+    });
+    inline = false;
+    if (!readyNow) return Blocked.instance;
+  }
 }
 
 function readAt(task: Task, fd: number, va: number, count: number, pos: number | null): number | Errno | Blocked {
@@ -63,7 +85,11 @@ function readAt(task: Task, fd: number, va: number, count: number, pos: number |
   return blockingIo(task, file, POLLIN, () => transfer(task, file, va, count, true, pos));
 }
 
-/** A write that, on a blocking pipe, goes on until everything is written (pipe(7)). */
+/**
+ * A write that, unless the description is O_NONBLOCK, goes on until everything is written, as Linux's
+ * blocking writes to pipes, terminals and sockets do (pipe(7)): after a short write the task waits
+ * for room and writes the rest. A non-blocking write returns what fitted, or EAGAIN.
+ */
 function writeAt(task: Task, fd: number, va: number, count: number, pos: number | null): number | Errno | Blocked {
   if (pos !== null && pos < 0) return EINVAL;
   const file = task.fds.get(fd);
@@ -71,7 +97,24 @@ function writeAt(task: Task, fd: number, va: number, count: number, pos: number 
   if (!file.writable) return EBADF;
   const total = Math.min(count, MAX_RW_COUNT);
   if (file instanceof PipeEnd) return pipeWrite(task, file, va, total);
-  return transfer(task, file, va, total, false, pos);
+  let done = 0;
+  return blockingIo(task, file, POLLOUT, () => {
+    const r = transfer(task, file, va + done, total - done, false, pos === null ? null : pos + done);
+    return afterPartialWrite(file, r, done, total, (n) => (done += n));
+  });
+}
+
+/**
+ * The answer of one attempt of a blocking-until-done write that had written `done` of `total` bytes:
+ * r is what this attempt wrote (add records it). null means "wait for room, then go on".
+ */
+function afterPartialWrite(file: FileDescription, r: number | Errno, done: number, total: number, add: (n: number) => void): number | Errno | null {
+  if (r === EAGAIN) return done === 0 ? EAGAIN : (file.flags & O_NONBLOCK) !== 0 ? done : null;
+  if (r instanceof Errno) return done > 0 ? done : r;
+  add(r);
+  if (done + r >= total || r === 0) return done + r;
+  // A short write: room ran out (or an error is coming, which the next attempt reports).
+  return (file.flags & O_NONBLOCK) !== 0 ? done + r : null;
 }
 
 /**
@@ -123,19 +166,30 @@ function vectorAt(task: Task, fd: number, iovVa: number, iovcnt: number, toGuest
   if (pos !== null && pos < 0) return EINVAL;
   const iovs = readIovecs(task, iovVa, iovcnt);
   if (iovs instanceof Errno) return iovs;
+  let total = 0;
+  for (const [, length] of iovs) total = Math.min(total + length, MAX_RW_COUNT);
+  // Bytes moved by earlier attempts (a blocking write that waited for room), skipped on the next.
+  let before = 0;
   const once = (): number | Errno => {
     let done = 0;
+    let skip = before;
     for (const [base, length] of iovs) {
-      const len = Math.min(length, MAX_RW_COUNT - done);
-      if (len === 0) continue;
-      const r = transfer(task, file, base, len, toGuest, pos === null ? null : pos + done);
+      if (skip >= length) {
+        skip -= length;
+        continue;
+      }
+      const len = Math.min(length - skip, MAX_RW_COUNT - before - done);
+      if (len <= 0) break;
+      const r = transfer(task, file, base + skip, len, toGuest, pos === null ? null : pos + before + done);
+      skip = 0;
       if (r instanceof Errno) return done > 0 ? done : r;
       done += r;
-      if (r < len || done >= MAX_RW_COUNT) break;
+      if (r < len) break;
     }
     return done;
   };
-  return blockingIo(task, file, toGuest ? POLLIN : POLLOUT, once);
+  if (toGuest) return blockingIo(task, file, POLLIN, once);
+  return blockingIo(task, file, POLLOUT, () => afterPartialWrite(file, once(), before, total, (n) => (before += n)));
 }
 
 /** The offset of preadv/pwritev: pos_l carries all 64 bits on x86-64; preadv2's -1 means "the file offset". */

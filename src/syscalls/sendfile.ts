@@ -2,16 +2,18 @@
 // buffer, without passing through the program's memory.
 import { EBADF, EFAULT, EINVAL, EISDIR, Errno } from '../abi/errno.js';
 import { DirectoryFile } from '../fs/dir-file.js';
-import { O_APPEND, S_IFMT, S_IFREG, SEEK_CUR } from '../abi/fcntl.js';
+import { O_APPEND, POLLIN, POLLOUT, S_IFMT, S_IFREG, SEEK_CUR } from '../abi/fcntl.js';
 import type { FileDescription } from '../fs/vfs.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
-import type { SyscallEntry } from '../kernel/syscall-table.js';
+import type { Blocked, SyscallEntry } from '../kernel/syscall-table.js';
 import type { Task } from '../kernel/task.js';
 import { supported } from './define.js';
-import { MAX_RW_COUNT } from './read-write.js';
+import { blockingIo, MAX_RW_COUNT } from './read-write.js';
 
 const CHUNK = 128 * 1024;
 let bounce: Uint8Array | null = null;
+/** Which side the last copy() that answered EAGAIN found not ready. */
+let blockedOn: 'input' | 'output' = 'output';
 
 /** A loff_t* argument: null when the pointer is NULL. */
 function readOffset(task: Task, va: number): number | null | Errno {
@@ -38,13 +40,17 @@ function copy(from: FileDescription, inPos: number | null, to: FileDescription, 
   while (done < count) {
     const want = bounce.subarray(0, Math.min(CHUNK, count - done));
     const n = inPos === null ? from.read(want) : from.pread(want, inPos + done);
-    if (n instanceof Errno) return done > 0 ? done : n;
+    if (n instanceof Errno) {
+      blockedOn = 'input';
+      return done > 0 ? done : n;
+    }
     if (n === 0) break;
     let written = 0;
     while (written < n) {
       const chunk = want.subarray(written, n);
       const w = outPos === null ? to.write(chunk) : to.pwrite(chunk, outPos + done + written);
       if (w instanceof Errno) {
+        blockedOn = 'output';
         // What was read but not written goes back, so the input offset stays true.
         if (inPos === null) from.offset -= n - written;
         done += written;
@@ -62,7 +68,12 @@ function copy(from: FileDescription, inPos: number | null, to: FileDescription, 
   return done;
 }
 
-function sendfile(task: Task, a: SyscallArgs): number | Errno {
+/**
+ * sendfile(2). Unless a description is O_NONBLOCK, a copy that finds its output full (a slow pipe
+ * reader) or its input empty waits for it, as Linux does; it returns what it copied once it copied
+ * anything.
+ */
+function sendfile(task: Task, a: SyscallArgs): number | Errno | Blocked {
   const out = task.fds.get(a.int(0));
   if (out instanceof Errno) return out;
   const input = task.fds.get(a.int(1));
@@ -73,13 +84,16 @@ function sendfile(task: Task, a: SyscallArgs): number | Errno {
   const off = readOffset(task, offVa);
   if (off instanceof Errno) return off;
   const count = Math.min(a.size(3), MAX_RW_COUNT);
-  const r = copy(input, off, out, null, count);
-  if (r instanceof Errno) return r;
-  if (off !== null) {
-    const e = writeOffset(task, offVa, off + r);
-    if (e !== null) return e;
-  }
-  return r;
+  const attempt = (): number | Errno => {
+    const r = copy(input, off, out, null, count);
+    if (r instanceof Errno) return r;
+    if (off !== null) {
+      const e = writeOffset(task, offVa, off + r);
+      if (e !== null) return e;
+    }
+    return r;
+  };
+  return blockingIo(task, out, POLLOUT, attempt, () => (blockedOn === 'input' ? [input, POLLIN] : [out, POLLOUT]));
 }
 
 function isRegular(file: FileDescription): boolean | Errno {
