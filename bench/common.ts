@@ -7,7 +7,7 @@ import { shadowedBySandbox } from '../src/sandbox/sandbox.js';
 export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 const cli = `${projectRoot}dist/src/cli/main.js`;
 const checkout = projectRoot.replace(/\/$/, '');
-/** A checkout under the sandbox's own /tmp (or /dev, /proc, /sys) is mounted at its path, so it sees the programs. */
+/** A checkout under the sandbox's own /dev, /proc or /sys is mounted at its path, so it sees the programs. */
 const checkoutMount = shadowedBySandbox(checkout) ? ['--mount', `${checkout}:${checkout}:ro`] : [];
 
 /** Compiles bench/guest/NAME.{c,S} to build/bench/NAME (once, unless the source is newer). */

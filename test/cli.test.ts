@@ -8,7 +8,7 @@ import { checkoutMount, cliPath, kvmSkipReason, runSandbox } from './helpers/run
 
 const skip = kvmSkipReason();
 const needsKvm = skip === null ? test : test.skip;
-// Under the project, not the host's /tmp: the sandbox sees the host's files, but its /tmp is its own.
+// Under the project: the sandbox sees the host's files there.
 mkdirSync(join(projectRoot, 'build'), { recursive: true });
 const scratch = mkdtempSync(join(projectRoot, 'build', 'cli-test-'));
 

@@ -1,5 +1,5 @@
 // File syscalls compared with the host kernel: each fs_*.c program runs natively on a scratch
-// directory and in the sandbox on each kind of filesystem (tmpfs under /tmp, a host directory through
+// directory and in the sandbox on each kind of filesystem (a tmpfs at /tmp, a host directory through
 // the Gofer with --mount, a new directory on the overlay root), in both platform modes, and must print
 // the same lines. Writes through the overlay must leave the host untouched.
 import test from 'ava';
@@ -41,6 +41,8 @@ for (const [name, places] of programs) {
         const extra: string[] = [];
         let hostDir: string | null = null;
         if (place === 'tmpfs') {
+          // The sandbox's /tmp is the host's through the overlay; --tmpfs gives it a tmpfs of its own.
+          extra.push('--tmpfs', '/tmp');
           arg = '/tmp/fs-work';
         } else if (place === 'gofer') {
           hostDir = scratch('gofer');

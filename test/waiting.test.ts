@@ -80,7 +80,7 @@ for (const [what, args] of blockers) {
       const dir = mkdtempSync(join(tmpdir(), 'tsvisor-block-'));
       try {
         const native = start(program, args(dir));
-        // In the sandbox the file is in its own /tmp: the host's stays as it was.
+        // In the sandbox the file is created in the overlay over /tmp: the host's stays as it was.
         const boxed = startSandbox(program, args('/tmp'), platform);
         await Promise.all([
           stillWaitingThenStop(t, native, 'blocking', 'the native run'),

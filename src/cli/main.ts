@@ -41,9 +41,15 @@ function parseMemory(spec: string): number | null {
   return bytes;
 }
 
+/** --tmpfs PATH: an absolute path inside the sandbox. */
+function parseTmpfs(path: string): string {
+  if (!path.startsWith('/')) fail(`--tmpfs ${path}: expected an absolute path inside the sandbox`, ExitStatus.Usage);
+  return path;
+}
+
 async function run(argv: {
   command: string[]; platform: PlatformMode; strace: boolean; memory: string; cpus: number | undefined; stats: boolean;
-  rootfs: string; rootfsRw: boolean; mount: string[]; aslr: boolean; syscallPatching: boolean;
+  rootfs: string; rootfsRw: boolean; mount: string[]; tmpfs: string[]; aslr: boolean; syscallPatching: boolean;
 }): Promise<number> {
   const [program, ...args] = argv.command;
   if (program === undefined) fail('run needs a program: tsvisor run -- PROGRAM [ARGS...]', ExitStatus.Usage);
@@ -59,7 +65,7 @@ async function run(argv: {
     const result = await runSandbox({
       program, args, env: process.env, mode: argv.platform, memoryBytes, cpus: argv.cpus,
       strace: argv.strace ? (line) => writeSync(2, line) : null,
-      rootfs: argv.rootfs, rootfsWritable: argv.rootfsRw, mounts: argv.mount.map(parseMount), aslr: argv.aslr,
+      rootfs: argv.rootfs, rootfsWritable: argv.rootfsRw, mounts: argv.mount.map(parseMount), tmpfs: argv.tmpfs.map(parseTmpfs), aslr: argv.aslr,
       patchSyscalls: argv.syscallPatching,
     });
     if (argv.stats) printStats(result);
@@ -109,12 +115,14 @@ await yargs(hideBin(process.argv))
       .option('rootfs', { type: 'string', default: '/', describe: 'host directory that is the sandbox\'s root (read-only; writes go to a tmpfs overlay)' })
       .option('rootfs-rw', { type: 'boolean', default: false, describe: 'write through to the root directory on the host instead of the overlay' })
       .option('mount', { type: 'string', array: true, default: [] as string[], describe: 'HOST:GUEST[:ro] another host directory in the sandbox (repeatable)' })
+      .option('tmpfs', { type: 'string', array: true, default: [] as string[], describe: 'PATH a fresh, empty tmpfs at PATH in the sandbox, e.g. /tmp (repeatable)' })
       .parserConfiguration({ 'populate--': true, 'unknown-options-as-args': false }),
     async (a) => {
       const rest = (a['--'] as string[] | undefined) ?? [];
       process.exitCode = await run({
         command: [...(a.command as string[]), ...rest].map(String), platform: a.platform, strace: a.strace,
         memory: a.memory, cpus: a.cpus, stats: a.stats, rootfs: a.rootfs, rootfsRw: a['rootfs-rw'], mount: (a.mount as string[]).map(String),
+        tmpfs: (a.tmpfs as string[]).map(String),
         aslr: a.aslr, syscallPatching: a['syscall-patching'],
       });
     },

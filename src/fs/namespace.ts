@@ -1,5 +1,9 @@
 // The sandbox's mount table: the root filesystem (the host directory through a Gofer, under a tmpfs
-// overlay unless it is writable), /dev, /dev/shm, /proc, /sys, /tmp, and the user's extra mounts.
+// overlay unless it is writable), /dev, /dev/shm, /proc, /sys, and the user's extra mounts (--mount
+// host directories, --tmpfs fresh ones). /tmp is the root's own, as under runsc: the host's /tmp, read
+// through the overlay like the rest of the root, with the program's writes kept in the sandbox. Only
+// where the root's /tmp is missing or empty, and the user mounted nothing there, does the sandbox
+// mount a fresh tmpfs at /tmp (nothing is hidden by it then).
 import { Errno } from '../abi/errno.js';
 import type { GoferClient } from '../gofer/client.js';
 import { Devices, buildDevfs } from './dev.js';
@@ -15,13 +19,27 @@ import { resolve } from './walk.js';
 import { type Creds, type FileSystem, FsContext, MountNamespace, type VirtualDentry, type Dentry } from './vfs.js';
 
 
-/** Where the sandbox mounts filesystems of its own over the root, in mount order. */
-export const STANDARD_MOUNT_POINTS = ['/dev', '/dev/shm', '/proc', '/sys', '/sys/fs/cgroup', '/tmp'] as const;
+/** Where the sandbox always mounts filesystems of its own over the root, in mount order. */
+export const STANDARD_MOUNT_POINTS = ['/dev', '/dev/shm', '/proc', '/sys', '/sys/fs/cgroup'] as const;
 type StandardMountPoint = (typeof STANDARD_MOUNT_POINTS)[number];
+/** Mounted as a fresh tmpfs when the root's own is missing or empty (runsc's rule). */
+export const TMP = '/tmp';
 
-/** Whether an absolute host path is hidden in the sandbox by one of its own filesystems (its /tmp, say). */
-export function shadowedBySandbox(hostPath: string): boolean {
-  return STANDARD_MOUNT_POINTS.some((p) => hostPath === p || hostPath.startsWith(`${p}/`));
+/**
+ * Which of the sandbox's own filesystems hides an absolute host path (with the host's / as the root):
+ * /dev, /dev/shm, /proc, /sys, or a --tmpfs directory; null if the sandbox sees the host's file there.
+ */
+export function shadowingMount(hostPath: string, tmpfs: readonly string[] = []): string | null {
+  let found: string | null = null;
+  for (const p of [...STANDARD_MOUNT_POINTS, ...tmpfs]) {
+    if ((hostPath === p || hostPath.startsWith(p === '/' ? '/' : `${p}/`)) && (found === null || p.length > found.length)) found = p;
+  }
+  return found;
+}
+
+/** Whether an absolute host path is hidden in the sandbox by one of its own filesystems (its /proc, say). */
+export function shadowedBySandbox(hostPath: string, tmpfs: readonly string[] = []): boolean {
+  return shadowingMount(hostPath, tmpfs) !== null;
 }
 export interface ExtraMount {
   client: GoferClient;
@@ -36,6 +54,8 @@ export interface FilesystemPlan {
   /** Writes go through to the host (--rootfs-rw) instead of an overlay that vanishes with the sandbox. */
   rootfsWritable: boolean;
   mounts: ExtraMount[];
+  /** Absolute paths in the sandbox that get a fresh tmpfs (--tmpfs). */
+  tmpfs?: readonly string[];
   store: PageStore;
   system: ProcSystem;
   /** Host fd of the sandbox's terminal for /dev/tty, or -1. */
@@ -84,25 +104,37 @@ export function buildFilesystems(plan: FilesystemPlan): SandboxFilesystems | { e
   };
   const devfs = buildDevfs(plan.store, devices);
   const shm = new Tmpfs(plan.store, devices);
-  const tmp = new Tmpfs(plan.store, devices);
   const standard: Record<StandardMountPoint, [FileSystem, Dentry, string]> = {
     '/dev': [devfs, devfs.root, 'devtmpfs'],
     '/dev/shm': [shm, shm.root, 'shm'],
     '/proc': [procfs.fs, procfs.root, 'proc'],
     '/sys': [sys.fs, sys.root, 'sysfs'],
     '/sys/fs/cgroup': [cgroup.fs, cgroup.root, 'cgroup2'],
-    '/tmp': [tmp, tmp.root, 'tmpfs'],
   };
   for (const path of STANDARD_MOUNT_POINTS) {
     const [fs, root, source] = standard[path];
     const r = mountAt(path, fs, root, false, source);
     if (r !== null) return { error: r, what: path };
   }
-  for (const m of plan.mounts) {
-    const fs = GoferFs.open(m.client);
-    if (fs instanceof Errno) return { error: fs, what: m.client.hostRoot };
-    const r = mountAt(m.guestPath, fs, fs.root, m.readOnly, 'none');
-    if (r !== null) return { error: r, what: m.guestPath };
+  const tmpfs = plan.tmpfs ?? [];
+  const userPaths = [...plan.mounts.map((m) => m.guestPath), ...tmpfs].map(normalise);
+  if (!userPaths.includes(TMP) && isEmptyDir(admin, TMP)) {
+    const tmp = new Tmpfs(plan.store, devices);
+    const r = mountAt(TMP, tmp, tmp.root, false, 'tmpfs');
+    if (r !== null) return { error: r, what: TMP };
+  }
+  // The user's mounts, parents before what is mounted inside them.
+  const extra: Array<{ path: string; open: () => GoferFs | Tmpfs | Errno; readOnly: boolean; what: string; source: string }> = [
+    ...plan.mounts.map((m) => ({ path: m.guestPath, open: () => GoferFs.open(m.client), readOnly: m.readOnly, what: m.client.hostRoot, source: 'none' })),
+    ...tmpfs.map((path) => ({ path, open: () => new Tmpfs(plan.store, devices), readOnly: false, what: path, source: 'tmpfs' })),
+  ];
+  const depth = (path: string): number => normalise(path).split('/').length;
+  extra.sort((a, b) => depth(a.path) - depth(b.path));
+  for (const m of extra) {
+    const fs = m.open();
+    if (fs instanceof Errno) return { error: fs, what: m.what };
+    const r = mountAt(m.path, fs, fs.root, m.readOnly, m.source);
+    if (r !== null) return { error: r, what: m.path };
   }
 
   return {
@@ -116,6 +148,18 @@ export function buildFilesystems(plan: FilesystemPlan): SandboxFilesystems | { e
       ns.release();
     },
   };
+}
+
+function normalise(path: string): string {
+  return '/' + path.split('/').filter((p) => p.length > 0).join('/');
+}
+
+/** Whether path in the root is missing, or a directory without entries. */
+function isEmptyDir(ctx: FsContext, path: string): boolean {
+  const vd = resolve(ctx, ctx.root, path, true);
+  if (vd instanceof Errno) return true;
+  const entries = vd.dentry.readdir(ctx);
+  return !(entries instanceof Errno) && entries.every((e) => e.name === '.' || e.name === '..');
 }
 
 /** mkdir -p inside the sandbox (the overlay takes it when the root is read-only). */

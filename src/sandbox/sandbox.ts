@@ -8,7 +8,7 @@ import { type FileIdentity, findProgram, identityOf, readInterpreter, readProgra
 import { FdTable } from '../fs/fd-table.js';
 import { LatePageStore } from '../fs/file-data.js';
 import { HostFile } from '../fs/file.js';
-import { buildFilesystems, type SandboxFilesystems, shadowedBySandbox } from '../fs/namespace.js';
+import { buildFilesystems, type SandboxFilesystems, shadowedBySandbox, shadowingMount } from '../fs/namespace.js';
 import type { FsContext } from '../fs/vfs.js';
 import { GoferClient, GoferError } from '../gofer/client.js';
 import { Kernel, type KernelStats } from '../kernel/kernel.js';
@@ -48,6 +48,8 @@ export interface SandboxOptions {
   rootfsWritable?: boolean;
   /** Extra host directories: --mount host:guest[:ro]. */
   mounts?: HostMount[];
+  /** Absolute paths in the sandbox that get a fresh tmpfs: --tmpfs PATH. */
+  tmpfs?: string[];
   /** Address-space layout randomisation (default on); off gives Linux's fixed layout (--no-aslr). */
   aslr?: boolean;
   /** Exitless mode: rewrite syscall sites to skip the trap (default on; --no-syscall-patching). */
@@ -106,7 +108,7 @@ function startFilesystems(options: SandboxOptions, store: LatePageStore, machine
       return { client, guestPath: m.guest, readOnly: m.readOnly };
     });
     const fsys = buildFilesystems({
-      rootfs: root, rootfsWritable: writable, mounts, store, hostTty: findHostTty(),
+      rootfs: root, rootfsWritable: writable, mounts, tmpfs: options.tmpfs ?? [], store, hostTty: findHostTty(),
       system: machine,
     });
     if ('error' in fsys) throw new SandboxSetupError(`cannot serve ${fsys.what} (${fsys.error.name}): is it an existing directory?`);
@@ -135,8 +137,10 @@ function loadExecutable(ctx: FsContext, options: SandboxOptions): { name: string
   const found = findProgram(ctx, program, options.env.PATH ?? '/usr/local/bin:/usr/bin:/bin');
   if (found instanceof Errno) {
     if (found === ENOENT && program.includes('/')) {
-      const hidden = program.startsWith('/') && shadowedBySandbox(program) && existsSync(program);
-      throw new LoaderError(`${program}: no such file${hidden ? ' in the sandbox (it has its own /tmp, /dev, /proc, /sys: --mount the directory)' : ''}`, 127);
+      // A host file the sandbox hides under a filesystem of its own, named absolutely or from here.
+      const onHost = resolveHostPath(program);
+      const hiddenBy = (options.rootfs ?? '/') === '/' && existsSync(onHost) ? shadowingMount(onHost, options.tmpfs) : null;
+      throw new LoaderError(`${program}: no such file${hiddenBy !== null ? ` in the sandbox (its ${hiddenBy} is the sandbox's own: --mount the directory)` : ''}`, 127);
     }
     if (found === ENOENT) throw new LoaderError(`${program}: command not found`, 127);
     if (found === EACCES) throw new LoaderError(`${program}: permission denied`, 126);

@@ -18,6 +18,8 @@ export interface RunOptions {
   input?: string;
   /** Added to (or, with undefined, removed from) this process's environment. */
   env?: Record<string, string | undefined>;
+  /** Working directory (default: this process's for native runs, the project root for the sandbox). */
+  cwd?: string;
 }
 
 export type Platform = 'kvm' | 'kvm-exit';
@@ -34,7 +36,7 @@ export const cliPath = join(projectRoot, 'dist', 'src', 'cli', 'main.js');
 
 const checkout = projectRoot.replace(/\/$/, '');
 /**
- * The sandbox has its own /tmp (and /dev, /proc, /sys): a checkout below one of them is mounted read-only
+ * The sandbox has its own /dev, /proc and /sys: a checkout below one of them is mounted read-only
  * at the same path, so the sandbox finds the test programs wherever the tests run.
  */
 export const checkoutMount: readonly string[] = shadowedBySandbox(checkout) ? ['--mount', `${checkout}:${checkout}:ro`] : [];
@@ -74,7 +76,7 @@ function spawn(file: string, args: string[], opts: RunOptions, cwd?: string): Ru
 }
 
 export function runNative(program: string, args: string[] = [], opts: RunOptions = {}): RunResult {
-  return spawn(program, args, opts);
+  return spawn(program, args, opts, opts.cwd);
 }
 
 /** `node dist/src/cli/main.js run [--platform P] [extra...] -- program args`, from the project root. */
@@ -82,7 +84,7 @@ export function runSandbox(program: string, args: string[] = [], opts: SandboxOp
   const cli = ['run'];
   if (opts.platform) cli.push('--platform', opts.platform);
   cli.push(...(opts.withoutCheckout === true ? [] : checkoutMount), ...(opts.extraCliArgs ?? []), '--', program, ...args);
-  return spawn(process.execPath, [cliPath, ...cli], opts, projectRoot);
+  return spawn(process.execPath, [cliPath, ...cli], opts, opts.cwd ?? projectRoot);
 }
 
 /** One word for sh -c. */

@@ -8,7 +8,7 @@ import { constants } from 'node:os';
 import { shadowedBySandbox } from '../../dist/src/fs/namespace.js';
 
 const cli = 'dist/src/cli/main.js';
-// The sandbox has its own /tmp, /dev, /proc, /sys: a checkout below them is mounted at its own path.
+// The sandbox has its own /dev, /proc, /sys: a checkout below them is mounted at its own path.
 const checkout = process.cwd();
 const checkoutMount = shadowedBySandbox(checkout) ? ['--mount', `${checkout}:${checkout}:ro`] : [];
 const guest = (name) => `build/test-guest/${name}`;
