@@ -4,7 +4,6 @@
 // directly, TLS in many modules, dlopen, LD_LIBRARY_PATH, LD_PRELOAD), what a process reads about
 // itself and its machine (/proc/self, sysinfo, the CPU count, --cpus and --memory), and the calls
 // they need (futex, fadvise, xattrs, affinity), compared with the host kernel.
-// Programs that fork (bash pipelines, gcc, tar czf, Python's subprocess) wait for fork.
 import test, { type ExecutionContext } from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

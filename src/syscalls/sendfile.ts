@@ -1,6 +1,6 @@
 // sendfile(2) and copy_file_range(2): data between two files inside the Sentry, through one bounce
 // buffer, without passing through the program's memory.
-import { EBADF, EFAULT, EINVAL, EISDIR, Errno } from '../abi/errno.js';
+import { EBADF, EFAULT, EINVAL, EISDIR, EXDEV, Errno } from '../abi/errno.js';
 import { DirectoryFile } from '../fs/dir-file.js';
 import { O_APPEND, POLLIN, POLLOUT, S_IFMT, S_IFREG, SEEK_CUR } from '../abi/fcntl.js';
 import type { FileDescription } from '../fs/vfs.js';
@@ -118,6 +118,13 @@ function copyFileRange(task: Task, a: SyscallArgs): number | Errno {
   if (inOff instanceof Errno) return inOff;
   const outOff = readOffset(task, a.ptr(3));
   if (outOff instanceof Errno) return outOff;
+  // Linux copies only within one filesystem ("file_inode(file_in)->i_sb != file_inode(file_out)->i_sb"):
+  // from /proc, or between tmpfs and a host file, it is EXDEV, and programs fall back to read and write.
+  const inStat = input.stat();
+  const outStat = out.stat();
+  if (inStat instanceof Errno) return inStat;
+  if (outStat instanceof Errno) return outStat;
+  if (inStat.dev !== outStat.dev) return EXDEV;
   const count = Math.min(a.size(4), MAX_RW_COUNT);
   // The same file with overlapping ranges: EINVAL (copy_file_range(2)). A file's own offset is asked
   // of the file: a host fd (stdout redirected to a file) keeps it in the host.

@@ -1,11 +1,12 @@
 // Calls dynamic programs make at start-up, with their error cases, compared with the host kernel:
-// fadvise64 and readahead, the extended-attribute calls, sysinfo, sched_getaffinity/setaffinity and
-// getcpu. argv[1] is an existing regular file.
+// fadvise64 and readahead, copy_file_range across filesystems, the extended-attribute calls, sysinfo,
+// sched_getaffinity/setaffinity and getcpu. argv[1] is an existing regular file.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
@@ -61,6 +62,14 @@ int main(int argc, char **argv) {
   T(setxattr("/nonexistent/file", "user.a", "x", 1, 0));
   T(fsetxattr(999, "user.a", "x", 1, 0));
   T(removexattr("/nonexistent/file", "user.a"));
+
+  // copy_file_range stays within one filesystem: from /proc it is EXDEV, and cat falls back to read.
+  int proc = open("/proc/self/status", O_RDONLY);
+  char out_path[] = "/tmp/misc_calls-XXXXXX";
+  int out = mkstemp(out_path);
+  T(copy_file_range(proc, NULL, out, NULL, 4096, 0));
+  T(copy_file_range(fd, NULL, pipefd[1], NULL, 10, 0));
+  unlink(out_path);
 
   T(sysinfo(NULL));
   struct sysinfo si;
