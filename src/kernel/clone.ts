@@ -61,6 +61,8 @@ export function cloneTask(kernel: Kernel, task: Task, req: CloneRequest): number
 
   const child = kernel.newTask(tid, group, { uid: task.uid, gid: task.gid }, task.comm);
   child.sigmask = task.sigmask;
+  // The child runs where its parent may (sched_setaffinity is inherited).
+  child.cpuAffinity = task.cpuAffinity;
   child.fsBase = (f & CLONE_SETTLS) !== 0 ? req.tls : task.fsBase;
   if ((f & CLONE_CHILD_CLEARTID) !== 0) child.clearChildTid = req.childTid;
 

@@ -492,6 +492,8 @@ export class AddressSpace {
     const child = new AddressSpace(this.memory, this.allocator, this.shared, this.layout);
     child.brkStart = this.brkStart;
     child.brkEnd = this.brkEnd;
+    // The arguments, environment and auxiliary vector are in the copied memory, at the same places.
+    child.exec = this.exec;
     for (const vma of this.vmas.list) {
       if ((vma.advice & Advice.dontFork) !== 0) continue;
       const copy: Vma = { ...vma };

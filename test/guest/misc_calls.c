@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -91,6 +92,15 @@ int main(int argc, char **argv) {
   cpu_set_t now;
   sched_getaffinity(0, sizeof now, &now);
   printf("after pinning to CPU 0: %d CPU, CPU 0: %s\n", CPU_COUNT(&now), CPU_ISSET(0, &now) ? "yes" : "no");
+  fflush(stdout);
+  pid_t child = fork();
+  if (child == 0) {
+    sched_getaffinity(0, sizeof now, &now);
+    printf("a child inherits the mask: %s\n", CPU_COUNT(&now) == 1 && CPU_ISSET(0, &now) ? "yes" : "no");
+    fflush(stdout);
+    _exit(0);
+  }
+  waitpid(child, NULL, 0);
   unsigned cpu = 99, node = 99;
   T(syscall(SYS_getcpu, &cpu, &node, NULL));
   printf("getcpu on CPU 0 node 0: %s\n", cpu == 0 && node == 0 ? "yes" : "no");

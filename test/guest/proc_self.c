@@ -16,6 +16,7 @@
 #include <sys/auxv.h>
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -36,6 +37,7 @@ static const char *yes(int ok) {
 }
 
 static char buf[1 << 20];
+static char text_of_child[4096];
 
 /** The value of "Key:" in a /proc file of that form, or -1. */
 static long field(const char *path, const char *key) {
@@ -149,6 +151,24 @@ int main(int argc, char **argv) {
     at += strlen(*e) + 1;
   }
   printf("/proc/self/environ is environ: %s\n", yes(env_ok && at == n));
+
+  // A forked child has the same arguments, environment and auxiliary vector, at the same places.
+  char *parent_copy = malloc(n);
+  memcpy(parent_copy, buf, n);
+  fflush(stdout);
+  pid_t child = fork();
+  if (child == 0) {
+    size_t m = slurp("/proc/self/environ", buf, sizeof buf);
+    int same_env = m == n && memcmp(buf, parent_copy, n) == 0;
+    m = slurp("/proc/self/auxv", buf, sizeof buf);
+    printf("after fork: environ %s, cmdline %s, auxv %s\n", yes(same_env),
+           yes(slurp("/proc/self/cmdline", text_of_child, sizeof text_of_child) > 0 && strcmp(text_of_child, argv[0]) == 0),
+           yes(m > 0 && m % 16 == 0));
+    fflush(stdout);
+    _exit(0);
+  }
+  waitpid(child, NULL, 0);
+  free(parent_copy);
 
   // /proc/self/stat: identity, and the addresses exec chose.
   slurp("/proc/self/stat", buf, sizeof buf);
