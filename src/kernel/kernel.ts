@@ -90,8 +90,6 @@ const RESHAPING_SYSCALLS = new Set([
   syscallNumber('mmap'), syscallNumber('mprotect'), syscallNumber('munmap'), syscallNumber('mremap'),
   syscallNumber('madvise'), syscallNumber('shmat'), syscallNumber('remap_file_pages'), syscallNumber('pkey_mprotect'),
 ]);
-/** rax of the stub's start_context: a context asks for its task (guest/stub.S USER_START). */
-const USER_START = 0x7ffffffd;
 const USER_RFLAGS = 0x202;
 /** Linux's pid_max default: pids are handed out upwards, wrapping to 2 (pid 1 is init's). */
 const PID_MAX = 4_194_304;
@@ -741,5 +739,3 @@ export function entryRegisters(entry: number, sp: number): RegisterFile {
 function hex(n: number): string {
   return `0x${n.toString(16)}`;
 }
-
-export { USER_START };

@@ -75,8 +75,6 @@ export class Task implements ProcessView {
   altStack: Uint8Array | null = null;
   uid: number;
   gid: number;
-  /** CPU time while the task was on a vCPU, in nanoseconds (approximate: wall time between events). */
-  cpuNs = 0;
   /** Cancels what the task is blocked on (exit_group and kill end blocked threads), or null. */
   cancelWait: (() => void) | null = null;
   /** Deadlines the task waits for (sleeps); cancelled when it exits. */

@@ -51,10 +51,6 @@ export class ThreadGroup {
   /** Guest ranges of the initial argv and envp strings, for /proc/PID/cmdline and environ. */
   argRange: [number, number] = [0, 0];
   envRange: [number, number] = [0, 0];
-  /** CPU time of exited threads and reaped children, in nanoseconds, for getrusage and times. */
-  exitedThreadsNs = 0;
-  reapedChildrenNs = 0;
-  readonly startNs = process.hrtime.bigint();
 
   constructor(
     readonly pid: number,

@@ -29,10 +29,7 @@ export function waitForChild(kernel: Kernel, task: Task, req: WaitRequest): numb
     const ready = matching.find((c) => c.zombie);
     if (ready !== undefined) {
       const result = req.collect(ready);
-      if ((req.options & WNOWAIT) === 0 && !(result instanceof Errno)) {
-        task.group.reapedChildrenNs += ready.exitedThreadsNs + ready.reapedChildrenNs;
-        kernel.reap(ready);
-      }
+      if ((req.options & WNOWAIT) === 0 && !(result instanceof Errno)) kernel.reap(ready);
       return result;
     }
     if ((req.options & WNOHANG) !== 0) return req.nothing();
