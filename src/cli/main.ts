@@ -5,6 +5,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { signalName } from '../abi/signal.js';
 import { LOG_LEVELS, type LogLevel, log, setLogLevel } from '../log/log.js';
+import { stderrSink } from '../log/stderr.js';
 import { Machine } from '../kernel/machine.js';
 import { KvmPlatform, PlatformError, type PlatformMode } from '../platform/platform.js';
 import { type HostMount, LoaderError, runSandbox, SandboxSetupError } from '../sandbox/sandbox.js';
@@ -14,7 +15,7 @@ import { printStats } from './stats.js';
 const MIB = 1024 * 1024;
 
 function fail(message: string, status: number): never {
-  writeSync(2, `tsvisor: ${message}\n`);
+  stderrSink.write(`tsvisor: ${message}\n`);
   process.exit(status);
 }
 
@@ -64,14 +65,14 @@ async function run(argv: {
   try {
     const result = await runSandbox({
       program, args, env: process.env, mode: argv.platform, memoryBytes, cpus: argv.cpus,
-      strace: argv.strace ? (line) => writeSync(2, line) : null,
+      strace: argv.strace ? (line) => stderrSink.write(line) : null,
       rootfs: argv.rootfs, rootfsWritable: argv.rootfsRw, mounts: argv.mount.map(parseMount), tmpfs: argv.tmpfs.map(parseTmpfs), aslr: argv.aslr,
       patchSyscalls: argv.syscallPatching,
     });
     if (argv.stats) printStats(result);
     const { exit } = result;
     if (exit.signal !== null) {
-      writeSync(2, `tsvisor: ${program} killed by ${signalName(exit.signal)} (${exit.detail})\n`);
+      stderrSink.write(`tsvisor: ${program} killed by ${signalName(exit.signal)} (${exit.detail})\n`);
       return 128 + exit.signal;
     }
     return exit.status;

@@ -1,5 +1,5 @@
 // --stats: what the sandbox cost, printed to stderr at exit.
-import { writeSync } from 'node:fs';
+import { stderrSink } from '../log/stderr.js';
 import type { SandboxResult } from '../sandbox/sandbox.js';
 
 const MIB = 1024 * 1024;
@@ -19,5 +19,5 @@ export function printStats(result: SandboxResult): void {
     `returned to the host    ${mib(result.memory.returnedBytes)}`,
     `Sentry RSS              ${mib(process.memoryUsage.rss())}`,
   ];
-  writeSync(2, lines.map((l) => `tsvisor stats: ${l}\n`).join(''));
+  stderrSink.write(lines.map((l) => `tsvisor stats: ${l}\n`).join(''));
 }

@@ -19,6 +19,7 @@ import {
   EACCES, EBUSY, EEXIST, EINVAL, EIO, EISDIR, ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR, ENXIO, EOPNOTSUPP, EPERM,
   EROFS,
 } from '../abi/errno.js';
+import { stderrSink } from '../log/stderr.js';
 import { goferHostCalls } from '../platform/gofer-host.js';
 import {
   beginReply, checkPath, decodeRequest, MAX_MESSAGE, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NONBLOCK,
@@ -75,7 +76,7 @@ export class GoferServer {
       return this.dispatch(id, req);
     } catch (err) {
       // A bug here must not take the Gofer down with it: report it and answer EIO.
-      process.stderr.write(`tsvisor gofer: request ${op} failed: ${String(err)}\n`);
+      stderrSink.write(`tsvisor gofer: request ${op} failed: ${String(err)}\n`);
       return this.replyStatus(id, op, -EIO.code);
     }
   }
@@ -459,7 +460,7 @@ function sendOn(socketFd: number): SendReply {
 export function main(args: readonly string[]): number {
   const [root, mode] = args;
   if (root === undefined || !root.startsWith('/') || args.length > 2 || (mode !== undefined && mode !== '--ro')) {
-    process.stderr.write('usage: node dist/src/gofer/server.js ROOT [--ro]   (with the socket to the Sentry as fd 3)\n');
+    stderrSink.write('usage: node dist/src/gofer/server.js ROOT [--ro]   (with the socket to the Sentry as fd 3)\n');
     return 2;
   }
   const send = sendOn(SOCKET_FD);
@@ -467,11 +468,11 @@ export function main(args: readonly string[]): number {
   const hello = new Writer();
   beginReply(hello, 0, Op.Hello, rootFd < 0 ? -rootFd : 0).u32(PROTOCOL_VERSION);
   if (!send(hello, -1)) {
-    process.stderr.write('tsvisor gofer: fd 3 is not a connected socket\n');
+    stderrSink.write('tsvisor gofer: fd 3 is not a connected socket\n');
     return 2;
   }
   if (rootFd < 0) {
-    process.stderr.write(`tsvisor gofer: cannot open ${root} (errno ${-rootFd})\n`);
+    stderrSink.write(`tsvisor gofer: cannot open ${root} (errno ${-rootFd})\n`);
     return 1;
   }
   // The Sentry applies the sandbox's umask itself: files are created with exactly the mode it asks.
@@ -498,7 +499,7 @@ export function main(args: readonly string[]): number {
       continue;
     }
     if (n < 0) {
-      process.stderr.write(`tsvisor gofer: recvmsg failed (errno ${-n})\n`);
+      stderrSink.write(`tsvisor gofer: recvmsg failed (errno ${-n})\n`);
       return 1;
     }
     if (!server.handle(buf, n)) return 0;

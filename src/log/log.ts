@@ -1,6 +1,8 @@
-// The Sentry's log: winston on stderr, shared by every layer. The CLI sets the level; warnOnce keeps
+// The Sentry's log: winston on stderr (through the sink that never blocks), shared by every layer. The CLI sets the level; warnOnce keeps
 // repeated guest-triggered warnings (an unimplemented syscall in a loop) to one line each.
+import { Writable } from 'node:stream';
 import winston from 'winston';
+import { stderrSink } from './stderr.js';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 export const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
@@ -8,7 +10,9 @@ export const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'
 export const log = winston.createLogger({
   level: 'warn',
   format: winston.format.printf(({ level, message }) => `tsvisor ${level}: ${String(message)}`),
-  transports: [new winston.transports.Console({ stderrLevels: [...LOG_LEVELS] })],
+  transports: [new winston.transports.Stream({
+    stream: new Writable({ write: (line: Buffer | string, _enc, done) => { stderrSink.write(String(line)); done(); } }),
+  })],
 });
 
 export function setLogLevel(level: LogLevel): void {
