@@ -12,6 +12,7 @@ import { type SyscallEntry, Support } from '../src/kernel/syscall-table.js';
 import { runSandbox as runInProcess } from '../src/sandbox/sandbox.js';
 import { buildSyscallTable } from '../src/syscalls/table.js';
 import { guestProgram } from './helpers/guest-programs.js';
+import { withLogCaptured } from './helpers/log-capture.js';
 import { checkoutMount, checkoutMounts, cliPath, kvmSkipReason, platforms, runNative, runSandbox } from './helpers/run.js';
 
 const skip = kvmSkipReason();
@@ -82,12 +83,14 @@ for (const platform of platforms) {
     const outPath = join(tmpdir(), `tsvisor-throw-${process.pid}-${platform}`);
     const out = openSync(outPath, 'w+');
     try {
-      const result = await runInProcess({
+      // The Sentry reports each failure in its log, captured here: a passing run prints nothing.
+      const { result, lines } = await withLogCaptured(() => runInProcess({
         program, args: [], env: {}, mode: platform, memoryBytes: 256 << 20, strace: null,
         stdio: [0, out, 2], syscallTable: table, mounts: checkoutMounts,
-      });
+      }));
       t.deepEqual(result.exit, { status: 0, signal: null });
       t.is(readFileSync(outPath, 'utf8'), `getppid -1 errno ${EIO.code}\n`.repeat(2));
+      t.is(lines.filter((l) => l.includes('syscall getppid failed inside the Sentry: Error: injected failure')).length, 2, lines.join('\n'));
     } finally {
       closeSync(out);
       rmSync(outPath, { force: true });
