@@ -48,18 +48,26 @@ export type WaitTarget = () => readonly [FileDescription, number];
  * wait for after each EAGAIN (sendfile waits on its input or its output).
  */
 export function blockingIo(task: Task, file: FileDescription, events: number, attempt: () => number | Errno | null, target?: WaitTarget): number | Errno | Blocked {
+  const first = attempt();
+  // The common case, ready at once, allocates nothing more.
+  if (first !== null && first !== EAGAIN) return first;
+  return waitAndRetry(task, file, events, attempt, target, first);
+}
+
+function waitAndRetry(task: Task, file: FileDescription, events: number, attempt: () => number | Errno | null, target: WaitTarget | undefined, first: number | Errno | null): number | Errno | Blocked {
+  const where = (): readonly [FileDescription, number] => (target !== undefined ? target() : [file, events]);
   const wait = (): void => {
-    const [f, ev] = target?.() ?? [file, events];
+    const [f, ev] = where();
     f.waitFor(ev, () => {
       const r = attempt();
       if (r === null || r === EAGAIN) wait();
       else task.complete(r);
     });
   };
-  for (;;) {
-    const r = attempt();
-    const [f, ev] = r === EAGAIN && target !== undefined ? target() : [file, events];
-    if (r !== null && (r !== EAGAIN || (f.flags & O_NONBLOCK) !== 0)) return r;
+  for (let r = first; ; r = attempt()) {
+    if (r !== null && r !== EAGAIN) return r;
+    const [f, ev] = where();
+    if (r === EAGAIN && (f.flags & O_NONBLOCK) !== 0) return r;
     // A file that is ready at once (a regular file after a short write) calls back before waitFor
     // returns: try again here, so that the task is never completed while its syscall is still running.
     let inline = true;
@@ -97,7 +105,12 @@ function writeAt(task: Task, fd: number, va: number, count: number, pos: number 
   if (!file.writable) return EBADF;
   const total = Math.min(count, MAX_RW_COUNT);
   if (file instanceof PipeEnd) return pipeWrite(task, file, va, total);
-  let done = 0;
+  const first = transfer(task, file, va, total, false, pos);
+  // All written, a real error, or a non-blocking description: that is the answer.
+  if (first === total || (first instanceof Errno && first !== EAGAIN) || (file.flags & O_NONBLOCK) !== 0) return first;
+  // A short write (or EAGAIN: nothing fitted): wait for room and write the rest.
+  if (first === 0) return 0;
+  let done = typeof first === 'number' ? first : 0;
   return blockingIo(task, file, POLLOUT, () => {
     const r = transfer(task, file, va + done, total - done, false, pos === null ? null : pos + done);
     return afterPartialWrite(file, r, done, total, (n) => (done += n));
