@@ -20,5 +20,7 @@ if ! command -v qemu-system-x86_64 >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && comm
 fi
 [ -f dist/test/helpers/build-all.js ] || node_modules/.bin/tsc -p tsconfig.json
 node dist/test/helpers/build-all.js >/dev/null
-# The kit shares the project's parent directory read-write at the same path and runs in $PWD.
-exec bash "$kit" -t 1500 -- "$(command -v node)" test/svm/run-foundation.mjs
+# The kit shares the project's parent directory read-write at the same path and runs in $PWD. Its
+# emulated host has a devtmpfs /dev but no devpts: mounted first, so that the foundation runs once
+# more with stdout on a pseudo-terminal (script -qec).
+exec bash "$kit" -t 1500 -- sh -c '[ -e /dev/pts/ptmx ] || { mkdir -p /dev/pts && mount -t devpts devpts /dev/pts; }; exec "$0" test/svm/run-foundation.mjs' "$(command -v node)"

@@ -95,8 +95,9 @@ for (const c of cases) {
   for (const platform of ['kvm-exit', 'kvm']) compare(`${c.title} [${platform}]`, native, sandbox(platform, [], c));
 }
 
-if (script === undefined) {
-  console.log('FAIL on a terminal: script(1) is not installed');
+const ptyWorks = script !== undefined && run(script, onTty('/bin/busybox', ['true'])).status === 0;
+if (!ptyWorks) {
+  console.log(`FAIL on a terminal: ${script === undefined ? 'script(1) is not installed' : 'no pseudo-terminal (is devpts mounted?)'}`);
   failed++;
 } else {
   for (const c of ttyCases) {
