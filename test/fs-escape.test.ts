@@ -97,7 +97,7 @@ test('a program outside --rootfs is not found (127)', async (t) => {
   rmSync(root, { recursive: true, force: true });
 });
 
-test('a Gofer killed while the program runs: EIO from then on, open host fds keep working', async (t) => {
+test.serial('a Gofer killed while the program runs: EIO from then on, open host fds keep working', async (t) => {
   if (skip) return t.pass();
   const program = await guestProgram('fs_gofer_dies');
   const dir = mkdtempSync(join(tmpdir(), 'tsvisor-gofer-dies-'));
