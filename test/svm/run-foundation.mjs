@@ -42,11 +42,13 @@ const cases = [
   { title: 'busybox ls', program: '/bin/busybox', args: ['ls', '/usr'] },
   { title: 'struct_sizes', program: guest('struct_sizes'), args: [] },
 ];
-// Every case again with stdin, stdout and stderr on a pseudo-terminal (`script -qec`), where glibc
-// asks the terminal for its attributes: all but those that end by a signal, whose report from the
-// sandbox would share the terminal with the program's output (and the sandbox logs errors only, so
-// that its warnings about unimplemented syscalls stay out of it too).
-const ttyCases = cases.filter((c) => !['segv', 'ud2', 'div0'].includes(c.title));
+// Then with stdin, stdout and stderr on a pseudo-terminal (`script -qec`), where glibc asks the
+// terminal for its attributes (a 60-byte copy of termios once smashed tcgetattr's stack here): a
+// printf program, busybox ls (which also asks for the window size) and every struct copy-out. Not
+// programs that end by a signal, whose report from the sandbox would share the terminal with their
+// output; and the sandbox logs errors only, so that its warnings stay out of it too. A few cases
+// only: the emulated CPU is slow.
+const ttyCases = cases.filter((c) => ['hello', 'malloc100', 'busybox ls', 'struct_sizes'].includes(c.title));
 const script = ['/usr/bin/script', '/bin/script'].find((p) => existsSync(p));
 const quote = (w) => `'${w.replace(/'/g, `'\\''`)}'`;
 const onTty = (file, args) => ['-qec', [file, ...args].map(quote).join(' '), '/dev/null'];
