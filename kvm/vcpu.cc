@@ -83,6 +83,7 @@ Napi::Function Vcpu::Init(Napi::Env env) {
                                         InstanceMethod<&Vcpu::Stop>("stop"),
                                         InstanceMethod<&Vcpu::Close>("close"),
                                         InstanceMethod<&Vcpu::DebugState>("debugState"),
+                                        InstanceMethod<&Vcpu::ExtendedState>("extendedState"),
                                     });
   env.SetInstanceData<Napi::FunctionReference>(new Napi::FunctionReference(Napi::Persistent(ctor)));
   return ctor;
@@ -192,8 +193,34 @@ void Vcpu::EnableExtendedState(const kvm_cpuid2* cpuid) {
     xcrs.xcrs[0].value = supported & (kX87 | kSse | kAvx | kAvx512);
     // Best effort: without it the guest keeps x87+SSE, which every x86-64 program can use.
     ioctl(fd_, KVM_SET_XCRS, &xcrs);
-    return;
+    kvm_xcrs now = {};
+    if (ioctl(fd_, KVM_GET_XCRS, &now) == 0 && now.nr_xcrs > 0) xcr0_ = now.xcrs[0].value;
+    break;
   }
+  // The XSAVE area of the enabled components (standard form): each component i >= 2 sits at the
+  // offset CPUID 0xD.i gives (EBX) and is EAX bytes long; the legacy region and header take 576.
+  xsave_size_ = 576;
+  for (uint32_t i = 0; i < cpuid->nent; i++) {
+    const kvm_cpuid_entry2& e = entries[i];
+    if (e.function != 0xd || e.index < 2 || e.index > 62 || ((xcr0_ >> e.index) & 1) == 0) continue;
+    if (e.ebx + e.eax > xsave_size_) xsave_size_ = e.ebx + e.eax;
+  }
+}
+
+// extendedState(): what signal frames need of the guest's FPU state: the XCR0 components, the size of
+// their XSAVE area, and the MXCSR bits the CPU accepts (FXSAVE's MXCSR_MASK; 0 there means 0xffbf).
+Napi::Value Vcpu::ExtendedState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  alignas(16) uint8_t area[512] = {};
+  __builtin_ia32_fxsave64(area);
+  uint32_t mxcsr_mask;
+  memcpy(&mxcsr_mask, area + 28, sizeof mxcsr_mask);
+  if (mxcsr_mask == 0) mxcsr_mask = 0xffbf;
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("features", Napi::Number::New(env, static_cast<double>(xcr0_)));
+  out.Set("size", Napi::Number::New(env, xsave_size_));
+  out.Set("mxcsrMask", Napi::Number::New(env, mxcsr_mask));
+  return out;
 }
 
 void Vcpu::Release() {

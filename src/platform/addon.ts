@@ -41,6 +41,8 @@ export interface NativeVcpu {
   close(): void;
   /** Registers and control state, for reports when a guest stops unexpectedly. */
   debugState(): Record<string, string>;
+  /** The guest's extended state: XCR0, the size of its XSAVE area, the MXCSR bits the CPU accepts. */
+  extendedState(): { features: number; size: number; mxcsrMask: number };
 }
 
 interface Addon {

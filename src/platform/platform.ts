@@ -7,7 +7,7 @@
 
 import { loadAddon, type NativeMachine, type NativeVcpu } from './addon.js';
 import { buildSharedTables, buildVcpu, loadStub, type RootEntry, type StubImage } from './boot.js';
-import { MAX_VCPUS, PHYS_BASE, PLATFORM_RESERVED } from './layout.js';
+import { MAX_VCPUS, PHYS_BASE, PLATFORM_RESERVED, stubVa } from './layout.js';
 import { DoorbellState, EventKind, Mailbox, MailboxOffset } from './mailbox.js';
 import { PageTableQueue } from './queue.js';
 
@@ -24,6 +24,13 @@ export const enum Resume {
 }
 
 export type EventHandler = (ctx: Context, kind: EventKind) => Resume;
+
+/** XCR0's components, the size of their XSAVE area (standard form), the MXCSR bits the CPU accepts. */
+export interface ExtendedState {
+  features: number;
+  size: number;
+  mxcsrMask: number;
+}
 
 export interface ContextStart {
   cr3: number;
@@ -141,6 +148,18 @@ export class KvmPlatform {
     ctx.runnable = true;
     this.contexts.push(ctx);
     return ctx;
+  }
+
+  /** Guest address of a symbol of the stub copy that runs `ctx` (the signal hops, say). */
+  stubEntry(ctx: Context, symbol: string): number {
+    const offset = this.stub.symbols[symbol];
+    if (offset === undefined) throw new PlatformError(`guest stub is missing symbol ${symbol}: rebuild with npm run build`, 'ENOENT');
+    return stubVa(ctx.id) + offset;
+  }
+
+  /** The FPU/AVX state signal frames hold: the same on every vCPU of the machine. */
+  extendedState(ctx: Context): ExtendedState {
+    return ctx.vcpu.extendedState();
   }
 
   /** A context that returned Resume.Later has its answer in the mailbox now. */
