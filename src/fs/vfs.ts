@@ -8,6 +8,7 @@
 // (mount + dentry) is a position in the sandbox's namespace, which path walks (walk.ts) move through.
 import { EBADF, EINVAL, ENODEV, ENOTDIR, ENXIO, EPERM, ESPIPE, Errno } from '../abi/errno.js';
 import type { Mappable } from '../mm/mappable.js';
+import type { Waiter } from './wait.js';
 import {
   O_ACCMODE, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, POLLIN, POLLOUT, S_IFDIR, S_IFMT, isDir,
 } from '../abi/fcntl.js';
@@ -367,9 +368,13 @@ export abstract class FileDescription {
   readiness(): number {
     return POLLIN | POLLOUT;
   }
-  /** Calls callback once when any of events may be ready; files that never block call it at once. */
-  waitFor(_events: number, callback: () => void): void {
+  /**
+   * Calls callback once when any of events may be ready; files that never block call it at once and
+   * return null. Otherwise the waiter, which cancel() takes back.
+   */
+  waitFor(_events: number, callback: () => void): Waiter | null {
     callback();
+    return null;
   }
   /** mmap of this file: pages (tmpfs) or reads and write-backs (host files); null if it cannot be mapped. */
   mappable(): Mappable | null {

@@ -1,10 +1,11 @@
 // A task: one thread of a program, bound to the vCPU context that runs its user code.
-import type { Errno } from '../abi/errno.js';
+import { ERESTARTSYS, type Errno } from '../abi/errno.js';
 import type { FdTable } from '../fs/fd-table.js';
 import type { FsContext, MemoryArea, ProcessView } from '../fs/vfs.js';
 import type { AddressSpace } from '../mm/address-space.js';
 import type { Context } from '../platform/platform.js';
 import { Reg } from '../platform/mailbox.js';
+import { BlockedCall } from './blocking.js';
 import { SyscallArgs } from './syscall-args.js';
 import type { SyscallSites } from './syscall-sites.js';
 
@@ -39,6 +40,8 @@ export class Task implements ProcessView {
   sigmask = 0n;
   /** sigaltstack: struct stack_t as set, or null. */
   altStack: Uint8Array | null = null;
+  /** The blocked syscall a signal may interrupt (blocking.ts); null while the task is not blocked. */
+  blocked: BlockedCall | null = null;
   private onComplete: ((task: Task) => void) | null = null;
 
   constructor(
@@ -57,8 +60,18 @@ export class Task implements ProcessView {
     this.comm = base.slice(0, 15);
   }
 
+  /**
+   * A syscall about to return Blocked registers itself: what it waits on goes into the BlockedCall, and
+   * `interrupted` says what it returns if a signal comes first (ERESTARTSYS unless said).
+   */
+  block(interrupted: () => number | Errno = () => ERESTARTSYS): BlockedCall {
+    this.blocked = new BlockedCall(interrupted);
+    return this.blocked;
+  }
+
   /** Finishes a syscall that returned Blocked: stores the result and lets the task run. */
   complete(result: number | Errno): void {
+    this.blocked = null;
     this.ctx.mailbox.setReg(Reg.rax, typeof result === 'number' ? result : -result.code);
     this.onComplete?.(this);
   }

@@ -2,7 +2,7 @@
 // place: each physically contiguous run of the buffer is handed to the file as a view, never copied.
 // A file that is not ready (an empty pipe) answers EAGAIN; unless the description is O_NONBLOCK the
 // task then waits on the file and the call completes when it can.
-import { EAGAIN, EBADF, EFAULT, EINVAL, EOPNOTSUPP, Errno } from '../abi/errno.js';
+import { EAGAIN, EBADF, EFAULT, EINVAL, EOPNOTSUPP, ERESTARTSYS, Errno } from '../abi/errno.js';
 import { O_NONBLOCK, POLLIN, POLLOUT } from '../abi/fcntl.js';
 import { PIPE_BUF, PIPE_CAPACITY, PipeEnd } from '../fs/pipe.js';
 import type { FileDescription } from '../fs/vfs.js';
@@ -41,16 +41,19 @@ export function transfer(task: Task, file: FileDescription, va: number, count: n
 /**
  * Runs attempt; if the file is not ready (EAGAIN) and blocking, waits for events and tries again,
  * completing the task with the first other answer. attempt returns null to wait for more after
- * partial progress (a pipe write of more than fits).
+ * partial progress (a pipe write of more than fits). A signal ends the wait with `interrupted`
+ * (ERESTARTSYS: read and write on pipes restart under SA_RESTART).
  */
-export function blockingIo(task: Task, file: FileDescription, events: number, attempt: () => number | Errno | null): number | Errno | Blocked {
+export function blockingIo(task: Task, file: FileDescription, events: number, attempt: () => number | Errno | null,
+  interrupted: () => number | Errno = () => ERESTARTSYS): number | Errno | Blocked {
   const first = attempt();
   if (first !== null && (first !== EAGAIN || (file.flags & O_NONBLOCK) !== 0)) return first;
-  const wait = (): void => file.waitFor(events, () => {
+  const call = task.block(interrupted);
+  const wait = (): void => call.waitOn(file.waitFor(events, () => {
     const r = attempt();
     if (r === null || r === EAGAIN) wait();
     else task.complete(r);
-  });
+  }));
   wait();
   return Blocked.instance;
 }
@@ -94,7 +97,7 @@ function pipeWrite(task: Task, file: PipeEnd, va: number, total: number): number
       if (got < part.length) return done;
     }
     return done;
-  });
+  }, () => (done > 0 ? done : ERESTARTSYS));
 }
 
 /** The iovec array: [base, length] pairs, EINVAL if their sum overflows ssize_t. */

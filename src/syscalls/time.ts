@@ -1,7 +1,9 @@
 // Clocks and sleeps. Monotonic time is the host's CLOCK_MONOTONIC; a sleep blocks only its task, and
-// the Sentry waits for it in the event loop, so a sleeping sandbox uses no CPU.
+// the Sentry waits for it in the event loop, so a sleeping sandbox uses no CPU. A signal whose handler
+// runs ends a sleep early with EINTR; relative sleeps then write the time left.
 import { cpuUsage } from 'node:process';
-import { EFAULT, EINVAL, Errno } from '../abi/errno.js';
+import { EFAULT, EINVAL, ERESTART_RESTARTBLOCK, ERESTARTNOHAND, Errno } from '../abi/errno.js';
+import { deadlineTimer } from '../kernel/blocking.js';
 import { Blocked } from '../kernel/syscall-table.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
 import type { SyscallEntry } from '../kernel/syscall-table.js';
@@ -51,7 +53,7 @@ function encodeTimespec(ns: bigint): Uint8Array {
 }
 
 /** A struct timespec from the guest, validated as Linux does (EINVAL for tv_nsec out of range). */
-function readTimespec(task: Task, va: number): bigint | Errno {
+export function readTimespec(task: Task, va: number): bigint | Errno {
   const raw = new Uint8Array(16);
   if (task.mm.copyIn(va, raw) !== 16) return EFAULT;
   const v = new DataView(raw.buffer);
@@ -98,18 +100,30 @@ function time(task: Task, a: SyscallArgs): number | Errno {
   return Number(seconds);
 }
 
-function sleepUntil(task: Task, clock: number, deadlineNs: bigint): Blocked | number {
+/**
+ * Sleeps until the clock reads deadlineNs. Interrupted, an absolute sleep gives ERESTARTNOHAND and a
+ * relative one ERESTART_RESTARTBLOCK after writing the time left at remVa (if not 0), as Linux.
+ */
+function sleepUntil(task: Task, clock: number, deadlineNs: bigint, absolute: boolean, remVa: number): Blocked | number {
   const now = nowNs(clock) as bigint;
   if (deadlineNs <= now) return 0;
-  const ms = Number((deadlineNs - now + 999_999n) / 1_000_000n);
-  setTimeout(() => task.complete(0), ms);
+  const call = task.block(() => {
+    if (absolute) return ERESTARTNOHAND;
+    if (remVa !== 0) {
+      const left = deadlineNs - (nowNs(clock) as bigint);
+      if (task.mm.copyOut(remVa, encodeTimespec(left > 0n ? left : 0n)) !== 16) return EFAULT;
+    }
+    return ERESTART_RESTARTBLOCK;
+  });
+  // Every clock here runs at the rate of the monotonic one: wait on that.
+  call.waitOn(deadlineTimer(process.hrtime.bigint() + (deadlineNs - now), () => task.complete(0)));
   return Blocked.instance;
 }
 
 function nanosleep(task: Task, a: SyscallArgs): number | Errno | Blocked {
   const ns = readTimespec(task, a.ptr(0));
   if (ns instanceof Errno) return ns;
-  return sleepUntil(task, CLOCK_MONOTONIC, process.hrtime.bigint() + ns);
+  return sleepUntil(task, CLOCK_MONOTONIC, process.hrtime.bigint() + ns, false, a.ptr(1));
 }
 
 function clockNanosleep(task: Task, a: SyscallArgs): number | Errno | Blocked {
@@ -119,7 +133,8 @@ function clockNanosleep(task: Task, a: SyscallArgs): number | Errno | Blocked {
   if (now instanceof Errno) return now;
   const ns = readTimespec(task, a.ptr(2));
   if (ns instanceof Errno) return ns;
-  return sleepUntil(task, clock, (a.int(1) & TIMER_ABSTIME) !== 0 ? ns : now + ns);
+  const absolute = (a.int(1) & TIMER_ABSTIME) !== 0;
+  return sleepUntil(task, clock, absolute ? ns : now + ns, absolute, a.ptr(3));
 }
 
 export const timeSyscalls: SyscallEntry[] = [
