@@ -1,13 +1,16 @@
 // The kernel: owns the tasks, turns each guest event into a syscall dispatch, a page-fault fill or a
-// fatal signal, and reports how the program ended.
-import { EIO, ENOSYS, Errno } from '../abi/errno.js';
+// signal, delivers pending signals on the way back to the program, and reports how the program ended.
+import { EIO, ENOSYS } from '../abi/errno.js';
+import { faultInfo } from '../abi/siginfo.js';
 import { Signal, signalCodeName, signalName } from '../abi/signal.js';
 import { syscallNumber } from '../abi/syscall-names.js';
 import { log, logOnce } from '../log/log.js';
 import type { PageAllocator } from '../mm/physical.js';
 import { EventKind, MailboxOffset, Reg } from '../platform/mailbox.js';
 import { type Context, type KvmPlatform, Resume } from '../platform/platform.js';
-import { Blocked, type SyscallTable } from './syscall-table.js';
+import { bindSignalMachine, deliverSignals, releaseSignals, signalWork } from './signal-delivery.js';
+import { cancelBlocked, raiseFault, trapInfo } from './signal-send.js';
+import { Blocked, RegistersRestored, type SyscallResult, type SyscallTable } from './syscall-table.js';
 import { formatSyscallEnter, formatSyscallExit } from './strace.js';
 import { SyscallSites } from './syscall-sites.js';
 import type { Task, TaskExit } from './task.js';
@@ -57,16 +60,24 @@ export class Kernel {
 
   addTask(task: Task): void {
     this.tasks.set(task.ctx, task);
+    bindSignalMachine(task.ctx, this.platform);
     task.setCompletionHook((t) => {
-      this.finishBatch(t);
-      this.platform.resume(t.ctx);
+      if (this.returnToUser(t, true) === Resume.Stop) this.platform.stop(t.ctx);
+      else this.platform.resume(t.ctx);
     });
   }
 
   /** Runs until every task has exited; returns how the first one (the program) ended. */
   async run(): Promise<TaskExit> {
     for (const task of this.tasks.values()) task.mm.tables.queue = task.ctx.queue;
-    await this.platform.run((ctx, kind) => this.handleEvent(ctx, kind));
+    // A task may wait for nothing but a signal (pause, a pipe it holds both ends of): the Sentry waits
+    // with it, as the host would, rather than find its event loop empty and end.
+    const keepAlive = setInterval(() => {}, 2 ** 30);
+    try {
+      await this.platform.run((ctx, kind) => this.handleEvent(ctx, kind));
+    } finally {
+      clearInterval(keepAlive);
+    }
     for (const task of this.tasks.values()) this.stats.pageTableUpdates += task.mm.tables.updates;
     return this.firstExit ?? { status: null, signal: Signal.SIGKILL, detail: 'no task exited' };
   }
@@ -110,7 +121,7 @@ export class Kernel {
     if (strace !== null) strace(formatSyscallEnter(task, entry, nr));
     // Read before the handler runs: the site is where this call came from.
     const trappedAt = task.ctx.userEntry !== 0 && mb.get32(MailboxOffset.trapped) === 1 ? mb.reg(Reg.rip) : -1;
-    let result: number | Errno | Blocked;
+    let result: SyscallResult;
     if (entry?.handler === undefined) {
       const level = entry?.expected === true ? 'info' : 'warn';
       logOnce(level, `syscall-${nr}`, `unimplemented syscall ${entry?.name ?? nr} (${nr}) returns ${(entry?.errno ?? ENOSYS).name}`);
@@ -132,11 +143,28 @@ export class Kernel {
     }
     if (trappedAt >= 0 && this.options.patchSyscalls !== false) this.patchSite(task, trappedAt, nr);
     if (result instanceof Blocked) {
-      if (strace !== null) strace(' <blocked>\n');
-      return Resume.Later;
+      // A signal already waiting interrupts the call before it sleeps (Linux: signal_pending()).
+      if (!task.signals.deliverable || task.blocked === null) {
+        if (strace !== null) strace(' <blocked>\n');
+        return Resume.Later;
+      }
+      result = cancelBlocked(task);
+    }
+    if (result instanceof RegistersRestored) {
+      if (strace !== null) strace(` = ${mb.regInt(Reg.rax)}\n`);
+      return this.returnToUser(task, false);
     }
     mb.setReg(Reg.rax, typeof result === 'number' ? result : -result.code);
     if (strace !== null) strace(formatSyscallExit(result));
+    return this.returnToUser(task, true);
+  }
+
+  /** The way back to the program: pending signals first (after a syscall, its restart code). */
+  private returnToUser(task: Task, syscall: boolean): Resume {
+    if (signalWork(task, syscall)) {
+      const exit = deliverSignals(task, syscall, this.options.strace);
+      if (exit !== null) return this.exitTask(task, exit);
+    }
     this.finishBatch(task);
     return Resume.Now;
   }
@@ -150,23 +178,26 @@ export class Kernel {
       const r = task.mm.handleFault(addr, mb.u64(MailboxOffset.errorCode));
       if (r.mapped) {
         this.stats.faults++;
-        this.finishBatch(task);
-        return Resume.Now;
+        return this.returnToUser(task, false);
       }
       const signal = Signal[r.signal];
-      const detail = signal === Signal.SIGKILL
-        ? `out of guest memory at address ${hex(addr)}, rip ${hex(rip)}`
-        : `${signalCodeName(signal, r.code)} at address ${hex(addr)}, rip ${hex(rip)}`;
-      return this.exitTask(task, { status: null, signal, detail });
+      if (signal === Signal.SIGKILL) {
+        return this.exitTask(task, { status: null, signal, detail: `out of guest memory at address ${hex(addr)}, rip ${hex(rip)}` });
+      }
+      const detail = `${signalCodeName(signal, r.code)} at address ${hex(addr)}, rip ${hex(rip)}`;
+      raiseFault(task, faultInfo(signal, r.code, addr), detail, vector, mb.u64(MailboxOffset.errorCode), addr);
+      return this.returnToUser(task, false);
     }
     const signal = VECTOR_SIGNALS[vector] ?? Signal.SIGSEGV;
     const what = VECTOR_NAMES[vector] ?? `exception ${vector}`;
-    return this.exitTask(task, { status: null, signal, detail: `${what} at rip ${hex(rip)}` });
+    raiseFault(task, trapInfo(vector, signal, rip), `${what} at rip ${hex(rip)}`, vector, mb.u64(MailboxOffset.errorCode), null);
+    return this.returnToUser(task, false);
   }
 
-  /** Ends the task; until signals land, a fatal signal ends it as Linux's default action would. */
+  /** Ends the task: an exit, or a signal whose default action ends it. */
   private exitTask(task: Task, exit: TaskExit): Resume {
     task.exit = exit;
+    releaseSignals(task);
     if (exit.signal !== null) log.info(`task ${task.id.tid} killed by ${signalName(exit.signal)}: ${exit.detail}`);
     this.firstExit ??= exit;
     this.tasks.delete(task.ctx);

@@ -6,6 +6,7 @@ import type { AddressSpace } from '../mm/address-space.js';
 import type { Context } from '../platform/platform.js';
 import { Reg } from '../platform/mailbox.js';
 import { BlockedCall } from './blocking.js';
+import { ProcessSignals, ThreadSignals } from './signals.js';
 import { SyscallArgs } from './syscall-args.js';
 import type { SyscallSites } from './syscall-sites.js';
 
@@ -35,11 +36,8 @@ export class Task implements ProcessView {
   syscalls = 0;
   /** This task's rewritten syscall sites and their trampolines (exitless mode). */
   syscallSites: SyscallSites | null = null;
-  /** rt_sigaction records (struct sigaction as the program passed it) by signal number. */
-  readonly sigactions = new Map<number, Uint8Array>();
-  sigmask = 0n;
-  /** sigaltstack: struct stack_t as set, or null. */
-  altStack: Uint8Array | null = null;
+  /** The thread's signal state; its `process` part (dispositions, shared pending) is the process's. */
+  readonly signals = new ThreadSignals(new ProcessSignals());
   /** The blocked syscall a signal may interrupt (blocking.ts); null while the task is not blocked. */
   blocked: BlockedCall | null = null;
   private onComplete: ((task: Task) => void) | null = null;

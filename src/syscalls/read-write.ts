@@ -2,10 +2,13 @@
 // place: each physically contiguous run of the buffer is handed to the file as a view, never copied.
 // A file that is not ready (an empty pipe) answers EAGAIN; unless the description is O_NONBLOCK the
 // task then waits on the file and the call completes when it can.
-import { EAGAIN, EBADF, EFAULT, EINVAL, EOPNOTSUPP, ERESTARTSYS, Errno } from '../abi/errno.js';
+import { EAGAIN, EBADF, EFAULT, EINVAL, EOPNOTSUPP, EPIPE, ERESTARTSYS, Errno } from '../abi/errno.js';
+import { senderInfo } from '../abi/siginfo.js';
+import { SI_USER, Signal } from '../abi/signal.js';
 import { O_NONBLOCK, POLLIN, POLLOUT } from '../abi/fcntl.js';
 import { PIPE_BUF, PIPE_CAPACITY, PipeEnd } from '../fs/pipe.js';
 import type { FileDescription } from '../fs/vfs.js';
+import { sendSignal } from '../kernel/signal-send.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
 import { Blocked, type SyscallEntry } from '../kernel/syscall-table.js';
 import type { Task } from '../kernel/task.js';
@@ -74,7 +77,7 @@ function writeAt(task: Task, fd: number, va: number, count: number, pos: number 
   if (!file.writable) return EBADF;
   const total = Math.min(count, MAX_RW_COUNT);
   if (file instanceof PipeEnd) return pipeWrite(task, file, va, total);
-  return transfer(task, file, va, total, false, pos);
+  return withSigpipe(task, transfer(task, file, va, total, false, pos));
 }
 
 /**
@@ -92,12 +95,25 @@ function pipeWrite(task: Task, file: PipeEnd, va: number, total: number): number
       if (got instanceof Errno) return done > 0 ? done : got;
       const r = file.writePart(part.subarray(0, got), total - done);
       if (r === EAGAIN) return done === 0 ? EAGAIN : nonblock ? done : null;
+      // No reader: SIGPIPE even after part of the write went through (Linux pipe_write).
+      if (r === EPIPE) sendSigpipe(task);
       if (r instanceof Errno) return done > 0 ? done : r;
       done += r;
       if (got < part.length) return done;
     }
     return done;
   }, () => (done > 0 ? done : ERESTARTSYS));
+}
+
+/** SIGPIPE to the writer, as the kernel sends it with EPIPE (from a pipe, or a host pipe or socket). */
+export function sendSigpipe(task: Task): void {
+  sendSignal(task, senderInfo(Signal.SIGPIPE, SI_USER, task.id.pid, task.id.uid), false);
+}
+
+/** A write's result: EPIPE comes with SIGPIPE. */
+function withSigpipe(task: Task, r: number | Errno | Blocked): number | Errno | Blocked {
+  if (r === EPIPE) sendSigpipe(task);
+  return r;
 }
 
 /** The iovec array: [base, length] pairs, EINVAL if their sum overflows ssize_t. */
@@ -132,6 +148,7 @@ function vectorAt(task: Task, fd: number, iovVa: number, iovcnt: number, toGuest
       const len = Math.min(length, MAX_RW_COUNT - done);
       if (len === 0) continue;
       const r = transfer(task, file, base, len, toGuest, pos === null ? null : pos + done);
+      if (r === EPIPE && !toGuest) sendSigpipe(task);
       if (r instanceof Errno) return done > 0 ? done : r;
       done += r;
       if (r < len || done >= MAX_RW_COUNT) break;

@@ -1,6 +1,6 @@
 // sendfile(2) and copy_file_range(2): data between two files inside the Sentry, through one bounce
 // buffer, without passing through the program's memory.
-import { EBADF, EFAULT, EINVAL, EISDIR, Errno } from '../abi/errno.js';
+import { EBADF, EFAULT, EINVAL, EISDIR, EPIPE, Errno } from '../abi/errno.js';
 import { DirectoryFile } from '../fs/dir-file.js';
 import { O_APPEND, S_IFMT, S_IFREG } from '../abi/fcntl.js';
 import type { FileDescription } from '../fs/vfs.js';
@@ -8,7 +8,7 @@ import type { SyscallArgs } from '../kernel/syscall-args.js';
 import type { SyscallEntry } from '../kernel/syscall-table.js';
 import type { Task } from '../kernel/task.js';
 import { supported } from './define.js';
-import { MAX_RW_COUNT } from './read-write.js';
+import { MAX_RW_COUNT, sendSigpipe } from './read-write.js';
 
 const CHUNK = 128 * 1024;
 let bounce: Uint8Array | null = null;
@@ -74,6 +74,7 @@ function sendfile(task: Task, a: SyscallArgs): number | Errno {
   if (off instanceof Errno) return off;
   const count = Math.min(a.size(3), MAX_RW_COUNT);
   const r = copy(input, off, out, null, count);
+  if (r === EPIPE) sendSigpipe(task);
   if (r instanceof Errno) return r;
   if (off !== null) {
     const e = writeOffset(task, offVa, off + r);

@@ -20,10 +20,11 @@ import { sendfileSyscalls } from './sendfile.js';
 import { signalSyscalls } from './signal.js';
 import { statSyscalls } from './stat.js';
 import { timeSyscalls } from './time.js';
+import { timerSyscalls } from './timer.js';
 
 export const FAMILIES: ReadonlyArray<readonly SyscallEntry[]> = [
   readWriteSyscalls, statSyscalls, ioctlSyscalls, fdSyscalls, pathSyscalls, mmSyscalls, processSyscalls,
-  archSyscalls, timeSyscalls, randomSyscalls, signalSyscalls,
+  archSyscalls, timeSyscalls, timerSyscalls, randomSyscalls, signalSyscalls,
   openSyscalls, dirSyscalls, linkSyscalls, attrSyscalls, pipeSyscalls, sendfileSyscalls, lockSyscalls,
 ];
 
