@@ -84,6 +84,7 @@ Napi::Function Vcpu::Init(Napi::Env env) {
                                         InstanceMethod<&Vcpu::Close>("close"),
                                         InstanceMethod<&Vcpu::DebugState>("debugState"),
                                         InstanceMethod<&Vcpu::ExtendedState>("extendedState"),
+                                        InstanceMethod<&Vcpu::Kick>("kick"),
                                     });
   env.SetInstanceData<Napi::FunctionReference>(new Napi::FunctionReference(Napi::Persistent(ctor)));
   return ctor;
@@ -309,10 +310,29 @@ uint32_t Vcpu::Step() {
   return kHalted;
 }
 
+// Before the guest runs again: the Sentry asked for the program to be interrupted (a signal waits for
+// a task that computes without syscalls). An NMI goes through the guest IDT like a fault, and the
+// Sentry takes the event as a point to deliver signals. Only user code may take it: inside the stub
+// the guest is in a syscall or a fault, whose return delivers the signal anyway, so the request waits.
+void Vcpu::InjectInterrupt() {
+  uint32_t* want = MailboxU32(mailbox::kInterrupt);
+  if (__atomic_load_n(want, __ATOMIC_ACQUIRE) == 0) return;
+  if (run_->s.regs.regs.rip - stub_va_ < 2 * 4096) return;
+  // SAFETY: KVM_NMI takes no argument; without an in-kernel irqchip it queues an NMI for the next entry.
+  if (ioctl(fd_, KVM_NMI, 0) == 0) __atomic_store_n(want, 0, __ATOMIC_RELEASE);
+}
+
+// kick(): exitless mode: make the vCPU thread leave KVM_RUN, so that it sees an interrupt request.
+Napi::Value Vcpu::Kick(const Napi::CallbackInfo& info) {
+  if (thread_.joinable()) pthread_kill(thread_.native_handle(), kKickSignal);
+  return info.Env().Undefined();
+}
+
 // run(): exit mode. Runs the guest until its next event and records the kind and details in the
 // mailbox, where the Sentry reads them in place: no N-API value is made per exit.
 Napi::Value Vcpu::Run(const Napi::CallbackInfo& info) {
   uint32_t kind;
+  InjectInterrupt();
   do {
     kind = Step();
   } while (kind == 0);
@@ -406,7 +426,10 @@ void Vcpu::ThreadMain() {
   };
   while (!stopping_) {
     uint32_t kind = Step();
-    if (kind == kInterrupted) continue;
+    if (kind == kInterrupted) {
+      InjectInterrupt();
+      continue;
+    }
     if (kind == 0) {  // parked by the stub, which re-checks the doorbell when it runs again
       if (__atomic_load_n(state, __ATOMIC_SEQ_CST) == kStateRequest) wait_for_answer();
       continue;

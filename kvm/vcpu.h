@@ -33,6 +33,8 @@ class Vcpu : public Napi::ObjectWrap<Vcpu> {
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value DebugState(const Napi::CallbackInfo& info);
   Napi::Value ExtendedState(const Napi::CallbackInfo& info);
+  Napi::Value Kick(const Napi::CallbackInfo& info);
+  void InjectInterrupt();
   void ArmSliceTimer(double ms);
   void DrainKick();
   void UnblockKickDuringRun(Napi::Env env);

@@ -7,8 +7,9 @@ import { syscallNumber } from '../abi/syscall-names.js';
 import { log, logOnce } from '../log/log.js';
 import type { PageAllocator } from '../mm/physical.js';
 import { EventKind, MailboxOffset, Reg } from '../platform/mailbox.js';
-import { type Context, type KvmPlatform, Resume } from '../platform/platform.js';
-import { bindSignalMachine, deliverSignals, releaseSignals, signalWork } from './signal-delivery.js';
+import { type Context, INTERRUPT_VECTOR, type KvmPlatform, Resume } from '../platform/platform.js';
+import { deliverSignals, releaseSignals, signalWork } from './signal-delivery.js';
+import { bindSignalMachine } from './signal-machine.js';
 import { cancelBlocked, raiseFault, trapInfo } from './signal-send.js';
 import { Blocked, RegistersRestored, type SyscallResult, type SyscallTable } from './syscall-table.js';
 import { formatSyscallEnter, formatSyscallExit } from './strace.js';
@@ -173,6 +174,8 @@ export class Kernel {
     const mb = task.ctx.mailbox;
     const vector = mb.u64(MailboxOffset.vector);
     const rip = mb.reg(Reg.rip);
+    // Asked for by signal-send.ts when a signal came while the program computed: deliver it now.
+    if (vector === INTERRUPT_VECTOR) return this.returnToUser(task, false);
     if (vector === 14) {
       const addr = mb.u64(MailboxOffset.faultAddr);
       const r = task.mm.handleFault(addr, mb.u64(MailboxOffset.errorCode));

@@ -24,43 +24,11 @@ import {
 import { infoCode, infoSigno, kernelInfo, SIGINFO_SIZE } from '../abi/siginfo.js';
 import { SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART, SA_SIGINFO, SI_KERNEL, SIG_DFL, SIG_IGN, Signal, sigBit, signalName, SS_AUTODISARM } from '../abi/signal.js';
 import { MailboxOffset, type Mailbox, Reg } from '../platform/mailbox.js';
-import type { Context, KvmPlatform } from '../platform/platform.js';
+import { machineOf, type SignalMachine, withdrawInterrupt } from './signal-machine.js';
 import { forceFatalSignal, forceSignal } from './signal-send.js';
 import { DefaultAction, defaultAction, type FpuRestore, type QueuedSignal } from './signals.js';
 import { RegistersRestored } from './syscall-table.js';
 import type { Task, TaskExit } from './task.js';
-
-/** What delivery needs of the machine a context runs on: the stub's hops and the FPU state's shape. */
-export interface SignalMachine {
-  enter: number;
-  leave: number;
-  restore: number;
-  restoreFx: number;
-  /** The stub's XSAVE image of the initial state. */
-  fpuInit: number;
-  /** XCR0, the size of its XSAVE area, the MXCSR bits the CPU accepts. */
-  features: number;
-  xsaveSize: number;
-  mxcsrMask: number;
-}
-
-const machines = new WeakMap<Context, SignalMachine>();
-
-/** Records the hops and FPU shape of a context before its task first runs. */
-export function bindSignalMachine(ctx: Context, platform: KvmPlatform): void {
-  const fpu = platform.extendedState(ctx);
-  machines.set(ctx, {
-    enter: platform.stubEntry(ctx, 'sig_enter'), leave: platform.stubEntry(ctx, 'sig_leave'),
-    restore: platform.stubEntry(ctx, 'sig_restore'), restoreFx: platform.stubEntry(ctx, 'sig_restore_fx'),
-    fpuInit: platform.stubEntry(ctx, 'fpu_init'), features: fpu.features >>> 0, xsaveSize: fpu.size, mxcsrMask: fpu.mxcsrMask >>> 0,
-  });
-}
-
-function machineOf(ctx: Context): SignalMachine {
-  const m = machines.get(ctx);
-  if (m === undefined) throw new Error(`vCPU context ${ctx.id} has no signal machine (bindSignalMachine)`);
-  return m;
-}
 
 /** The user selectors of the guest GDT (src/platform/boot.ts, Linux's layout). */
 const USER_CS = 0x33;
@@ -183,6 +151,7 @@ export function deliverSignals(task: Task, syscall: boolean, trace: ((line: stri
   }
   arrangeHops(mb, m, firstArea, sig.fpuRestore);
   sig.fpuRestore = null;
+  if (!sig.deliverable) withdrawInterrupt(task);
   // Never return to an address iretq would fault on inside the stub (rt_sigreturn checked rip already).
   if (!canonical(mb, Reg.rip)) return { status: null, signal: Signal.SIGSEGV, detail: 'return to a non-canonical address' };
   return null;

@@ -10,6 +10,7 @@ import { faultInfo, infoCode, infoSigno, kernelInfo, senderInfo, type SigInfo } 
 import {
   FPE_INTDIV, ILL_ILLOPN, NSIG, SI_KERNEL, SI_QUEUE, SI_TIMER, SI_TKILL, SI_USER, SIG_DFL, SIG_IGN, SIGRTMIN, sigBit, signalName, TRAP_TRACE,
 } from '../abi/signal.js';
+import { requestInterrupt } from './signal-machine.js';
 import type { Task } from './task.js';
 
 const RLIMIT_SIGPENDING = 11;
@@ -45,6 +46,16 @@ export function sendSignal(task: Task, info: SigInfo, toThread: boolean, detail 
   sig.process.changed();
   interruptIfDeliverable(task);
   return true;
+}
+
+/**
+ * A signal arrived for the task: a blocked interruptible call ends (its wait taken back), a task that
+ * computes is interrupted; a task in a syscall takes it on that syscall's way back.
+ */
+function interruptIfDeliverable(task: Task): void {
+  if (!task.signals.deliverable) return;
+  if (task.blocked !== null) task.complete(cancelBlocked(task));
+  else requestInterrupt(task);
 }
 
 /**
@@ -92,12 +103,6 @@ export function trapInfo(vector: number, signo: number, rip: number): SigInfo {
     case 6: return faultInfo(signo, ILL_ILLOPN, rip);
     default: return kernelInfo(signo, SI_KERNEL);
   }
-}
-
-/** A signal arrived for a task blocked in an interruptible call: cancel the wait and let it return. */
-function interruptIfDeliverable(task: Task): void {
-  if (!task.signals.deliverable || task.blocked === null) return;
-  task.complete(cancelBlocked(task));
 }
 
 /** Takes back what the blocked call waits on and returns what it answers when interrupted. */

@@ -41,6 +41,8 @@ export interface NativeVcpu {
   close(): void;
   /** Registers and control state, for reports when a guest stops unexpectedly. */
   debugState(): Record<string, string>;
+  /** Exitless mode: the vCPU thread leaves KVM_RUN once (and injects a requested interrupt). */
+  kick(): void;
   /** The guest's extended state: XCR0, the size of its XSAVE area, the MXCSR bits the CPU accepts. */
   extendedState(): { features: number; size: number; mxcsrMask: number };
 }

@@ -20,6 +20,8 @@ export const MailboxOffset = {
   trapped: 0x04c,
   /** Set by the Sentry: the answer must return through the ordinary path (iretq to rip), not by `ret`. */
   slowReturn: 0x050,
+  /** Set by the Sentry, cleared by the vCPU thread when it injects the NMI: interrupt the program. */
+  interrupt: 0x054,
   regs: 0x080,
   origRax: 0x110,
   /** The signal hops of the stub (sig_enter, sig_restore, ...): where to go and what to load, set by the Sentry. */

@@ -8,7 +8,7 @@ import { sendSignal } from '../kernel/signal-send.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
 import type { SyscallEntry } from '../kernel/syscall-table.js';
 import type { Task } from '../kernel/task.js';
-import { partial } from './define.js';
+import { partial, supported } from './define.js';
 
 const ITIMER_REAL = 0;
 const ITIMER_VIRTUAL = 1;
@@ -87,7 +87,7 @@ function alarm(task: Task, a: SyscallArgs): number {
 const CPU_TIMERS = `ITIMER_VIRTUAL (${ITIMER_VIRTUAL}) and ITIMER_PROF (${ITIMER_PROF}) give EINVAL: task CPU time is not measured yet`;
 
 export const timerSyscalls: SyscallEntry[] = [
-  partial('alarm', alarm, 'SIGALRM reaches a task that computes without syscalls at its next syscall or fault', 'u'),
+  supported('alarm', alarm, 'u'),
   partial('setitimer', setitimer, CPU_TIMERS, 'ixx'),
   partial('getitimer', getitimer, CPU_TIMERS, 'ix'),
 ];
