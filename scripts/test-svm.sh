@@ -21,4 +21,4 @@ fi
 [ -f dist/test/helpers/build-all.js ] || node_modules/.bin/tsc -p tsconfig.json
 node dist/test/helpers/build-all.js >/dev/null
 # The kit shares the project's parent directory read-write at the same path and runs in $PWD.
-exec bash "$kit" -t 900 -- "$(command -v node)" test/svm/run-foundation.mjs
+exec bash "$kit" -t 1500 -- "$(command -v node)" test/svm/run-foundation.mjs

@@ -23,6 +23,12 @@ const cases = [
   { title: 'enosys', program: guest('enosys'), args: [] },
   { title: 'exit42', program: guest('exit42'), args: [] },
   { title: 'syscall_sites', program: guest('syscall_sites'), args: [] },
+  // Signals at real CPL 0 (each takes about a minute per mode here): the stub's FPU/AVX hops from the
+  // syscall return, a failed rt_sigreturn caught by a SIGSEGV handler, and the NMI that interrupts a
+  // program computing without syscalls (its hops run from the exception return).
+  { title: 'sig_fpu', program: guest('sig_fpu'), args: [] },
+  { title: 'sig_badframe caught', program: guest('sig_badframe'), args: ['caught'] },
+  { title: 'sig_async', program: guest('sig_async'), args: [] },
   { title: 'busybox echo', program: '/bin/busybox', args: ['echo', 'hello', 'world'] },
   { title: 'busybox true', program: '/bin/busybox', args: ['true'] },
   { title: 'busybox false', program: '/bin/busybox', args: ['false'] },
