@@ -52,12 +52,14 @@ export function machineOf(ctx: Context): SignalMachine {
  */
 export function requestInterrupt(task: Task): void {
   const m = machines.get(task.ctx);
-  if (m === undefined) return;
+  // Not runnable: the kernel is handling an event of the task (a signal it sends itself, a fault), whose
+  // return delivers it.
+  if (m === undefined || !task.ctx.runnable) return;
   m.platform.interrupt(task.ctx);
   if (m.retry !== null) return;
   const check = (): void => {
     m.retry = null;
-    if (task.exit !== null || task.blocked !== null || !task.signals.deliverable) return;
+    if (task.exit !== null || task.blocked !== null || !task.signals.deliverable || !task.ctx.runnable) return;
     m.platform.interrupt(task.ctx);
     m.retry = setTimeout(check, RETRY_MS).unref();
   };
