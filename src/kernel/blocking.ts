@@ -63,8 +63,3 @@ export function deadlineTimer(deadlineNs: bigint, fire: () => void): Cancellable
     },
   };
 }
-
-/** deadlineTimer, `ms` milliseconds from now. */
-export function timer(ms: number, fire: () => void): Cancellable {
-  return deadlineTimer(process.hrtime.bigint() + BigInt(Math.ceil(ms * 1e6)), fire);
-}

@@ -5,7 +5,7 @@ import { EAGAIN, EFAULT, EINTR, EINVAL, ERESTARTNOHAND, Errno } from '../abi/err
 import { decodeSigaction, decodeStack, encodeSigaction, encodeStack, SIGACTION_SIZE, STACK_T_SIZE } from '../abi/sigframe.js';
 import { infoSigno, programInfo, SIGINFO_SIZE } from '../abi/siginfo.js';
 import { NSIG, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SIGSET_SIZE, Signal, UNBLOCKABLE } from '../abi/signal.js';
-import { timer } from '../kernel/blocking.js';
+import { deadlineTimer } from '../kernel/blocking.js';
 import { sigreturn } from '../kernel/signal-delivery.js';
 import { kill, queueInfo, threadKill } from '../kernel/signal-send.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
@@ -142,7 +142,7 @@ function rtSigtimedwait(task: Task, a: SyscallArgs): number | Errno | Blocked {
     return r === EAGAIN ? EINTR : r;
   });
   if (timeoutNs !== null) {
-    call.waitOn(timer(Number((timeoutNs + 999_999n) / 1_000_000n), () => {
+    call.waitOn(deadlineTimer(process.hrtime.bigint() + timeoutNs, () => {
       restore();
       task.complete(answer());
     }));
