@@ -27,6 +27,18 @@
 .set MB_REGS,         MB + 0x080   # struct kvm_regs order: rax rbx rcx rdx rsi rdi rsp rbp r8..r15 rip rflags
 .set MB_ORIG_RAX,     MB + 0x110
 .set MB_FRAME,        MB + 0x140   # iretq frame: rip cs rflags rsp ss
+# Signal hops (sig_enter, sig_restore*, below), set by the Sentry; faults never write these.
+.set MB_SIG_RIP,       MB + 0x180  # u64: where sig_leave jumps (the handler, or the interrupted code)
+.set MB_SIG_RAX,       MB + 0x188  # u64: rax, rcx, rdx for sig_leave to load (the hops use them)
+.set MB_SIG_RCX,       MB + 0x190
+.set MB_SIG_RDX,       MB + 0x198
+.set MB_SIG_SAVE,      MB + 0x1a0  # u64: the XSAVE area in the signal frame (sig_enter)
+.set MB_SIG_LOAD,      MB + 0x1a8  # u64: the XSAVE or FXSAVE area to restore (sig_restore*)
+.set MB_SIG_LOAD_MASK, MB + 0x1b0  # u64: components to load from it
+.set MB_SIG_INIT_MASK, MB + 0x1b8  # u64: components to put in their initial state first
+.set MB_SIG_NEXT,      MB + 0x1c0  # u64: after a restore, sig_leave (or sig_enter: a signal delivered at once)
+.set MB_SIG_SAVE_MASK, MB + 0x1c8  # u64: components sig_enter saves and resets (never more than the Sentry knows:
+                                   # a PVM host may run the guest with a wider XCR0 than KVM reports)
 
 .set PORT_SYSCALL, 0x10
 .set PORT_FAULT,   0x11
@@ -286,6 +298,55 @@ user_entry:
   movl $0, MB_STATE(%rip)
   load_registers
   ret
+
+# ---- signal frames: the FPU/AVX state saved to and restored from the program's stack ----
+# The Sentry cannot reach the vCPU's extended state while the vCPU runs, so these hops do it: the
+# Sentry points the return at one of them with the final registers loaded (rax, rcx, rdx and the
+# destination in the mailbox), on XSAVE areas it has checked. They run in user mode on every host,
+# so a fault here is the program's fault, never the stub's; none of their instructions changes rflags.
+.org 0x780
+sig_enter:                         # the handler's registers are loaded, rsp is its frame
+  mov MB_SIG_SAVE(%rip), %rcx
+  mov MB_SIG_SAVE_MASK(%rip), %eax
+  mov MB_SIG_SAVE_MASK+4(%rip), %edx
+  xsave64 (%rcx)                   # the interrupted code's state into the frame (the Sentry zeroed the header)
+  pushfq                           # (the handler's stack, in the frame's own page)
+  orb $3, 512(%rcx)                # XSTATE_BV always has x87 and SSE, as Linux: edits of them take effect
+  popfq
+  lea fpu_init(%rip), %rcx
+  xrstor64 (%rcx)                  # the same components: the handler starts from the initial state, as on Linux
+sig_leave:
+  mov MB_SIG_RCX(%rip), %rcx
+  mov MB_SIG_RDX(%rip), %rdx
+  mov MB_SIG_RAX(%rip), %rax
+  jmp *MB_SIG_RIP(%rip)
+
+sig_restore:                       # rt_sigreturn: registers restored, the extended state still to load
+  lea fpu_init(%rip), %rcx
+  mov MB_SIG_INIT_MASK(%rip), %eax
+  mov MB_SIG_INIT_MASK+4(%rip), %edx
+  xrstor64 (%rcx)
+  mov MB_SIG_LOAD(%rip), %rcx
+  mov MB_SIG_LOAD_MASK(%rip), %eax
+  mov MB_SIG_LOAD_MASK+4(%rip), %edx
+  xrstor64 (%rcx)
+  jmp *MB_SIG_NEXT(%rip)
+
+sig_restore_fx:                    # the same from a frame with only the legacy FXSAVE region
+  lea fpu_init(%rip), %rcx
+  mov MB_SIG_INIT_MASK(%rip), %eax
+  mov MB_SIG_INIT_MASK+4(%rip), %edx
+  xrstor64 (%rcx)
+  mov MB_SIG_LOAD(%rip), %rcx
+  fxrstor64 (%rcx)
+  jmp *MB_SIG_NEXT(%rip)
+
+.org 0x900
+fpu_init:                          # XSAVE area of the initial state: FCW 0x37f, MXCSR 0x1f80, XSTATE_BV 0
+  .word 0x037f
+  .org fpu_init + 24
+  .long 0x1f80
+  .org fpu_init + 576
 
 # ---- start_context: where a new vCPU starts, and where a context without a task waits ----
 # In user mode with no registers of anyone's; the `syscall` hands the context to the Sentry, which

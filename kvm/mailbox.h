@@ -12,6 +12,7 @@ constexpr uint32_t kVector = 0x010;      // u64 exception vector
 constexpr uint32_t kErrorCode = 0x018;   // u64 exception error code
 constexpr uint32_t kFaultAddr = 0x020;   // u64 CR2 for page faults
 constexpr uint32_t kExitReason = 0x028;  // u64 KVM exit reason for EventKind::kHalted
+constexpr uint32_t kInterrupt = 0x054;   // u32 set by the Sentry: interrupt the program (a signal waits for it)
 constexpr uint32_t kRegs = 0x080;        // struct kvm_regs layout (18 u64)
 constexpr uint32_t kOrigRax = 0x110;
 }  // namespace mailbox

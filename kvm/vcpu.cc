@@ -87,6 +87,8 @@ Napi::Function Vcpu::Init(Napi::Env env) {
                                         InstanceMethod<&Vcpu::DebugState>("debugState"),
                                         InstanceMethod<&Vcpu::TscInfo>("tscInfo"),
                                         InstanceMethod<&Vcpu::SetTscOffsetTo>("setTscOffset"),
+                                        InstanceMethod<&Vcpu::ExtendedState>("extendedState"),
+                                        InstanceMethod<&Vcpu::Kick>("kick"),
                                     });
   env.SetInstanceData<Napi::FunctionReference>(new Napi::FunctionReference(Napi::Persistent(ctor)));
   return ctor;
@@ -242,8 +244,34 @@ void Vcpu::EnableExtendedState(const kvm_cpuid2* cpuid) {
     xcrs.xcrs[0].value = supported & (kX87 | kSse | kAvx | kAvx512);
     // Best effort: without it the guest keeps x87+SSE, which every x86-64 program can use.
     Ioctl(fd_, KVM_SET_XCRS, &xcrs);
-    return;
+    kvm_xcrs now = {};
+    if (Ioctl(fd_, KVM_GET_XCRS, &now) == 0 && now.nr_xcrs > 0) xcr0_ = now.xcrs[0].value;
+    break;
   }
+  // The XSAVE area of the enabled components (standard form): each component i >= 2 sits at the
+  // offset CPUID 0xD.i gives (EBX) and is EAX bytes long; the legacy region and header take 576.
+  xsave_size_ = 576;
+  for (uint32_t i = 0; i < cpuid->nent; i++) {
+    const kvm_cpuid_entry2& e = entries[i];
+    if (e.function != 0xd || e.index < 2 || e.index > 62 || ((xcr0_ >> e.index) & 1) == 0) continue;
+    if (e.ebx + e.eax > xsave_size_) xsave_size_ = e.ebx + e.eax;
+  }
+}
+
+// extendedState(): what signal frames need of the guest's FPU state: the XCR0 components, the size of
+// their XSAVE area, and the MXCSR bits the CPU accepts (FXSAVE's MXCSR_MASK; 0 there means 0xffbf).
+Napi::Value Vcpu::ExtendedState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  alignas(16) uint8_t area[512] = {};
+  __builtin_ia32_fxsave64(area);
+  uint32_t mxcsr_mask;
+  memcpy(&mxcsr_mask, area + 28, sizeof mxcsr_mask);
+  if (mxcsr_mask == 0) mxcsr_mask = 0xffbf;
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("features", Napi::Number::New(env, static_cast<double>(xcr0_)));
+  out.Set("size", Napi::Number::New(env, xsave_size_));
+  out.Set("mxcsrMask", Napi::Number::New(env, mxcsr_mask));
+  return out;
 }
 
 void Vcpu::Release() {
@@ -332,10 +360,29 @@ uint32_t Vcpu::Step() {
   return kHalted;
 }
 
+// Before the guest runs again: the Sentry asked for the program to be interrupted (a signal waits for
+// a task that computes without syscalls). An NMI goes through the guest IDT like a fault, and the
+// Sentry takes the event as a point to deliver signals. Only user code may take it: inside the stub
+// the guest is in a syscall or a fault, whose return delivers the signal anyway, so the request waits.
+void Vcpu::InjectInterrupt() {
+  uint32_t* want = MailboxU32(mailbox::kInterrupt);
+  if (__atomic_load_n(want, __ATOMIC_ACQUIRE) == 0) return;
+  if (run_->s.regs.regs.rip - stub_va_ < 2 * 4096) return;
+  // SAFETY: KVM_NMI takes no argument; without an in-kernel irqchip it queues an NMI for the next entry.
+  if (ioctl(fd_, KVM_NMI, 0) == 0) __atomic_store_n(want, 0, __ATOMIC_RELEASE);
+}
+
+// kick(): exitless mode: make the vCPU thread leave KVM_RUN, so that it sees an interrupt request.
+Napi::Value Vcpu::Kick(const Napi::CallbackInfo& info) {
+  if (thread_.joinable()) pthread_kill(thread_.native_handle(), kKickSignal);
+  return info.Env().Undefined();
+}
+
 // run(): exit mode. Runs the guest until its next event and records the kind and details in the
 // mailbox, where the Sentry reads them in place: no N-API value is made per exit.
 Napi::Value Vcpu::Run(const Napi::CallbackInfo& info) {
   uint32_t kind;
+  InjectInterrupt();
   do {
     kind = Step();
   } while (kind == 0);
@@ -432,7 +479,10 @@ void Vcpu::ThreadMain() {
   };
   while (!stopping_) {
     uint32_t kind = Step();
-    if (kind == kInterrupted) continue;
+    if (kind == kInterrupted) {
+      InjectInterrupt();
+      continue;
+    }
     if (kind == 0) {  // parked by the stub, which re-checks the doorbell when it runs again
       if (__atomic_load_n(state, __ATOMIC_SEQ_CST) == kStateRequest) wait_for_answer();
       continue;

@@ -35,6 +35,9 @@ class Vcpu : public Napi::ObjectWrap<Vcpu> {
   Napi::Value Stop(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value DebugState(const Napi::CallbackInfo& info);
+  Napi::Value ExtendedState(const Napi::CallbackInfo& info);
+  Napi::Value Kick(const Napi::CallbackInfo& info);
+  void InjectInterrupt();
   void ArmSliceTimer(double ms);
   void DrainKick();
   void UnblockKickDuringRun(Napi::Env env);
@@ -61,6 +64,8 @@ class Vcpu : public Napi::ObjectWrap<Vcpu> {
   uint64_t phys_base_ = 0;       // guest virtual address of guest-physical 0 (the supervisor physmap)
   uint64_t fault_frame_gpa_ = 0; // where the exception frame of the last fault sits, for the resume
   bool resume_fault_ = false;
+  uint64_t xcr0_ = 3;           // XCR0 as set for the guest (x87 and SSE at least)
+  uint32_t xsave_size_ = 576;   // bytes of the XSAVE area of those components
   timer_t slice_timer_{};
   bool slice_timer_created_ = false;
   // The guest TSC (tsc.h), as read before the first run.

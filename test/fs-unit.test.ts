@@ -1,7 +1,7 @@
 // The VFS without a machine: tmpfs over a page allocator on plain memory, path walks over a small
 // mount table, pipes and their wait queues, advisory locks, the dentry cache's pruning.
 import test from 'ava';
-import { EAGAIN, EBUSY, ELOOP, ENOENT, EPIPE, EXDEV, Errno } from '../src/abi/errno.js';
+import { EAGAIN, EBUSY, ELOOP, ENOENT, EPIPE, ERESTARTSYS, EXDEV, Errno } from '../src/abi/errno.js';
 import { type CachingDentry, pruneCache } from '../src/fs/dcache.js';
 import { FdTable } from '../src/fs/fd-table.js';
 import { FileData, type PageStore } from '../src/fs/file-data.js';
@@ -13,6 +13,7 @@ import { newPipe } from '../src/fs/pipe.js';
 import { Tmpfs, TmpfsDentry } from '../src/fs/tmpfs.js';
 import { pathOf, resolve } from '../src/fs/walk.js';
 import { FsContext, MountNamespace, type VirtualDentry } from '../src/fs/vfs.js';
+import { BlockedCall } from '../src/kernel/blocking.js';
 import { Blocked } from '../src/kernel/syscall-table.js';
 import type { Task } from '../src/kernel/task.js';
 import { PageAllocator } from '../src/mm/physical.js';
@@ -244,8 +245,19 @@ function fakeTask(memory: Uint8Array): { task: Task; results: Array<number | Err
     },
     view: (gpa: number, n: number) => memory.subarray(gpa, gpa + n),
   };
-  const task = { mm, complete: (r: number | Errno) => results.push(r) } as unknown as Task;
-  return { task, results };
+  const fake = {
+    mm,
+    blocked: null as BlockedCall | null,
+    block(interrupted: () => number | Errno = () => ERESTARTSYS) {
+      fake.blocked = new BlockedCall(interrupted);
+      return fake.blocked;
+    },
+    complete: (r: number | Errno) => {
+      fake.blocked = null;
+      results.push(r);
+    },
+  };
+  return { task: fake as unknown as Task, results };
 }
 
 test('a read of an empty pipe blocks only until a write, then completes the task', (t) => {
@@ -268,6 +280,28 @@ test('a read of an empty pipe blocks only until a write, then completes the task
   t.is(blockingIo(task, r, POLLIN, () => transfer(task, r, 0, 16, true, null)), Blocked.instance);
   w.decRef();
   t.deepEqual(results, [4, 0]);
+});
+
+test('a signal takes back a blocked pipe read: its waiter leaves the queue and a later write wakes nobody', (t) => {
+  const memory = new Uint8Array(64);
+  const { task, results } = fakeTask(memory);
+  const [r, w] = newPipe(0);
+  r.incRef();
+  w.incRef();
+  t.is(blockingIo(task, r, POLLIN, () => transfer(task, r, 0, 16, true, null)), Blocked.instance);
+  t.is(r.pipe.queue.size, 1);
+  const call = task.blocked!;
+  task.blocked = null;
+  t.is(call.cancel(), ERESTARTSYS);
+  t.is(r.pipe.queue.size, 0);
+  w.write(Buffer.from('late'));
+  t.deepEqual(results, []);
+  t.is(r.read(new Uint8Array(8)), 4);
+  // A call that made progress before it blocked (a long pipe write) answers with that progress instead.
+  const partial = blockingIo(task, r, POLLIN, () => null, () => 7);
+  t.is(partial, Blocked.instance);
+  t.is(task.blocked!.cancel(), 7);
+  t.is(r.pipe.queue.size, 0);
 });
 
 test('overlay: copy-up on write, whiteouts, opaque directories; the lower layer never changes', (t) => {

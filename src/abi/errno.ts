@@ -69,3 +69,16 @@ export const EAFNOSUPPORT = Errno.define(97, 'EAFNOSUPPORT');
 export const EADDRINUSE = Errno.define(98, 'EADDRINUSE');
 export const ECONNREFUSED = Errno.define(111, 'ECONNREFUSED');
 export const ETIMEDOUT = Errno.define(110, 'ETIMEDOUT');
+
+// Kernel-internal codes of an interrupted syscall (include/linux/errno.h). A program never sees them:
+// on the way back they become EINTR, or the call is restarted, depending on the signal's handler.
+/** Restart if the handler has SA_RESTART (or no handler runs), else EINTR. */
+export const ERESTARTSYS = Errno.define(512, 'ERESTARTSYS');
+/** Always restart. */
+export const ERESTARTNOINTR = Errno.define(513, 'ERESTARTNOINTR');
+/** EINTR if a handler runs, restart otherwise. */
+export const ERESTARTNOHAND = Errno.define(514, 'ERESTARTNOHAND');
+/** EINTR if a handler runs, otherwise continue through restart_syscall (a sleep's remaining time). */
+export const ERESTART_RESTARTBLOCK = Errno.define(516, 'ERESTART_RESTARTBLOCK');
+/** The lowest of the restart codes. */
+export const ERESTART_MIN = 512;

@@ -7,6 +7,7 @@ import { signalName } from '../abi/signal.js';
 import { LOG_LEVELS, type LogLevel, log, setLogLevel } from '../log/log.js';
 import { stderrSink } from '../log/stderr.js';
 import { Machine } from '../kernel/machine.js';
+import { hostCalls } from '../platform/host.js';
 import { KvmPlatform, PlatformError, type PlatformMode } from '../platform/platform.js';
 import { type HostMount, LoaderError, runSandbox, SandboxSetupError } from '../sandbox/sandbox.js';
 import { ExitStatus } from './exit-status.js';
@@ -62,6 +63,7 @@ async function run(argv: {
   if (argv.cpus !== undefined && (!Number.isInteger(argv.cpus) || argv.cpus < 1 || argv.cpus > hostCpus)) {
     fail(`--cpus must be a whole number from 1 to ${hostCpus} (the CPUs this host gives tsvisor)`, ExitStatus.Usage);
   }
+  stderrSink.useFlags(hostCalls());
   try {
     const result = await runSandbox({
       program, args, env: process.env, mode: argv.platform, memoryBytes, cpus: argv.cpus,
@@ -126,6 +128,8 @@ await yargs(hideBin(process.argv))
         tmpfs: (a.tmpfs as string[]).map(String),
         aslr: a.aslr, syscallPatching: a['syscall-patching'],
       });
+      // The sandbox is over: end now, dropping what a stderr nobody reads never took (log/stderr.ts).
+      process.exit();
     },
   )
   .command('check', 'Check that /dev/kvm works and report the host flavour', () => {}, () => {

@@ -16,6 +16,7 @@ import { HostFdWatch } from '../platform/fd-watch.js';
 import { hostCalls } from '../platform/host.js';
 import { O_ACCMODE, O_NOCTTY, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, S_IFMT, S_IFREG, SEEK_CUR } from '../abi/fcntl.js';
 import { FileDescription, type FileStat } from './vfs.js';
+import type { Cancellable } from './wait.js';
 
 export { FileDescription, type FileStat } from './vfs.js';
 
@@ -133,11 +134,15 @@ export class HostFile extends FileDescription {
    * Waits for the host fd from the event loop. A file that cannot block (a regular file) is ready at
    * once; one the host cannot watch is looked at again after a short while.
    */
-  override waitFor(events: number, callback: () => void): void {
+  override waitFor(events: number, callback: () => void): Cancellable | null {
     if (this.watch === undefined) this.watch = this.io.blocks ? HostFdWatch.open(this.io.fd) : null;
-    if (this.watch !== null) this.watch.wait(events, callback);
-    else if (!this.io.blocks) callback();
-    else setTimeout(callback, UNWATCHABLE_RETRY_MS);
+    if (this.watch !== null) return this.watch.wait(events, callback);
+    if (!this.io.blocks) {
+      callback();
+      return null;
+    }
+    const retry = setTimeout(callback, UNWATCHABLE_RETRY_MS);
+    return { cancel: () => clearTimeout(retry) };
   }
 
   /** FIONREAD of a host regular file; a host pipe or terminal would need the host ioctl (ENOTTY). */

@@ -4,7 +4,7 @@
 // the syscall layer waits on the inode's queue for the blocking forms.
 import { EAGAIN, EINVAL, Errno } from '../abi/errno.js';
 import type { FileDescription } from './vfs.js';
-import { WaitQueue } from './wait.js';
+import { type Waiter, WaitQueue } from './wait.js';
 
 export const F_RDLCK = 0;
 export const F_WRLCK = 1;
@@ -54,9 +54,16 @@ export class LockTable {
     if (l.flockShared.size === 0 && l.flockExclusive === null && l.records.length === 0 && l.queue.size === 0) this.inodes.delete(key);
   }
 
-  /** Calls callback after the next unlock on the inode (for the blocking forms). */
-  waitForUnlock(key: unknown, callback: () => void): void {
-    this.locks(key).queue.add(UNLOCKED, callback);
+  /** Calls callback after the next unlock on the inode (for the blocking forms); cancel() takes it back. */
+  waitForUnlock(key: unknown, callback: () => void): Pick<Waiter, 'cancel'> {
+    const l = this.locks(key);
+    const w = l.queue.add(UNLOCKED, callback);
+    return {
+      cancel: () => {
+        w.cancel();
+        this.tidy(key, l);
+      },
+    };
   }
 
   /** flock(2): null when done, EAGAIN when another description holds a conflicting lock. */

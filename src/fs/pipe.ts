@@ -4,7 +4,7 @@
 import { EAGAIN, EPIPE, Errno } from '../abi/errno.js';
 import { O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY, POLLERR, POLLHUP, POLLIN, POLLOUT, S_IFIFO } from '../abi/fcntl.js';
 import { allocAnonDev, allocIno, FileDescription, type FileStat, syntheticStat } from './vfs.js';
-import { WaitQueue } from './wait.js';
+import { type Waiter, WaitQueue } from './wait.js';
 
 /** Writes of at most this many bytes are atomic (pipe(7)). */
 export const PIPE_BUF = 4096;
@@ -128,9 +128,10 @@ export class PipeEnd extends FileDescription {
     return this.pipe.readiness(this.readable);
   }
 
-  override waitFor(events: number, callback: () => void): void {
-    if ((this.readiness() & (events | POLLHUP | POLLERR)) !== 0) callback();
-    else this.pipe.queue.add(events | POLLHUP | POLLERR, callback);
+  override waitFor(events: number, callback: () => void): Waiter | null {
+    if ((this.readiness() & (events | POLLHUP | POLLERR)) === 0) return this.pipe.queue.add(events | POLLHUP | POLLERR, callback);
+    callback();
+    return null;
   }
 
   override reopen(flags: number): PipeEnd {

@@ -9,6 +9,7 @@
 import { EBADF, EINVAL, ENODEV, ENOTDIR, ENXIO, EPERM, ESPIPE, Errno } from '../abi/errno.js';
 import type { AddressSpace } from '../mm/address-space.js';
 import type { Mappable } from '../mm/mappable.js';
+import type { Cancellable } from './wait.js';
 import {
   O_ACCMODE, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, POLLIN, POLLOUT, S_IFDIR, S_IFMT, isDir,
 } from '../abi/fcntl.js';
@@ -391,9 +392,13 @@ export abstract class FileDescription {
   readiness(): number {
     return POLLIN | POLLOUT;
   }
-  /** Calls callback once when any of events may be ready; files that never block call it at once. */
-  waitFor(_events: number, callback: () => void): void {
+  /**
+   * Calls callback once when any of events may be ready; files that never block call it at once and
+   * return null. Otherwise the waiter, which cancel() takes back.
+   */
+  waitFor(_events: number, callback: () => void): Cancellable | null {
     callback();
+    return null;
   }
   /** mmap of this file: pages (tmpfs) or reads and write-backs (host files); null if it cannot be mapped. */
   mappable(): Mappable | null {

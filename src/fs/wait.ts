@@ -1,10 +1,24 @@
 // Wait queues: how a file that is not ready (an empty pipe, a held lock) tells a blocked task when to
 // try again. fs may not use the kernel's Blocked; the syscall layer registers a callback here, returns
-// Blocked, and the callback retries the operation and completes the task.
+// Blocked, and the callback retries the operation and completes the task. A waiter can be taken back
+// (a signal interrupted the wait): it leaves the queue at once.
 
-export interface Waiter {
-  events: number;
-  callback: () => void;
+/** A registered wait that can be taken back: a queue entry, a host fd watch, a retry timer. */
+export interface Cancellable {
+  cancel(): void;
+}
+
+export class Waiter implements Cancellable {
+  constructor(
+    private readonly queue: WaitQueue,
+    readonly events: number,
+    readonly callback: () => void,
+  ) {}
+
+  /** Leaves the queue; the callback will not run. */
+  cancel(): void {
+    this.queue.cancel(this);
+  }
 }
 
 export class WaitQueue {
@@ -12,7 +26,7 @@ export class WaitQueue {
 
   /** Calls callback once, the next time any of events is signalled. Returns a handle for cancel. */
   add(events: number, callback: () => void): Waiter {
-    const w = { events, callback };
+    const w = new Waiter(this, events, callback);
     this.waiters.push(w);
     return w;
   }

@@ -44,10 +44,10 @@ export function cloneTask(kernel: Kernel, task: Task, req: CloneRequest): number
     const mm = (f & CLONE_VM) !== 0 ? parent.mm : parent.mm.fork();
     const fds = (f & CLONE_FILES) !== 0 ? parent.fds : parent.fds.fork();
     const fs = (f & CLONE_FS) !== 0 ? parent.fs : parent.fs.fork();
-    const sigactions = (f & CLONE_SIGHAND) !== 0 ? parent.sigactions : new Map(parent.sigactions);
+    const signals = parent.signals.fork((f & CLONE_SIGHAND) !== 0);
     const parentGroup = (f & CLONE_PARENT) !== 0 ? parent.parent! : parent;
     group = new ThreadGroup(tid, parentGroup, parent.pgid, parent.sid, mm, fds, fs, parent.exePath, f & CSIGNAL,
-      sigactions, parent.rlimits.map(([soft, hard]) => [soft, hard] as [number, number]));
+      signals, parent.rlimits.map(([soft, hard]) => [soft, hard] as [number, number]));
     group.argRange = parent.argRange;
     group.envRange = parent.envRange;
     group.parentDeathSignal = 0;
@@ -60,7 +60,8 @@ export function cloneTask(kernel: Kernel, task: Task, req: CloneRequest): number
   if ((f & CLONE_VM) !== 0 && (f & CLONE_VFORK) === 0) kernel.stopPatching(parent.mm);
 
   const child = kernel.newTask(tid, group, { uid: task.uid, gid: task.gid }, task.comm);
-  child.sigmask = task.sigmask;
+  child.signals.setMask(task.signals.mask);
+  if ((f & CLONE_VM) === 0 || (f & CLONE_VFORK) !== 0) child.signals.altStack = { ...task.signals.altStack };
   // The child runs where its parent may (sched_setaffinity is inherited).
   child.cpuAffinity = task.cpuAffinity;
   child.fsBase = (f & CLONE_SETTLS) !== 0 ? req.tls : task.fsBase;

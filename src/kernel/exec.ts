@@ -84,13 +84,9 @@ export function execTask(kernel: Kernel, task: Task, req: ExecRequest): number |
     kernel.share(group.fds);
   }
   group.fds.closeOnExec();
-  // Caught signals go back to the default action; ignored ones stay ignored (SIG_IGN is 1).
-  const actions = new Map<number, Uint8Array>();
-  for (const [signo, action] of group.sigactions) {
-    const handler = new DataView(action.buffer, action.byteOffset, 8).getBigUint64(0, true);
-    if (handler === 1n) actions.set(signo, action);
-  }
-  group.sigactions = actions;
+  // Caught signals go back to the default action; ignored ones stay ignored. No alternate stack.
+  group.signals.resetForExec();
+  task.signals.disarmAltStack();
   group.exePath = exePath;
   task.comm = loaded.comm;
   task.clearChildTid = 0;

@@ -1,7 +1,7 @@
 // Futexes: wait queues keyed by a word of guest memory (Linux kernel/futex/, gVisor's kernel/futex).
 // A private futex is keyed by (address space, virtual address); a shared one by the guest-physical
 // address of the word, so that processes mapping the same memory (MAP_SHARED, a file) meet there.
-import { EAGAIN, EFAULT, EINVAL, ETIMEDOUT, Errno } from '../abi/errno.js';
+import { EAGAIN, EFAULT, EINVAL, ERESTART_RESTARTBLOCK, ERESTARTSYS, ETIMEDOUT, Errno } from '../abi/errno.js';
 import type { AddressSpace } from '../mm/address-space.js';
 import type { Task } from './task.js';
 import type { Deadline } from './timers.js';
@@ -66,7 +66,8 @@ export class Futexes {
         task.complete(ETIMEDOUT);
       });
     }
-    task.cancelWait = () => this.remove(waiter);
+    // Interrupted, an untimed wait restarts under SA_RESTART; a timed one gives EINTR (restart_syscall is not offered).
+    task.block(() => (timeoutMs === null ? ERESTARTSYS : ERESTART_RESTARTBLOCK)).waitOn({ cancel: () => this.remove(waiter) });
     return null;
   }
 
@@ -148,6 +149,5 @@ export class Futexes {
     w.timer?.cancel();
     w.timer = null;
     if (this.byTask.get(w.task) === w) this.byTask.delete(w.task);
-    if (w.task.cancelWait !== null) w.task.cancelWait = null;
   }
 }

@@ -1,6 +1,6 @@
 // The kernel: owns the processes (thread groups) and their tasks, binds each running task to a vCPU
-// context, turns each guest event into a syscall dispatch, a page-fault fill or a fatal signal, and
-// reports how the first process (pid 1) ended.
+// context, turns each guest event into a syscall dispatch, a page-fault fill or a signal, delivers
+// pending signals on the way back to the program, and reports how the first process (pid 1) ended.
 //
 // Tasks and contexts. Every live task has a context of its own (one vCPU each, at most MAX_VCPUS);
 // the host schedules the vCPU threads (exitless mode) or the run loop takes runnable contexts in turn
@@ -10,8 +10,9 @@
 // task is writing the task's register file into the mailbox and queueing a switch to the task's root;
 // the stub applies both on its way back to user mode. A context whose task is killed while its guest
 // code runs (not inside the stub) cannot be redirected and is stopped for good.
-import { EIO, ENOSYS, Errno } from '../abi/errno.js';
-import { Signal, signalCodeName, signalName } from '../abi/signal.js';
+import { EIO, ENOSYS } from '../abi/errno.js';
+import { childInfo, faultInfo, senderInfo } from '../abi/siginfo.js';
+import { CLD_DUMPED, CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SI_USER, SIG_IGN, Signal, signalCodeName, signalName } from '../abi/signal.js';
 import { syscallNumber } from '../abi/syscall-names.js';
 import type { FdTable } from '../fs/fd-table.js';
 import type { Procfs } from '../fs/proc.js';
@@ -20,16 +21,20 @@ import { log, logOnce } from '../log/log.js';
 import { AddressSpace, type AddressSpaceLayout, type MemoryLimits } from '../mm/address-space.js';
 import type { PageAllocator } from '../mm/physical.js';
 import { EventKind, MailboxOffset, Reg } from '../platform/mailbox.js';
-import { type Context, type KvmPlatform, Resume } from '../platform/platform.js';
+import { type Context, INTERRUPT_VECTOR, type KvmPlatform, Resume } from '../platform/platform.js';
 import { Futexes } from './futex.js';
 import { type Clocks, hostClocks } from './timekeeper.js';
 import type { Vdso } from '../loader/vdso.js';
 import type { Machine } from './machine.js';
-import { Blocked, type SyscallTable } from './syscall-table.js';
+import { deliverSignals, releaseSignals, signalWork } from './signal-delivery.js';
+import { bindSignalMachine } from './signal-machine.js';
+import { cancelBlocked, raiseFault, sendToProcess, trapInfo } from './signal-send.js';
+import { Blocked, RegistersRestored, type SyscallResult, type SyscallTable } from './syscall-table.js';
 import { SyscallArgs } from './syscall-args.js';
 import { formatSyscallEnter, formatSyscallExit } from './strace.js';
 import { SyscallSites } from './syscall-sites.js';
 import { newRegisterFile, type RegisterFile, setRegister, Task, type TaskExit } from './task.js';
+import { ProcessSignals } from './signals.js';
 import { defaultRlimits, type GroupExit, ThreadGroup } from './thread-group.js';
 
 export interface KernelOptions {
@@ -168,7 +173,7 @@ export class Kernel {
   createProcess(image: ProcessImage): Task {
     const pid = this.allocPid();
     const group = new ThreadGroup(pid, null, pid, pid, image.mm, image.fds, image.fs, image.exePath,
-      Signal.SIGCHLD, new Map(), defaultRlimits());
+      Signal.SIGCHLD, new ProcessSignals(), defaultRlimits());
     group.argRange = image.argRange ?? [0, 0];
     group.envRange = image.envRange ?? [0, 0];
     this.init ??= group;
@@ -266,6 +271,7 @@ export class Kernel {
       slot = { task: null, args: new SyscallArgs(ctx.mailbox), dying: [], loaded: mm, switching: null };
       this.slots.set(ctx, slot);
       this.stats.contexts++;
+      bindSignalMachine(ctx, this.platform);
       this.bind(task, ctx);
       return; // its first event (start_context's syscall) loads the registers
     }
@@ -286,9 +292,10 @@ export class Kernel {
     task.args = slot.args;
     task.mm.tables.queue = ctx.queue;
     task.setCompletionHook((t) => {
-      if (t.ctx === null) return;
-      this.finishBatch(t.ctx);
-      this.platform.resume(t.ctx);
+      const at = t.ctx;
+      if (at === null) return;
+      // null: a signal ended the task, and releasing its context already moved the context on.
+      if (this.returnToUser(t, at, true) !== null) this.platform.resume(at);
     });
     const sites = this.sites.get(task.mm);
     if (sites instanceof SyscallSites) sites.retarget(ctx.userEntry);
@@ -368,7 +375,7 @@ export class Kernel {
     if (strace !== null) strace(formatSyscallEnter(task, entry, nr));
     // Read before the handler runs: the site is where this call came from.
     const trappedAt = ctx.userEntry !== 0 && mb.get32(MailboxOffset.trapped) === 1 ? mb.reg(Reg.rip) : -1;
-    let result: number | Errno | Blocked;
+    let result: SyscallResult;
     if (entry?.handler === undefined) {
       const level = entry?.expected === true ? 'info' : 'warn';
       logOnce(level, `syscall-${nr}`, `unimplemented syscall ${entry?.name ?? nr} (${nr}) returns ${(entry?.errno ?? ENOSYS).name}`);
@@ -393,11 +400,34 @@ export class Kernel {
     }
     if (trappedAt >= 0 && this.options.patchSyscalls !== false) this.patchSite(task, trappedAt, nr, ctx);
     if (result instanceof Blocked) {
-      if (strace !== null) strace(' <blocked>\n');
-      return Resume.Later;
+      // A signal already waiting interrupts the call before it sleeps (Linux: signal_pending()).
+      if (!task.signals.deliverable || task.blocked === null) {
+        if (strace !== null) strace(' <blocked>\n');
+        return Resume.Later;
+      }
+      result = cancelBlocked(task);
+    }
+    if (result instanceof RegistersRestored) {
+      if (strace !== null) strace(` = ${mb.regInt(Reg.rax)}\n`);
+      return this.returnToUser(task, ctx, false) ?? this.afterHandover(ctx, slot);
     }
     mb.setReg(Reg.rax, typeof result === 'number' ? result : -result.code);
     if (strace !== null) strace(formatSyscallExit(result));
+    return this.returnToUser(task, ctx, true) ?? this.afterHandover(ctx, slot);
+  }
+
+  /**
+   * The way back to the program: pending signals first (after a syscall, its restart code). null when
+   * a signal ended the task's process instead.
+   */
+  private returnToUser(task: Task, ctx: Context, syscall: boolean): Resume.Now | null {
+    if (signalWork(task, syscall)) {
+      const exit = deliverSignals(task, syscall, this.options.strace);
+      if (exit !== null && exit.signal !== null) {
+        this.killGroup(task.group, { status: null, signal: exit.signal, core: CORE_SIGNALS.has(exit.signal), detail: exit.detail }, task);
+        return null;
+      }
+    }
     this.finishBatch(ctx);
     return Resume.Now;
   }
@@ -417,27 +447,30 @@ export class Kernel {
     const mb = ctx.mailbox;
     const vector = mb.u64(MailboxOffset.vector);
     const rip = mb.reg(Reg.rip);
-    let exit: GroupExit;
+    const slot = this.slots.get(ctx)!;
+    // Asked for by signal-machine.ts when a signal came while the program computed: deliver it now.
+    if (vector === INTERRUPT_VECTOR) return this.returnToUser(task, ctx, false) ?? this.afterHandover(ctx, slot);
     if (vector === 14) {
       const addr = mb.u64(MailboxOffset.faultAddr);
       const r = task.mm.handleFault(addr, mb.u64(MailboxOffset.errorCode));
       if (r.mapped) {
         this.stats.faults++;
-        this.finishBatch(ctx);
-        return Resume.Now;
+        return this.returnToUser(task, ctx, false) ?? this.afterHandover(ctx, slot);
       }
       const signal = Signal[r.signal];
-      const detail = signal === Signal.SIGKILL
-        ? `out of guest memory at address ${hex(addr)}, rip ${hex(rip)}`
-        : `${signalCodeName(signal, r.code)} at address ${hex(addr)}, rip ${hex(rip)}`;
-      exit = { status: null, signal, core: CORE_SIGNALS.has(signal), detail };
+      if (signal === Signal.SIGKILL) {
+        const detail = `out of guest memory at address ${hex(addr)}, rip ${hex(rip)}`;
+        this.killGroup(task.group, { status: null, signal, core: false, detail }, task);
+        return this.afterHandover(ctx, slot);
+      }
+      const detail = `${signalCodeName(signal, r.code)} at address ${hex(addr)}, rip ${hex(rip)}`;
+      raiseFault(task, faultInfo(signal, r.code, addr), detail, vector, mb.u64(MailboxOffset.errorCode), addr);
     } else {
       const signal = VECTOR_SIGNALS[vector] ?? Signal.SIGSEGV;
       const what = VECTOR_NAMES[vector] ?? `exception ${vector}`;
-      exit = { status: null, signal, core: CORE_SIGNALS.has(signal), detail: `${what} at rip ${hex(rip)}` };
+      raiseFault(task, trapInfo(vector, signal, rip), `${what} at rip ${hex(rip)}`, vector, mb.u64(MailboxOffset.errorCode), null);
     }
-    this.killGroup(task.group, exit, task);
-    return this.afterHandover(ctx, this.slots.get(ctx)!);
+    return this.returnToUser(task, ctx, false) ?? this.afterHandover(ctx, slot);
   }
 
   // ---- ending tasks and processes ----------------------------------------------------------------
@@ -473,9 +506,9 @@ export class Kernel {
   /** Takes one task out of the kernel: its context is freed, its tid released, clear_child_tid woken. */
   private endTask(task: Task): void {
     if (!task.group.tasks.delete(task)) return;
+    task.group.lastUid = task.uid;
     this.tasks.delete(task.tid);
-    task.cancelWait?.();
-    task.cancelWait = null;
+    releaseSignals(task);
     task.timers.cancelAll();
     if (task.exit === null) task.exit = { status: 0, signal: null };
     this.futexes.forget(task);
@@ -533,6 +566,11 @@ export class Kernel {
       return;
     }
     const parent = group.parent;
+    if (parent !== null && parent.exit === null && group.exitSignal !== 0) {
+      // Linux do_notify_parent: the exit signal (SIGCHLD for fork) with how the child ended.
+      const code = exit.signal === null ? CLD_EXITED : exit.core ? CLD_DUMPED : CLD_KILLED;
+      sendToProcess(parent, childInfo(group.exitSignal, code, group.pid, group.lastUid, exit.signal ?? exit.status!));
+    }
     if (parent === null || parent.exit !== null || this.reapsAutomatically(parent, group)) {
       this.reap(group);
     }
@@ -576,6 +614,9 @@ export class Kernel {
     while (reaper !== null && !reaper.subreaper) reaper = reaper.parent;
     reaper = reaper !== null && reaper.exit === null ? reaper : this.init;
     child.parent = reaper;
+    // The new parent hears SIGCHLD, whatever the old one asked for (Linux reparent_leader).
+    child.exitSignal = Signal.SIGCHLD;
+    if (child.parentDeathSignal !== 0) sendToProcess(child, senderInfo(child.parentDeathSignal, SI_USER, dead.pid, 0));
     if (reaper === null || reaper.exit !== null) {
       if (child.zombie) this.reap(child);
       return;
@@ -587,11 +628,8 @@ export class Kernel {
   /** SIGCHLD ignored (SIG_IGN or SA_NOCLDWAIT): the child is not left as a zombie. */
   private reapsAutomatically(parent: ThreadGroup, child: ThreadGroup): boolean {
     if (child.exitSignal !== Signal.SIGCHLD) return false;
-    const action = parent.sigactions.get(Signal.SIGCHLD);
-    if (action === undefined) return false;
-    const view = new DataView(action.buffer, action.byteOffset, action.byteLength);
-    const SA_NOCLDWAIT = 2;
-    return view.getBigUint64(0, true) === 1n || (Number(view.getBigUint64(8, true) & 0xffffn) & SA_NOCLDWAIT) !== 0;
+    const action = parent.signals.action(Signal.SIGCHLD);
+    return action.handler === SIG_IGN || (action.flags & SA_NOCLDWAIT) !== 0;
   }
 
   /** wait(2) collected it, or nobody will: the pid is free again. */

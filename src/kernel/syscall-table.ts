@@ -7,10 +7,18 @@ import type { Task } from './task.js';
 /** The task waits; whoever finishes the operation calls task.complete(result). */
 export class Blocked {
   static readonly instance = new Blocked();
+  readonly blocked = true;
   private constructor() {}
 }
 
-export type SyscallResult = number | Errno | Blocked;
+/** rt_sigreturn: every register is restored, rax included; the dispatcher leaves the register file be. */
+export class RegistersRestored {
+  static readonly instance = new RegistersRestored();
+  readonly restored = true;
+  private constructor() {}
+}
+
+export type SyscallResult = number | Errno | Blocked | RegistersRestored;
 export type SyscallHandler = (task: Task, args: SyscallArgs) => SyscallResult;
 
 export const enum Support {

@@ -1,13 +1,15 @@
 // A task: one thread. What it owns alone (its tid, its registers while it is not on a vCPU, its signal
-// mask, FS base, clear_child_tid, robust list); what it shares with the other threads of its process
+// signal state, FS base, clear_child_tid, robust list, the call it is blocked in); what it shares with the other threads of its process
 // is in its ThreadGroup. While it runs, it is bound to one vCPU Context.
-import type { Errno } from '../abi/errno.js';
+import { ERESTARTSYS, type Errno } from '../abi/errno.js';
 import type { FdTable } from '../fs/fd-table.js';
 import type { FsContext, MemoryArea, ProcessView } from '../fs/vfs.js';
 import type { AddressSpace } from '../mm/address-space.js';
 import type { Context } from '../platform/platform.js';
 import { REG_COUNT, Reg } from '../platform/mailbox.js';
+import { BlockedCall } from './blocking.js';
 import type { Kernel } from './kernel.js';
+import { ThreadSignals } from './signals.js';
 import type { SyscallArgs } from './syscall-args.js';
 import type { Machine } from './machine.js';
 import type { SyscallSites } from './syscall-sites.js';
@@ -58,6 +60,13 @@ export class Task implements ProcessView {
   exit: TaskExit | null = null;
   /** The vCPU this task runs on; null before it starts and after it ended. */
   ctx: Context | null = null;
+
+  /** The context of a task that is handling a syscall or fault (it has one then, by construction). */
+  get running(): Context {
+    const ctx = this.ctx;
+    if (ctx === null) throw new Error(`task ${this.tid} has no vCPU context`);
+    return ctx;
+  }
   /** Syscall arguments, read from the mailbox of the task's context (set when it gets one). */
   args!: SyscallArgs;
   /** Registers to load when the task next gets a context (a new thread, fork's child, exec). */
@@ -70,13 +79,12 @@ export class Task implements ProcessView {
   /** FS base as last set by arch_prctl or CLONE_SETTLS, for ARCH_GET_FS and new contexts. */
   fsBase = 0;
   syscalls = 0;
-  sigmask = 0n;
-  /** sigaltstack: struct stack_t as set, or null. */
-  altStack: Uint8Array | null = null;
+  /** Mask, own pending signals, alternate stack; its `process` part is the group's. */
+  readonly signals: ThreadSignals;
+  /** The blocked syscall a signal may interrupt (blocking.ts); null while the task is not blocked. */
+  blocked: BlockedCall | null = null;
   uid: number;
   gid: number;
-  /** Cancels what the task is blocked on (exit_group and kill end blocked threads), or null. */
-  cancelWait: (() => void) | null = null;
   /** Deadlines the task waits for (sleeps); cancelled when it exits. */
   readonly timers = new TaskTimers();
   /** sched_setaffinity's mask (bit n: CPU n); null is every CPU of the machine. */
@@ -92,6 +100,7 @@ export class Task implements ProcessView {
   ) {
     this.uid = ids.uid;
     this.gid = ids.gid;
+    this.signals = new ThreadSignals(group.signals);
     this.comm = comm.slice(0, 15);
   }
 
@@ -106,9 +115,6 @@ export class Task implements ProcessView {
   }
   get rlimits(): Array<[number, number]> {
     return this.group.rlimits;
-  }
-  get sigactions(): Map<number, Uint8Array> {
-    return this.group.sigactions;
   }
   get exePath(): string {
     return this.group.exePath;
@@ -137,9 +143,18 @@ export class Task implements ProcessView {
     return this.kernel.syscallSitesOf(this);
   }
 
+  /**
+   * A syscall about to return Blocked registers itself: what it waits on goes into the BlockedCall, and
+   * `interrupted` says what it returns if a signal comes first (ERESTARTSYS unless said).
+   */
+  block(interrupted: () => number | Errno = () => ERESTARTSYS): BlockedCall {
+    this.blocked = new BlockedCall(interrupted);
+    return this.blocked;
+  }
+
   /** Finishes a syscall that returned Blocked: stores the result and lets the task run. */
   complete(result: number | Errno): void {
-    this.cancelWait = null;
+    this.blocked = null;
     const ctx = this.ctx;
     if (ctx === null) return;
     ctx.mailbox.setReg(Reg.rax, typeof result === 'number' ? result : -result.code);

@@ -5,6 +5,7 @@
 import type { FdTable } from '../fs/fd-table.js';
 import type { FsContext } from '../fs/vfs.js';
 import type { AddressSpace } from '../mm/address-space.js';
+import type { ProcessSignals } from './signals.js';
 import type { Task } from './task.js';
 
 export const RLIM_INFINITY = Infinity;
@@ -32,6 +33,8 @@ export class ThreadGroup {
   /** exit_group or a fatal signal ends every thread with this. */
   groupExit: GroupExit | null = null;
   reaped = false;
+  /** The uid of the thread that exited last: SIGCHLD's si_uid. */
+  lastUid = 0;
   /** Called when a child changes state (exits): the wait4/waitid callers of this group retry. */
   readonly childWaiters = new Set<() => void>();
   /** The task that made this process with CLONE_VFORK: it runs again when the child execs or exits. */
@@ -44,8 +47,8 @@ export class ThreadGroup {
   parentDeathSignal = 0;
   /** The signal the parent gets when this process ends (clone's low byte; SIGCHLD for fork). */
   exitSignal: number;
-  /** rt_sigaction records by signal number (the dispositions, shared unless CLONE_SIGHAND is absent). */
-  sigactions: Map<number, Uint8Array>;
+  /** Dispositions (shared with CLONE_SIGHAND), the process-wide pending set, ITIMER_REAL. */
+  signals: ProcessSignals;
   /** Resource limits (soft, hard) by RLIMIT_* number; Infinity is RLIM_INFINITY. */
   rlimits: Array<[number, number]>;
   /** Guest ranges of the initial argv and envp strings, for /proc/PID/cmdline and environ. */
@@ -63,11 +66,11 @@ export class ThreadGroup {
     /** Path of the executable inside the sandbox, for /proc/PID/exe. */
     public exePath: string,
     exitSignal: number,
-    sigactions: Map<number, Uint8Array>,
+    signals: ProcessSignals,
     rlimits: Array<[number, number]>,
   ) {
     this.exitSignal = exitSignal;
-    this.sigactions = sigactions;
+    this.signals = signals;
     this.rlimits = rlimits;
   }
 

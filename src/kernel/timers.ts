@@ -16,6 +16,13 @@ export interface Deadline {
   cancel(): void;
 }
 
+/** Calls fire once the host's monotonic clock reaches atNs (never earlier): for timers a process owns. */
+export function deadlineAt(atNs: bigint, fire: () => void): Deadline {
+  const timer = new Timer(null, atNs, fire);
+  timer.arm();
+  return timer;
+}
+
 /** The deadlines one task has pending. */
 export class TaskTimers {
   private readonly pending = new Set<Timer>();
@@ -42,7 +49,7 @@ export class TaskTimers {
 class Timer implements Deadline {
   private handle: NodeJS.Timeout | null = null;
 
-  constructor(private readonly owner: Set<Timer>, private readonly atNs: bigint, private readonly fire: () => void) {}
+  constructor(private readonly owner: Set<Timer> | null, private readonly atNs: bigint, private readonly fire: () => void) {}
 
   arm(): void {
     const leftNs = this.atNs - process.hrtime.bigint();
@@ -54,7 +61,7 @@ class Timer implements Deadline {
     }
     this.handle = setTimeout(() => {
       this.handle = null;
-      this.owner.delete(this);
+      this.owner?.delete(this);
       this.fire();
     }, leftMs);
   }
@@ -62,6 +69,6 @@ class Timer implements Deadline {
   cancel(): void {
     if (this.handle !== null) clearTimeout(this.handle);
     this.handle = null;
-    this.owner.delete(this);
+    this.owner?.delete(this);
   }
 }

@@ -48,7 +48,7 @@ export function waitForChild(kernel: Kernel, task: Task, req: WaitRequest): numb
     task.complete(r);
   };
   task.group.childWaiters.add(retry);
-  task.cancelWait = () => task.group.childWaiters.delete(retry);
+  task.block().waitOn({ cancel: () => task.group.childWaiters.delete(retry) });
   return Blocked.instance;
 }
 

@@ -4,6 +4,9 @@
 // So a pipe or terminal is written through a non-blocking description of its own, opened again
 // through /proc/self/fd (the shared one keeps its flags, as in fs/file.ts); what does not fit waits in
 // a bounded queue that a timer retries, and is dropped when the process ends with the pipe still full.
+// A socket (what Node.js gives a child's stdio 'pipe') cannot be opened again: its shared description
+// is made non-blocking for the length of each write only, through the fcntl the process that owns the
+// sink hands it (useFlags; Node.js has none). The CLI ends with process.exit, which drops the queue.
 import { fstatSync, openSync, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
 
@@ -14,13 +17,25 @@ const O_NONBLOCK = 0o4000;
 const QUEUE_LIMIT_BYTES = 1 << 20;
 const RETRY_MS = 10;
 
+export interface FlagCalls {
+  getFlags(fd: number): number;
+  setFlags(fd: number, flags: number): number;
+}
+
 class StderrSink {
   private fd = -1;
+  private socket = false;
+  private flags: FlagCalls | null = null;
   private readonly queue: Buffer[] = [];
   private queuedBytes = 0;
   private timer: NodeJS.Timeout | null = null;
   /** Bytes given up on because the queue was full. */
   dropped = 0;
+
+  /** fcntl's F_GETFL and F_SETFL, for a socket stderr. */
+  useFlags(calls: FlagCalls): void {
+    this.flags = calls;
+  }
 
   write(text: string): void {
     let data = Buffer.from(text);
@@ -53,11 +68,15 @@ class StderrSink {
   /** Writes what fits now and answers how much that was; a closed stderr takes everything. */
   private writeNow(data: Buffer): number {
     const fd = this.open();
+    const saved = this.socket && this.flags !== null ? this.flags.getFlags(fd) : -1;
+    if (saved >= 0 && (saved & O_NONBLOCK) === 0) this.flags!.setFlags(fd, saved | O_NONBLOCK);
     let done = 0;
     try {
       while (done < data.length) done += writeSync(fd, data, done, data.length - done);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return data.length;
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') done = data.length;
+    } finally {
+      if (saved >= 0 && (saved & O_NONBLOCK) === 0) this.flags!.setFlags(fd, saved);
     }
     return done;
   }
@@ -67,11 +86,12 @@ class StderrSink {
     this.fd = 2;
     try {
       const st = fstatSync(2);
-      if (st.isFIFO() || (st.isCharacterDevice() && isatty(2))) {
+      if (st.isSocket()) this.socket = true;
+      else if (st.isFIFO() || (st.isCharacterDevice() && isatty(2))) {
         this.fd = openSync('/proc/self/fd/2', O_WRONLY | O_NONBLOCK | O_NOCTTY);
       }
     } catch {
-      // A socket, a closed stderr or no /proc: fd 2 as it is.
+      // A closed stderr or no /proc: fd 2 as it is.
     }
     return this.fd;
   }

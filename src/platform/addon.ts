@@ -60,6 +60,10 @@ export interface NativeVcpu {
   tscInfo(): NativeTscInfo;
   /** Before the first run: give this vCPU's TSC that offset (KVM_VCPU_TSC_OFFSET); false if KVM cannot. */
   setTscOffset(offset: bigint): boolean;
+  /** Exitless mode: the vCPU thread leaves KVM_RUN once (and injects a requested interrupt). */
+  kick(): void;
+  /** The guest's extended state: XCR0, the size of its XSAVE area, the MXCSR bits the CPU accepts. */
+  extendedState(): { features: number; size: number; mxcsrMask: number };
 }
 
 /**

@@ -28,10 +28,19 @@ export class HostFdWatch {
     return self;
   }
 
-  /** Calls callback once, when any of events (POLLIN, POLLOUT) may be ready. */
-  wait(events: number, callback: () => void): void {
-    this.waiters.push({ events, callback });
+  /** Calls callback once, when any of events (POLLIN, POLLOUT) may be ready, unless cancelled first. */
+  wait(events: number, callback: () => void): { cancel(): void } {
+    const w: Waiter = { events, callback };
+    this.waiters.push(w);
     this.arm();
+    return {
+      cancel: () => {
+        const i = this.waiters.indexOf(w);
+        if (i < 0) return;
+        this.waiters.splice(i, 1);
+        this.arm();
+      },
+    };
   }
 
   get waiting(): number {

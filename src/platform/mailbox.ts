@@ -20,8 +20,25 @@ export const MailboxOffset = {
   trapped: 0x04c,
   /** Set by the Sentry: the answer must return through the ordinary path (iretq to rip), not by `ret`. */
   slowReturn: 0x050,
+  /** Set by the Sentry, cleared by the vCPU thread when it injects the NMI: interrupt the program. */
+  interrupt: 0x054,
   regs: 0x080,
   origRax: 0x110,
+  /** The signal hops of the stub (sig_enter, sig_restore, ...): where to go and what to load, set by the Sentry. */
+  sigRip: 0x180,
+  sigRax: 0x188,
+  sigRcx: 0x190,
+  sigRdx: 0x198,
+  /** XSAVE area sig_enter saves the FPU/AVX state into. */
+  sigSave: 0x1a0,
+  /** XSAVE (or FXSAVE) area sig_restore loads, its components, and the components to reset first. */
+  sigLoad: 0x1a8,
+  sigLoadMask: 0x1b0,
+  sigInitMask: 0x1b8,
+  /** Where a restore hop goes next: sig_leave, or sig_enter when a signal is delivered at once. */
+  sigNext: 0x1c0,
+  /** The components sig_enter saves, then resets for the handler. */
+  sigSaveMask: 0x1c8,
 } as const;
 
 export const enum EventKind {

@@ -27,6 +27,16 @@ export const enum Resume {
 
 export type EventHandler = (ctx: Context, kind: EventKind) => Resume;
 
+/** The vector of the interrupt the platform injects when asked to (an NMI: no program raises one). */
+export const INTERRUPT_VECTOR = 2;
+
+/** XCR0's components, the size of their XSAVE area (standard form), the MXCSR bits the CPU accepts. */
+export interface ExtendedState {
+  features: number;
+  size: number;
+  mxcsrMask: number;
+}
+
 export interface ContextStart {
   cr3: number;
   rip: number;
@@ -177,6 +187,28 @@ export class KvmPlatform {
 
   get contextCount(): number {
     return this.contexts.length;
+  }
+
+  /** Guest address of a symbol of the stub copy that runs `ctx` (the signal hops, say). */
+  stubEntry(ctx: Context, symbol: string): number {
+    const offset = this.stub.symbols[symbol];
+    if (offset === undefined) throw new PlatformError(`guest stub is missing symbol ${symbol}: rebuild with npm run build`, 'ENOENT');
+    return stubVa(ctx.id) + offset;
+  }
+
+  /**
+   * Interrupts the program the context runs, as soon as it is in user code: the kernel gets a Fault
+   * event with INTERRUPT_VECTOR. For a signal to reach a task that computes without syscalls.
+   */
+  interrupt(ctx: Context): void {
+    if (ctx.stopped) return;
+    ctx.mailbox.set32(MailboxOffset.interrupt, 1);
+    if (this.options.mode === 'kvm') ctx.vcpu.kick();
+  }
+
+  /** The FPU/AVX state signal frames hold: the same on every vCPU of the machine. */
+  extendedState(ctx: Context): ExtendedState {
+    return ctx.vcpu.extendedState();
   }
 
   /** A context that returned Resume.Later has its answer in the mailbox now. */

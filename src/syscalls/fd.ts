@@ -115,11 +115,12 @@ function recordLock(task: Task, file: FileDescription, cmd: number, va: number):
   const attempt = (): number | Errno => fileLocks.setRecord(key, lock) ?? 0;
   const first = attempt();
   if (first !== EAGAIN || (cmd !== F_SETLKW && cmd !== F_OFD_SETLKW)) return first;
-  const wait = (): void => fileLocks.waitForUnlock(key, () => {
+  const call = task.block();
+  const wait = (): void => call.waitOn(fileLocks.waitForUnlock(key, () => {
     const r = attempt();
     if (r === EAGAIN) wait();
     else task.complete(r);
-  });
+  }));
   wait();
   return Blocked.instance;
 }

@@ -14,11 +14,12 @@ function flock(task: Task, a: SyscallArgs): number | Errno | Blocked {
   const attempt = (): number | Errno => fileLocks.flock(key, file, op) ?? 0;
   const first = attempt();
   if (first !== EAGAIN || (op & LOCK_NB) !== 0) return first;
-  const wait = (): void => fileLocks.waitForUnlock(key, () => {
+  const call = task.block();
+  const wait = (): void => call.waitOn(fileLocks.waitForUnlock(key, () => {
     const r = attempt();
     if (r === EAGAIN) wait();
     else task.complete(r);
-  });
+  }));
   wait();
   return Blocked.instance;
 }

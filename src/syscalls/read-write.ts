@@ -2,12 +2,16 @@
 // place: each physically contiguous run of the buffer is handed to the file as a view, never copied.
 // A file that is not ready (an empty pipe) answers EAGAIN; unless the description is O_NONBLOCK the
 // task then waits on the file and the call completes when it can.
-import { EAGAIN, EBADF, EFAULT, EINVAL, EOPNOTSUPP, Errno } from '../abi/errno.js';
+import { EAGAIN, EBADF, EFAULT, EINVAL, EOPNOTSUPP, EPIPE, ERESTARTSYS, Errno } from '../abi/errno.js';
+import { senderInfo } from '../abi/siginfo.js';
+import { SI_USER, Signal } from '../abi/signal.js';
 import { O_NONBLOCK, POLLIN, POLLOUT } from '../abi/fcntl.js';
 import { PIPE_BUF, PIPE_CAPACITY, PipeEnd } from '../fs/pipe.js';
 import type { FileDescription } from '../fs/vfs.js';
+import { sendSignal } from '../kernel/signal-send.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
 import { Blocked, type SyscallEntry } from '../kernel/syscall-table.js';
+import type { BlockedCall } from '../kernel/blocking.js';
 import type { Task } from '../kernel/task.js';
 import { supported } from './define.js';
 
@@ -44,25 +48,31 @@ export type WaitTarget = () => readonly [FileDescription, number];
 /**
  * Runs attempt; if the file is not ready (EAGAIN) and blocking, waits for events and tries again,
  * completing the task with the first other answer. attempt returns null to wait for more after
- * partial progress (a pipe write of more than fits). target, if given, names the file and events to
- * wait for after each EAGAIN (sendfile waits on its input or its output).
+ * partial progress (a pipe write of more than fits). A signal ends the wait with `interrupted`
+ * (ERESTARTSYS: read and write on pipes restart under SA_RESTART; a write that moved bytes returns
+ * their count). target, if given, names the file and events to wait for after each EAGAIN (sendfile
+ * waits on its input or its output).
  */
-export function blockingIo(task: Task, file: FileDescription, events: number, attempt: () => number | Errno | null, target?: WaitTarget): number | Errno | Blocked {
+export function blockingIo(task: Task, file: FileDescription, events: number, attempt: () => number | Errno | null,
+  interrupted: () => number | Errno = () => ERESTARTSYS, target?: WaitTarget): number | Errno | Blocked {
   const first = attempt();
   // The common case, ready at once, allocates nothing more.
   if (first !== null && first !== EAGAIN) return first;
-  return waitAndRetry(task, file, events, attempt, target, first);
+  return waitAndRetry(task, file, events, attempt, interrupted, target, first);
 }
 
-function waitAndRetry(task: Task, file: FileDescription, events: number, attempt: () => number | Errno | null, target: WaitTarget | undefined, first: number | Errno | null): number | Errno | Blocked {
+function waitAndRetry(task: Task, file: FileDescription, events: number, attempt: () => number | Errno | null,
+  interrupted: () => number | Errno, target: WaitTarget | undefined, first: number | Errno | null): number | Errno | Blocked {
   const where = (): readonly [FileDescription, number] => (target !== undefined ? target() : [file, events]);
-  const wait = (): void => {
+  let call: BlockedCall | null = null;
+  const retry = (): void => {
+    const r = attempt();
+    if (r !== null && r !== EAGAIN) {
+      task.complete(r);
+      return;
+    }
     const [f, ev] = where();
-    f.waitFor(ev, () => {
-      const r = attempt();
-      if (r === null || r === EAGAIN) wait();
-      else task.complete(r);
-    });
+    call!.waitOn(f.waitFor(ev, retry));
   };
   for (let r = first; ; r = attempt()) {
     if (r !== null && r !== EAGAIN) return r;
@@ -72,16 +82,16 @@ function waitAndRetry(task: Task, file: FileDescription, events: number, attempt
     // returns: try again here, so that the task is never completed while its syscall is still running.
     let inline = true;
     let readyNow = false;
-    f.waitFor(ev, () => {
+    const registration = f.waitFor(ev, () => {
       if (inline) readyNow = true;
-      else {
-        const again = attempt();
-        if (again === null || again === EAGAIN) wait();
-        else task.complete(again);
-      }
+      else retry();
     });
     inline = false;
-    if (!readyNow) return Blocked.instance;
+    if (!readyNow) {
+      call = task.block(interrupted);
+      call.waitOn(registration);
+      return Blocked.instance;
+    }
   }
 }
 
@@ -105,16 +115,16 @@ function writeAt(task: Task, fd: number, va: number, count: number, pos: number 
   if (!file.writable) return EBADF;
   const total = Math.min(count, MAX_RW_COUNT);
   if (file instanceof PipeEnd) return pipeWrite(task, file, va, total);
-  const first = transfer(task, file, va, total, false, pos);
+  const first = withSigpipe(task, transfer(task, file, va, total, false, pos));
   // All written, a real error, or a non-blocking description: that is the answer.
   if (first === total || (first instanceof Errno && first !== EAGAIN) || (file.flags & O_NONBLOCK) !== 0) return first;
   // A short write (or EAGAIN: nothing fitted): wait for room and write the rest.
   if (first === 0) return 0;
   let done = typeof first === 'number' ? first : 0;
   return blockingIo(task, file, POLLOUT, () => {
-    const r = transfer(task, file, va + done, total - done, false, pos === null ? null : pos + done);
+    const r = withSigpipe(task, transfer(task, file, va + done, total - done, false, pos === null ? null : pos + done));
     return afterPartialWrite(file, r, done, total, (n) => (done += n));
-  });
+  }, () => (done > 0 ? done : ERESTARTSYS));
 }
 
 /**
@@ -145,12 +155,25 @@ function pipeWrite(task: Task, file: PipeEnd, va: number, total: number): number
       if (got instanceof Errno) return done > 0 ? done : got;
       const r = file.writePart(part.subarray(0, got), total - done);
       if (r === EAGAIN) return done === 0 ? EAGAIN : nonblock ? done : null;
+      // No reader: SIGPIPE even after part of the write went through (Linux pipe_write).
+      if (r === EPIPE) sendSigpipe(task);
       if (r instanceof Errno) return done > 0 ? done : r;
       done += r;
       if (got < part.length) return done;
     }
     return done;
-  });
+  }, () => (done > 0 ? done : ERESTARTSYS));
+}
+
+/** SIGPIPE to the writer, as the kernel sends it with EPIPE (from a pipe, or a host pipe or socket). */
+export function sendSigpipe(task: Task): void {
+  sendSignal(task, senderInfo(Signal.SIGPIPE, SI_USER, task.group.pid, task.uid), false);
+}
+
+/** A write's result: EPIPE comes with SIGPIPE. */
+function withSigpipe<R extends number | Errno | Blocked>(task: Task, r: R): R {
+  if (r === EPIPE) sendSigpipe(task);
+  return r;
 }
 
 /** The iovec array: [base, length] pairs, EINVAL if their sum overflows ssize_t. */
@@ -195,6 +218,7 @@ function vectorAt(task: Task, fd: number, iovVa: number, iovcnt: number, toGuest
       if (len <= 0) break;
       const r = transfer(task, file, base + skip, len, toGuest, pos === null ? null : pos + before + done);
       skip = 0;
+      if (r === EPIPE && !toGuest) sendSigpipe(task);
       if (r instanceof Errno) return done > 0 ? done : r;
       done += r;
       if (r < len) break;
@@ -202,7 +226,8 @@ function vectorAt(task: Task, fd: number, iovVa: number, iovcnt: number, toGuest
     return done;
   };
   if (toGuest) return blockingIo(task, file, POLLIN, once);
-  return blockingIo(task, file, POLLOUT, () => afterPartialWrite(file, once(), before, total, (n) => (before += n)));
+  return blockingIo(task, file, POLLOUT, () => afterPartialWrite(file, once(), before, total, (n) => (before += n)),
+    () => (before > 0 ? before : ERESTARTSYS));
 }
 
 /** The offset of preadv/pwritev: pos_l carries all 64 bits on x86-64; preadv2's -1 means "the file offset". */

@@ -1,6 +1,6 @@
 // sendfile(2) and copy_file_range(2): data between two files inside the Sentry, through one bounce
 // buffer, without passing through the program's memory.
-import { EBADF, EFAULT, EINVAL, EISDIR, EXDEV, Errno } from '../abi/errno.js';
+import { EBADF, EFAULT, EINVAL, EISDIR, EPIPE, EXDEV, Errno } from '../abi/errno.js';
 import { DirectoryFile } from '../fs/dir-file.js';
 import { O_APPEND, POLLIN, POLLOUT, S_IFMT, S_IFREG, SEEK_CUR } from '../abi/fcntl.js';
 import type { FileDescription } from '../fs/vfs.js';
@@ -8,7 +8,7 @@ import type { SyscallArgs } from '../kernel/syscall-args.js';
 import type { Blocked, SyscallEntry } from '../kernel/syscall-table.js';
 import type { Task } from '../kernel/task.js';
 import { supported } from './define.js';
-import { blockingIo, MAX_RW_COUNT } from './read-write.js';
+import { blockingIo, MAX_RW_COUNT, sendSigpipe } from './read-write.js';
 
 const CHUNK = 128 * 1024;
 let bounce: Uint8Array | null = null;
@@ -86,6 +86,7 @@ function sendfile(task: Task, a: SyscallArgs): number | Errno | Blocked {
   const count = Math.min(a.size(3), MAX_RW_COUNT);
   const attempt = (): number | Errno => {
     const r = copy(input, off, out, null, count);
+    if (r === EPIPE) sendSigpipe(task);
     if (r instanceof Errno) return r;
     if (off !== null) {
       const e = writeOffset(task, offVa, off + r);
@@ -93,7 +94,7 @@ function sendfile(task: Task, a: SyscallArgs): number | Errno | Blocked {
     }
     return r;
   };
-  return blockingIo(task, out, POLLOUT, attempt, () => (blockedOn === 'input' ? [input, POLLIN] : [out, POLLOUT]));
+  return blockingIo(task, out, POLLOUT, attempt, undefined, () => (blockedOn === 'input' ? [input, POLLIN] : [out, POLLOUT]));
 }
 
 function isRegular(file: FileDescription): boolean | Errno {

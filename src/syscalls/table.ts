@@ -27,10 +27,11 @@ import { sysinfoSyscalls } from './sysinfo.js';
 import { timeSyscalls } from './time.js';
 import { xattrSyscalls } from './xattr.js';
 import { usageSyscalls } from './usage.js';
+import { timerSyscalls } from './timer.js';
 
 export const FAMILIES: ReadonlyArray<readonly SyscallEntry[]> = [
   readWriteSyscalls, statSyscalls, ioctlSyscalls, fdSyscalls, pathSyscalls, mmSyscalls, processSyscalls,
-  archSyscalls, timeSyscalls, randomSyscalls, signalSyscalls,
+  archSyscalls, timeSyscalls, timerSyscalls, randomSyscalls, signalSyscalls,
   openSyscalls, dirSyscalls, linkSyscalls, attrSyscalls, pipeSyscalls, sendfileSyscalls, lockSyscalls,
   threadSyscalls, futexSyscalls, xattrSyscalls, schedSyscalls, sysinfoSyscalls, fadviseSyscalls,
   usageSyscalls,

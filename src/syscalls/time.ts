@@ -1,9 +1,10 @@
 // Clocks and sleeps. The clocks are the task's (kernel/timekeeper.ts: the same ones the vDSO reads in the
 // guest, so a program sees one clock whether it asks here or there); the CPU-time clocks are the
 // sandbox process's own. A sleep blocks only its task, and the Sentry waits for it in the event loop,
-// so a sleeping sandbox uses no CPU.
+// so a sleeping sandbox uses no CPU. A signal whose handler runs ends a sleep early with EINTR;
+// relative sleeps then write the time left.
 import { cpuUsage } from 'node:process';
-import { EFAULT, EINVAL, Errno } from '../abi/errno.js';
+import { EFAULT, EINVAL, ERESTART_RESTARTBLOCK, ERESTARTNOHAND, Errno } from '../abi/errno.js';
 import { Blocked } from '../kernel/syscall-table.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
 import type { SyscallEntry } from '../kernel/syscall-table.js';
@@ -95,10 +96,23 @@ function time(task: Task, a: SyscallArgs): number | Errno {
   return seconds;
 }
 
-function sleepUntil(task: Task, clock: number, deadlineNs: bigint): Blocked | number {
+/**
+ * Sleeps until the clock reads deadlineNs. Interrupted, an absolute sleep gives ERESTARTNOHAND and a
+ * relative one ERESTART_RESTARTBLOCK after writing the time left at remVa (if not 0), as Linux.
+ */
+function sleepUntil(task: Task, clock: number, deadlineNs: bigint, absolute: boolean, remVa: number): Blocked | number {
   const current = nowNs(task, clock) as bigint;
   if (deadlineNs <= current) return 0;
-  task.timers.after(deadlineNs - current, () => task.complete(0));
+  const call = task.block(() => {
+    if (absolute) return ERESTARTNOHAND;
+    if (remVa !== 0) {
+      const left = deadlineNs - (nowNs(task, clock) as bigint);
+      if (task.mm.copyOut(remVa, pair(Number(left > 0n ? left / NS : 0n), Number(left > 0n ? left % NS : 0n))) !== 16) return EFAULT;
+    }
+    return ERESTART_RESTARTBLOCK;
+  });
+  // Every clock here runs at the rate of the monotonic one: wait on that.
+  call.waitOn(task.timers.after(deadlineNs - current, () => task.complete(0)));
   return Blocked.instance;
 }
 
@@ -106,7 +120,7 @@ function nanosleep(task: Task, a: SyscallArgs): number | Errno | Blocked {
   const ns = readTimespec(task, a.ptr(0));
   if (ns instanceof Errno) return ns;
   const current = nowNs(task, CLOCK_MONOTONIC) as bigint;
-  return sleepUntil(task, CLOCK_MONOTONIC, current + ns);
+  return sleepUntil(task, CLOCK_MONOTONIC, current + ns, false, a.ptr(1));
 }
 
 function clockNanosleep(task: Task, a: SyscallArgs): number | Errno | Blocked {
@@ -116,7 +130,8 @@ function clockNanosleep(task: Task, a: SyscallArgs): number | Errno | Blocked {
   if (current instanceof Errno) return current;
   const ns = readTimespec(task, a.ptr(2));
   if (ns instanceof Errno) return ns;
-  return sleepUntil(task, clock, (a.int(1) & TIMER_ABSTIME) !== 0 ? ns : current + ns);
+  const absolute = (a.int(1) & TIMER_ABSTIME) !== 0;
+  return sleepUntil(task, clock, absolute ? ns : current + ns, absolute, a.ptr(3));
 }
 
 export const timeSyscalls: SyscallEntry[] = [
@@ -124,6 +139,6 @@ export const timeSyscalls: SyscallEntry[] = [
   supported('clock_getres', clockGetres, 'ix'),
   supported('gettimeofday', gettimeofday, 'xx'),
   supported('time', time, 'x'),
-  partial('nanosleep', nanosleep, 'not interrupted by signals yet; rem is left untouched', 'xx'),
-  partial('clock_nanosleep', clockNanosleep, 'not interrupted by signals yet', 'iixx'),
+  supported('nanosleep', nanosleep, 'xx'),
+  partial('clock_nanosleep', clockNanosleep, 'CPU-time clocks sleep in wall time', 'iixx'),
 ];

@@ -26,6 +26,11 @@ const cases = [
   // The clocks through the vDSO (it falls back to syscalls where the host's TSC is not its clocksource,
   // as on this emulated host); fewer calls than the 10^6 of the PVM tests, the CPU being emulated.
   { title: 'vdso_clocks', program: guest('vdso_clocks'), args: ['check', '2000'] },
+  // Signals at real CPL 0 (each takes about a minute per mode here): the stub's FPU/AVX hops from the
+  // syscall return, and the NMI that interrupts a program computing without syscalls (its hops run
+  // from the exception return).
+  { title: 'sig_fpu', program: guest('sig_fpu'), args: [] },
+  { title: 'sig_async', program: guest('sig_async'), args: [] },
   { title: 'busybox echo', program: '/bin/busybox', args: ['echo', 'hello', 'world'] },
   { title: 'busybox true', program: '/bin/busybox', args: ['true'] },
   { title: 'busybox false', program: '/bin/busybox', args: ['false'] },
