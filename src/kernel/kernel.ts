@@ -27,13 +27,14 @@ import type { Vdso } from '../loader/vdso.js';
 import type { Machine } from './machine.js';
 import { Blocked, type SyscallTable } from './syscall-table.js';
 import { SyscallArgs } from './syscall-args.js';
-import { formatSyscallEnter, formatSyscallExit } from './strace.js';
+import type { SyscallTracer } from './strace.js';
 import { SyscallSites } from './syscall-sites.js';
 import { newRegisterFile, type RegisterFile, setRegister, Task, type TaskExit } from './task.js';
 import { defaultRlimits, type GroupExit, ThreadGroup } from './thread-group.js';
 
 export interface KernelOptions {
-  strace: ((line: string) => void) | null;
+  /** --strace: told of every syscall (strace.ts). */
+  strace: SyscallTracer | null;
   /** Rewrite trapped `mov $nr, %eax; syscall` sites to call the stub instead (exitless mode; default on). */
   patchSyscalls?: boolean;
   /** /proc, where every process is registered while it exists. */
@@ -285,8 +286,9 @@ export class Kernel {
     task.ctx = ctx;
     task.args = slot.args;
     task.mm.tables.queue = ctx.queue;
-    task.setCompletionHook((t) => {
+    task.setCompletionHook((t, result) => {
       if (t.ctx === null) return;
+      this.options.strace?.resumed(t, result);
       this.finishBatch(t.ctx);
       this.platform.resume(t.ctx);
     });
@@ -365,7 +367,7 @@ export class Kernel {
     this.stats.syscalls++;
     task.syscalls++;
     const strace = this.options.strace;
-    if (strace !== null) strace(formatSyscallEnter(task, entry, nr));
+    if (strace !== null) strace.enter(task, entry, nr);
     // Read before the handler runs: the site is where this call came from.
     const trappedAt = ctx.userEntry !== 0 && mb.get32(MailboxOffset.trapped) === 1 ? mb.reg(Reg.rip) : -1;
     let result: number | Errno | Blocked;
@@ -383,7 +385,7 @@ export class Kernel {
     }
     if (task.exit !== null || task.ctx !== ctx || task.startRegs !== null) {
       // The task ended (exit, exit_group, a fatal signal), or exec or exit gave its context new work.
-      if (strace !== null) strace(' = ?\n');
+      if (strace !== null) strace.ended(task);
       if (task.exit !== null && task.ctx === ctx) this.exitTask(task, task.exit);
       return this.afterHandover(ctx, slot);
     }
@@ -393,11 +395,11 @@ export class Kernel {
     }
     if (trappedAt >= 0 && this.options.patchSyscalls !== false) this.patchSite(task, trappedAt, nr, ctx);
     if (result instanceof Blocked) {
-      if (strace !== null) strace(' <blocked>\n');
+      if (strace !== null) strace.blocked(task);
       return Resume.Later;
     }
     mb.setReg(Reg.rax, typeof result === 'number' ? result : -result.code);
-    if (strace !== null) strace(formatSyscallExit(result));
+    if (strace !== null) strace.exit(task, result);
     this.finishBatch(ctx);
     return Resume.Now;
   }

@@ -59,5 +59,5 @@ function ioctl(task: Task, a: SyscallArgs): number | Errno {
 }
 
 export const ioctlSyscalls: SyscallEntry[] = [
-  partial('ioctl', ioctl, 'FIOCLEX, FIONCLEX, FIONBIO, FIONREAD (not on host pipes or terminals: ENOTTY); TCGETS, TCGETS2, TIOCGWINSZ on host terminals; others ENOTTY', 'ixx'),
+  partial('ioctl', ioctl, 'FIOCLEX, FIONCLEX, FIONBIO, FIONREAD (not on host pipes or terminals: ENOTTY); TCGETS, TCGETS2, TIOCGWINSZ on host terminals; others ENOTTY', 'ixp'),
 ];

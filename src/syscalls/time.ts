@@ -120,10 +120,10 @@ function clockNanosleep(task: Task, a: SyscallArgs): number | Errno | Blocked {
 }
 
 export const timeSyscalls: SyscallEntry[] = [
-  supported('clock_gettime', clockGettime, 'ix'),
-  supported('clock_getres', clockGetres, 'ix'),
-  supported('gettimeofday', gettimeofday, 'xx'),
-  supported('time', time, 'x'),
+  supported('clock_gettime', clockGettime, 'kT'),
+  supported('clock_getres', clockGetres, 'kT'),
+  supported('gettimeofday', gettimeofday, 'pp'),
+  supported('time', time, 'p'),
   partial('nanosleep', nanosleep, 'not interrupted by signals yet; rem is left untouched', 'xx'),
   partial('clock_nanosleep', clockNanosleep, 'not interrupted by signals yet', 'iixx'),
 ];
