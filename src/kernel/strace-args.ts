@@ -158,25 +158,28 @@ export function quoteBytes(bytes: Uint8Array, cut: boolean): string {
   return `${out}"${cut ? '...' : ''}`;
 }
 
-/** Up to `length` bytes at va, at most MAX_STRING shown; the pointer itself when none can be read. */
-function buffer(task: Task, va: number, length: number): string {
+// The readers below answer null when guest memory cannot be read there: the argument is then shown
+// as the number in its register, as strace shows a pointer it cannot follow.
+
+/** Up to `length` bytes at va, at most MAX_STRING shown. */
+function buffer(task: Task, va: number, length: number): string | null {
   if (va === 0) return 'NULL';
   const shown = Math.max(0, Math.min(length, MAX_STRING));
   const bytes = new Uint8Array(shown);
   const n = shown === 0 ? 0 : task.mm.copyIn(va, bytes);
-  if (n instanceof Errno || n < shown) return hex(va);
+  if (n instanceof Errno || n < shown) return null;
   return quoteBytes(bytes, length > shown);
 }
 
-function path(task: Task, va: number, limit = PATH_MAX): string {
+function path(task: Task, va: number, limit = PATH_MAX): string | null {
   if (va === 0) return 'NULL';
   const s = task.mm.readString(va, limit, ENAMETOOLONG);
   if (s === ENAMETOOLONG && limit < PATH_MAX) {
     const head = new Uint8Array(limit);
     const n = task.mm.copyIn(va, head);
-    return typeof n === 'number' && n === limit ? quoteBytes(head, true) : hex(va);
+    return typeof n === 'number' && n === limit ? quoteBytes(head, true) : null;
   }
-  if (s instanceof Errno) return hex(va);
+  if (s instanceof Errno) return null;
   return quoteBytes(Buffer.from(s, 'utf8'), false);
 }
 
@@ -187,31 +190,31 @@ function words(task: Task, va: number, count: number): BigUint64Array | null {
   return new BigUint64Array(bytes.buffer);
 }
 
-function stringArray(task: Task, va: number): string {
+function stringArray(task: Task, va: number): string | null {
   if (va === 0) return 'NULL';
   const items: string[] = [];
   for (let i = 0; i <= MAX_ELEMENTS; i++) {
     const w = words(task, va + i * 8, 1);
-    if (w === null) return items.length === 0 ? hex(va) : `[${items.join(', ')}, ...]`;
+    if (w === null) return items.length === 0 ? null : `[${items.join(', ')}, ...]`;
     if (w[0] === 0n) return `[${items.join(', ')}]`;
     if (i === MAX_ELEMENTS) break;
-    items.push(path(task, Number(w[0]), MAX_STRING));
+    items.push(path(task, Number(w[0]), MAX_STRING) ?? hex(w[0]!));
   }
   return `[${items.join(', ')}, ...]`;
 }
 
-function timespec(task: Task, va: number): string {
+function timespec(task: Task, va: number): string | null {
   if (va === 0) return 'NULL';
   const w = words(task, va, 2);
-  if (w === null) return hex(va);
+  if (w === null) return null;
   return `{tv_sec=${BigInt.asIntN(64, w[0]!)}, tv_nsec=${BigInt.asIntN(64, w[1]!)}}`;
 }
 
 /** struct stat as strace abbreviates it: the type and mode, and the size or the device number. */
-function stat(task: Task, va: number): string {
+function stat(task: Task, va: number): string | null {
   const bytes = new Uint8Array(144);
   const n = task.mm.copyIn(va, bytes);
-  if (n instanceof Errno || n < bytes.length) return hex(va);
+  if (n instanceof Errno || n < bytes.length) return null;
   const v = new DataView(bytes.buffer);
   const mode = v.getUint32(24, true);
   const type = named(mode & fcntl.S_IFMT, FILE_TYPES);
@@ -228,12 +231,12 @@ function stat(task: Task, va: number): string {
 }
 
 /** An iovec array: each element's buffer shown (as filled, for the call's first `bytes` bytes, or as given). */
-function iovec(task: Task, va: number, count: number, bytes: number | null): string {
+function iovec(task: Task, va: number, count: number, bytes: number | null): string | null {
   if (va === 0) return 'NULL';
-  if (count < 0 || count > 1024) return hex(va);
+  if (count < 0 || count > 1024) return null;
   const shown = Math.min(count, MAX_ELEMENTS);
   const w = words(task, va, shown * 2);
-  if (w === null) return hex(va);
+  if (w === null) return null;
   const items: string[] = [];
   let left = bytes ?? Number.MAX_SAFE_INTEGER;
   for (let i = 0; i < shown; i++) {
@@ -241,7 +244,7 @@ function iovec(task: Task, va: number, count: number, bytes: number | null): str
     const len = Number(w[i * 2 + 1]!);
     const filled = Math.min(len, Math.max(0, left));
     left -= filled;
-    items.push(`{iov_base=${buffer(task, base, filled)}, iov_len=${len}}`);
+    items.push(`{iov_base=${buffer(task, base, filled) ?? hex(w[i * 2]!)}, iov_len=${len}}`);
   }
   return `[${items.join(', ')}${count > shown ? ', ...' : ''}]`;
 }
@@ -252,6 +255,12 @@ function iovec(task: Task, va: number, count: number, bytes: number | null): str
  * what it would have filled is shown as the pointer it is).
  */
 export function formatArg(task: Task, kind: string, i: number, result: number | Errno | null): string | null {
+  const decoded = decode(task, kind, i, result);
+  return decoded === undefined ? null : decoded ?? hex(task.args.u64(i));
+}
+
+/** undefined: the argument is left out; null: shown as its register's number. */
+function decode(task: Task, kind: string, i: number, result: number | Errno | null): string | null | undefined {
   const a = task.args;
   const failed = result instanceof Errno || result === null;
   switch (kind) {
@@ -263,13 +272,13 @@ export function formatArg(task: Task, kind: string, i: number, result: number | 
     case 'p': { const p = a.u64(i); return p === 0n ? 'NULL' : hex(p); }
     case 's': return path(task, a.ptr(i));
     case 'B': return buffer(task, a.ptr(i), a.ptr(i + 1));
-    case 'b': return failed ? hex(a.ptr(i)) : buffer(task, a.ptr(i), Math.min(result as number, a.ptr(i + 1)));
+    case 'b': return failed ? null : buffer(task, a.ptr(i), Math.min(result as number, a.ptr(i + 1)));
     case 'e': return stringArray(task, a.ptr(i));
     case 'd': return a.int(i) === fcntl.AT_FDCWD ? 'AT_FDCWD' : String(a.int(i));
     case 'f': return openFlags(a.uint(i));
     case 'c': {
       const f = a.uint(i - 1);
-      return (f & fcntl.O_CREAT) !== 0 || (f & fcntl.O_TMPFILE) === fcntl.O_TMPFILE ? octal(a.uint(i)) : null;
+      return (f & fcntl.O_CREAT) !== 0 || (f & fcntl.O_TMPFILE) === fcntl.O_TMPFILE ? octal(a.uint(i)) : undefined;
     }
     case 'P': return protFlags(a.uint(i));
     case 'm': return mapFlags(a.uint(i));
@@ -283,10 +292,10 @@ export function formatArg(task: Task, kind: string, i: number, result: number | 
     case 'r': return named(a.int(i), RLIMITS);
     case 'g': { const s = a.int(i); const name = signalName(s); return name.startsWith('SIG') ? name : String(s); }
     case 't': return timespec(task, a.ptr(i));
-    case 'T': return failed ? hex(a.ptr(i)) : timespec(task, a.ptr(i));
-    case 'S': return failed ? hex(a.ptr(i)) : stat(task, a.ptr(i));
+    case 'T': return failed ? null : timespec(task, a.ptr(i));
+    case 'S': return failed ? null : stat(task, a.ptr(i));
     case 'v': return iovec(task, a.ptr(i), a.int(i + 1), null);
-    case 'V': return failed ? hex(a.ptr(i)) : iovec(task, a.ptr(i), a.int(i + 1), result as number);
-    default: return hex(a.u64(i));
+    case 'V': return failed ? null : iovec(task, a.ptr(i), a.int(i + 1), result as number);
+    default: return null;
   }
 }
