@@ -1,6 +1,6 @@
 // What a user of the tsvisor command sees: exit statuses like a shell's, one-line errors, --strace.
 import test from 'ava';
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { guestProgram, projectRoot } from './helpers/guest-programs.js';
@@ -273,4 +273,44 @@ function checkAsNobody(groups: string, setup = 'true'): SpawnSyncReturns<string>
   const ownerOnly = checkAsNobody(`--groups ${kvmGid}`, `mount -t tmpfs none "${dir}" && mknod -m 600 "${dir}/kvm" c ${Math.floor(rdev / 256)} ${rdev % 256} && mount --bind "${dir}/kvm" /dev/kvm`);
   t.is(ownerOnly.status, 125, ownerOnly.stdout + ownerOnly.stderr);
   t.is(ownerOnly.stderr, 'tsvisor: /dev/kvm (mode 600, group root) is not usable by this user (EACCES): only its owner may open it: chgrp kvm /dev/kvm && chmod 660 /dev/kvm (as udev sets it up), then add your user to the kvm group; or run as root\n');
+});
+
+needsKvm('tsvisor trace PID on|off switches --strace while the sandbox runs', async (t) => {
+  const program = await guestProgram('trace_phases');
+  const child = spawn(process.execPath, [cliPath, 'run', ...checkoutMount, '--', program], { cwd: projectRoot, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const waiters: Array<() => void> = [];
+  const poke = (): void => { for (const w of waiters.splice(0)) w(); };
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); poke(); });
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); poke(); });
+  const until = async (what: () => boolean): Promise<void> => {
+    while (!what()) await new Promise<void>((resolve) => waiters.push(resolve));
+  };
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => { poke(); resolve(code); }));
+  const trace = (state: string): void => {
+    const r = cli(['trace', String(child.pid), state]);
+    t.is(r.status, 0, r.stderr);
+  };
+  await until(() => stdout.includes('phase 1\n'));
+  trace('on');
+  await until(() => stderr.includes('tsvisor: tracing on\n'));
+  child.stdin.write('go\n');
+  await until(() => stdout.includes('phase 2\n'));
+  trace('off');
+  await until(() => stderr.includes('tsvisor: tracing off\n'));
+  child.stdin.write('go\n');
+  t.is(await exited, 0);
+  t.is(stdout, 'phase 1\nphase 2\nphase 3\n');
+  t.is(stderr.match(/\] getuid\(\) = \d+ </g)?.length, 3, stderr);
+  t.notRegex(stderr, /getppid|getgid/);
+  // The read that waited for the second line began while tracing was on: it is shown to its end.
+  t.regex(stderr, /\] read\(0, <unfinished \.\.\.>\n(.|\n)*\] <\.\.\. read resumed>"go\\n", \d+\) = 3 </);
+});
+
+test('tsvisor trace: bad process ids are usage errors', (t) => {
+  usageError(t, ['trace', 'abc', 'on'], 'trace abc: expected the process id of a tsvisor run, e.g. tsvisor trace 4242 on');
+  usageError(t, ['trace', String(process.pid), 'on'], `trace ${process.pid}: not a tsvisor run`);
+  usageError(t, ['trace', '4000000000', 'off'], 'trace 4000000000: no such process');
+  usageError(t, ['trace', String(process.pid), 'maybe'], 'Invalid values: Argument: state, Given: "maybe", Choices: "on", "off" (see tsvisor --help)');
 });

@@ -1,6 +1,7 @@
 // Exit statuses of the tsvisor command, besides the program's own (and 128+signal when a signal
 // killed it). 125-127 follow the convention of shells and container runtimes.
 export const enum ExitStatus {
+  Ok = 0,
   Usage = 2,
   /** --timeout ran out and the sandbox was killed (as timeout(1)). */
   TimedOut = 124,

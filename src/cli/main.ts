@@ -11,6 +11,7 @@ import { Strace, type StraceFormat } from '../kernel/strace.js';
 import { PlatformError, type PlatformMode } from '../platform/platform.js';
 import { LoaderError, runSandbox, SandboxSetupError, SandboxUsageError } from '../sandbox/sandbox.js';
 import { check } from './check.js';
+import { TRACE_OFF_SIGNAL, TRACE_ON_SIGNAL, traceCommand } from './trace.js';
 import { ExitStatus } from './exit-status.js';
 import {
   parseCpus, parseCwd, parseEnv, parseHostname, parseMemory, parseMount, parseStraceFile, parseTimeout, parseTmpfs, parseUser,
@@ -56,13 +57,24 @@ async function run(argv: RunArgs): Promise<number> {
   const mounts = argv.mount.map(parseMount);
   const tmpfs = argv.tmpfs.map(parseTmpfs);
   const tracing = argv.strace || argv.straceFormat !== undefined || straceFile !== undefined;
-  const sink = tracing ? straceSink(straceFile) : null;
+  // Always there, so that `tsvisor trace PID on` can start it mid-run; when off, each syscall costs one test.
+  const sink = straceSink(straceFile);
+  const strace = new Strace(argv.straceFormat ?? 'text', sink.write);
+  strace.enabled = tracing;
+  const switchTracing = (on: boolean) => (): void => {
+    strace.enabled = on;
+    stderrSink.write(`tsvisor: tracing ${on ? 'on' : 'off'}\n`);
+  };
+  const traceOn = switchTracing(true);
+  const traceOff = switchTracing(false);
+  process.on(TRACE_ON_SIGNAL, traceOn);
+  process.on(TRACE_OFF_SIGNAL, traceOff);
   const deadline = new AbortController();
   const timer = timeoutMs === undefined ? null : setTimeout(() => deadline.abort(), timeoutMs);
   try {
     const result = await runSandbox({
       program, args, env, mode: argv.platform, memoryBytes, cpus,
-      strace: sink === null ? null : new Strace(argv.straceFormat ?? 'text', sink.write),
+      strace,
       rootfs: argv.rootfs, rootfsWritable: argv.rootfsRw, mounts, tmpfs, aslr: argv.aslr,
       patchSyscalls: argv.syscallPatching, cwd, ids, hostname, stop: deadline.signal,
     });
@@ -85,7 +97,9 @@ async function run(argv: RunArgs): Promise<number> {
     throw err;
   } finally {
     if (timer !== null) clearTimeout(timer);
-    sink?.close();
+    process.off(TRACE_ON_SIGNAL, traceOn);
+    process.off(TRACE_OFF_SIGNAL, traceOff);
+    sink.close();
   }
 }
 
@@ -175,8 +189,20 @@ await yargs(hideBin(process.argv))
       process.exitCode = await check();
     },
   )
+  .command(
+    'trace <pid> <state>',
+    'Switch --strace on or off in a running `tsvisor run` (its pid; or send it SIGUSR1 to switch on, SIGUSR2 off)',
+    (y) => y
+      .positional('pid', { type: 'string', describe: 'the process id of the tsvisor run' })
+      .positional('state', { choices: ['on', 'off'] as const, describe: 'on or off' })
+      .example([['tsvisor trace 4242 on', 'show the syscalls of sandbox 4242 from now on, where its --strace output goes']]),
+    // async, as the other handlers: yargs hands a rejected handler's error to .fail() below.
+    async (a) => {
+      process.exitCode = traceCommand(String(a.pid), a.state as 'on' | 'off');
+    },
+  )
   .example(RUN_EXAMPLES)
-  .demandCommand(1, 'name a command: run or check')
+  .demandCommand(1, 'name a command: run, check or trace')
   .fail((message, error) => {
     if (error instanceof UsageError) fail(error.message, ExitStatus.Usage);
     if (error !== undefined && !(error instanceof Error && error.name === 'YError')) {

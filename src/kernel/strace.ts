@@ -39,18 +39,27 @@ interface Pending {
 }
 
 export class Strace implements SyscallTracer {
+  /**
+   * Whether calls are shown: tracing can be switched on and off while the sandbox runs (tsvisor trace);
+   * a call already entered is shown to its end either way.
+   */
+  enabled = true;
   // Weak: a task killed while it waits never finishes its call.
   private readonly pending = new WeakMap<Task, Pending>();
+  /** Calls entered and not yet shown (a killed task's stays counted): while tracing is off and this is 0, nothing is looked up. */
+  private open = 0;
 
   constructor(private readonly format: StraceFormat, private readonly write: (text: string) => void) {}
 
   enter(task: Task, entry: SyscallEntry | undefined, nr: number): void {
+    if (!this.enabled) return;
     const format = entry?.args ?? 'xxxxxx';
     const given: Array<string | null> = [];
     for (let i = 0; i < format.length; i++) {
       const kind = format[i]!;
       given.push(OUTPUT_KINDS.has(kind) ? null : formatArg(task, kind, i, null) ?? '\0');
     }
+    this.open++;
     this.pending.set(task, { name: entry?.name ?? `syscall_${nr}`, format, startNs: process.hrtime.bigint(), given });
   }
 
@@ -81,8 +90,11 @@ export class Strace implements SyscallTracer {
   }
 
   private take(task: Task): Pending | undefined {
+    if (this.open === 0) return undefined;
     const call = this.pending.get(task);
+    if (call === undefined) return undefined;
     this.pending.delete(task);
+    this.open--;
     return call;
   }
 
