@@ -314,3 +314,34 @@ test('tsvisor trace: bad process ids are usage errors', (t) => {
   usageError(t, ['trace', '4000000000', 'off'], 'trace 4000000000: no such process');
   usageError(t, ['trace', String(process.pid), 'maybe'], 'Invalid values: Argument: state, Given: "maybe", Choices: "on", "off" (see tsvisor --help)');
 });
+
+needsKvm('--stats=json: per-syscall counts, errors and latency histograms, paging, memory and the start-up phases', async (t) => {
+  const program = await guestProgram('strace_calls');
+  const r = runSandbox(program, [], { extraCliArgs: ['--stats=json'] });
+  t.is(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stderr.trim().split('\n').at(-1)!) as {
+    flavour: string; mode: string; exit: { status: number };
+    syscalls: { total: number; by_name: Record<string, { count: number; errors: number; latency_us: Record<string, number> }> };
+    syscall_sites_patched: number; page_faults: { served: number }; page_tables: { updates: number; replayed_by_guest: number };
+    memory: { guest_peak_bytes: number; returned_to_host_bytes: number; sentry_rss_bytes: number };
+    phases_ms: { cli: number; sandbox_setup: number; program: number; teardown: number };
+  };
+  t.deepEqual(Object.keys(report), ['flavour', 'mode', 'vdso', 'exit', 'syscalls', 'syscall_sites_patched', 'page_faults', 'page_tables', 'memory', 'tasks', 'phases_ms']);
+  t.is(report.mode, 'kvm');
+  t.is(report.exit.status, 0);
+  const calls = Object.entries(report.syscalls.by_name);
+  t.is(calls.reduce((sum, [, c]) => sum + c.count, 0), report.syscalls.total);
+  for (const [name, c] of calls) {
+    t.is(Object.values(c.latency_us).reduce((a, b) => a + b, 0), c.count, name);
+    for (const bucket of Object.keys(c.latency_us)) t.regex(bucket, /^(<|>=)\d+$/);
+  }
+  // The program's own calls: four opens, one of them of a missing file.
+  t.is(report.syscalls.by_name.openat?.count, 4);
+  t.is(report.syscalls.by_name.openat?.errors, 1);
+  t.is(report.syscalls.by_name.writev?.count, 1);
+  t.is(report.syscalls.by_name.exit_group?.count, 1);
+  t.true(Number.isInteger(report.page_faults.served) && report.memory.guest_peak_bytes > 0 && report.memory.sentry_rss_bytes > 0);
+  t.true(report.page_tables.updates > 0 && report.syscall_sites_patched > 0);
+  for (const phase of ['cli', 'sandbox_setup', 'program', 'teardown'] as const) t.true(report.phases_ms[phase] >= 0, phase);
+  usageError(t, ['run', '--stats=xml', '--', '/bin/true'], '--stats=xml: expected --stats (lines) or --stats=json');
+});

@@ -7,17 +7,18 @@ import { signalName } from '../abi/signal.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel, log, setLogFormat, setLogLevel } from '../log/log.js';
 import { stderrSink } from '../log/stderr.js';
 import { Machine } from '../kernel/machine.js';
-import { Strace, type StraceFormat } from '../kernel/strace.js';
+import { Strace, type StraceFormat, TracerGroup } from '../kernel/strace.js';
+import { SyscallStats } from '../kernel/syscall-stats.js';
 import { PlatformError, type PlatformMode } from '../platform/platform.js';
 import { LoaderError, runSandbox, SandboxSetupError, SandboxUsageError } from '../sandbox/sandbox.js';
 import { check } from './check.js';
 import { TRACE_OFF_SIGNAL, TRACE_ON_SIGNAL, traceCommand } from './trace.js';
 import { ExitStatus } from './exit-status.js';
 import {
-  parseCpus, parseCwd, parseEnv, parseHostname, parseMemory, parseMount, parseStraceFile, parseTimeout, parseTmpfs, parseUser,
+  parseCpus, parseCwd, parseEnv, parseHostname, parseMemory, parseMount, parseStats, parseStraceFile, parseTimeout, parseTmpfs, parseUser,
   UsageError,
 } from './options.js';
-import { printStats } from './stats.js';
+import { printStats, printStatsJson } from './stats.js';
 
 function fail(message: string, status: number): never {
   stderrSink.write(`tsvisor: ${message}\n`);
@@ -26,7 +27,7 @@ function fail(message: string, status: number): never {
 
 interface RunArgs {
   command: string[]; platform: PlatformMode; strace: boolean; straceFormat: StraceFormat | undefined; straceFile: string | undefined;
-  memory: string; cpus: number | undefined; stats: boolean; rootfs: string; rootfsRw: boolean; mount: string[]; tmpfs: string[];
+  memory: string; cpus: number | undefined; stats: string | undefined; rootfs: string; rootfsRw: boolean; mount: string[]; tmpfs: string[];
   aslr: boolean; syscallPatching: boolean; timeout: string | undefined; env: string[]; clearEnv: boolean; cwd: string | undefined;
   user: string | undefined; hostname: string | undefined;
 }
@@ -56,6 +57,8 @@ async function run(argv: RunArgs): Promise<number> {
   const straceFile = parseStraceFile(argv.straceFile);
   const mounts = argv.mount.map(parseMount);
   const tmpfs = argv.tmpfs.map(parseTmpfs);
+  const stats = parseStats(argv.stats);
+  const syscallStats = stats === 'json' ? new SyscallStats() : null;
   const tracing = argv.strace || argv.straceFormat !== undefined || straceFile !== undefined;
   // Always there, so that `tsvisor trace PID on` can start it mid-run; when off, each syscall costs one test.
   const sink = straceSink(straceFile);
@@ -71,14 +74,25 @@ async function run(argv: RunArgs): Promise<number> {
   process.on(TRACE_OFF_SIGNAL, traceOff);
   const deadline = new AbortController();
   const timer = timeoutMs === undefined ? null : setTimeout(() => deadline.abort(), timeoutMs);
+  const askedNs = process.hrtime.bigint();
+  const cliMs = performance.now();
   try {
     const result = await runSandbox({
       program, args, env, mode: argv.platform, memoryBytes, cpus,
-      strace,
+      strace: syscallStats === null ? strace : new TracerGroup([strace, syscallStats]),
       rootfs: argv.rootfs, rootfsWritable: argv.rootfsRw, mounts, tmpfs, aslr: argv.aslr,
       patchSyscalls: argv.syscallPatching, cwd, ids, hostname, stop: deadline.signal,
     });
-    if (argv.stats) printStats(result);
+    if (stats === 'text') printStats(result);
+    if (syscallStats !== null) {
+      const endedNs = syscallStats.lastEndNs ?? process.hrtime.bigint();
+      const ms = (a: bigint, b: bigint): number => Number(b - a) / 1e6;
+      const first = syscallStats.firstSyscallNs;
+      printStatsJson(result, argv.platform, syscallStats, {
+        cliMs, sandboxSetupMs: first === null ? null : ms(askedNs, first), programMs: first === null ? null : ms(first, endedNs),
+        teardownMs: ms(endedNs, process.hrtime.bigint()),
+      });
+    }
     const { exit } = result;
     if (deadline.signal.aborted) {
       stderrSink.write(`tsvisor: ${program} timed out after ${argv.timeout} s and was killed\n`);
@@ -156,7 +170,7 @@ await yargs(hideBin(process.argv))
       .option('strace-file', { type: 'string', describe: 'FILE: write the strace there instead of stderr (implies --strace)' })
       .option('memory', { type: 'string', default: '4096', describe: 'guest memory: MiB, or SIZE with K/M/G (committed only when used); /proc/meminfo, sysinfo and memory.max show it' })
       .option('cpus', { type: 'number', describe: 'CPUs the program sees (default: the host\'s): sched_getaffinity, /proc/cpuinfo, /sys/devices/system/cpu, cpu.max' })
-      .option('stats', { type: 'boolean', default: false, describe: 'print memory and event counts at exit' })
+      .option('stats', { type: 'string', describe: 'print memory and event counts at exit; --stats=json: one JSON object with per-syscall counts and latency histograms and the start-up phases' })
       .option('aslr', { type: 'boolean', default: true, describe: 'randomise the address-space layout as Linux does (--no-aslr: Linux\'s fixed layout)' })
       .option('syscall-patching', { type: 'boolean', default: true, describe: 'kvm: rewrite each `mov $nr,%eax; syscall` site after its first trap to call the guest stub directly (--no-syscall-patching: every call traps)' })
       .option('rootfs', { type: 'string', default: '/', describe: 'host directory that is the sandbox\'s root (read-only; writes go to a tmpfs overlay)' })
@@ -174,7 +188,7 @@ await yargs(hideBin(process.argv))
       process.exitCode = await run({
         command: strings([...(a.command as string[]), ...rest]), platform: a.platform, strace: a.strace,
         straceFormat: a['strace-format'], straceFile: optional(a['strace-file']),
-        memory: a.memory, cpus: a.cpus, stats: a.stats, rootfs: a.rootfs, rootfsRw: a['rootfs-rw'], mount: strings(a.mount),
+        memory: a.memory, cpus: a.cpus, stats: optional(a.stats), rootfs: a.rootfs, rootfsRw: a['rootfs-rw'], mount: strings(a.mount),
         tmpfs: strings(a.tmpfs), aslr: a.aslr, syscallPatching: a['syscall-patching'],
         timeout: optional(a.timeout), env: strings(a.env), clearEnv: a['clear-env'], cwd: optional(a.cwd), user: optional(a.user),
         hostname: optional(a.hostname),

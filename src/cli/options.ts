@@ -111,3 +111,11 @@ export function parseStraceFile(file: string | undefined): string | undefined {
   if (file === '') throw new UsageError('--strace-file needs a file name, e.g. --strace-file trace.txt');
   return resolveHostPath(file);
 }
+
+/** --stats (text) or --stats=json; absent: none. */
+export function parseStats(value: string | undefined): 'text' | 'json' | null {
+  if (value === undefined) return null;
+  if (value === '' || value === 'text' || value === 'true') return 'text';
+  if (value === 'json') return 'json';
+  throw new UsageError(`--stats=${value}: expected --stats (lines) or --stats=json`);
+}

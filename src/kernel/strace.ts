@@ -123,3 +123,23 @@ export class Strace implements SyscallTracer {
     return `[pid ${task.id.tid}] ${call.name}(${shown.join(', ')}) = ${ret}${timing}\n`;
   }
 }
+
+/** Several tracers told of the same calls, in order (--strace and --stats=json together). */
+export class TracerGroup implements SyscallTracer {
+  constructor(private readonly tracers: readonly SyscallTracer[]) {}
+  enter(task: Task, entry: SyscallEntry | undefined, nr: number): void {
+    for (const t of this.tracers) t.enter(task, entry, nr);
+  }
+  exit(task: Task, result: number | Errno): void {
+    for (const t of this.tracers) t.exit(task, result);
+  }
+  blocked(task: Task): void {
+    for (const t of this.tracers) t.blocked(task);
+  }
+  resumed(task: Task, result: number | Errno): void {
+    for (const t of this.tracers) t.resumed(task, result);
+  }
+  ended(task: Task): void {
+    for (const t of this.tracers) t.ended(task);
+  }
+}
