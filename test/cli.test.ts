@@ -345,3 +345,18 @@ needsKvm('--stats=json: per-syscall counts, errors and latency histograms, pagin
   for (const phase of ['cli', 'sandbox_setup', 'program', 'teardown'] as const) t.true(report.phases_ms[phase] >= 0, phase);
   usageError(t, ['run', '--stats=xml', '--', '/bin/true'], '--stats=xml: expected --stats (lines) or --stats=json');
 });
+
+needsKvm('--report-unsupported: what the program used that the sandbox lacks, with counts', async (t) => {
+  const program = await guestProgram('unsupported_calls');
+  const r = runSandbox(program, [], { extraCliArgs: ['--report-unsupported', '--log-level', 'error'] });
+  t.is(r.status, 0, r.stderr);
+  const report = r.stderr.trim().split('\n').map((l) => l.split(/ {2,}/));
+  t.deepEqual(report, [
+    ['tsvisor unsupported: file /proc/sys/kernel/no-such-file', '3'],
+    ['tsvisor unsupported: syscall sethostname', '2'],
+    ['tsvisor unsupported: ioctl 0x5414 (TIOCSWINSZ)', '1'],
+    ['tsvisor unsupported: syscall rseq', '1'],
+  ]);
+  const none = runSandbox('/bin/true', [], { extraCliArgs: ['--report-unsupported', '--log-level', 'error', '--cwd', '/'] });
+  t.regex(none.stderr, /^tsvisor unsupported: syscall rseq {2}1\n$/);
+});

@@ -19,6 +19,7 @@ import {
   UsageError,
 } from './options.js';
 import { printStats, printStatsJson } from './stats.js';
+import { UnsupportedReport } from './unsupported.js';
 
 function fail(message: string, status: number): never {
   stderrSink.write(`tsvisor: ${message}\n`);
@@ -29,7 +30,7 @@ interface RunArgs {
   command: string[]; platform: PlatformMode; strace: boolean; straceFormat: StraceFormat | undefined; straceFile: string | undefined;
   memory: string; cpus: number | undefined; stats: string | undefined; rootfs: string; rootfsRw: boolean; mount: string[]; tmpfs: string[];
   aslr: boolean; syscallPatching: boolean; timeout: string | undefined; env: string[]; clearEnv: boolean; cwd: string | undefined;
-  user: string | undefined; hostname: string | undefined;
+  user: string | undefined; hostname: string | undefined; reportUnsupported: boolean;
 }
 
 /** Where --strace lines go: stderr (through the sink that never blocks), or the --strace-file. */
@@ -59,6 +60,7 @@ async function run(argv: RunArgs): Promise<number> {
   const tmpfs = argv.tmpfs.map(parseTmpfs);
   const stats = parseStats(argv.stats);
   const syscallStats = stats === 'json' ? new SyscallStats() : null;
+  const unsupported = argv.reportUnsupported ? new UnsupportedReport() : null;
   const tracing = argv.strace || argv.straceFormat !== undefined || straceFile !== undefined;
   // Always there, so that `tsvisor trace PID on` can start it mid-run; when off, each syscall costs one test.
   const sink = straceSink(straceFile);
@@ -79,11 +81,13 @@ async function run(argv: RunArgs): Promise<number> {
   try {
     const result = await runSandbox({
       program, args, env, mode: argv.platform, memoryBytes, cpus,
-      strace: syscallStats === null ? strace : new TracerGroup([strace, syscallStats]),
+      strace: syscallStats === null && unsupported === null ? strace
+        : new TracerGroup([strace, ...(syscallStats === null ? [] : [syscallStats]), ...(unsupported === null ? [] : [unsupported])]),
       rootfs: argv.rootfs, rootfsWritable: argv.rootfsRw, mounts, tmpfs, aslr: argv.aslr,
       patchSyscalls: argv.syscallPatching, cwd, ids, hostname, stop: deadline.signal,
     });
     if (stats === 'text') printStats(result);
+    if (unsupported !== null) stderrSink.write(unsupported.lines().map((l) => `${l}\n`).join(''));
     if (syscallStats !== null) {
       const endedNs = syscallStats.lastEndNs ?? process.hrtime.bigint();
       const ms = (a: bigint, b: bigint): number => Number(b - a) / 1e6;
@@ -170,6 +174,7 @@ await yargs(hideBin(process.argv))
       .option('strace-file', { type: 'string', describe: 'FILE: write the strace there instead of stderr (implies --strace)' })
       .option('memory', { type: 'string', default: '4096', describe: 'guest memory: MiB, or SIZE with K/M/G (committed only when used); /proc/meminfo, sysinfo and memory.max show it' })
       .option('cpus', { type: 'number', describe: 'CPUs the program sees (default: the host\'s): sched_getaffinity, /proc/cpuinfo, /sys/devices/system/cpu, cpu.max' })
+      .option('report-unsupported', { type: 'boolean', default: false, describe: 'at exit, list every syscall, ioctl and /proc or /sys file the program used that tsvisor lacks, with counts' })
       .option('stats', { type: 'string', describe: 'print memory and event counts at exit; --stats=json: one JSON object with per-syscall counts and latency histograms and the start-up phases' })
       .option('aslr', { type: 'boolean', default: true, describe: 'randomise the address-space layout as Linux does (--no-aslr: Linux\'s fixed layout)' })
       .option('syscall-patching', { type: 'boolean', default: true, describe: 'kvm: rewrite each `mov $nr,%eax; syscall` site after its first trap to call the guest stub directly (--no-syscall-patching: every call traps)' })
@@ -191,7 +196,7 @@ await yargs(hideBin(process.argv))
         memory: a.memory, cpus: a.cpus, stats: optional(a.stats), rootfs: a.rootfs, rootfsRw: a['rootfs-rw'], mount: strings(a.mount),
         tmpfs: strings(a.tmpfs), aslr: a.aslr, syscallPatching: a['syscall-patching'],
         timeout: optional(a.timeout), env: strings(a.env), clearEnv: a['clear-env'], cwd: optional(a.cwd), user: optional(a.user),
-        hostname: optional(a.hostname),
+        hostname: optional(a.hostname), reportUnsupported: a['report-unsupported'],
       });
     },
   )
