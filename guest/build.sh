@@ -4,6 +4,7 @@
 #                              so code offsets are never duplicated by hand
 #   vdso.so                    the vDSO image (C, gcc and vdso.lds), mapped into every process by src/loader
 #   vvar.json                  the offsets of struct vvar (vvar.h), which the Sentry's writer reads
+#   probe                      a static program of getpid calls that `tsvisor check` times (probe.S)
 set -e
 cd "$(dirname "$0")/.."
 mkdir -p build/guest
@@ -28,3 +29,5 @@ for sym in __vdso_clock_gettime __vdso_gettimeofday __vdso_time __vdso_clock_get
 done
 gcc -O2 -o build/guest/vvar-layout guest/vvar-layout.c
 build/guest/vvar-layout > build/guest/vvar.json
+as --64 -o build/guest/probe.o guest/probe.S
+ld -static -o build/guest/probe build/guest/probe.o

@@ -52,6 +52,7 @@ Napi::Function Machine::Init(Napi::Env env) {
                          InstanceAccessor<&Machine::GetMemory>("memory"),
                          InstanceAccessor<&Machine::GetFlavour>("flavour"),
                          InstanceAccessor<&Machine::GetMemfd>("memfd"),
+                         InstanceAccessor<&Machine::GetMaxVcpus>("maxVcpus"),
                          InstanceMethod<&Machine::PunchHole>("punchHole"),
                          InstanceMethod<&Machine::CreateVcpu>("createVcpu"),
                          InstanceMethod<&Machine::Close>("close"),
@@ -123,6 +124,14 @@ Napi::Value Machine::GetMemory(const Napi::CallbackInfo& info) {
 
 Napi::Value Machine::GetFlavour(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), flavour_); }
 Napi::Value Machine::GetMemfd(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), memfd_); }
+
+// The most vCPUs KVM lets this VM have (KVM_CAP_MAX_VCPUS; KVM_CAP_NR_VCPUS, the recommended
+// number, on kernels that do not say; 4 when neither answers, as api.rst documents).
+Napi::Value Machine::GetMaxVcpus(const Napi::CallbackInfo& info) {
+  int max = Ioctl(vm_fd_, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+  if (max <= 0) max = Ioctl(vm_fd_, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
+  return Napi::Number::New(info.Env(), max > 0 ? max : 4);
+}
 
 // punchHole(gpa, length): give the host pages back now; the guest reads zeros there afterwards.
 Napi::Value Machine::PunchHole(const Napi::CallbackInfo& info) {

@@ -25,6 +25,7 @@ class Machine : public Napi::ObjectWrap<Machine> {
   Napi::Value GetMemory(const Napi::CallbackInfo& info);
   Napi::Value GetFlavour(const Napi::CallbackInfo& info);
   Napi::Value GetMemfd(const Napi::CallbackInfo& info);
+  Napi::Value GetMaxVcpus(const Napi::CallbackInfo& info);
   Napi::Value PunchHole(const Napi::CallbackInfo& info);
   Napi::Value CreateVcpu(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);

@@ -16,6 +16,8 @@ need as binutils
 [ -x /usr/bin/sqlite3 ] || missing="$missing sqlite3"
 [ -x /usr/bin/perl ] || missing="$missing perl"
 [ -x /usr/bin/gawk ] || missing="$missing gawk"
+# The --strace test compares the sandbox's trace with Debian's strace on the same program.
+[ -x /usr/bin/strace ] || missing="$missing strace"
 [ -z "$missing" ] && exit 0
 
 fatal_missing() { ! command -v gcc >/dev/null 2>&1 || ! command -v as >/dev/null 2>&1; }

@@ -2,7 +2,7 @@
 // sandbox has. Read-only: a sandbox cannot tune the kernel it runs on.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { hostname, release } from 'node:os';
+import { release } from 'node:os';
 import type { ProcSystem } from './proc-system.js';
 import type { SynthDir } from './synthetic.js';
 
@@ -20,7 +20,7 @@ export function buildProcSys(sys: SynthDir, system: ProcSystem): void {
   kernel.fileNode('ostype', () => 'Linux\n');
   // uname(2)'s version field says the same.
   kernel.fileNode('version', () => '#1 SMP tsvisor\n');
-  kernel.fileNode('hostname', () => `${hostname()}\n`);
+  kernel.fileNode('hostname', () => `${system.hostname}\n`);
   kernel.fileNode('domainname', () => '(none)\n');
   kernel.fileNode('pid_max', () => '4194304\n');
   kernel.fileNode('threads-max', () => `${Math.max(20, Math.floor(system.memoryBytes / (8 * 16384)))}\n`);

@@ -8,6 +8,8 @@ export interface ProcSystem {
   readonly memoryBytes: number;
   /** Whether --cpus was given: cpu.max then shows it as a limit. */
   readonly cpusLimited: boolean;
+  /** The sandbox's host name (uname's nodename). */
+  readonly hostname: string;
   /** Monotonic nanoseconds (process.hrtime) when the sandbox booted. */
   readonly bootNs: bigint;
   committedBytes(): number;

@@ -31,14 +31,15 @@ import { bindSignalMachine } from './signal-machine.js';
 import { cancelBlocked, raiseFault, sendToProcess, trapInfo } from './signal-send.js';
 import { Blocked, RegistersRestored, type SyscallResult, type SyscallTable } from './syscall-table.js';
 import { SyscallArgs } from './syscall-args.js';
-import { formatSyscallEnter, formatSyscallExit } from './strace.js';
+import type { SyscallTracer } from './strace.js';
 import { SyscallSites } from './syscall-sites.js';
 import { newRegisterFile, type RegisterFile, setRegister, Task, type TaskExit } from './task.js';
 import { ProcessSignals } from './signals.js';
 import { defaultRlimits, type GroupExit, ThreadGroup } from './thread-group.js';
 
 export interface KernelOptions {
-  strace: ((line: string) => void) | null;
+  /** --strace: told of every syscall (strace.ts). */
+  strace: SyscallTracer | null;
   /** Rewrite trapped `mov $nr, %eax; syscall` sites to call the stub instead (exitless mode; default on). */
   patchSyscalls?: boolean;
   /** /proc, where every process is registered while it exists. */
@@ -291,9 +292,10 @@ export class Kernel {
     task.ctx = ctx;
     task.args = slot.args;
     task.mm.tables.queue = ctx.queue;
-    task.setCompletionHook((t) => {
+    task.setCompletionHook((t, result) => {
       const at = t.ctx;
       if (at === null) return;
+      this.options.strace?.resumed(t, result);
       // null: a signal ended the task, and releasing its context already moved the context on.
       if (this.returnToUser(t, at, true) !== null) this.platform.resume(at);
     });
@@ -372,7 +374,7 @@ export class Kernel {
     this.stats.syscalls++;
     task.syscalls++;
     const strace = this.options.strace;
-    if (strace !== null) strace(formatSyscallEnter(task, entry, nr));
+    if (strace !== null) strace.enter(task, entry, nr);
     // Read before the handler runs: the site is where this call came from.
     const trappedAt = ctx.userEntry !== 0 && mb.get32(MailboxOffset.trapped) === 1 ? mb.reg(Reg.rip) : -1;
     let result: SyscallResult;
@@ -390,7 +392,7 @@ export class Kernel {
     }
     if (task.exit !== null || task.ctx !== ctx || task.startRegs !== null) {
       // The task ended (exit, exit_group, a fatal signal), or exec or exit gave its context new work.
-      if (strace !== null) strace(' = ?\n');
+      if (strace !== null) strace.ended(task);
       if (task.exit !== null && task.ctx === ctx) this.exitTask(task, task.exit);
       return this.afterHandover(ctx, slot);
     }
@@ -402,17 +404,17 @@ export class Kernel {
     if (result instanceof Blocked) {
       // A signal already waiting interrupts the call before it sleeps (Linux: signal_pending()).
       if (!task.signals.deliverable || task.blocked === null) {
-        if (strace !== null) strace(' <blocked>\n');
+        if (strace !== null) strace.blocked(task);
         return Resume.Later;
       }
       result = cancelBlocked(task);
     }
     if (result instanceof RegistersRestored) {
-      if (strace !== null) strace(` = ${mb.regInt(Reg.rax)}\n`);
+      if (strace !== null) strace.exit(task, mb.regInt(Reg.rax));
       return this.returnToUser(task, ctx, false) ?? this.afterHandover(ctx, slot);
     }
     mb.setReg(Reg.rax, typeof result === 'number' ? result : -result.code);
-    if (strace !== null) strace(formatSyscallExit(result));
+    if (strace !== null) strace.exit(task, result);
     return this.returnToUser(task, ctx, true) ?? this.afterHandover(ctx, slot);
   }
 

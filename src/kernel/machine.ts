@@ -1,8 +1,9 @@
-// The machine a sandbox shows its programs: as many CPUs as --cpus gives (the host's by default) and
-// the guest memory of --memory. sysinfo(2), sched_getaffinity(2), /proc/meminfo, /proc/cpuinfo,
+// The machine a sandbox shows its programs: as many CPUs as --cpus gives (the host's by default),
+// the guest memory of --memory and the host name of --hostname. sysinfo(2), sched_getaffinity(2),
+// uname(2), /proc/meminfo, /proc/cpuinfo,
 // /sys/devices/system/cpu and the cgroup files all answer from here, so that runtimes that size
 // thread pools and heaps from them (Python, the JVM, Node.js, Go) size them to the sandbox.
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import type { ProcSystem } from '../fs/proc-system.js';
 
 export class Machine implements ProcSystem {
@@ -15,6 +16,8 @@ export class Machine implements ProcSystem {
   readonly memoryBytes: number;
   /** Whether --cpus was given: cpu.max then shows the limit (memory.max always shows the guest's size). */
   readonly cpusLimited: boolean;
+  /** uname's nodename and /proc/sys/kernel/hostname (--hostname; the host's by default). */
+  readonly hostname: string;
   private readonly committed: () => number;
   private readonly processes: () => number;
 
@@ -26,11 +29,13 @@ export class Machine implements ProcSystem {
     /** Processes in the sandbox now (sysinfo's procs). */
     processes: () => number;
     cpusLimited?: boolean;
+    hostname?: string;
   }) {
     if (!Number.isInteger(spec.cpus) || spec.cpus < 1) throw new RangeError(`a machine needs at least one CPU, not ${spec.cpus}`);
     this.cpus = spec.cpus;
     this.memoryBytes = spec.memoryBytes;
     this.cpusLimited = spec.cpusLimited ?? false;
+    this.hostname = spec.hostname ?? hostname();
     this.committed = spec.committedBytes;
     this.processes = spec.processes;
   }

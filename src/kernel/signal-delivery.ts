@@ -28,6 +28,7 @@ import { machineOf, type SignalMachine, withdrawInterrupt } from './signal-machi
 import { forceFatalSignal, forceSignal } from './signal-send.js';
 import { DefaultAction, defaultAction, type FpuRestore, type QueuedSignal } from './signals.js';
 import { RegistersRestored } from './syscall-table.js';
+import type { SyscallTracer } from './strace.js';
 import type { Task, TaskExit } from './task.js';
 
 /** The user selectors of the guest GDT (src/platform/boot.ts, Linux's layout). */
@@ -100,7 +101,7 @@ function restartSyscall(mb: Mailbox): void {
  * hold a restart code). Returns how the task ends if a signal kills it, else null with the mailbox
  * set up for the return.
  */
-export function deliverSignals(task: Task, syscall: boolean, trace: ((line: string) => void) | null): TaskExit | null {
+export function deliverSignals(task: Task, syscall: boolean, trace: SyscallTracer | null): TaskExit | null {
   const mb = task.running.mailbox;
   const m = machineOf(task.running);
   const sig = task.signals;
@@ -116,12 +117,12 @@ export function deliverSignals(task: Task, syscall: boolean, trace: ((line: stri
     if (act.handler === SIG_DFL) {
       const d = defaultAction(signo);
       if (d === DefaultAction.Terminate || d === DefaultAction.Core) {
-        if (trace !== null) trace(`--- ${signalName(signo)} {si_code=${infoCode(q.info)}} (killed) ---\n`);
+        trace?.signal?.(task, signo, infoCode(q.info), true);
         return { status: null, signal: signo, detail: q.detail };
       }
       continue; // ignored; stopping and continuing come with the process work
     }
-    if (trace !== null) trace(`--- ${signalName(signo)} {si_code=${infoCode(q.info)}} ---\n`);
+    trace?.signal?.(task, signo, infoCode(q.info), false);
     if (restart !== 0) {
       // Linux handle_signal: only ERESTARTSYS with SA_RESTART, and ERESTARTNOINTR, run the call again.
       if ((restart === ERESTARTSYS.code && (act.flags & SA_RESTART) !== 0) || restart === ERESTARTNOINTR.code) restartSyscall(mb);

@@ -27,7 +27,7 @@ export const enum Support {
   None = 'unimplemented',
 }
 
-/** Argument kinds for --strace: i int, u unsigned, x hex (pointers, flags), s C string, z size. */
+/** How --strace shows each argument, one character per argument: the kinds are listed in strace-args.ts. */
 export type ArgFormat = string;
 
 export interface SyscallEntry {

@@ -89,7 +89,7 @@ export class Task implements ProcessView {
   readonly timers = new TaskTimers();
   /** sched_setaffinity's mask (bit n: CPU n); null is every CPU of the machine. */
   cpuAffinity: bigint | null = null;
-  private onComplete: ((task: Task) => void) | null = null;
+  private onComplete: ((task: Task, result: number | Errno) => void) | null = null;
 
   constructor(
     readonly kernel: Kernel,
@@ -158,7 +158,7 @@ export class Task implements ProcessView {
     const ctx = this.ctx;
     if (ctx === null) return;
     ctx.mailbox.setReg(Reg.rax, typeof result === 'number' ? result : -result.code);
-    this.onComplete?.(this);
+    this.onComplete?.(this, result);
   }
 
   /** /proc/PID/maps: the address space's areas. */
@@ -169,7 +169,7 @@ export class Task implements ProcessView {
   }
 
   /** Set by the kernel: how a completed blocking syscall gets the task running again. */
-  setCompletionHook(hook: (task: Task) => void): void {
+  setCompletionHook(hook: (task: Task, result: number | Errno) => void): void {
     this.onComplete = hook;
   }
 }

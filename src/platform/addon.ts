@@ -6,6 +6,8 @@ export interface NativeMachine {
   readonly memory: ArrayBuffer;
   readonly flavour: 'pvm' | 'vmx' | 'svm' | 'unknown';
   readonly memfd: number;
+  /** KVM's limit on vCPUs per VM (KVM_CAP_MAX_VCPUS). */
+  readonly maxVcpus: number;
   punchHole(gpa: number, length: number): void;
   createVcpu(config: NativeVcpuConfig): NativeVcpu;
   close(): void;

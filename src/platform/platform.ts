@@ -185,6 +185,11 @@ export class KvmPlatform {
     return stubVa(id) + this.stub.symbols.start_context!;
   }
 
+  /** The most vCPUs (so tasks running at once) a sandbox can have here: tsvisor's layout or KVM's limit. */
+  get vcpuLimit(): { tsvisor: number; kvm: number } {
+    return { tsvisor: Math.min(MAX_VCPUS, this.machine.maxVcpus), kvm: this.machine.maxVcpus };
+  }
+
   get contextCount(): number {
     return this.contexts.length;
   }

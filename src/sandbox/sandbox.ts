@@ -9,7 +9,10 @@ import { FdTable } from '../fs/fd-table.js';
 import { LatePageStore } from '../fs/file-data.js';
 import { HostFile } from '../fs/file.js';
 import { buildFilesystems, type SandboxFilesystems, shadowedBySandbox, shadowingMount } from '../fs/namespace.js';
-import type { FsContext } from '../fs/vfs.js';
+import { type FsContext, mayAccess } from '../fs/vfs.js';
+import { resolve } from '../fs/walk.js';
+import { X_OK, isDir } from '../abi/fcntl.js';
+import { Signal } from '../abi/signal.js';
 import { GoferClient, GoferError } from '../gofer/client.js';
 import { Kernel, type KernelStats } from '../kernel/kernel.js';
 import type { TaskExit } from '../kernel/task.js';
@@ -23,6 +26,7 @@ import { AddressSpace, type MemoryStats } from '../mm/address-space.js';
 import { type AllocatorStats, PageAllocator } from '../mm/physical.js';
 import { type HostFlavour, KvmPlatform, type PlatformMode } from '../platform/platform.js';
 import type { SyscallTable } from '../kernel/syscall-table.js';
+import type { SyscallTracer } from '../kernel/strace.js';
 import { buildSyscallTable } from '../syscalls/table.js';
 
 const osSignals = osConstants.signals;
@@ -37,7 +41,8 @@ export interface SandboxOptions {
   memoryBytes: number;
   /** CPUs the program sees (--cpus); default: the host's. */
   cpus?: number;
-  strace: ((line: string) => void) | null;
+  /** --strace: told of every syscall. */
+  strace: SyscallTracer | null;
   /** Host fds that become the program's stdin, stdout and stderr (default 0, 1, 2). */
   stdio?: readonly [number, number, number];
   /** Replaces the syscall table: for tests that inject failures into the Sentry. */
@@ -54,6 +59,14 @@ export interface SandboxOptions {
   aslr?: boolean;
   /** Exitless mode: rewrite syscall sites to skip the trap (default on; --no-syscall-patching). */
   patchSyscalls?: boolean;
+  /** The working directory in the sandbox (--cwd); default: the caller's, as the sandbox sees it. */
+  cwd?: string;
+  /** The user and group ids the program runs as (--user); default: the caller's. */
+  ids?: { uid: number; gid: number };
+  /** uname's nodename (--hostname); default: the host's. */
+  hostname?: string;
+  /** When it aborts, the program is killed with SIGKILL (--timeout). */
+  stop?: AbortSignal;
 }
 
 export interface HostMount {
@@ -65,6 +78,11 @@ export interface HostMount {
 /** The sandbox could not be set up (a Gofer that cannot serve its directory): exit status 125. */
 export class SandboxSetupError extends Error {
   override readonly name = 'SandboxSetupError';
+}
+
+/** An option names something the sandbox does not have (a --cwd that is no directory there): exit status 2. */
+export class SandboxUsageError extends Error {
+  override readonly name = 'SandboxUsageError';
 }
 
 export interface SandboxResult {
@@ -131,6 +149,17 @@ function guestCwd(rootfs: string, mounts: readonly HostMount[]): string {
   return inside(rootfs) || '/';
 }
 
+/** --cwd: an existing directory in the sandbox that its user may enter, checked as chdir(2) would. */
+function enterCwd(ctx: FsContext, dir: string): void {
+  const vd = resolve(ctx, ctx.root, dir, true);
+  if (vd instanceof Errno) throw new SandboxUsageError(`--cwd ${dir}: no such directory in the sandbox`);
+  const st = vd.dentry.stat();
+  if (st instanceof Errno) throw new SandboxUsageError(`--cwd ${dir}: cannot read it (${st.name})`);
+  if (!isDir(st.mode)) throw new SandboxUsageError(`--cwd ${dir}: not a directory`);
+  if (!mayAccess(st.mode, st.uid, st.gid, ctx.creds, X_OK)) throw new SandboxUsageError(`--cwd ${dir}: permission denied`);
+  ctx.cwd = vd;
+}
+
 /** The program, found and read inside the sandbox as execvp would. */
 function loadExecutable(ctx: FsContext, options: SandboxOptions): { name: string; path: string; file: Uint8Array; identity: FileIdentity } {
   const program = options.program;
@@ -158,6 +187,7 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
   const machine = new Machine({
     cpus: options.cpus ?? Machine.hostCpus(), cpusLimited: options.cpus !== undefined, memoryBytes: options.memoryBytes,
     committedBytes: () => store.allocator.stats.committedBytes, processes: () => procfs?.processCount ?? 0,
+    hostname: options.hostname,
   });
   const { fsys, rootfs } = startFilesystems(options, store, machine);
   procfs = fsys.procfs;
@@ -169,8 +199,9 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
 }
 
 async function runInFilesystems(options: SandboxOptions, fsys: SandboxFilesystems, store: LatePageStore, rootfs: string, machine: Machine): Promise<SandboxResult> {
-  const ids = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+  const ids = options.ids ?? { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
   const fsContext = fsys.newContext(ids, guestCwd(rootfs, options.mounts ?? []));
+  if (options.cwd !== undefined) enterCwd(fsContext, options.cwd);
   const { name: path, path: exePath, file, identity } = loadExecutable(fsContext, options);
   const platform = new KvmPlatform({ memoryBytes: options.memoryBytes, mode: options.mode });
   try {
@@ -198,7 +229,7 @@ async function runInFilesystems(options: SandboxOptions, fsys: SandboxFilesystem
       argv,
       envp: Object.entries(options.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`),
       hostAuxv: hostAuxv(),
-      ids: { uid: ids.uid, euid: process.geteuid?.() ?? ids.uid, gid: ids.gid, egid: process.getegid?.() ?? ids.gid },
+      ids: options.ids !== undefined ? { ...ids, euid: ids.uid, egid: ids.gid } : { uid: ids.uid, euid: process.geteuid?.() ?? ids.uid, gid: ids.gid, egid: process.getegid?.() ?? ids.gid },
       mapVdso: (m) => vdso.mapOrNone(m),
     });
     kernel.createProcess({ mm, fds, fs: fsContext, exePath, entry: loaded.entry, sp: loaded.sp, ids, comm: loaded.comm });
@@ -209,6 +240,8 @@ async function runInFilesystems(options: SandboxOptions, fsys: SandboxFilesystem
     const stop = (signal: NodeJS.Signals): void => kernel.killAll(osSignals[signal], 'the sandbox was told to stop');
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    const timedOut = (): void => kernel.killAll(Signal.SIGKILL, 'timed out');
+    options.stop?.addEventListener('abort', timedOut, { once: true });
     try {
       const exit = await kernel.run();
       return { exit, flavour: platform.flavour, kernel: kernel.stats, memory: allocator.stats, paging: mm.stats, vdso: timekeeper.guestMode };
@@ -216,6 +249,7 @@ async function runInFilesystems(options: SandboxOptions, fsys: SandboxFilesystem
       timekeeper.close();
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
+      options.stop?.removeEventListener('abort', timedOut);
     }
   } finally {
     platform.close();

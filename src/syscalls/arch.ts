@@ -33,5 +33,5 @@ function archPrctl(task: Task, a: SyscallArgs): number | Errno {
 }
 
 export const archSyscalls: SyscallEntry[] = [
-  partial('arch_prctl', archPrctl, 'ARCH_SET_FS, ARCH_GET_FS, ARCH_GET_CPUID; no GS base', 'xx'),
+  partial('arch_prctl', archPrctl, 'ARCH_SET_FS, ARCH_GET_FS, ARCH_GET_CPUID; no GS base', 'ap'),
 ];

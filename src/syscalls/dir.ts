@@ -91,11 +91,11 @@ function mknod(task: Task, dirfd: number, pathVa: number, mode: number, dev: num
 }
 
 export const dirSyscalls: SyscallEntry[] = [
-  supported('getdents64', getdents64, 'ixz'),
-  supported('getdents', getdents, 'ixz'),
-  supported('mkdir', (t, a) => mkdir(t, AT_FDCWD, a.ptr(0), a.int(1)), 'sx'),
-  supported('mkdirat', (t, a) => mkdir(t, a.int(0), a.ptr(1), a.int(2)), 'isx'),
+  supported('getdents64', getdents64, 'ipz'),
+  supported('getdents', getdents, 'ipz'),
+  supported('mkdir', (t, a) => mkdir(t, AT_FDCWD, a.ptr(0), a.int(1)), 'so'),
+  supported('mkdirat', (t, a) => mkdir(t, a.int(0), a.ptr(1), a.int(2)), 'dso'),
   supported('rmdir', rmdir, 's'),
-  supported('mknod', (t, a) => mknod(t, AT_FDCWD, a.ptr(0), a.int(1), a.uint(2)), 'sxx'),
-  supported('mknodat', (t, a) => mknod(t, a.int(0), a.ptr(1), a.int(2), a.uint(3)), 'isxx'),
+  supported('mknod', (t, a) => mknod(t, AT_FDCWD, a.ptr(0), a.int(1), a.uint(2)), 'sox'),
+  supported('mknodat', (t, a) => mknod(t, a.int(0), a.ptr(1), a.int(2), a.uint(3)), 'dsox'),
 ];

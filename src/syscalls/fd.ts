@@ -175,6 +175,6 @@ export const fdSyscalls: SyscallEntry[] = [
   supported('dup', dup, 'i'),
   supported('dup2', dup2, 'ii'),
   supported('dup3', (t, a) => dup3(t, a.int(0), a.int(1), a.int(2)), 'iix'),
-  partial('fcntl', fcntl, 'F_DUPFD(_CLOEXEC), F_GETFD, F_SETFD, F_GETFL, F_SETFL, record and OFD locks, F_GETPIPE_SZ; no F_SETOWN, leases, seals or F_SETPIPE_SZ', 'iix'),
-  supported('lseek', lseek, 'ili'),
+  partial('fcntl', fcntl, 'F_DUPFD(_CLOEXEC), F_GETFD, F_SETFD, F_GETFL, F_SETFL, record and OFD locks, F_GETPIPE_SZ; no F_SETOWN, leases, seals or F_SETPIPE_SZ', 'inx'),
+  supported('lseek', lseek, 'ilw'),
 ];

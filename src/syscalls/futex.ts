@@ -111,5 +111,5 @@ function futex(task: Task, a: SyscallArgs): SyscallResult {
 }
 
 export const futexSyscalls: SyscallEntry[] = [
-  partial('futex', futex, 'WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP, WAIT_BITSET, WAKE_BITSET; the PI family returns ENOSYS', 'xixxxx'),
+  partial('futex', futex, 'WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP, WAIT_BITSET, WAKE_BITSET; the PI family returns ENOSYS', 'pixppx'),
 ];

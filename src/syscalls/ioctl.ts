@@ -58,6 +58,9 @@ function ioctl(task: Task, a: SyscallArgs): number | Errno {
   }
 }
 
+/** The requests ioctl answers; others are ENOTTY (--report-unsupported lists those a program made). */
+export const IMPLEMENTED_IOCTLS: ReadonlySet<number> = new Set([FIOCLEX, FIONCLEX, FIONBIO, FIONREAD, TCGETS, TCGETS2, TIOCGWINSZ]);
+
 export const ioctlSyscalls: SyscallEntry[] = [
-  partial('ioctl', ioctl, 'FIOCLEX, FIONCLEX, FIONBIO, FIONREAD (not on host pipes or terminals: ENOTTY); TCGETS, TCGETS2, TIOCGWINSZ on host terminals; others ENOTTY', 'ixx'),
+  partial('ioctl', ioctl, 'FIOCLEX, FIONCLEX, FIONBIO, FIONREAD (not on host pipes or terminals: ENOTTY); TCGETS, TCGETS2, TIOCGWINSZ on host terminals; others ENOTTY', 'ixp'),
 ];

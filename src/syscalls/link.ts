@@ -59,12 +59,12 @@ function symlink(task: Task, targetVa: number, dirfd: number, pathVa: number): n
 
 export const linkSyscalls: SyscallEntry[] = [
   supported('unlink', (t, a) => unlink(t, AT_FDCWD, a.ptr(0), 0), 's'),
-  supported('unlinkat', (t, a) => unlink(t, a.int(0), a.ptr(1), a.int(2)), 'isx'),
+  supported('unlinkat', (t, a) => unlink(t, a.int(0), a.ptr(1), a.int(2)), 'dsA'),
   supported('rename', (t, a) => rename(t, AT_FDCWD, a.ptr(0), AT_FDCWD, a.ptr(1), 0), 'ss'),
-  supported('renameat', (t, a) => rename(t, a.int(0), a.ptr(1), a.int(2), a.ptr(3), 0), 'isis'),
-  partial('renameat2', (t, a) => rename(t, a.int(0), a.ptr(1), a.int(2), a.ptr(3), a.uint(4)), 'RENAME_WHITEOUT is refused (EINVAL)', 'isisx'),
+  supported('renameat', (t, a) => rename(t, a.int(0), a.ptr(1), a.int(2), a.ptr(3), 0), 'dsds'),
+  partial('renameat2', (t, a) => rename(t, a.int(0), a.ptr(1), a.int(2), a.ptr(3), a.uint(4)), 'RENAME_WHITEOUT is refused (EINVAL)', 'dsdsx'),
   supported('link', (t, a) => link(t, AT_FDCWD, a.ptr(0), AT_FDCWD, a.ptr(1), 0), 'ss'),
-  partial('linkat', (t, a) => link(t, a.int(0), a.ptr(1), a.int(2), a.ptr(3), a.int(4)), 'AT_EMPTY_PATH (linking an open fd) is not supported', 'isisx'),
+  partial('linkat', (t, a) => link(t, a.int(0), a.ptr(1), a.int(2), a.ptr(3), a.int(4)), 'AT_EMPTY_PATH (linking an open fd) is not supported', 'dsdsA'),
   supported('symlink', (t, a) => symlink(t, a.ptr(0), AT_FDCWD, a.ptr(1)), 'ss'),
-  supported('symlinkat', (t, a) => symlink(t, a.ptr(0), a.int(1), a.ptr(2)), 'sis'),
+  supported('symlinkat', (t, a) => symlink(t, a.ptr(0), a.int(1), a.ptr(2)), 'sds'),
 ];

@@ -214,17 +214,17 @@ function enomemOnExhaustion(handler: SyscallHandler): SyscallHandler {
 }
 
 export const mmSyscalls: SyscallEntry[] = [
-  supported('brk', brk, 'x'),
-  partial('mmap', enomemOnExhaustion(mmap), 'MAP_HUGETLB gives ENOMEM (no reserved huge pages); a file without pages of its own is not coherent with read(2) until msync or munmap', 'xzxxil'),
-  supported('munmap', enomemOnExhaustion(munmap), 'xz'),
-  supported('mprotect', enomemOnExhaustion(mprotect), 'xzx'),
-  supported('mremap', enomemOnExhaustion(mremap), 'xzzxx'),
-  supported('msync', msync, 'xzx'),
-  supported('mincore', mincore, 'xzx'),
-  partial('madvise', enomemOnExhaustion(madvise), 'MADV_HWPOISON and MADV_SOFT_OFFLINE give EINVAL (no memory-failure support); MADV_GUARD_INSTALL/REMOVE give EINVAL; MADV_REMOVE only on shared anonymous memory', 'xzi'),
-  partial('mlock', mlock, 'pages are populated; nothing is swapped, so locking changes nothing else', 'xz'),
-  partial('munlock', munlock, 'nothing is swapped, so there is nothing to undo', 'xz'),
+  supported('brk', brk, 'p'),
+  partial('mmap', enomemOnExhaustion(mmap), 'MAP_HUGETLB gives ENOMEM (no reserved huge pages); a file without pages of its own is not coherent with read(2) until msync or munmap', 'pzPmix'),
+  supported('munmap', enomemOnExhaustion(munmap), 'pz'),
+  supported('mprotect', enomemOnExhaustion(mprotect), 'pzP'),
+  supported('mremap', enomemOnExhaustion(mremap), 'pzzxp'),
+  supported('msync', msync, 'pzx'),
+  supported('mincore', mincore, 'pzp'),
+  partial('madvise', enomemOnExhaustion(madvise), 'MADV_HWPOISON and MADV_SOFT_OFFLINE give EINVAL (no memory-failure support); MADV_GUARD_INSTALL/REMOVE give EINVAL; MADV_REMOVE only on shared anonymous memory', 'pzM'),
+  partial('mlock', mlock, 'pages are populated; nothing is swapped, so locking changes nothing else', 'pz'),
+  partial('munlock', munlock, 'nothing is swapped, so there is nothing to undo', 'pz'),
   partial('mlockall', mlockall, 'accepted; nothing is swapped', 'x'),
   supported('munlockall', munlockall, ''),
-  partial('mlock2', mlock2, 'pages are populated unless MLOCK_ONFAULT; nothing is swapped', 'xzx'),
+  partial('mlock2', mlock2, 'pages are populated unless MLOCK_ONFAULT; nothing is swapped', 'pzx'),
 ];

@@ -88,9 +88,9 @@ function closeRange(task: Task, a: SyscallArgs): number | Errno {
 const NO_TMPFILE = 'O_TMPFILE is not supported (EOPNOTSUPP)';
 
 export const openSyscalls: SyscallEntry[] = [
-  partial('open', (t, a) => open(t, -100, a.ptr(0), a.int(1), a.int(2)), NO_TMPFILE, 'sxx'),
-  partial('openat', (t, a) => open(t, a.int(0), a.ptr(1), a.int(2), a.int(3)), NO_TMPFILE, 'isxx'),
-  supported('creat', (t, a) => open(t, -100, a.ptr(0), O_CREAT | O_WRONLY | O_TRUNC, a.int(1)), 'sx'),
-  partial('openat2', openat2, 'RESOLVE_* restrictions other than RESOLVE_CACHED are refused (EINVAL)', 'isxz'),
+  partial('open', (t, a) => open(t, -100, a.ptr(0), a.int(1), a.int(2)), NO_TMPFILE, 'sfc'),
+  partial('openat', (t, a) => open(t, a.int(0), a.ptr(1), a.int(2), a.int(3)), NO_TMPFILE, 'dsfc'),
+  supported('creat', (t, a) => open(t, -100, a.ptr(0), O_CREAT | O_WRONLY | O_TRUNC, a.int(1)), 'so'),
+  partial('openat2', openat2, 'RESOLVE_* restrictions other than RESOLVE_CACHED are refused (EINVAL)', 'dspz'),
   supported('close_range', closeRange, 'uux'),
 ];

@@ -108,9 +108,9 @@ function fchdir(task: Task, a: SyscallArgs): number | Errno {
 }
 
 export const pathSyscalls: SyscallEntry[] = [
-  supported('readlink', (t, a) => readlink(t, AT_FDCWD, a.ptr(0), a.ptr(1), a.int(2)), 'sxi'),
-  supported('readlinkat', (t, a) => readlink(t, a.int(0), a.ptr(1), a.ptr(2), a.int(3)), 'isxi'),
-  supported('getcwd', getcwd, 'xz'),
+  supported('readlink', (t, a) => readlink(t, AT_FDCWD, a.ptr(0), a.ptr(1), a.int(2)), 'sbi'),
+  supported('readlinkat', (t, a) => readlink(t, a.int(0), a.ptr(1), a.ptr(2), a.int(3)), 'dsbi'),
+  supported('getcwd', getcwd, 'pz'),
   supported('chdir', chdir, 's'),
   supported('fchdir', fchdir, 'i'),
 ];

@@ -36,6 +36,6 @@ function pipe2(task: Task, va: number, flags: number): number | Errno {
 }
 
 export const pipeSyscalls: SyscallEntry[] = [
-  supported('pipe', (t, a) => pipe2(t, a.ptr(0), 0), 'x'),
-  partial('pipe2', (t, a) => pipe2(t, a.ptr(0), a.int(1)), 'O_DIRECT (packet mode) is refused (EINVAL)', 'xx'),
+  supported('pipe', (t, a) => pipe2(t, a.ptr(0), 0), 'p'),
+  partial('pipe2', (t, a) => pipe2(t, a.ptr(0), a.int(1)), 'O_DIRECT (packet mode) is refused (EINVAL)', 'px'),
 ];

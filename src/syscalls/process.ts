@@ -1,5 +1,5 @@
 // Process identity and lifetime: exit, ids, thread bookkeeping, resource limits, uname, prctl, the CPU.
-import { hostname, release } from 'node:os';
+import { release } from 'node:os';
 import { EFAULT, EINVAL, EPERM, ESRCH, Errno } from '../abi/errno.js';
 import { RLIMIT_SIZE, ROBUST_LIST_HEAD_SIZE, TASK_COMM_LEN, UTS_FIELD_SIZE, UTSNAME_SIZE } from '../abi/structs.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
@@ -33,7 +33,7 @@ function setRobustList(task: Task, a: SyscallArgs): number | Errno {
 }
 
 function uname(task: Task, a: SyscallArgs): number | Errno {
-  const fields = ['Linux', hostname(), release(), '#1 SMP tsvisor', 'x86_64', '(none)'];
+  const fields = ['Linux', task.machine.hostname, release(), '#1 SMP tsvisor', 'x86_64', '(none)'];
   const out = new Uint8Array(UTSNAME_SIZE);
   fields.forEach((f, i) => out.set(Buffer.from(f).subarray(0, UTS_FIELD_SIZE - 1), i * UTS_FIELD_SIZE));
   return task.mm.copyOut(a.ptr(0), out) === out.length ? 0 : EFAULT;
@@ -159,16 +159,16 @@ export const processSyscalls: SyscallEntry[] = [
   supported('geteuid', (t) => t.id.uid, ''),
   supported('getgid', (t) => t.id.gid, ''),
   supported('getegid', (t) => t.id.gid, ''),
-  supported('getgroups', getgroups, 'ix'),
-  supported('getresuid', (t, a) => getres(t, a, t.id.uid), 'xxx'),
-  supported('getresgid', (t, a) => getres(t, a, t.id.gid), 'xxx'),
-  supported('set_tid_address', setTidAddress, 'x'),
-  supported('set_robust_list', setRobustList, 'xz'),
+  supported('getgroups', getgroups, 'ip'),
+  supported('getresuid', (t, a) => getres(t, a, t.id.uid), 'ppp'),
+  supported('getresgid', (t, a) => getres(t, a, t.id.gid), 'ppp'),
+  supported('set_tid_address', setTidAddress, 'p'),
+  supported('set_robust_list', setRobustList, 'pz'),
   unsupported('rseq', 'restartable sequences: glibc runs without them when this fails'),
-  supported('uname', uname, 'x'),
-  supported('prlimit64', prlimit64, 'iuxx'),
-  supported('getrlimit', getrlimit, 'ux'),
+  supported('uname', uname, 'p'),
+  supported('prlimit64', prlimit64, 'irpp'),
+  supported('getrlimit', getrlimit, 'rp'),
   partial('prctl', prctl, 'PR_SET_NAME, PR_GET_NAME, PR_SET/GET_PDEATHSIG (recorded; delivered once signals are), PR_SET/GET_CHILD_SUBREAPER, PR_GET/SET_DUMPABLE', 'ixxxx'),
   supported('sched_yield', () => 0, ''),
-  supported('getcpu', getcpu, 'xxx'),
+  supported('getcpu', getcpu, 'ppp'),
 ];

@@ -24,4 +24,4 @@ function getrandom(task: Task, a: SyscallArgs): number | Errno {
   return done > 0 ? done : fault ?? 0;
 }
 
-export const randomSyscalls: SyscallEntry[] = [supported('getrandom', getrandom, 'xzx')];
+export const randomSyscalls: SyscallEntry[] = [supported('getrandom', getrandom, 'bzx')];

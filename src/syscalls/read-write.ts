@@ -237,14 +237,14 @@ function vectorPos(a: SyscallArgs, allowCurrent: boolean): number | null {
 }
 
 export const readWriteSyscalls: SyscallEntry[] = [
-  supported('read', (t, a) => readAt(t, a.int(0), a.ptr(1), a.size(2), null), 'ixz'),
-  supported('write', (t, a) => writeAt(t, a.int(0), a.ptr(1), a.size(2), null), 'ixz'),
-  supported('pread64', (t, a) => readAt(t, a.int(0), a.ptr(1), a.size(2), a.long(3)), 'ixzl'),
-  supported('pwrite64', (t, a) => writeAt(t, a.int(0), a.ptr(1), a.size(2), a.long(3)), 'ixzl'),
-  supported('readv', (t, a) => vectorAt(t, a.int(0), a.ptr(1), a.int(2), true, null), 'ixi'),
-  supported('writev', (t, a) => vectorAt(t, a.int(0), a.ptr(1), a.int(2), false, null), 'ixi'),
-  supported('preadv', (t, a) => vectorAt(t, a.int(0), a.ptr(1), a.int(2), true, vectorPos(a, false)), 'ixil'),
-  supported('pwritev', (t, a) => vectorAt(t, a.int(0), a.ptr(1), a.int(2), false, vectorPos(a, false)), 'ixil'),
-  supported('preadv2', (t, a) => vectorAt(t, a.int(0), a.ptr(1), a.int(2), true, vectorPos(a, true), a.int(5)), 'ixilxx'),
-  supported('pwritev2', (t, a) => vectorAt(t, a.int(0), a.ptr(1), a.int(2), false, vectorPos(a, true), a.int(5)), 'ixilxx'),
+  supported('read', (t, a) => readAt(t, a.int(0), a.ptr(1), a.size(2), null), 'ibz'),
+  supported('write', (t, a) => writeAt(t, a.int(0), a.ptr(1), a.size(2), null), 'iBz'),
+  supported('pread64', (t, a) => readAt(t, a.int(0), a.ptr(1), a.size(2), a.long(3)), 'ibzl'),
+  supported('pwrite64', (t, a) => writeAt(t, a.int(0), a.ptr(1), a.size(2), a.long(3)), 'iBzl'),
+  supported('readv', (t, a) => vectorAt(t, a.int(0), a.ptr(1), a.int(2), true, null), 'iVi'),
+  supported('writev', (t, a) => vectorAt(t, a.int(0), a.ptr(1), a.int(2), false, null), 'ivi'),
+  supported('preadv', (t, a) => vectorAt(t, a.int(0), a.ptr(1), a.int(2), true, vectorPos(a, false)), 'iVil'),
+  supported('pwritev', (t, a) => vectorAt(t, a.int(0), a.ptr(1), a.int(2), false, vectorPos(a, false)), 'ivil'),
+  supported('preadv2', (t, a) => vectorAt(t, a.int(0), a.ptr(1), a.int(2), true, vectorPos(a, true), a.int(5)), 'iVilxx'),
+  supported('pwritev2', (t, a) => vectorAt(t, a.int(0), a.ptr(1), a.int(2), false, vectorPos(a, true), a.int(5)), 'ivilxx'),
 ];

@@ -147,14 +147,14 @@ function setaffinity(task: Task, a: SyscallArgs): number | Errno {
 }
 
 export const schedSyscalls: SyscallEntry[] = [
-  supported('sched_getaffinity', getaffinity, 'izx'),
-  partial('sched_setaffinity', setaffinity, 'the mask is recorded and reported; tasks are not pinned to host CPUs', 'izx'),
+  supported('sched_getaffinity', getaffinity, 'izp'),
+  partial('sched_setaffinity', setaffinity, 'the mask is recorded and reported; tasks are not pinned to host CPUs', 'izp'),
   supported('sched_getscheduler', schedGetscheduler, 'i'),
-  partial('sched_setscheduler', schedSetscheduler, 'SCHED_OTHER, BATCH and IDLE only; real-time policies need CAP_SYS_NICE', 'iix'),
-  supported('sched_getparam', schedGetparam, 'ix'),
+  partial('sched_setscheduler', schedSetscheduler, 'SCHED_OTHER, BATCH and IDLE only; real-time policies need CAP_SYS_NICE', 'iip'),
+  supported('sched_getparam', schedGetparam, 'ip'),
   supported('sched_get_priority_max', (_t, a) => priorityMinMax(a, true), 'i'),
   supported('sched_get_priority_min', (_t, a) => priorityMinMax(a, false), 'i'),
-  supported('sched_rr_get_interval', schedRrGetInterval, 'ix'),
+  supported('sched_rr_get_interval', schedRrGetInterval, 'iT'),
   supported('getpriority', getpriority, 'ii'),
   supported('setpriority', setpriority, 'iii'),
   partial('membarrier', membarrier, 'QUERY, GLOBAL, PRIVATE_EXPEDITED and its REGISTER', 'ii'),

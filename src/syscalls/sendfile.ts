@@ -146,6 +146,6 @@ function copyFileRange(task: Task, a: SyscallArgs): number | Errno {
 }
 
 export const sendfileSyscalls: SyscallEntry[] = [
-  supported('sendfile', sendfile, 'iixz'),
-  supported('copy_file_range', copyFileRange, 'ixixzx'),
+  supported('sendfile', sendfile, 'iipz'),
+  supported('copy_file_range', copyFileRange, 'ipipzx'),
 ];

@@ -155,11 +155,11 @@ function fstatfs(task: Task, a: SyscallArgs): number | Errno {
 }
 
 export const statSyscalls: SyscallEntry[] = [
-  supported('stat', (t, a) => statAt(t, AT_FDCWD, a.ptr(0), a.ptr(1), 0), 'sx'),
-  supported('lstat', (t, a) => statAt(t, AT_FDCWD, a.ptr(0), a.ptr(1), AT_SYMLINK_NOFOLLOW), 'sx'),
-  supported('fstat', fstat, 'ix'),
-  supported('newfstatat', (t, a) => statAt(t, a.int(0), a.ptr(1), a.ptr(2), a.int(3)), 'isxx'),
-  supported('statx', statx, 'isxux'),
-  supported('statfs', statfs, 'sx'),
-  supported('fstatfs', fstatfs, 'ix'),
+  supported('stat', (t, a) => statAt(t, AT_FDCWD, a.ptr(0), a.ptr(1), 0), 'sS'),
+  supported('lstat', (t, a) => statAt(t, AT_FDCWD, a.ptr(0), a.ptr(1), AT_SYMLINK_NOFOLLOW), 'sS'),
+  supported('fstat', fstat, 'iS'),
+  supported('newfstatat', (t, a) => statAt(t, a.int(0), a.ptr(1), a.ptr(2), a.int(3)), 'dsSA'),
+  supported('statx', statx, 'dsAxp'),
+  supported('statfs', statfs, 'sp'),
+  supported('fstatfs', fstatfs, 'ip'),
 ];

@@ -28,5 +28,5 @@ function sysinfo(task: Task, a: SyscallArgs): number | Errno {
 }
 
 export const sysinfoSyscalls: SyscallEntry[] = [
-  partial('sysinfo', sysinfo, 'the load averages are 0 (none is kept); memory is the sandbox\'s guest memory', 'x'),
+  partial('sysinfo', sysinfo, 'the load averages are 0 (none is kept); memory is the sandbox\'s guest memory', 'p'),
 ];

@@ -135,10 +135,10 @@ function clockNanosleep(task: Task, a: SyscallArgs): number | Errno | Blocked {
 }
 
 export const timeSyscalls: SyscallEntry[] = [
-  supported('clock_gettime', clockGettime, 'ix'),
-  supported('clock_getres', clockGetres, 'ix'),
-  supported('gettimeofday', gettimeofday, 'xx'),
-  supported('time', time, 'x'),
+  supported('clock_gettime', clockGettime, 'kT'),
+  supported('clock_getres', clockGetres, 'kT'),
+  supported('gettimeofday', gettimeofday, 'pp'),
+  supported('time', time, 'p'),
   supported('nanosleep', nanosleep, 'xx'),
   partial('clock_nanosleep', clockNanosleep, 'CPU-time clocks sleep in wall time', 'iixx'),
 ];

@@ -37,5 +37,5 @@ function getrusage(task: Task, a: SyscallArgs): number | Errno {
 }
 
 export const usageSyscalls: SyscallEntry[] = [
-  partial('getrusage', getrusage, 'CPU times are the Sentry process\'s; maxrss is the peak guest memory; no counts but minor faults', 'ix'),
+  partial('getrusage', getrusage, 'CPU times are the Sentry process\'s; maxrss is the peak guest memory; no counts but minor faults', 'ip'),
 ];
