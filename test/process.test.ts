@@ -45,6 +45,13 @@ const scripts: Array<{ name: string; script: string }> = [
   { name: 'xargs', script: `echo a b c | ${B} xargs -n1 echo item` },
   { name: 'find -exec', script: `${B} find /etc/hostname -exec ${B} echo found {} \\;` },
   { name: 'nested shells', script: `${B} sh -c '${B} sh -c "echo deep; exit 5"'; echo $?` },
+  // Signals between processes: a trap on a signal the shell sends itself, a job killed and waited for,
+  // timeout(1) ending its child, SIGKILL, SIGCHLD waking `wait`.
+  { name: 'trap on its own SIGTERM', script: 'trap "echo got TERM; exit 5" TERM; kill -TERM $$; sleep 5' },
+  { name: 'kill %1 and wait', script: `${B} sleep 10 & kill %1; wait; echo status $?` },
+  { name: 'timeout', script: `${B} timeout 1 ${B} sleep 5; echo status $?` },
+  { name: 'a child killed by SIGKILL', script: 'sh -c "kill -9 \\$\\$"; echo status $?' },
+  { name: 'wait for a background job', script: `${B} sleep 0.2 & wait; echo waited $?` },
 ];
 
 for (const s of scripts) {
