@@ -61,7 +61,7 @@ function queueOn(group: ThreadGroup, thread: Task | null, info: SigInfo, detail:
   if (taker === undefined) return true;
   const action = process.action(signo);
   if (signo === Signal.SIGKILL || (action.handler === SIG_DFL && defaultAction(signo) === DefaultAction.Terminate)) {
-    group.tasks.values().next().value!.kernel.killGroup(group, { status: null, signal: signo, core: false, detail }, null);
+    taker.kernel.killGroup(group, { status: null, signal: signo, core: false, detail }, null);
     return true;
   }
   interruptIfDeliverable(taker);
@@ -185,10 +185,11 @@ export function queueInfo(task: Task, tgid: number, tid: number | null, signo: n
   const code = infoCode(info);
   if ((code >= 0 || code === SI_TKILL) && tgid !== task.group.pid) return EPERM;
   if (!validSignal(signo)) return EINVAL;
-  const group = tid === null ? task.kernel.group(tgid) : findThread(task, tgid, tid)?.group;
+  const thread = tid === null ? null : findThread(task, tgid, tid);
+  const group = tid === null ? task.kernel.group(tgid) : thread?.group;
   if (group === undefined || group.exit !== null) return ESRCH;
   if (signo === 0) return 0;
   const detail = `${signalName(signo)} queued by the program`;
-  const ok = tid === null ? sendToProcess(group, info, detail) : sendSignal(findThread(task, tgid, tid)!, info, true, detail);
+  const ok = thread === null ? sendToProcess(group, info, detail) : sendSignal(thread, info, true, detail);
   return ok ? 0 : EAGAIN;
 }
