@@ -22,5 +22,8 @@ fi
 node dist/test/helpers/build-all.js >/dev/null
 # The kit shares the project's parent directory read-write at the same path and runs in $PWD. Its
 # emulated host has a devtmpfs /dev but no devpts: mounted first, so that the foundation runs once
-# more with stdout on a pseudo-terminal (script -qec).
-exec bash "$kit" -t 1500 -- sh -c '[ -e /dev/pts/ptmx ] || { mkdir -p /dev/pts && mount -t devpts devpts /dev/pts; }; exec "$0" test/svm/run-foundation.mjs' "$(command -v node)"
+# more with stdout on a pseudo-terminal (script -qec). Its 9p root can show /proc and /sys as one
+# directory (the host's two mount points have the same inode number), so that the sysfs mounted
+# last hides proc there: native programs then find no /proc/self. Unmounting that sysfs uncovers proc.
+prepare='[ -e /dev/pts/ptmx ] || { mkdir -p /dev/pts && mount -t devpts devpts /dev/pts; }; [ -e /proc/self ] || umount /proc'
+exec bash "$kit" -t 1500 -- sh -c "$prepare"'; exec "$0" test/svm/run-foundation.mjs' "$(command -v node)"

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { guestProgram } from './helpers/guest-programs.js';
-import { kvmSkipReason, overlayScratchBase, platforms, runNative, runSandbox } from './helpers/run.js';
+import { checkoutMountUnder, kvmSkipReason, overlayScratchBase, platforms, runNative, runSandbox } from './helpers/run.js';
 
 const skip = kvmSkipReason();
 type Place = 'tmpfs' | 'gofer' | 'overlay';
@@ -42,7 +42,7 @@ for (const [name, places] of programs) {
         let hostDir: string | null = null;
         if (place === 'tmpfs') {
           // The sandbox's /tmp is the host's through the overlay; --tmpfs gives it a tmpfs of its own.
-          extra.push('--tmpfs', '/tmp');
+          extra.push('--tmpfs', '/tmp', ...checkoutMountUnder(['/tmp']));
           arg = '/tmp/fs-work';
         } else if (place === 'gofer') {
           hostDir = scratch('gofer');
@@ -51,7 +51,7 @@ for (const [name, places] of programs) {
         } else {
           arg = join(overlayScratchBase, `fs-overlay-${process.pid}-${name}-${platform}`);
         }
-        const boxed = runSandbox(program, [arg], { platform, extraCliArgs: extra });
+        const boxed = runSandbox(program, [arg], { platform, extraCliArgs: extra, withoutCheckout: place === 'tmpfs' });
         t.is(boxed.stdout, native.stdout, `sandbox stderr:\n${boxed.stderr}`);
         t.is(boxed.status, 0);
         if (place === 'overlay') t.false(existsSync(arg), 'an overlay write reached the host');

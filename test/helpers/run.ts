@@ -39,10 +39,14 @@ const checkout = projectRoot.replace(/\/$/, '');
  * The sandbox has its own /dev, /proc and /sys: a checkout below one of them is mounted read-only
  * at the same path, so the sandbox finds the test programs wherever the tests run.
  */
-export const checkoutMount: readonly string[] = shadowedBySandbox(checkout) ? ['--mount', `${checkout}:${checkout}:ro`] : [];
-/** A host directory for trees the sandbox must see through its root overlay (and may write over). */
+export const checkoutMount: readonly string[] = checkoutMountUnder([]);
+/** checkoutMount for a sandbox that also has these --tmpfs directories (a checkout under /tmp). */
+export function checkoutMountUnder(tmpfs: readonly string[]): string[] {
+  return shadowedBySandbox(checkout, tmpfs) ? ['--mount', `${checkout}:${checkout}:ro`] : [];
+}
 /** The same mount for a sandbox started in this process. */
 export const checkoutMounts: HostMount[] = shadowedBySandbox(checkout) ? [{ host: checkout, guest: checkout, readOnly: true }] : [];
+/** A host directory for trees the sandbox must see through its root overlay (and may write over). */
 export const overlayScratchBase = shadowedBySandbox(checkout) ? '/var/tmp' : join(projectRoot, 'build');
 
 const TIMEOUT_MS = 60_000;

@@ -79,20 +79,24 @@ let failed = 0;
 const info = sandbox('kvm-exit', ['--log-level', 'info'], cases[0]);
 console.log(info.stderr.split('\n').find((l) => /flavour/i.test(l)) ?? 'flavour: (not reported by the sandbox)');
 
+let caseStart = Date.now();
 function compare(title, native, boxed) {
+  const seconds = `(${((Date.now() - caseStart) / 1000).toFixed(1)} s)`;
+  caseStart = Date.now();
   const problems = [];
   if (boxed.status !== native.status) problems.push(`status ${boxed.status}, native ${native.status}`);
   if (boxed.stdout !== native.stdout) problems.push(`stdout ${clip(boxed.stdout)}, native ${clip(native.stdout)}`);
   if (problems.length === 0) {
-    console.log(`ok   ${title}`);
+    console.log(`ok   ${title} ${seconds}`);
     passed++;
   } else {
-    console.log(`FAIL ${title}: ${problems.join('; ')}\n${tail(boxed.stderr)}`);
+    console.log(`FAIL ${title} ${seconds}: ${problems.join('; ')}\n${tail(boxed.stderr)}`);
     failed++;
   }
 }
 
 for (const c of cases) {
+  caseStart = Date.now();
   if (!existsSync(c.program)) {
     console.log(`FAIL ${c.title}: ${c.program} is missing (run node dist/test/helpers/build-all.js)`);
     failed++;
