@@ -16,7 +16,7 @@ import {
 } from '../src/abi/errno.js';
 import { GoferClient } from '../src/gofer/client.js';
 import {
-  beginReply, decodeReplyHeader, decodeRequest, encodeRequest, MAX_MESSAGE, O_CREAT, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, Op,
+  beginReply, decodeReplyHeader, decodeRequest, encodeRequest, MAX_MESSAGE, MAX_ROOTS, O_CREAT, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, Op,
   PROTOCOL_VERSION, Reader, type Request, S_IFLNK, S_IFMT, Writer,
 } from '../src/gofer/protocol.js';
 import { pseudoFilesystemDevs } from '../src/gofer/server.js';
@@ -500,9 +500,10 @@ test('decodeRequest never throws: valid requests round-trip, damaged ones are re
   let refused = 0;
   for (let i = 0; i < 20_000; i++) {
     const req = requests[random(requests.length)]!();
-    encodeRequest(w, i, req);
+    const root = random(MAX_ROOTS);
+    encodeRequest(w, i, req, root);
     const bytes = w.bytes.slice(0, w.pos);
-    t.deepEqual(decodeRequest(bytes, bytes.length), { id: i, req }, 'a valid request decodes to itself');
+    t.deepEqual(decodeRequest(bytes, bytes.length), { id: i, root, req }, 'a valid request decodes to itself');
     // Damage it: a byte changed, or cut short, or a byte too many.
     const damaged = [
       () => { const b = bytes.slice(); b[random(b.length)] = random(256); return b; },
@@ -514,7 +515,7 @@ test('decodeRequest never throws: valid requests round-trip, damaged ones are re
       refused++;
       continue;
     }
-    encodeRequest(w, decoded.id, decoded.req);
+    encodeRequest(w, decoded.id, decoded.req, decoded.root);
     const same = w.pos === damaged.length && w.bytes.subarray(0, w.pos).every((b, k) => b === damaged[k]);
     // Only invalid UTF-8 in a name may differ (it decodes to U+FFFD).
     if (!same && !/\uFFFD/.test(JSON.stringify(decoded.req, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v)))) {

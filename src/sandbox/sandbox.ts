@@ -93,22 +93,23 @@ function hostDirectory(what: string, path: string): string {
   return full;
 }
 
-/** Starts a Gofer per host directory and builds the mount table over them. */
+/**
+ * Starts the sandbox's Gofer (one process for the root and every --mount) and builds the mount table
+ * over it.
+ */
 function startFilesystems(options: SandboxOptions, store: LatePageStore, machine: Machine): { fsys: SandboxFilesystems; rootfs: string } {
   const rootfs = hostDirectory('--rootfs', options.rootfs ?? '/');
-  for (const m of options.mounts ?? []) hostDirectory('--mount', m.host);
+  const hostMounts = (options.mounts ?? []).map((m) => ({ ...m, host: hostDirectory('--mount', m.host) }));
   const writable = options.rootfsWritable ?? false;
-  const clients: GoferClient[] = [];
+  let clients: GoferClient[] = [];
   try {
-    const root = GoferClient.start(rootfs, { readOnly: !writable });
-    clients.push(root);
-    const mounts = (options.mounts ?? []).map((m) => {
-      const client = GoferClient.start(resolveHostPath(m.host), { readOnly: m.readOnly });
-      clients.push(client);
-      return { client, guestPath: m.guest, readOnly: m.readOnly };
-    });
+    clients = GoferClient.startAll([
+      { hostRoot: rootfs, readOnly: !writable },
+      ...hostMounts.map((m) => ({ hostRoot: m.host, readOnly: m.readOnly })),
+    ], {});
+    const mounts = hostMounts.map((m, i) => ({ client: clients[i + 1]!, guestPath: m.guest, readOnly: m.readOnly }));
     const fsys = buildFilesystems({
-      rootfs: root, rootfsWritable: writable, mounts, tmpfs: options.tmpfs ?? [], store, hostTty: findHostTty(),
+      rootfs: clients[0]!, rootfsWritable: writable, mounts, tmpfs: options.tmpfs ?? [], store, hostTty: findHostTty(),
       system: machine,
     });
     if ('error' in fsys) throw new SandboxSetupError(`cannot serve ${fsys.what} (${fsys.error.name}): is it an existing directory?`);
