@@ -6,11 +6,11 @@ import { hideBin } from 'yargs/helpers';
 import { signalName } from '../abi/signal.js';
 import { LOG_LEVELS, type LogLevel, log, setLogLevel } from '../log/log.js';
 import { stderrSink } from '../log/stderr.js';
-import { Machine } from '../kernel/machine.js';
-import { KvmPlatform, PlatformError, type PlatformMode } from '../platform/platform.js';
-import { type HostMount, LoaderError, runSandbox, SandboxSetupError } from '../sandbox/sandbox.js';
+import type { PlatformMode } from '../platform/platform.js';
+import type { HostMount } from '../sandbox/sandbox.js';
 import { ExitStatus } from './exit-status.js';
-import { printStats } from './stats.js';
+// The sandbox (kernel, file systems, platform, addon) is imported by the commands that need it, not
+// here: --help and bad usage are answered without loading it.
 
 const MIB = 1024 * 1024;
 
@@ -58,6 +58,9 @@ async function run(argv: {
   if (memoryBytes === null) {
     fail('--memory must be an even number of MiB between 64 and 4096 (a plain number is MiB; 512M, 2G also work)', ExitStatus.Usage);
   }
+  const [{ Machine }, { PlatformError }, { LoaderError, runSandbox, SandboxSetupError }, { printStats }] = await Promise.all([
+    import('../kernel/machine.js'), import('../platform/platform.js'), import('../sandbox/sandbox.js'), import('./stats.js'),
+  ]);
   const hostCpus = Machine.hostCpus();
   if (argv.cpus !== undefined && (!Number.isInteger(argv.cpus) || argv.cpus < 1 || argv.cpus > hostCpus)) {
     fail(`--cpus must be a whole number from 1 to ${hostCpus} (the CPUs this host gives tsvisor)`, ExitStatus.Usage);
@@ -84,7 +87,8 @@ async function run(argv: {
   }
 }
 
-function check(): number {
+async function check(): Promise<number> {
+  const { KvmPlatform, PlatformError } = await import('../platform/platform.js');
   try {
     const platform = new KvmPlatform({ memoryBytes: 64 * MIB, mode: 'kvm' });
     writeSync(1, `KVM: available; host flavour: ${platform.flavour}\n`);
@@ -128,8 +132,8 @@ await yargs(hideBin(process.argv))
       });
     },
   )
-  .command('check', 'Check that /dev/kvm works and report the host flavour', () => {}, () => {
-    process.exitCode = check();
+  .command('check', 'Check that /dev/kvm works and report the host flavour', () => {}, async () => {
+    process.exitCode = await check();
   })
   .demandCommand(1, 'name a command: run or check')
   .fail((message, error) => {

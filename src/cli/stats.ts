@@ -1,6 +1,6 @@
 // --stats: what the sandbox cost, printed to stderr at exit.
 import { stderrSink } from '../log/stderr.js';
-import type { SandboxResult } from '../sandbox/sandbox.js';
+import type { SandboxResult, StartupTimes } from '../sandbox/sandbox.js';
 
 const MIB = 1024 * 1024;
 
@@ -18,6 +18,26 @@ export function printStats(result: SandboxResult): void {
     `guest memory at exit    ${mib(result.memory.committedBytes)}`,
     `returned to the host    ${mib(result.memory.returnedBytes)}`,
     `Sentry RSS              ${mib(process.memoryUsage.rss())}`,
+    ...startupLines(result.startup),
   ];
   stderrSink.write(lines.map((l) => `tsvisor stats: ${l}\n`).join(''));
+}
+
+/**
+ * The start, as milliseconds since the process started: each step's end, and what it took after the
+ * step before (the VM's creation and the Gofer's start overlap: their own durations are given).
+ */
+function startupLines(t: StartupTimes): string[] {
+  const ms = (n: number): string => `${n.toFixed(1)} ms`;
+  const step = (name: string, at: number, before: number, note = ''): string =>
+    `${`start-up: ${name}`.padEnd(24)}${ms(at).padStart(9)}  (+${ms(Math.max(0, at - before))}${note})`;
+  return [
+    step('Node.js ready', t.nodeReady, 0),
+    step('modules loaded', t.modulesLoaded, t.nodeReady),
+    step('VM created', t.vmCreated, t.modulesLoaded, `; creating it ${ms(t.vmCreateMs)}`),
+    step('Gofer ready', t.goferReady, t.vmCreated, `; waited for it ${ms(t.goferWaitMs)}`),
+    step('program loaded', t.programLoaded, t.goferReady),
+    ...(t.firstSyscall > 0 ? [step('first syscall', t.firstSyscall, t.programLoaded)] : []),
+    step('exit', t.exited, t.firstSyscall > 0 ? t.firstSyscall : t.programLoaded),
+  ];
 }

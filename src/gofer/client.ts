@@ -90,7 +90,19 @@ class GoferConnection {
     return errnoFrom(this.rootErrnos[index] ?? 0);
   }
 
+  /** How long the Sentry waited for the greetings (0 when they had come before they were needed). */
+  waitedMs = 0;
+
   private greet(): void {
+    const started = performance.now();
+    try {
+      this.readGreetings();
+    } finally {
+      this.waitedMs = performance.now() - started;
+    }
+  }
+
+  private readGreetings(): void {
     const errnos: number[] = [];
     for (let i = 0; i < this.hostRoots.length; i++) {
       const n = host.recvMsg(this.socketFd, this.rbuf, this.rfds, this.startTimeoutMs);
@@ -226,6 +238,11 @@ export class GoferClient {
   /** The Gofer's process id (undefined over a plain socket). */
   get pid(): number | undefined {
     return this.conn.pid;
+  }
+
+  /** How long the Sentry waited for the Gofer to start (--stats). */
+  get waitedMs(): number {
+    return this.conn.waitedMs;
   }
 
   /** Waits until the Gofer has opened its roots: null, or EIO (logged with the reason) if it could not open this one. */

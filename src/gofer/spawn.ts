@@ -12,12 +12,6 @@ const host = goferHostCalls();
 // Named from the folder above: this module runs from dist/src/gofer/ or, bundled, from a file of the
 // bundle (dist/bundle/*/), and the bundle's Gofer is dist/bundle/gofer/server.js.
 const serverPath = fileURLToPath(new URL('../gofer/server.js', import.meta.url));
-/**
- * V8 sized to what the Gofer does (one small request at a time, a few buffers): a small young
- * generation and heap, and no background compiler or GC threads, whose stacks and arenas would cost
- * more than the work they save.
- */
-export const GOFER_NODE_FLAGS: string[] = [];
 
 /** A host directory the Gofer serves: absolute, and read-only (every change EROFS) or not. */
 export interface GoferRoot {
@@ -52,7 +46,7 @@ export class GoferProcess {
     let child: ChildProcess;
     try {
       const args = roots.flatMap((r) => [r.hostRoot, ...(r.readOnly ? ['--ro'] : [])]);
-      child = spawn(process.execPath, [...GOFER_NODE_FLAGS, serverPath, ...args], {
+      child = spawn(process.execPath, [serverPath, ...args], {
         // The Gofer's stdout is not the program's: only its error messages (stderr) are shown.
         stdio: ['ignore', 'ignore', 'inherit', theirs],
         detached: true,
