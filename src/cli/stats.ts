@@ -30,7 +30,7 @@ export function printStats(result: SandboxResult): void {
 function startupLines(t: StartupTimes): string[] {
   const ms = (n: number): string => `${n.toFixed(1)} ms`;
   const step = (name: string, at: number, before: number, note = ''): string =>
-    `${`start-up: ${name}`.padEnd(24)}${ms(at).padStart(9)}  (+${ms(Math.max(0, at - before))}${note})`;
+    `${`start: ${name}`.padEnd(24)}${ms(at)} (+${ms(Math.max(0, at - before))}${note})`;
   return [
     step('Node.js ready', t.nodeReady, 0),
     step('modules loaded', t.modulesLoaded, t.nodeReady),

@@ -16,7 +16,7 @@ import {
 import { type GoferRoot, GoferProcess } from './spawn.js';
 
 export type { GoferDirent, GoferStat };
-export { GoferError, type GoferRoot } from './spawn.js';
+export { GoferError, GoferProcess, type GoferRoot } from './spawn.js';
 export { checkComponent } from './protocol.js';
 
 const host = goferHostCalls();
@@ -220,11 +220,23 @@ export class GoferClient {
   }
 
   /**
-   * One Gofer process serving every root (the sandbox's root and each --mount), started at once; a
-   * client per root, in order. opts.readOnly is ignored: each root says its own.
+   * One Gofer process serving every root (the sandbox's root and each --mount), started at once (or
+   * the one started earlier with GoferProcess.spawnUnattached, told its roots now); a client per root,
+   * in order. Each root says whether it is read-only.
    */
-  static startAll(roots: readonly GoferRoot[], opts: Omit<GoferClientOptions, 'readOnly'>): GoferClient[] {
-    const proc = GoferProcess.spawnServing(roots);
+  static startAll(roots: readonly GoferRoot[], opts: Omit<GoferClientOptions, 'readOnly'>, unattached: GoferProcess | null = null): GoferClient[] {
+    let proc: GoferProcess;
+    if (unattached !== null) {
+      try {
+        unattached.attach(roots);
+      } catch (err) {
+        unattached.close();
+        throw err;
+      }
+      proc = unattached;
+    } else {
+      proc = GoferProcess.spawnServing(roots);
+    }
     const conn = new GoferConnection(proc.socketFd, proc, roots.map((r) => r.hostRoot), opts.timeoutMs ?? 5_000, opts.startTimeoutMs ?? 30_000);
     return roots.map((r, i) => new GoferClient(conn, i, r.hostRoot, r.readOnly));
   }

@@ -5,6 +5,9 @@
 //   request   u32 id, u16 op, u16 root (which of the Gofer's roots, from 0), then the op's fields (below)
 //   reply     u32 id, u16 op, u16 flags (REPLY_MORE: another reply to this request follows),
 //             u32 errno (0 = success), then the op's result when errno is 0
+//   attach    the Sentry's first message to a Gofer started with --attach (before the sandbox's
+//             directories were known): id 0, op ATTACH, root 0, u16 count, count × (string path,
+//             u8 read-only); a Gofer started with its roots on the command line gets none
 //   hello     the Gofer's first messages, unasked, one per root in order: id 0, op HELLO, errno of
 //             opening that root, u32 version
 //
@@ -34,7 +37,7 @@ export const MAX_COMPONENTS = 2048;
 
 export const Op = {
   Hello: 0, Stat: 1, Open: 2, Readdir: 3, Readlink: 4, Mkdir: 5, Unlink: 6, Rename: 7, Symlink: 8,
-  Link: 9, Chmod: 10, Chown: 11, Truncate: 12, Utimens: 13, Statfs: 14,
+  Link: 9, Chmod: 10, Chown: 11, Truncate: 12, Utimens: 13, Statfs: 14, Attach: 15,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 
@@ -292,6 +295,36 @@ export function encodeRequest(w: Writer, id: number, req: Request, root = 0): vo
     case Op.Statfs:
       break;
   }
+}
+
+/** A root as the attach message names it: an absolute host path, and whether every change is EROFS. */
+export interface AttachedRoot {
+  path: string;
+  readOnly: boolean;
+}
+
+/** Writes the attach message; w.overflow when the roots do not fit in one message. */
+export function encodeAttach(w: Writer, roots: readonly AttachedRoot[]): void {
+  w.reset().u32(0).u16(Op.Attach).u16(0).u16(roots.length);
+  for (const r of roots) w.str(r.path).u8(r.readOnly ? 1 : 0);
+}
+
+/** The roots of an attach message, or null unless it is exactly one (1 to MAX_ROOTS absolute paths). */
+export function decodeAttach(bytes: Uint8Array, length: number): AttachedRoot[] | null {
+  const r = new Reader(bytes, length);
+  const id = r.u32();
+  const op = r.u16();
+  const zero = r.u16();
+  const count = r.u16();
+  if (r.bad || id !== 0 || op !== Op.Attach || zero !== 0 || count === 0 || count > MAX_ROOTS) return null;
+  const roots: AttachedRoot[] = [];
+  for (let i = 0; i < count; i++) {
+    const path = r.str();
+    const readOnly = r.u8();
+    if (r.bad || !path.startsWith('/') || path.includes('\0') || readOnly > 1) return null;
+    roots.push({ path, readOnly: readOnly === 1 });
+  }
+  return r.complete() ? roots : null;
 }
 
 export type DecodedRequest = { id: number; root: number; req: Request } | { id: number; root: number; req: null };

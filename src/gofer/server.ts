@@ -1,7 +1,8 @@
 // The Gofer: a separate process that opens host files under the sandbox's root directories for the
 // Sentry (its root and every --mount: one process per sandbox), and the only code of tsvisor that
-// resolves host paths. Run as `node dist/src/gofer/server.js ROOT [--ro] [ROOT [--ro]]...` with the
-// socket to the Sentry as fd 3 (spawn.ts does this); each request names its root by index. It answers
+// resolves host paths. Run as `node dist/src/gofer/server.js ROOT [--ro] [ROOT [--ro]]...` (or with
+// `--attach`, the roots then coming as the first message) with the socket to the Sentry as fd 3
+// (spawn.ts does this); each request names its root by index. It answers
 // one request at a time, blocking in recvmsg between them, and exits when the Sentry closes its end.
 //
 // Confinement: the root is opened once (O_PATH). Every path arrives as components below it, each
@@ -23,7 +24,7 @@ import {
 import { stderrSink } from '../log/stderr.js';
 import { goferHostCalls } from '../platform/gofer-host.js';
 import {
-  beginReply, checkPath, decodeRequest, MAX_MESSAGE, MAX_ROOTS, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NONBLOCK,
+  type AttachedRoot, beginReply, checkPath, decodeAttach, decodeRequest, MAX_MESSAGE, MAX_ROOTS, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NONBLOCK,
   O_PATH, O_RDONLY, O_TMPFILE_BIT, O_TRUNC, O_WRONLY, Op, OPEN_FLAGS_PASSED, PATH_MAX, PROTOCOL_VERSION,
   RENAME_EXCHANGE, RENAME_NOREPLACE, REPLY_FLAGS_OFFSET, REPLY_MORE, type Request, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK,
   STAT_SIZE, STATFS_SIZE, Writer,
@@ -472,8 +473,8 @@ function sendOn(socketFd: number): SendReply {
 }
 
 /** `ROOT [--ro] [ROOT [--ro]]...` as roots, or null if that is not what args are. */
-function parseRoots(args: readonly string[]): { path: string; readOnly: boolean }[] | null {
-  const roots: { path: string; readOnly: boolean }[] = [];
+function parseRoots(args: readonly string[]): AttachedRoot[] | null {
+  const roots: AttachedRoot[] = [];
   for (const arg of args) {
     if (arg === '--ro' && roots.length > 0 && !roots[roots.length - 1]!.readOnly) roots[roots.length - 1]!.readOnly = true;
     else if (arg.startsWith('/')) roots.push({ path: arg, readOnly: false });
@@ -482,11 +483,24 @@ function parseRoots(args: readonly string[]): { path: string; readOnly: boolean 
   return roots.length > 0 && roots.length <= MAX_ROOTS ? roots : null;
 }
 
+/** --attach: the roots from the Sentry's first message; 'gone' if it closed the socket first (a failed start). */
+function attachedRoots(): AttachedRoot[] | 'gone' | null {
+  const buf = new Uint8Array(MAX_MESSAGE);
+  const fds = new Int32Array(8);
+  const n = host.recvMsg(SOCKET_FD, buf, fds, -1);
+  for (const fd of fds) if (fd >= 0) host.close(fd);
+  if (n === 0) return 'gone';
+  const roots = n > 0 ? decodeAttach(buf, n) : null;
+  if (roots === null) stderrSink.write('tsvisor gofer: the first message is not the directories to serve\n');
+  return roots;
+}
+
 /** The Gofer process: greet once per root, then answer requests until the Sentry closes the socket. */
 export function main(args: readonly string[]): number {
-  const roots = parseRoots(args);
+  const roots = args.length === 1 && args[0] === '--attach' ? attachedRoots() : parseRoots(args);
+  if (roots === 'gone') return 0;
   if (roots === null) {
-    stderrSink.write('usage: node dist/src/gofer/server.js ROOT [--ro] [ROOT [--ro]]...   (with the socket to the Sentry as fd 3)\n');
+    stderrSink.write('usage: node dist/src/gofer/server.js ROOT [--ro] [ROOT [--ro]]... | --attach   (with the socket to the Sentry as fd 3)\n');
     return 2;
   }
   const send = sendOn(SOCKET_FD);

@@ -1,12 +1,14 @@
 // Starting the sandbox's Gofer process, one for every host directory the sandbox exposes: a SEQPACKET
-// socketpair whose far end becomes fd 3 of `node dist/src/gofer/server.js ROOT [--ro] [ROOT [--ro]]...`.
+// socketpair whose far end becomes fd 3 of `node dist/src/gofer/server.js ROOT [--ro] [ROOT [--ro]]...`,
+// or of `server.js --attach` when it is started before the directories are known (they follow as the
+// first message).
 // The Gofer runs in its own session, so a terminal's ^C reaches the program in the sandbox and not the
 // Gofer, and it exits by itself when the Sentry's end of the socket closes (even if the Sentry is
 // killed); close() also kills it, in case it is stuck.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { goferHostCalls } from '../platform/gofer-host.js';
-import { MAX_ROOTS } from './protocol.js';
+import { encodeAttach, MAX_ROOTS, Writer } from './protocol.js';
 
 const host = goferHostCalls();
 // Named from the folder above: this module runs from dist/src/gofer/ or, bundled, from a file of the
@@ -24,6 +26,11 @@ export class GoferError extends Error {
   override readonly name = 'GoferError';
 }
 
+function checkRoots(roots: readonly GoferRoot[]): void {
+  if (roots.length === 0 || roots.length > MAX_ROOTS) throw new GoferError(`a gofer serves 1 to ${MAX_ROOTS} directories, not ${roots.length}`);
+  for (const r of roots) if (!r.hostRoot.startsWith('/')) throw new GoferError(`gofer root must be an absolute path: ${r.hostRoot}`);
+}
+
 export class GoferProcess {
   private closed = false;
 
@@ -36,16 +43,42 @@ export class GoferProcess {
 
   /** Starts one Gofer serving every root, named by their index in requests. Throws GoferError if it cannot be started. */
   static spawnServing(roots: readonly GoferRoot[]): GoferProcess {
-    if (roots.length === 0 || roots.length > MAX_ROOTS) throw new GoferError(`a gofer serves 1 to ${MAX_ROOTS} directories, not ${roots.length}`);
-    for (const r of roots) if (!r.hostRoot.startsWith('/')) throw new GoferError(`gofer root must be an absolute path: ${r.hostRoot}`);
-    const what = roots.map((r) => r.hostRoot).join(', ');
+    checkRoots(roots);
+    return GoferProcess.launch(roots.flatMap((r) => [r.hostRoot, ...(r.readOnly ? ['--ro'] : [])]), roots.map((r) => r.hostRoot).join(', '));
+  }
+
+  /**
+   * Starts a Gofer before the sandbox's directories are known (while the Sentry is still loading and
+   * reading its command line): it starts Node.js and waits for attach(). Throws GoferError if it
+   * cannot be started.
+   */
+  static spawnUnattached(): GoferProcess {
+    const proc = GoferProcess.launch(['--attach'], 'the sandbox');
+    proc.attached = false;
+    return proc;
+  }
+
+  private attached = true;
+
+  /** Names the directories an unattached Gofer serves; it then greets as one started with them. */
+  attach(roots: readonly GoferRoot[]): void {
+    if (this.attached) throw new GoferError('this gofer already serves its directories');
+    checkRoots(roots);
+    this.attached = true;
+    const w = new Writer();
+    encodeAttach(w, roots.map((r) => ({ path: r.hostRoot, readOnly: r.readOnly })));
+    if (w.overflow) throw new GoferError(`${roots.length} directories do not fit in one message to the gofer: fewer or shorter --mount paths`);
+    // A Gofer that died meanwhile shows as a closed socket when its greeting is awaited.
+    host.sendMsg(this.socketFd, w.bytes, w.pos, new Int32Array(0));
+  }
+
+  private static launch(args: string[], what: string): GoferProcess {
     const pair = new Int32Array(2);
     const r = host.socketPair(pair);
     if (r < 0) throw new GoferError(`cannot create the gofer socket (errno ${-r}): too many open files?`);
     const [mine, theirs] = [pair[0]!, pair[1]!];
     let child: ChildProcess;
     try {
-      const args = roots.flatMap((r) => [r.hostRoot, ...(r.readOnly ? ['--ro'] : [])]);
       child = spawn(process.execPath, [serverPath, ...args], {
         // The Gofer's stdout is not the program's: only its error messages (stderr) are shown.
         stdio: ['ignore', 'ignore', 'inherit', theirs],

@@ -25,6 +25,7 @@ import { type AllocatorStats, PageAllocator } from '../mm/physical.js';
 import { type HostFlavour, KvmPlatform, type PlatformMode } from '../platform/platform.js';
 import type { SyscallTable } from '../kernel/syscall-table.js';
 import { buildSyscallTable } from '../syscalls/table.js';
+import { takeEarlyGofer } from './early-gofer.js';
 
 const osSignals = osConstants.signals;
 
@@ -90,7 +91,7 @@ export interface StartupTimes {
   nodeReady: number;
   /** The modules were loaded and runSandbox was called. */
   modulesLoaded: number;
-  /** The Gofer was spawned (it then starts while the Sentry goes on). */
+  /** The Gofer was spawned or, started early, attached (it then starts while the Sentry goes on). */
   goferSpawned: number;
   /** The VM existed (memory, the guest stub's structures), and how long creating it took. */
   vmCreated: number;
@@ -128,10 +129,13 @@ function goferRoots(options: SandboxOptions): { rootfs: string; roots: GoferRoot
   return { rootfs, roots: [{ hostRoot: rootfs, readOnly: !(options.rootfsWritable ?? false) }, ...mounts] };
 }
 
-/** Starts the sandbox's Gofer, one process for the root and every --mount; it greets when it is up. */
+/**
+ * Starts the sandbox's Gofer, one process for the root and every --mount (or attaches the one the
+ * command started early); it greets when it is up.
+ */
 function startGofer(roots: readonly GoferRoot[]): GoferClient[] {
   try {
-    return GoferClient.startAll(roots, {});
+    return GoferClient.startAll(roots, {}, takeEarlyGofer());
   } catch (err) {
     if (err instanceof GoferError) throw new SandboxSetupError(err.message);
     throw err;
