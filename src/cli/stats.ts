@@ -1,4 +1,5 @@
 // --stats: what the sandbox cost, printed to stderr at exit.
+import { readFileSync } from 'node:fs';
 import { stderrSink } from '../log/stderr.js';
 import type { SandboxResult, StartupTimes } from '../sandbox/sandbox.js';
 
@@ -17,10 +18,27 @@ export function printStats(result: SandboxResult): void {
     `guest memory peak       ${mib(result.memory.peakCommittedBytes)}`,
     `guest memory at exit    ${mib(result.memory.committedBytes)}`,
     `returned to the host    ${mib(result.memory.returnedBytes)}`,
-    `Sentry RSS              ${mib(process.memoryUsage.rss())}`,
+    `Sentry RSS              ${sentryRss(mib)}`,
     ...startupLines(result.startup),
   ];
   stderrSink.write(lines.map((l) => `tsvisor stats: ${l}\n`).join(''));
+}
+
+/**
+ * The Sentry's resident memory, and how much of it is guest memory (the memfd's pages, RssShmem) and
+ * how much its own (RssAnon: the V8 heap, the addon's and Node.js's allocations; RssFile: the node
+ * binary and libraries, shared with every other Node.js process).
+ */
+function sentryRss(mib: (n: number) => string): string {
+  const total = process.memoryUsage.rss();
+  let status = '';
+  try {
+    status = readFileSync('/proc/self/status', 'utf8');
+  } catch {
+    return mib(total);
+  }
+  const kib = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+  return `${mib(total)} (guest memory ${mib(kib('RssShmem'))}, its own ${mib(kib('RssAnon'))}, code and files ${mib(kib('RssFile'))})`;
 }
 
 /**
