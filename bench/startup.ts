@@ -5,6 +5,7 @@
 //   busybox sh -c true wall time of a shell that starts and exits
 //   20 at once         20 of the static program started together: the time until all have exited
 //                      (cold starts under concurrency, what sandbox users complain about most)
+//   --version, --help  the command alone, beside `node -e 0` (Node.js's own start)
 //   idle RSS / USS     an idle sandbox (`busybox sleep`): the resident memory of its whole process
 //                      tree, summed over the processes (RSS counts pages the processes share once per
 //                      process, as `ps` does), and the memory private to them (USS)
@@ -21,7 +22,7 @@ const CONCURRENT = 20;
 const BUSYBOX = '/bin/busybox';
 /** How long an idle sandbox is left to settle before its memory is read. */
 const SETTLE_MS = 2_000;
-const command = `${projectRoot}dist/bundle/cli/tsvisor.js`;
+const command = `${projectRoot}dist/bundle/cli/tsvisor.cjs`;
 const checkout = projectRoot.replace(/\/$/, '');
 const checkoutMount = shadowedBySandbox(checkout) ? ['--mount', `${checkout}:${checkout}:ro`] : [];
 
@@ -164,5 +165,22 @@ const header = ['workload', 'native', 'tsvisor', '/native', '/runsc'];
 if (columns.includes('runsc')) header.push('runsc', '/native');
 printTable(header, rows);
 console.log(`idle processes: ${columns.map((c) => `${c} ${memory.get(c) ?? '–'}`).join(', ')}`);
+
+// The command alone: interleaved with `node -e 0`, so that both see the same load.
+const alone: Array<[string, string[]]> = [['node -e 0', ['-e', '0']], ['tsvisor --version', [command, '--version']], ['tsvisor --help', [command, '--help']]];
+const aloneMs = new Map<string, number[]>(alone.map(([name]) => [name, []]));
+for (let i = 0; i < REPEATS * 2; i++) {
+  for (const [name, args] of alone) {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${name}: status ${r.status}: ${r.stderr}`);
+    aloneMs.get(name)!.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+}
+const nodeAlone = median(aloneMs.get('node -e 0')!);
+printTable(['command', 'wall', '- node -e 0'], alone.map(([name]) => {
+  const ms = median(aloneMs.get(name)!);
+  return [name, `${ms.toFixed(1)} ms`, name === 'node -e 0' ? '' : `${(ms - nodeAlone) >= 0 ? '+' : ''}${(ms - nodeAlone).toFixed(1)} ms`];
+}));
 console.log(`load average after: ${load()}`);
 if (!columns.includes('runsc')) console.log('runsc is not installed (apt-get install runsc, as root): its columns are left out');

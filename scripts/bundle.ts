@@ -2,10 +2,12 @@
 // esbuild: loading one file per entry and a few shared chunks is much faster than resolving and
 // loading some hundred ES modules one by one, most of a run's start. Then saves the answers to
 // `--version` and `--help` beside the command (usage.json, see src/cli/bin.ts).
-//   dist/bundle/cli/tsvisor.js   the command (package.json's bin)
-//   dist/bundle/gofer/server.js  the Gofer process (src/gofer/spawn.ts finds it at ../gofer/ from any
-//                                file of the bundle)
-//   dist/bundle/chunks/*.js      modules both share, and the sandbox, loaded by `run` only
+//   dist/bundle/cli/tsvisor.cjs          the command (package.json's bin): CommonJS, it starts fastest
+//   dist/bundle/cli/main.js              the command line (yargs), the ES modules from here on
+//   dist/bundle/sandbox/early-gofer.js   the Gofer started before the command line is read
+//   dist/bundle/gofer/server.js          the Gofer process (src/gofer/spawn.ts finds it at ../gofer/
+//                                        from any file of the bundle)
+//   dist/bundle/chunks/*.js              modules the entries share, and the sandbox, loaded by `run` only
 // Every file sits two folders below the checkout, as the modules of dist/src do: the addon and the
 // guest stub are found relative to the module that loads them.
 import { spawnSync } from 'node:child_process';
@@ -16,7 +18,7 @@ import { SAVED_USAGE } from '../src/cli/saved-usage.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const outdir = `${root}dist/bundle`;
-const command = `${outdir}/cli/tsvisor.js`;
+const command = `${outdir}/cli/tsvisor.cjs`;
 const usageFile = `${outdir}/cli/usage.json`;
 
 /**
@@ -48,7 +50,11 @@ const asciiStringWidth: Plugin = {
 
 rmSync(outdir, { recursive: true, force: true });
 await build({
-  entryPoints: { 'cli/tsvisor': `${root}dist/src/cli/bin.js`, 'gofer/server': `${root}dist/src/gofer/server.js` },
+  entryPoints: {
+    'cli/main': `${root}dist/src/cli/main.js`,
+    'sandbox/early-gofer': `${root}dist/src/sandbox/early-gofer.js`,
+    'gofer/server': `${root}dist/src/gofer/server.js`,
+  },
   outdir,
   bundle: true,
   splitting: true,
@@ -63,6 +69,19 @@ await build({
   minifySyntax: true,
   logLevel: 'warning',
   plugins: [asciiStringWidth],
+});
+// The entry: its two dynamic imports stay imports of the ES entries beside it.
+await build({
+  entryPoints: [`${root}dist/src/cli/bin.js`],
+  outfile: command,
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  external: ['./main.js', '../sandbox/early-gofer.js'],
+  define: { 'import.meta.url': 'entryUrl' },
+  banner: { js: "const entryUrl = require('node:url').pathToFileURL(__filename).href;" },
+  logLevel: 'warning',
 });
 chmodSync(command, 0o755);
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { guestProgram, projectRoot } from './helpers/guest-programs.js';
 import { busyboxPath, checkoutMount, cliPath, kvmSkipReason } from './helpers/run.js';
 
-const bundled = join(projectRoot, 'dist', 'bundle', 'cli', 'tsvisor.js');
+const bundled = join(projectRoot, 'dist', 'bundle', 'cli', 'tsvisor.cjs');
 const skip = kvmSkipReason();
 const needsKvm = skip === null ? test : test.skip;
 

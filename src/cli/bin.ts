@@ -1,13 +1,17 @@
 #!/usr/bin/env node
-// The tsvisor command as installed (bundled by scripts/bundle.ts into dist/bundle/cli/tsvisor.js).
+// The tsvisor command as installed, bundled by scripts/bundle.ts into dist/bundle/cli/tsvisor.cjs:
+// CommonJS, whose require of Node.js's own modules costs nothing at start (they are loaded already),
+// where an ES module's import of them costs tens of milliseconds.
 // `--version` and `--help` (also `run --help`, `check --help`) are answered from usage.json, which the
 // build writes beside the bundle by running this very command through yargs, so that they cost no
 // more than starting Node.js: loading yargs alone takes tens of milliseconds. Everything else goes to
-// main.ts, and `run` starts the sandbox's Gofer first (src/sandbox/early-gofer.ts). The saved text is what yargs prints wherever its output does not depend on the terminal:
-// yargs wraps at 80 columns or the terminal's width if narrower, unless YARGS_DISABLE_WRAP is set.
+// main.ts, and `run` starts the sandbox's Gofer first (src/sandbox/early-gofer.ts). The saved text
+// is what yargs prints wherever its output does not depend on the terminal: yargs wraps at 80 columns
+// or the terminal's width if narrower, unless YARGS_DISABLE_WRAP is set.
 import { readFileSync, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { SAVED_USAGE } from './saved-usage.js';
+
 const YARGS_WRAP = 80;
 
 function savedUsage(args: readonly string[]): string | null {
@@ -23,11 +27,12 @@ function savedUsage(args: readonly string[]): string | null {
   }
 }
 
-const usage = savedUsage(process.argv.slice(2));
-if (usage !== null) {
-  writeSync(1, usage);
-} else {
+async function start(): Promise<void> {
   // A run needs the Gofer: start it now, so that it is up by the time the Sentry has loaded.
   if (process.argv[2] === 'run') (await import('../sandbox/early-gofer.js')).startGoferEarly();
   await import('./main.js');
 }
+
+const usage = savedUsage(process.argv.slice(2));
+if (usage !== null) writeSync(1, usage);
+else void start();
