@@ -325,8 +325,14 @@ needsKvm('--stats=json: per-syscall counts, errors and latency histograms, pagin
     syscall_sites_patched: number; page_faults: { served: number }; page_tables: { updates: number; replayed_by_guest: number };
     memory: { guest_peak_bytes: number; returned_to_host_bytes: number; sentry_rss_bytes: number };
     phases_ms: { cli: number; sandbox_setup: number; program: number; teardown: number };
+    startup_ms: Record<string, number>;
   };
-  t.deepEqual(Object.keys(report), ['flavour', 'mode', 'vdso', 'exit', 'syscalls', 'syscall_sites_patched', 'page_faults', 'page_tables', 'memory', 'tasks', 'phases_ms']);
+  t.deepEqual(Object.keys(report), [
+    'flavour', 'mode', 'vdso', 'exit', 'syscalls', 'syscall_sites_patched', 'page_faults', 'page_tables', 'memory', 'tasks', 'phases_ms', 'startup_ms',
+  ]);
+  // The steps of the start, in the order they happen.
+  const steps = ['node_ready', 'modules_loaded', 'vm_created', 'gofer_ready', 'program_loaded', 'first_syscall', 'exited'].map((s) => report.startup_ms[s]!);
+  t.true(steps.every((at, i) => at > 0 && (i === 0 || at >= steps[i - 1]!)), JSON.stringify(report.startup_ms));
   t.is(report.mode, 'kvm');
   t.is(report.exit.status, 0);
   const calls = Object.entries(report.syscalls.by_name);

@@ -110,8 +110,8 @@ test.serial('a Gofer killed while the program runs: EIO from then on, open host 
     out += chunk.toString();
     if (!killed && out.includes('ready\n')) {
       killed = true;
-      // Only the Gofer serving this test's directory: its command line names it.
-      const pids = execFileSync('pgrep', ['-f', `gofer/server.js ${dir}`], { encoding: 'utf8' }).trim().split('\n');
+      // Only the Gofer of this sandbox (it serves the root and every mount): its command line names this test's directory.
+      const pids = execFileSync('pgrep', ['-f', `gofer/server.js .* ${dir}( |$)`], { encoding: 'utf8' }).trim().split('\n');
       for (const pid of pids) if (pid !== '') process.kill(Number(pid), 'SIGKILL');
     }
   });

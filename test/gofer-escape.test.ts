@@ -16,7 +16,7 @@ import {
 } from '../src/abi/errno.js';
 import { GoferClient } from '../src/gofer/client.js';
 import {
-  beginReply, decodeReplyHeader, decodeRequest, encodeRequest, MAX_MESSAGE, O_CREAT, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, Op,
+  beginReply, decodeAttach, decodeReplyHeader, decodeRequest, encodeAttach, encodeRequest, MAX_MESSAGE, MAX_ROOTS, O_CREAT, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, Op,
   PROTOCOL_VERSION, Reader, type Request, S_IFLNK, S_IFMT, Writer,
 } from '../src/gofer/protocol.js';
 import { pseudoFilesystemDevs } from '../src/gofer/server.js';
@@ -500,9 +500,10 @@ test('decodeRequest never throws: valid requests round-trip, damaged ones are re
   let refused = 0;
   for (let i = 0; i < 20_000; i++) {
     const req = requests[random(requests.length)]!();
-    encodeRequest(w, i, req);
+    const root = random(MAX_ROOTS);
+    encodeRequest(w, i, req, root);
     const bytes = w.bytes.slice(0, w.pos);
-    t.deepEqual(decodeRequest(bytes, bytes.length), { id: i, req }, 'a valid request decodes to itself');
+    t.deepEqual(decodeRequest(bytes, bytes.length), { id: i, root, req }, 'a valid request decodes to itself');
     // Damage it: a byte changed, or cut short, or a byte too many.
     const damaged = [
       () => { const b = bytes.slice(); b[random(b.length)] = random(256); return b; },
@@ -514,7 +515,7 @@ test('decodeRequest never throws: valid requests round-trip, damaged ones are re
       refused++;
       continue;
     }
-    encodeRequest(w, decoded.id, decoded.req);
+    encodeRequest(w, decoded.id, decoded.req, decoded.root);
     const same = w.pos === damaged.length && w.bytes.subarray(0, w.pos).every((b, k) => b === damaged[k]);
     // Only invalid UTF-8 in a name may differ (it decodes to U+FFFD).
     if (!same && !/\uFFFD/.test(JSON.stringify(decoded.req, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v)))) {
@@ -522,4 +523,34 @@ test('decodeRequest never throws: valid requests round-trip, damaged ones are re
     }
   }
   t.true(refused > 5_000, `refused ${refused}`);
+});
+
+test('a Gofer started unattached serves what the attach message names, and refuses anything else first', (t) => {
+  const { root } = makeTree();
+  const [c] = GoferClient.startAll([{ hostRoot: root, readOnly: true }], {}, GoferProcess.spawnUnattached());
+  t.is(c!.ready(), null);
+  t.false(c!.stat(['file.txt']) instanceof Errno);
+  t.is(c!.mkdir(['new'], 0o755), EROFS);
+  c!.close();
+  // A first message that is a request, not the directories: the Gofer says so and exits.
+  const raw = GoferProcess.spawnUnattached();
+  const w = new Writer();
+  encodeRequest(w, 1, { op: Op.Stat, path: [] });
+  host.sendMsg(raw.socketFd, w.bytes, w.pos, new Int32Array(0));
+  t.is(host.recvMsg(raw.socketFd, new Uint8Array(MAX_MESSAGE), new Int32Array(8), 30_000), 0, 'end of file, no answer');
+  raw.close();
+});
+
+test('decodeAttach takes exactly one well-formed attach message', (t) => {
+  const w = new Writer();
+  const roots = [{ path: '/', readOnly: true }, { path: '/tmp/x', readOnly: false }];
+  encodeAttach(w, roots);
+  const bytes = w.bytes.slice(0, w.pos);
+  t.deepEqual(decodeAttach(bytes, bytes.length), roots);
+  t.is(decodeAttach(bytes, bytes.length - 1), null, 'cut short');
+  t.is(decodeAttach(Uint8Array.from([...bytes, 0]), bytes.length + 1), null, 'a byte too many');
+  encodeAttach(w, [{ path: 'relative', readOnly: false }]);
+  t.is(decodeAttach(w.bytes, w.pos), null, 'a relative path');
+  encodeAttach(w, []);
+  t.is(decodeAttach(w.bytes, w.pos), null, 'no roots');
 });

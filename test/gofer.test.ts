@@ -350,3 +350,36 @@ function isAlive(pid: number): boolean {
     return false;
   }
 }
+
+test('one Gofer serves several roots: each request reaches its own, read-only per root, a missing root fails alone', async (t) => {
+  const a = makeTree();
+  const b = makeTree();
+  writeFileSync(path.join(b.root, 'only-in-b'), 'b\n');
+  const [ca, cb, missing] = GoferClient.startAll([
+    { hostRoot: a.root, readOnly: true },
+    { hostRoot: b.root, readOnly: false },
+    { hostRoot: path.join(scratch, 'no-such-root'), readOnly: false },
+  ], {});
+  t.is(ca!.pid, cb!.pid, 'one process');
+  t.is(ca!.ready(), null);
+  t.is(cb!.ready(), null);
+  t.is(missing!.ready(), EIO);
+  t.is(missing!.stat([]), EIO);
+  t.is(ca!.stat(['only-in-b']), ENOENT);
+  t.false(cb!.stat(['only-in-b']) instanceof Errno);
+  t.is(ca!.mkdir(['new'], 0o755), EROFS);
+  t.is(cb!.mkdir(['new'], 0o755), null);
+  t.true(statSync(path.join(b.root, 'new')).isDirectory());
+  t.false(existsSync(path.join(a.root, 'new')));
+  t.deepEqual(ok(t, ca!.readdir(['dir'])).map((e) => e.name).sort(), ['inner.txt', 'sub']);
+  const pid = ca!.pid!;
+  ca!.close();
+  missing!.close();
+  t.false(cb!.stat(['file.txt']) instanceof Errno, 'the others go on when one root is closed');
+  cb!.close();
+  // The last root closed ends the process.
+  for (let i = 0; i < 100 && existsSync(`/proc/${pid}/stat`) && !/\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  t.false(existsSync(`/proc/${pid}/stat`) && !/\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')), 'the Gofer ended');
+});

@@ -6,21 +6,16 @@ import { hideBin } from 'yargs/helpers';
 import { signalName } from '../abi/signal.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel, log, setLogFormat, setLogLevel } from '../log/log.js';
 import { stderrSink } from '../log/stderr.js';
-import { Machine } from '../kernel/machine.js';
-import { Strace, type StraceFormat, TracerGroup } from '../kernel/strace.js';
-import { SyscallStats } from '../kernel/syscall-stats.js';
-import { hostCalls } from '../platform/host.js';
-import { PlatformError, type PlatformMode } from '../platform/platform.js';
-import { LoaderError, runSandbox, SandboxSetupError, SandboxUsageError } from '../sandbox/sandbox.js';
-import { check } from './check.js';
+import type { StraceFormat } from '../kernel/strace.js';
+import type { PlatformMode } from '../platform/platform.js';
 import { TRACE_OFF_SIGNAL, TRACE_ON_SIGNAL, traceCommand } from './trace.js';
 import { ExitStatus } from './exit-status.js';
 import {
   parseCpus, parseCwd, parseEnv, parseHostname, parseMemory, parseMount, parseStats, parseStraceFile, parseTimeout, parseTmpfs, parseUser,
   UsageError,
 } from './options.js';
-import { printStats, printStatsJson } from './stats.js';
-import { UnsupportedReport } from './unsupported.js';
+// The sandbox (kernel, file systems, platform, addon) is imported by the commands that need it, not
+// here: --help and bad usage are answered without loading it.
 
 function fail(message: string, status: number): never {
   stderrSink.write(`tsvisor: ${message}\n`);
@@ -50,6 +45,12 @@ async function run(argv: RunArgs): Promise<number> {
   const [program, ...args] = argv.command;
   if (program === undefined) throw new UsageError('run needs a program: tsvisor run -- PROGRAM [ARGS...]');
   const memoryBytes = parseMemory(String(argv.memory));
+  const [{ Machine }, { Strace, TracerGroup }, { SyscallStats }, { hostCalls }, { PlatformError }, sandbox, { printStats, printStatsJson }, { UnsupportedReport }] =
+    await Promise.all([
+      import('../kernel/machine.js'), import('../kernel/strace.js'), import('../kernel/syscall-stats.js'), import('../platform/host.js'),
+      import('../platform/platform.js'), import('../sandbox/sandbox.js'), import('./stats.js'), import('./unsupported.js'),
+    ]);
+  const { LoaderError, runSandbox, SandboxSetupError, SandboxUsageError } = sandbox;
   const cpus = parseCpus(argv.cpus, Machine.hostCpus());
   const timeoutMs = parseTimeout(argv.timeout);
   const env = parseEnv(argv.env, argv.clearEnv ? {} : process.env);
@@ -209,7 +210,7 @@ await yargs(hideBin(process.argv))
     'Check that this host can run sandboxes: /dev/kvm, the host flavour, vCPUs, round trips, the Gofer',
     (y) => y.example([['tsvisor check', 'exit status 0 when `tsvisor run` will work']]),
     async () => {
-      process.exitCode = await check();
+      process.exitCode = await (await import('./check.js')).check();
     },
   )
   .command(

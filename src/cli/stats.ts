@@ -1,8 +1,9 @@
 // --stats: what the sandbox cost, printed to stderr at exit, as lines for people or (--stats=json) one
 // JSON object with per-syscall counts and latency histograms and the start-up phases.
+import { readFileSync } from 'node:fs';
 import type { SyscallStats } from '../kernel/syscall-stats.js';
 import { stderrSink } from '../log/stderr.js';
-import type { SandboxResult } from '../sandbox/sandbox.js';
+import type { SandboxResult, StartupTimes } from '../sandbox/sandbox.js';
 
 const MIB = 1024 * 1024;
 
@@ -19,7 +20,8 @@ export function printStats(result: SandboxResult): void {
     `guest memory peak       ${mib(result.memory.peakCommittedBytes)}`,
     `guest memory at exit    ${mib(result.memory.committedBytes)}`,
     `returned to the host    ${mib(result.memory.returnedBytes)}`,
-    `Sentry RSS              ${mib(process.memoryUsage.rss())}`,
+    `Sentry RSS              ${sentryRss(mib)}`,
+    ...startupLines(result.startup),
   ];
   stderrSink.write(lines.map((l) => `tsvisor stats: ${l}\n`).join(''));
 }
@@ -59,6 +61,44 @@ export function printStatsJson(result: SandboxResult, mode: string, syscalls: Sy
     phases_ms: {
       cli: round(phases.cliMs), sandbox_setup: round(phases.sandboxSetupMs), program: round(phases.programMs), teardown: round(phases.teardownMs),
     },
+    // Each start-up step's end, in milliseconds since the process started (the text form's "start:" lines).
+    startup_ms: Object.fromEntries(Object.entries(result.startup).map(([step, ms]) => [step.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), round(ms)])),
   };
   stderrSink.write(`${JSON.stringify(report)}\n`);
+}
+
+/**
+ * The Sentry's resident memory, and how much of it is guest memory (the memfd's pages, RssShmem) and
+ * how much its own (RssAnon: the V8 heap, the addon's and Node.js's allocations; RssFile: the node
+ * binary and libraries, shared with every other Node.js process).
+ */
+function sentryRss(mib: (n: number) => string): string {
+  const total = process.memoryUsage.rss();
+  let status = '';
+  try {
+    status = readFileSync('/proc/self/status', 'utf8');
+  } catch {
+    return mib(total);
+  }
+  const kib = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+  return `${mib(total)} (guest memory ${mib(kib('RssShmem'))}, its own ${mib(kib('RssAnon'))}, code and files ${mib(kib('RssFile'))})`;
+}
+
+/**
+ * The start, as milliseconds since the process started: each step's end, and what it took after the
+ * step before (the VM's creation and the Gofer's start overlap: their own durations are given).
+ */
+function startupLines(t: StartupTimes): string[] {
+  const ms = (n: number): string => `${n.toFixed(1)} ms`;
+  const step = (name: string, at: number, before: number, note = ''): string =>
+    `${`start: ${name}`.padEnd(24)}${ms(at)} (+${ms(Math.max(0, at - before))}${note})`;
+  return [
+    step('Node.js ready', t.nodeReady, 0),
+    step('modules loaded', t.modulesLoaded, t.nodeReady),
+    step('VM created', t.vmCreated, t.modulesLoaded, `; creating it ${ms(t.vmCreateMs)}`),
+    step('Gofer ready', t.goferReady, t.vmCreated, `; waited for it ${ms(t.goferWaitMs)}`),
+    step('program loaded', t.programLoaded, t.goferReady),
+    ...(t.firstSyscall > 0 ? [step('first syscall', t.firstSyscall, t.programLoaded)] : []),
+    step('exit', t.exited, t.firstSyscall > 0 ? t.firstSyscall : t.programLoaded),
+  ];
 }

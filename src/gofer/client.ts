@@ -1,8 +1,10 @@
 // The Sentry's side of the Gofer protocol: one synchronous request/reply round trip per call (the
-// Sentry blocks meanwhile). Paths are component arrays below the Gofer's root, already resolved by the
-// VFS; an open returns a host fd that the caller then reads and writes directly (the host syscall
-// tier). Errors come back as Errno values. If the Gofer dies, hangs past the timeout or breaks the
-// protocol, the client logs it once, ends the Gofer, and answers EIO from then on: it never throws.
+// Sentry blocks meanwhile). One Gofer process serves every host directory of a sandbox over one
+// socket (a GoferConnection); each directory is a GoferClient that names its root by index in every
+// request. Paths are component arrays below that root, already resolved by the VFS; an open returns a
+// host fd that the caller then reads and writes directly (the host syscall tier). Errors come back as
+// Errno values. If the Gofer dies, hangs past the timeout or breaks the protocol, the connection logs
+// it once, ends the Gofer, and every client answers EIO from then on: nothing here throws.
 import { EINVAL, EIO, ENAMETOOLONG, ENOENT, Errno } from '../abi/errno.js';
 import { log, logOnce } from '../log/log.js';
 import { goferHostCalls } from '../platform/gofer-host.js';
@@ -11,10 +13,10 @@ import {
   type GoferStat, MAX_MESSAGE, Op, type OpCode, PATH_MAX, PROTOCOL_VERSION, Reader, REPLY_MORE, type Request,
   STATFS_SIZE, Writer,
 } from './protocol.js';
-import { GoferProcess } from './spawn.js';
+import { type GoferRoot, GoferProcess } from './spawn.js';
 
 export type { GoferDirent, GoferStat };
-export { GoferError } from './spawn.js';
+export { GoferError, GoferProcess, type GoferRoot } from './spawn.js';
 export { checkComponent } from './protocol.js';
 
 const host = goferHostCalls();
@@ -32,28 +34,181 @@ export interface GoferClientOptions {
   readOnly: boolean;
   /** How long one round trip may take before the Gofer is declared hung (ms). */
   timeoutMs?: number;
-  /** How long the Gofer may take to start and open its root (ms): a Node.js process start. */
+  /** How long the Gofer may take to start and open its roots (ms): a Node.js process start. */
   startTimeoutMs?: number;
+}
+
+/** What GoferConnection.receive answers for a reply that does not parse; the client logs it with its root. */
+const MALFORMED = Symbol('malformed');
+
+/**
+ * The socket to one Gofer process and the round trips over it. Every client of the sandbox shares it:
+ * the Sentry makes one call at a time, so one request is in flight at most, and request ids are
+ * unique per connection (a late reply to a timed-out request is recognised whichever client sent it).
+ */
+class GoferConnection {
+  private state: 'starting' | 'ready' | 'failed' | 'closed' = 'starting';
+  private nextId = 1;
+  private readonly w = new Writer();
+  readonly rbuf = new Uint8Array(MAX_MESSAGE);
+  /** Received fds of the last reply, then -1s. */
+  readonly rfds = new Int32Array(8);
+  /** Id and flags of the last reply (readdir reads on while REPLY_MORE is set). */
+  lastId = 0;
+  lastFlags = 0;
+  /** errno of opening each root, from the greetings (0: open). */
+  private rootErrnos: number[] = [];
+  /** Clients not yet closed: the Gofer ends with the last. */
+  private users: number;
+
+  constructor(
+    private readonly socketFd: number,
+    private readonly proc: GoferProcess | null,
+    /** The host directories, in the Gofer's order: for messages. */
+    readonly hostRoots: readonly string[],
+    readonly timeoutMs: number,
+    private readonly startTimeoutMs: number,
+  ) {
+    this.users = hostRoots.length;
+  }
+
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  /**
+   * Waits for the greetings (one per root, in order): null when root `index` is open, EIO when the Gofer
+   * did not start (logged) or could not open that root (logged by the caller, which names it).
+   */
+  ready(index: number): Errno | 'root' | null {
+    if (this.state === 'starting') this.greet();
+    if (this.state !== 'ready') return EIO;
+    return this.rootErrnos[index] === 0 ? null : 'root';
+  }
+
+  rootError(index: number): Errno {
+    return errnoFrom(this.rootErrnos[index] ?? 0);
+  }
+
+  /** How long the Sentry waited for the greetings (0 when they had come before they were needed). */
+  waitedMs = 0;
+
+  private greet(): void {
+    const started = performance.now();
+    try {
+      this.readGreetings();
+    } finally {
+      this.waitedMs = performance.now() - started;
+    }
+  }
+
+  private readGreetings(): void {
+    const errnos: number[] = [];
+    for (let i = 0; i < this.hostRoots.length; i++) {
+      const n = host.recvMsg(this.socketFd, this.rbuf, this.rfds, this.startTimeoutMs);
+      this.closeReceivedFds();
+      if (n <= 0) {
+        this.fail(n === 0 ? 'it exited before starting' : n === -ETIMEDOUT_CODE ? `it did not start within ${this.startTimeoutMs} ms` : `recvmsg failed (errno ${-n})`);
+        return;
+      }
+      const r = new Reader(this.rbuf, n);
+      const h = decodeReplyHeader(r);
+      const version = r.u32();
+      if (h === null || h.op !== Op.Hello || h.id !== 0 || !r.complete()) {
+        this.fail('malformed greeting');
+        return;
+      }
+      if (version !== PROTOCOL_VERSION) {
+        this.fail(`protocol version ${version}, expected ${PROTOCOL_VERSION}`);
+        return;
+      }
+      errnos.push(h.errno);
+    }
+    this.rootErrnos = errnos;
+    this.state = 'ready';
+  }
+
+  /** Sends req for root `index` and returns its reply, positioned after the header; a failed request's errno as Errno. */
+  call(index: number, req: Request, expectFd: boolean): Reader | Errno | typeof MALFORMED {
+    const id = this.nextId;
+    this.nextId = this.nextId >= 0xffff_ffff ? 1 : this.nextId + 1;
+    encodeRequest(this.w, id, req, index);
+    if (this.w.overflow) return ENAMETOOLONG;
+    const sent = host.sendMsg(this.socketFd, this.w.bytes, this.w.pos, NO_FDS);
+    if (sent < 0) return this.fail(sent === -EPIPE_CODE ? 'it exited' : `sendmsg failed (errno ${-sent})`);
+    return this.receive(id, req.op, expectFd);
+  }
+
+  /** The next reply to request id (readdir calls it again while REPLY_MORE is set). */
+  receive(id: number, op: OpCode, expectFd: boolean): Reader | Errno | typeof MALFORMED {
+    for (let stale = 0; stale <= MAX_STALE_REPLIES; stale++) {
+      const n = host.recvMsg(this.socketFd, this.rbuf, this.rfds, this.timeoutMs);
+      if (n === 0 || n === -ECONNRESET_CODE) return this.fail('it exited');
+      if (n === -ETIMEDOUT_CODE) return this.fail(`no answer within ${this.timeoutMs} ms`);
+      if (n < 0) return this.fail(`recvmsg failed (errno ${-n})`);
+      const r = new Reader(this.rbuf, n);
+      const h = decodeReplyHeader(r);
+      if (h === null) {
+        this.closeReceivedFds();
+        return this.fail('malformed reply');
+      }
+      if (h.id !== id) {
+        // The late answer to a request that timed out: not ours.
+        this.closeReceivedFds();
+        continue;
+      }
+      const gotFd = this.rfds[0]! >= 0;
+      if (h.op !== op || (gotFd && (!expectFd || h.errno !== 0 || this.rfds[1]! >= 0))) {
+        this.closeReceivedFds();
+        return MALFORMED;
+      }
+      this.lastId = id;
+      this.lastFlags = h.flags;
+      if (h.errno !== 0) return errnoFrom(h.errno);
+      return r;
+    }
+    return this.fail('too many stray replies');
+  }
+
+  closeReceivedFds(): void {
+    for (let i = 0; i < this.rfds.length; i++) {
+      if (this.rfds[i]! >= 0) host.close(this.rfds[i]!);
+      this.rfds[i] = -1;
+    }
+  }
+
+  /** One client is done; the last one ends the Gofer (or closes the socket given to overSocket). */
+  release(): void {
+    if (--this.users > 0 || this.state === 'closed') return;
+    const wasOpen = this.state !== 'failed';
+    this.state = 'closed';
+    if (wasOpen) this.end();
+  }
+
+  /** The Gofer is unusable: say why once, end it, and answer EIO from now on. */
+  private fail(reason: string): Errno {
+    if (this.state === 'starting' || this.state === 'ready') {
+      log.warn(`gofer for ${this.hostRoots.join(', ')}: ${reason}; its files now fail with EIO`);
+      this.state = 'failed';
+      this.end();
+    }
+    return EIO;
+  }
+
+  private end(): void {
+    if (this.proc !== null) this.proc.close();
+    else host.close(this.socketFd);
+  }
 }
 
 export class GoferClient {
   readonly readOnly: boolean;
-  private readonly timeoutMs: number;
-  private readonly startTimeoutMs: number;
-  private state: 'starting' | 'ready' | 'failed' | 'closed' = 'starting';
-  private nextId = 1;
-  private readonly w = new Writer();
-  private readonly rbuf = new Uint8Array(MAX_MESSAGE);
-  /** Received fds of the last reply, then -1s. */
-  private readonly rfds = new Int32Array(8);
-  /** Id and flags of the last reply (readdir reads on while REPLY_MORE is set). */
-  private lastId = 0;
-  private lastFlags = 0;
+  private closed = false;
+  /** The greeting said this root could not be opened (logged once). */
+  private rootFailed = false;
 
-  private constructor(private readonly socketFd: number, private readonly proc: GoferProcess | null, readonly hostRoot: string, opts: GoferClientOptions) {
-    this.readOnly = opts.readOnly;
-    this.timeoutMs = opts.timeoutMs ?? 5_000;
-    this.startTimeoutMs = opts.startTimeoutMs ?? 30_000;
+  private constructor(private readonly conn: GoferConnection, private readonly index: number, readonly hostRoot: string, readOnly: boolean) {
+    this.readOnly = readOnly;
   }
 
   /**
@@ -61,35 +216,55 @@ export class GoferClient {
    * Throws GoferError only if the process cannot be started at all.
    */
   static start(hostRoot: string, opts: GoferClientOptions): GoferClient {
-    const proc = GoferProcess.spawn(hostRoot, opts.readOnly);
-    return new GoferClient(proc.socketFd, proc, hostRoot, opts);
+    return GoferClient.startAll([{ hostRoot, readOnly: opts.readOnly }], opts)[0]!;
   }
 
-  /** A client over a socket already connected to a Gofer (or to a test playing one); close() closes it. */
+  /**
+   * One Gofer process serving every root (the sandbox's root and each --mount), started at once (or
+   * the one started earlier with GoferProcess.spawnUnattached, told its roots now); a client per root,
+   * in order. Each root says whether it is read-only.
+   */
+  static startAll(roots: readonly GoferRoot[], opts: Omit<GoferClientOptions, 'readOnly'>, unattached: GoferProcess | null = null): GoferClient[] {
+    let proc: GoferProcess;
+    if (unattached !== null) {
+      try {
+        unattached.attach(roots);
+      } catch (err) {
+        unattached.close();
+        throw err;
+      }
+      proc = unattached;
+    } else {
+      proc = GoferProcess.spawnServing(roots);
+    }
+    const conn = new GoferConnection(proc.socketFd, proc, roots.map((r) => r.hostRoot), opts.timeoutMs ?? 5_000, opts.startTimeoutMs ?? 30_000);
+    return roots.map((r, i) => new GoferClient(conn, i, r.hostRoot, r.readOnly));
+  }
+
+  /** A client over a socket already connected to a Gofer of one root (or to a test playing one); close() closes it. */
   static overSocket(socketFd: number, name: string, opts: GoferClientOptions): GoferClient {
-    return new GoferClient(socketFd, null, name, opts);
+    const conn = new GoferConnection(socketFd, null, [name], opts.timeoutMs ?? 5_000, opts.startTimeoutMs ?? 30_000);
+    return new GoferClient(conn, 0, name, opts.readOnly);
   }
 
   /** The Gofer's process id (undefined over a plain socket). */
   get pid(): number | undefined {
-    return this.proc?.pid;
+    return this.conn.pid;
   }
 
-  /** Waits until the Gofer has opened its root: null, or EIO (logged with the reason) if it could not. */
+  /** How long the Sentry waited for the Gofer to start (--stats). */
+  get waitedMs(): number {
+    return this.conn.waitedMs;
+  }
+
+  /** Waits until the Gofer has opened its roots: null, or EIO (logged with the reason) if it could not open this one. */
   ready(): Errno | null {
-    if (this.state === 'ready') return null;
-    if (this.state !== 'starting') return EIO;
-    const n = host.recvMsg(this.socketFd, this.rbuf, this.rfds, this.startTimeoutMs);
-    this.closeReceivedFds();
-    if (n <= 0) return this.fail(n === 0 ? 'it exited before starting' : n === -ETIMEDOUT_CODE ? `it did not start within ${this.startTimeoutMs} ms` : `recvmsg failed (errno ${-n})`);
-    const r = new Reader(this.rbuf, n);
-    const h = decodeReplyHeader(r);
-    const version = r.u32();
-    if (h === null || h.op !== Op.Hello || h.id !== 0 || !r.complete()) return this.fail('malformed greeting');
-    if (version !== PROTOCOL_VERSION) return this.fail(`protocol version ${version}, expected ${PROTOCOL_VERSION}`);
-    if (h.errno !== 0) return this.fail(`cannot open its root (${errnoFrom(h.errno).name})`);
-    this.state = 'ready';
-    return null;
+    if (this.closed || this.rootFailed) return EIO;
+    const r = this.conn.ready(this.index);
+    if (r !== 'root') return r;
+    this.rootFailed = true;
+    log.warn(`gofer for ${this.hostRoot}: cannot open its root (${this.conn.rootError(this.index).name}); its files now fail with EIO`);
+    return EIO;
   }
 
   /** lstat semantics: a symlink is reported, not followed. */
@@ -107,13 +282,12 @@ export class GoferClient {
   open(path: string[], flags: number, mode: number): { fd: number; stat: GoferStat } | Errno {
     const r = this.call({ op: Op.Open, path, flags: flags >>> 0, mode: mode >>> 0 }, true);
     if (r instanceof Errno) return r;
-    const fd = this.rfds[0]!;
+    const fd = this.conn.rfds[0]!;
     const st = decodeStat(r);
     if (!r.complete() || fd < 0) {
-      this.closeReceivedFds();
       return this.malformed(Op.Open);
     }
-    this.rfds[0] = -1;
+    this.conn.rfds[0] = -1;
     return { fd, stat: st };
   }
 
@@ -130,8 +304,8 @@ export class GoferClient {
         if (!r.bad) entries.push({ name, ino, type });
       }
       if (r.bad) return this.malformed(Op.Readdir);
-      if ((this.lastFlags & REPLY_MORE) === 0) return entries;
-      r = this.receive(this.lastId, Op.Readdir, false);
+      if ((this.conn.lastFlags & REPLY_MORE) === 0) return entries;
+      r = this.receiveMore(Op.Readdir);
     }
   }
 
@@ -198,14 +372,11 @@ export class GoferClient {
     return r.complete() ? raw : this.malformed(Op.Statfs);
   }
 
-  /** Ends the Gofer process (or closes the socket given to overSocket). Idempotent. */
+  /** This root is done; the Gofer process ends with the last of its roots. Idempotent. */
   close(): void {
-    if (this.state === 'closed') return;
-    const wasOpen = this.state !== 'failed';
-    this.state = 'closed';
-    if (!wasOpen) return;
-    if (this.proc !== null) this.proc.close();
-    else host.close(this.socketFd);
+    if (this.closed) return;
+    this.closed = true;
+    this.conn.release();
   }
 
   // --- round trips ---
@@ -228,66 +399,21 @@ export class GoferClient {
     }
     const notReady = this.ready();
     if (notReady !== null) return notReady;
-    const id = this.nextId;
-    this.nextId = this.nextId >= 0xffff_ffff ? 1 : this.nextId + 1;
-    encodeRequest(this.w, id, req);
-    if (this.w.overflow) return ENAMETOOLONG;
-    const sent = host.sendMsg(this.socketFd, this.w.bytes, this.w.pos, NO_FDS);
-    if (sent < 0) return this.fail(sent === -EPIPE_CODE ? 'it exited' : `sendmsg failed (errno ${-sent})`);
-    return this.receive(id, req.op, expectFd);
+    return this.checked(this.conn.call(this.index, req, expectFd), req.op);
   }
 
-  private receive(id: number, op: OpCode, expectFd: boolean): Reader | Errno {
-    for (let stale = 0; stale <= MAX_STALE_REPLIES; stale++) {
-      const n = host.recvMsg(this.socketFd, this.rbuf, this.rfds, this.timeoutMs);
-      if (n === 0 || n === -ECONNRESET_CODE) return this.fail('it exited');
-      if (n === -ETIMEDOUT_CODE) return this.fail(`no answer within ${this.timeoutMs} ms`);
-      if (n < 0) return this.fail(`recvmsg failed (errno ${-n})`);
-      const r = new Reader(this.rbuf, n);
-      const h = decodeReplyHeader(r);
-      if (h === null) {
-        this.closeReceivedFds();
-        return this.fail('malformed reply');
-      }
-      if (h.id !== id) {
-        // The late answer to a request that timed out: not ours.
-        this.closeReceivedFds();
-        continue;
-      }
-      const gotFd = this.rfds[0]! >= 0;
-      if (h.op !== op || (gotFd && (!expectFd || h.errno !== 0 || this.rfds[1]! >= 0))) {
-        this.closeReceivedFds();
-        return this.malformed(op);
-      }
-      this.lastId = id;
-      this.lastFlags = h.flags;
-      if (h.errno !== 0) return errnoFrom(h.errno);
-      return r;
-    }
-    return this.fail('too many stray replies');
+  private receiveMore(op: OpCode): Reader | Errno {
+    return this.checked(this.conn.receive(this.conn.lastId, op, false), op);
   }
 
-  private closeReceivedFds(): void {
-    for (let i = 0; i < this.rfds.length; i++) {
-      if (this.rfds[i]! >= 0) host.close(this.rfds[i]!);
-      this.rfds[i] = -1;
-    }
+  private checked(r: Reader | Errno | typeof MALFORMED, op: OpCode): Reader | Errno {
+    return r === MALFORMED ? this.malformed(op) : r;
   }
 
   /** A reply that does not parse: this request fails with EIO; the stream stays in step (one message each). */
   private malformed(op: number): Errno {
+    this.conn.closeReceivedFds();
     logOnce('warn', `gofer-malformed:${this.hostRoot}:${op}`, `gofer for ${this.hostRoot}: malformed reply to request ${op}; answering EIO`);
-    return EIO;
-  }
-
-  /** The Gofer is unusable: say why once, end it, and answer EIO from now on. */
-  private fail(reason: string): Errno {
-    if (this.state === 'starting' || this.state === 'ready') {
-      log.warn(`gofer for ${this.hostRoot}: ${reason}; its files now fail with EIO`);
-      this.state = 'failed';
-      if (this.proc !== null) this.proc.close();
-      else host.close(this.socketFd);
-    }
     return EIO;
   }
 }

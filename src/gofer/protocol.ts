@@ -2,12 +2,16 @@
 // boundaries come from the socket and no length prefix is needed. Open files come back as one fd
 // passed with SCM_RIGHTS beside the reply.
 //
-//   request   u32 id, u16 op, u16 0, then the op's fields (below)
+//   request   u32 id, u16 op, u16 root (which of the Gofer's roots, from 0), then the op's fields (below)
 //   reply     u32 id, u16 op, u16 flags (REPLY_MORE: another reply to this request follows),
 //             u32 errno (0 = success), then the op's result when errno is 0
-//   hello     the Gofer's first message, unasked: id 0, op HELLO, errno of opening its root, u32 version
+//   attach    the Sentry's first message to a Gofer started with --attach (before the sandbox's
+//             directories were known): id 0, op ATTACH, root 0, u16 count, count × (string path,
+//             u8 read-only); a Gofer started with its roots on the command line gets none
+//   hello     the Gofer's first messages, unasked, one per root in order: id 0, op HELLO, errno of
+//             opening that root, u32 version
 //
-//   path      u16 count, then count × (u16 length, UTF-8 bytes): components below the Gofer's root
+//   path      u16 count, then count × (u16 length, UTF-8 bytes): components below the request's root
 //   string    u16 length, UTF-8 bytes
 //   stat      struct stat as the x86-64 host returns it (144 bytes), decoded by decodeStat
 //
@@ -20,7 +24,9 @@ import {
   O_NOFOLLOW, O_NONBLOCK, O_SYNC, O_TRUNC,
 } from '../abi/fcntl.js';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
+/** Most roots one Gofer serves (the sandbox's root and its --mounts). */
+export const MAX_ROOTS = 256;
 /** Largest message either side sends or accepts (readdir replies are split to fit). */
 export const MAX_MESSAGE = 64 * 1024;
 /** Linux's NAME_MAX and PATH_MAX: longest component, and longest symlink target plus its NUL. */
@@ -31,7 +37,7 @@ export const MAX_COMPONENTS = 2048;
 
 export const Op = {
   Hello: 0, Stat: 1, Open: 2, Readdir: 3, Readlink: 4, Mkdir: 5, Unlink: 6, Rename: 7, Symlink: 8,
-  Link: 9, Chmod: 10, Chown: 11, Truncate: 12, Utimens: 13, Statfs: 14,
+  Link: 9, Chmod: 10, Chown: 11, Truncate: 12, Utimens: 13, Statfs: 14, Attach: 15,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 
@@ -252,8 +258,8 @@ export class Reader {
 }
 
 /** Writes a request (no validation: the client checks components first, the Gofer checks again). */
-export function encodeRequest(w: Writer, id: number, req: Request): void {
-  w.reset().u32(id).u16(req.op).u16(0);
+export function encodeRequest(w: Writer, id: number, req: Request, root = 0): void {
+  w.reset().u32(id).u16(req.op).u16(root);
   switch (req.op) {
     case Op.Stat: case Op.Readdir: case Op.Readlink:
       w.path(req.path);
@@ -291,15 +297,48 @@ export function encodeRequest(w: Writer, id: number, req: Request): void {
   }
 }
 
-export type DecodedRequest = { id: number; req: Request } | { id: number; req: null };
+/** A root as the attach message names it: an absolute host path, and whether every change is EROFS. */
+export interface AttachedRoot {
+  path: string;
+  readOnly: boolean;
+}
 
-/** Reads a request; `req` is null for a malformed one (answered EIO under `id`, 0 if even that is missing). */
-export function decodeRequest(bytes: Uint8Array, length: number): DecodedRequest {
+/** Writes the attach message; w.overflow when the roots do not fit in one message. */
+export function encodeAttach(w: Writer, roots: readonly AttachedRoot[]): void {
+  w.reset().u32(0).u16(Op.Attach).u16(0).u16(roots.length);
+  for (const r of roots) w.str(r.path).u8(r.readOnly ? 1 : 0);
+}
+
+/** The roots of an attach message, or null unless it is exactly one (1 to MAX_ROOTS absolute paths). */
+export function decodeAttach(bytes: Uint8Array, length: number): AttachedRoot[] | null {
   const r = new Reader(bytes, length);
   const id = r.u32();
   const op = r.u16();
   const zero = r.u16();
-  if (r.bad || zero !== 0) return { id, req: null };
+  const count = r.u16();
+  if (r.bad || id !== 0 || op !== Op.Attach || zero !== 0 || count === 0 || count > MAX_ROOTS) return null;
+  const roots: AttachedRoot[] = [];
+  for (let i = 0; i < count; i++) {
+    const path = r.str();
+    const readOnly = r.u8();
+    if (r.bad || !path.startsWith('/') || path.includes('\0') || readOnly > 1) return null;
+    roots.push({ path, readOnly: readOnly === 1 });
+  }
+  return r.complete() ? roots : null;
+}
+
+export type DecodedRequest = { id: number; root: number; req: Request } | { id: number; root: number; req: null };
+
+/**
+ * Reads a request; `req` is null for a malformed one (answered EIO under `id`, 0 if even that is
+ * missing). Whether `root` is one the Gofer serves is the Gofer's to check.
+ */
+export function decodeRequest(bytes: Uint8Array, length: number): DecodedRequest {
+  const r = new Reader(bytes, length);
+  const id = r.u32();
+  const op = r.u16();
+  const root = r.u16();
+  if (r.bad || root >= MAX_ROOTS) return { id, root, req: null };
   let req: Request | null;
   switch (op) {
     case Op.Stat: case Op.Readdir: case Op.Readlink:
@@ -352,7 +391,7 @@ export function decodeRequest(bytes: Uint8Array, length: number): DecodedRequest
     default:
       req = null;
   }
-  return r.complete() ? { id, req } : { id, req: null };
+  return r.complete() ? { id, root, req } : { id, root, req: null };
 }
 
 /** Starts a reply in w: the header, with errno 0 unless given. */

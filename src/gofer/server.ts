@@ -1,7 +1,9 @@
-// The Gofer: a separate process that opens host files under one root directory for the Sentry, and the
-// only code of tsvisor that resolves host paths. Run as `node dist/src/gofer/server.js ROOT [--ro]`
-// with the socket to the Sentry as fd 3 (spawn.ts does this). It answers one request at a time,
-// blocking in recvmsg between them, and exits when the Sentry closes its end.
+// The Gofer: a separate process that opens host files under the sandbox's root directories for the
+// Sentry (its root and every --mount: one process per sandbox), and the only code of tsvisor that
+// resolves host paths. Run as `node dist/src/gofer/server.js ROOT [--ro] [ROOT [--ro]]...` (or with
+// `--attach`, the roots then coming as the first message) with the socket to the Sentry as fd 3
+// (spawn.ts does this); each request names its root by index. It answers
+// one request at a time, blocking in recvmsg between them, and exits when the Sentry closes its end.
 //
 // Confinement: the root is opened once (O_PATH). Every path arrives as components below it, each
 // checked again here (no '.', '..', '/', NUL); the walk opens one component at a time with
@@ -22,7 +24,7 @@ import {
 import { stderrSink } from '../log/stderr.js';
 import { goferHostCalls } from '../platform/gofer-host.js';
 import {
-  beginReply, checkPath, decodeRequest, MAX_MESSAGE, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NONBLOCK,
+  type AttachedRoot, beginReply, checkPath, decodeAttach, decodeRequest, MAX_MESSAGE, MAX_ROOTS, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NONBLOCK,
   O_PATH, O_RDONLY, O_TMPFILE_BIT, O_TRUNC, O_WRONLY, Op, OPEN_FLAGS_PASSED, PATH_MAX, PROTOCOL_VERSION,
   RENAME_EXCHANGE, RENAME_NOREPLACE, REPLY_FLAGS_OFFSET, REPLY_MORE, type Request, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK,
   STAT_SIZE, STATFS_SIZE, Writer,
@@ -67,10 +69,8 @@ export class GoferServer {
     private readonly refusedDevs: ReadonlySet<number> = new Set(),
   ) {}
 
-  /** Answers one request message; false when the Sentry is gone and the Gofer should exit. */
-  handle(bytes: Uint8Array, length: number): boolean {
-    const { id, req } = decodeRequest(bytes, length);
-    const op = length >= 6 ? bytes[4]! | (bytes[5]! << 8) : 0;
+  /** Answers one decoded request (null: malformed); false when the Sentry is gone and the Gofer should exit. */
+  answer(id: number, op: number, req: Request | null): boolean {
     if (req === null) return this.replyStatus(id, op, -EIO.code);
     try {
       return this.dispatch(id, req);
@@ -443,6 +443,22 @@ function makedev(major: number, minor: number): number {
   return (minor & 0xff) + (major & 0xfff) * 0x100 + Math.floor(minor / 0x100) * 0x100000 + Math.floor(major / 0x1000) * 0x100000000000;
 }
 
+/** The roots of one Gofer, by index; null for one that could not be opened (its requests get EIO). */
+export class GoferService {
+  constructor(private readonly roots: readonly (GoferServer | null)[], private readonly send: SendReply) {}
+
+  /** Answers one request message; false when the Sentry is gone and the Gofer should exit. */
+  handle(bytes: Uint8Array, length: number): boolean {
+    const { id, root, req } = decodeRequest(bytes, length);
+    const op = length >= 6 ? bytes[4]! | (bytes[5]! << 8) : 0;
+    const server = this.roots[root];
+    if (server !== undefined && server !== null) return server.answer(id, op, req);
+    const w = new Writer();
+    beginReply(w, id, op, EIO.code);
+    return this.send(w, -1);
+  }
+}
+
 function sendOn(socketFd: number): SendReply {
   const none = new Int32Array(0);
   const one = new Int32Array(1);
@@ -456,37 +472,68 @@ function sendOn(socketFd: number): SendReply {
   };
 }
 
-/** The Gofer process: announce the root, then answer requests until the Sentry closes the socket. */
+/** `ROOT [--ro] [ROOT [--ro]]...` as roots, or null if that is not what args are. */
+function parseRoots(args: readonly string[]): AttachedRoot[] | null {
+  const roots: AttachedRoot[] = [];
+  for (const arg of args) {
+    if (arg === '--ro' && roots.length > 0 && !roots[roots.length - 1]!.readOnly) roots[roots.length - 1]!.readOnly = true;
+    else if (arg.startsWith('/')) roots.push({ path: arg, readOnly: false });
+    else return null;
+  }
+  return roots.length > 0 && roots.length <= MAX_ROOTS ? roots : null;
+}
+
+/** --attach: the roots from the Sentry's first message; 'gone' if it closed the socket first (a failed start). */
+function attachedRoots(): AttachedRoot[] | 'gone' | null {
+  const buf = new Uint8Array(MAX_MESSAGE);
+  const fds = new Int32Array(8);
+  const n = host.recvMsg(SOCKET_FD, buf, fds, -1);
+  for (const fd of fds) if (fd >= 0) host.close(fd);
+  if (n === 0) return 'gone';
+  const roots = n > 0 ? decodeAttach(buf, n) : null;
+  if (roots === null) stderrSink.write('tsvisor gofer: the first message is not the directories to serve\n');
+  return roots;
+}
+
+/** The Gofer process: greet once per root, then answer requests until the Sentry closes the socket. */
 export function main(args: readonly string[]): number {
-  const [root, mode] = args;
-  if (root === undefined || !root.startsWith('/') || args.length > 2 || (mode !== undefined && mode !== '--ro')) {
-    stderrSink.write('usage: node dist/src/gofer/server.js ROOT [--ro]   (with the socket to the Sentry as fd 3)\n');
+  const roots = args.length === 1 && args[0] === '--attach' ? attachedRoots() : parseRoots(args);
+  if (roots === 'gone') return 0;
+  if (roots === null) {
+    stderrSink.write('usage: node dist/src/gofer/server.js ROOT [--ro] [ROOT [--ro]]... | --attach   (with the socket to the Sentry as fd 3)\n');
     return 2;
   }
   const send = sendOn(SOCKET_FD);
-  const rootFd = host.openRoot(root);
-  const hello = new Writer();
-  beginReply(hello, 0, Op.Hello, rootFd < 0 ? -rootFd : 0).u32(PROTOCOL_VERSION);
-  if (!send(hello, -1)) {
-    stderrSink.write('tsvisor gofer: fd 3 is not a connected socket\n');
-    return 2;
-  }
-  if (rootFd < 0) {
-    stderrSink.write(`tsvisor gofer: cannot open ${root} (errno ${-rootFd})\n`);
-    return 1;
-  }
   // The Sentry applies the sandbox's umask itself: files are created with exactly the mode it asks.
   process.umask(0);
-  const rootStat = new Uint8Array(STAT_SIZE);
-  host.fstat(rootFd, rootStat);
-  const rootDev = Number(new DataView(rootStat.buffer).getBigUint64(0, true));
-  let mountinfo = '';
-  try {
-    mountinfo = readFileSync('/proc/self/mountinfo', 'utf8');
-  } catch {
-    // no /proc: nothing mounted there to refuse either
+  let mountinfo: string | null = null;
+  const servers: (GoferServer | null)[] = [];
+  for (const root of roots) {
+    const rootFd = host.openRoot(root.path);
+    const hello = new Writer();
+    beginReply(hello, 0, Op.Hello, rootFd < 0 ? -rootFd : 0).u32(PROTOCOL_VERSION);
+    if (!send(hello, -1)) {
+      stderrSink.write('tsvisor gofer: fd 3 is not a connected socket\n');
+      return 2;
+    }
+    if (rootFd < 0) {
+      stderrSink.write(`tsvisor gofer: cannot open ${root.path} (errno ${-rootFd})\n`);
+      servers.push(null);
+      continue;
+    }
+    const rootStat = new Uint8Array(STAT_SIZE);
+    host.fstat(rootFd, rootStat);
+    const rootDev = Number(new DataView(rootStat.buffer).getBigUint64(0, true));
+    if (mountinfo === null) {
+      try {
+        mountinfo = readFileSync('/proc/self/mountinfo', 'utf8');
+      } catch {
+        mountinfo = ''; // no /proc: nothing mounted there to refuse either
+      }
+    }
+    servers.push(new GoferServer(rootFd, root.readOnly, send, pseudoFilesystemDevs(rootDev, mountinfo)));
   }
-  const server = new GoferServer(rootFd, mode === '--ro', send, pseudoFilesystemDevs(rootDev, mountinfo));
+  const server = new GoferService(servers, send);
   const buf = new Uint8Array(MAX_MESSAGE);
   const fds = new Int32Array(8);
   for (;;) {

@@ -63,6 +63,8 @@ export interface KernelStats {
   /** Processes and threads created (fork, vfork, clone), and vCPU contexts made for them. */
   tasksCreated: number;
   contexts: number;
+  /** When the first syscall came (performance.now(), ms since the Sentry started; 0: none yet), for --stats. */
+  firstSyscallAt: number;
 }
 
 /** What a new process is made of (the sandbox's first program; exec fills a fresh one). */
@@ -134,7 +136,7 @@ export class Kernel {
   readonly groups = new Map<number, ThreadGroup>();
   readonly futexes = new Futexes();
   readonly stats: KernelStats = {
-    syscalls: 0, faults: 0, pageTableUpdates: 0, syscallSitesPatched: 0, tasksCreated: 0, contexts: 0,
+    syscalls: 0, faults: 0, pageTableUpdates: 0, syscallSitesPatched: 0, tasksCreated: 0, contexts: 0, firstSyscallAt: 0,
   };
   private readonly slots = new Map<Context, Slot>();
   private readonly freeContexts: Context[] = [];
@@ -371,7 +373,7 @@ export class Kernel {
     const mb = ctx.mailbox;
     const nr = mb.reg(Reg.rax);
     const entry = nr < this.table.length ? this.table[nr] : undefined;
-    this.stats.syscalls++;
+    if (this.stats.syscalls++ === 0) this.stats.firstSyscallAt = performance.now();
     task.syscalls++;
     const strace = this.options.strace;
     if (strace !== null) strace.enter(task, entry, nr);

@@ -1,5 +1,6 @@
 // One sandbox: a KVM machine, the kernel, and the program loaded into it, run to completion.
 import { existsSync, statSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { constants as osConstants } from 'node:os';
 import { resolve as resolveHostPath } from 'node:path';
 import { EACCES, EISDIR, ENOENT, Errno } from '../abi/errno.js';
@@ -13,7 +14,7 @@ import { type FsContext, mayAccess } from '../fs/vfs.js';
 import { resolve } from '../fs/walk.js';
 import { X_OK, isDir } from '../abi/fcntl.js';
 import { Signal } from '../abi/signal.js';
-import { GoferClient, GoferError } from '../gofer/client.js';
+import { GoferClient, GoferError, type GoferRoot } from '../gofer/client.js';
 import { Kernel, type KernelStats } from '../kernel/kernel.js';
 import type { TaskExit } from '../kernel/task.js';
 import { Timekeeper } from '../kernel/timekeeper.js';
@@ -28,6 +29,7 @@ import { type HostFlavour, KvmPlatform, type PlatformMode } from '../platform/pl
 import type { SyscallTable } from '../kernel/syscall-table.js';
 import type { SyscallTracer } from '../kernel/strace.js';
 import { buildSyscallTable } from '../syscalls/table.js';
+import { takeEarlyGofer } from './early-gofer.js';
 
 const osSignals = osConstants.signals;
 
@@ -94,6 +96,33 @@ export interface SandboxResult {
   paging: MemoryStats;
   /** How the program's vDSO tells the time: "tsc" or "syscall", and getcpu's way. */
   vdso: string;
+  /** When each step of the start happened (--stats). */
+  startup: StartupTimes;
+}
+
+/**
+ * Milliseconds since this process started (performance.timeOrigin) at which each step of the sandbox's
+ * start was done, and how long the steps that overlap others took.
+ */
+export interface StartupTimes {
+  /** Node.js itself was up and began loading tsvisor's modules. */
+  nodeReady: number;
+  /** The modules were loaded and runSandbox was called. */
+  modulesLoaded: number;
+  /** The Gofer was spawned or, started early, attached (it then starts while the Sentry goes on). */
+  goferSpawned: number;
+  /** The VM existed (memory, the guest stub's structures), and how long creating it took. */
+  vmCreated: number;
+  vmCreateMs: number;
+  /** The Gofer's greetings were in, and how long the Sentry waited for them (0: they were already there). */
+  goferReady: number;
+  goferWaitMs: number;
+  /** The program (and its interpreter) was read and mapped, and its stack built. */
+  programLoaded: number;
+  /** The program's first system call reached the Sentry. */
+  firstSyscall: number;
+  /** The program's last thread exited. */
+  exited: number;
 }
 
 export { LoaderError, shadowedBySandbox };
@@ -111,31 +140,35 @@ function hostDirectory(what: string, path: string): string {
   return full;
 }
 
-/** Starts a Gofer per host directory and builds the mount table over them. */
-function startFilesystems(options: SandboxOptions, store: LatePageStore, machine: Machine): { fsys: SandboxFilesystems; rootfs: string } {
+/** The host directories the sandbox's Gofer serves: the root first, then each --mount (checked here). */
+function goferRoots(options: SandboxOptions): { rootfs: string; roots: GoferRoot[] } {
   const rootfs = hostDirectory('--rootfs', options.rootfs ?? '/');
-  for (const m of options.mounts ?? []) hostDirectory('--mount', m.host);
-  const writable = options.rootfsWritable ?? false;
-  const clients: GoferClient[] = [];
+  const mounts = (options.mounts ?? []).map((m) => ({ hostRoot: hostDirectory('--mount', m.host), readOnly: m.readOnly }));
+  return { rootfs, roots: [{ hostRoot: rootfs, readOnly: !(options.rootfsWritable ?? false) }, ...mounts] };
+}
+
+/**
+ * Starts the sandbox's Gofer, one process for the root and every --mount (or attaches the one the
+ * command started early); it greets when it is up.
+ */
+function startGofer(roots: readonly GoferRoot[]): GoferClient[] {
   try {
-    const root = GoferClient.start(rootfs, { readOnly: !writable });
-    clients.push(root);
-    const mounts = (options.mounts ?? []).map((m) => {
-      const client = GoferClient.start(resolveHostPath(m.host), { readOnly: m.readOnly });
-      clients.push(client);
-      return { client, guestPath: m.guest, readOnly: m.readOnly };
-    });
-    const fsys = buildFilesystems({
-      rootfs: root, rootfsWritable: writable, mounts, tmpfs: options.tmpfs ?? [], store, hostTty: findHostTty(),
-      system: machine,
-    });
-    if ('error' in fsys) throw new SandboxSetupError(`cannot serve ${fsys.what} (${fsys.error.name}): is it an existing directory?`);
-    return { fsys, rootfs };
+    return GoferClient.startAll(roots, {}, takeEarlyGofer());
   } catch (err) {
-    for (const c of clients) c.close();
     if (err instanceof GoferError) throw new SandboxSetupError(err.message);
     throw err;
   }
+}
+
+/** Builds the mount table over the Gofer's clients (the root's first); waits for the Gofer to be up. */
+function buildSandboxFilesystems(options: SandboxOptions, clients: readonly GoferClient[], store: LatePageStore, machine: Machine): SandboxFilesystems {
+  const mounts = (options.mounts ?? []).map((m, i) => ({ client: clients[i + 1]!, guestPath: m.guest, readOnly: m.readOnly }));
+  const fsys = buildFilesystems({
+    rootfs: clients[0]!, rootfsWritable: options.rootfsWritable ?? false, mounts, tmpfs: options.tmpfs ?? [], store,
+    hostTty: findHostTty(), system: machine,
+  });
+  if ('error' in fsys) throw new SandboxSetupError(`cannot serve ${fsys.what} (${fsys.error.name}): is it an existing directory?`);
+  return fsys;
 }
 
 /** The host working directory as a path in the sandbox, or / when it is outside what the sandbox sees. */
@@ -182,6 +215,10 @@ function loadExecutable(ctx: FsContext, options: SandboxOptions): { name: string
 }
 
 export async function runSandbox(options: SandboxOptions): Promise<SandboxResult> {
+  const startup: StartupTimes = {
+    nodeReady: performance.nodeTiming.bootstrapComplete, modulesLoaded: performance.now(), goferSpawned: 0, vmCreated: 0,
+    vmCreateMs: 0, goferReady: 0, goferWaitMs: 0, programLoaded: 0, firstSyscall: 0, exited: 0,
+  };
   const store = new LatePageStore();
   let procfs: SandboxFilesystems['procfs'] | null = null;
   const machine = new Machine({
@@ -189,69 +226,98 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
     committedBytes: () => store.allocator.stats.committedBytes, processes: () => procfs?.processCount ?? 0,
     hostname: options.hostname,
   });
-  const { fsys, rootfs } = startFilesystems(options, store, machine);
-  procfs = fsys.procfs;
+  // The Gofer first, so that its start (a Node.js process) overlaps creating the VM here; then the
+  // file systems, whose first request waits for its greeting.
+  const { rootfs, roots } = goferRoots(options);
+  const clients = startGofer(roots);
+  startup.goferSpawned = performance.now();
+  let platform: KvmPlatform;
   try {
-    return await runInFilesystems(options, fsys, store, rootfs, machine);
+    platform = new KvmPlatform({ memoryBytes: options.memoryBytes, mode: options.mode });
+  } catch (err) {
+    for (const c of clients) c.close();
+    throw err;
+  }
+  startup.vmCreated = performance.now();
+  startup.vmCreateMs = startup.vmCreated - startup.goferSpawned;
+  try {
+    let fsys: SandboxFilesystems;
+    try {
+      fsys = buildSandboxFilesystems(options, clients, store, machine);
+    } catch (err) {
+      for (const c of clients) c.close();
+      throw err;
+    }
+    startup.goferReady = performance.now();
+    startup.goferWaitMs = clients[0]!.waitedMs;
+    procfs = fsys.procfs;
+    try {
+      return await runInFilesystems(options, fsys, store, rootfs, machine, platform, startup);
+    } finally {
+      fsys.release();
+    }
   } finally {
-    fsys.release();
+    platform.close();
   }
 }
 
-async function runInFilesystems(options: SandboxOptions, fsys: SandboxFilesystems, store: LatePageStore, rootfs: string, machine: Machine): Promise<SandboxResult> {
+async function runInFilesystems(
+  options: SandboxOptions, fsys: SandboxFilesystems, store: LatePageStore, rootfs: string, machine: Machine, platform: KvmPlatform,
+  startup: StartupTimes,
+): Promise<SandboxResult> {
   const ids = options.ids ?? { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
   const fsContext = fsys.newContext(ids, guestCwd(rootfs, options.mounts ?? []));
   if (options.cwd !== undefined) enterCwd(fsContext, options.cwd);
   const { name: path, path: exePath, file, identity } = loadExecutable(fsContext, options);
-  const platform = new KvmPlatform({ memoryBytes: options.memoryBytes, mode: options.mode });
+  log.info(`host KVM flavour: ${platform.flavour}; platform mode: ${options.mode}`);
+  const allocator = new PageAllocator(platform, platform.reservedBytes, options.memoryBytes);
+  store.bind(new Uint8Array(platform.memory), allocator);
+  const vdso = Vdso.create(allocator, platform.memory);
+  const layout = (): ReturnType<typeof chooseLayout> => chooseLayout(options.aslr ?? true);
+  const mm = new AddressSpace(platform.memory, allocator, platform.rootEntries, layout());
+  const argv = [options.program, ...options.args];
+  const fds = new FdTable();
+  const [stdin, stdout, stderr] = options.stdio ?? [0, 1, 2];
+  fds.set(0, new HostFile(stdin, true, false));
+  fds.set(1, new HostFile(stdout, false, true));
+  fds.set(2, new HostFile(stderr, false, true));
+  const kernel = new Kernel(platform, allocator, options.syscallTable ?? buildSyscallTable(), {
+    strace: options.strace, patchSyscalls: options.patchSyscalls ?? true, procfs: fsys.procfs,
+    aslr: options.aslr ?? true, layout, vdso, machine,
+  });
+  const loaded = loadProgram(mm, {
+    execfn: path,
+    file,
+    identity,
+    openInterpreter: (interp) => readInterpreter(fsContext, interp),
+    argv,
+    envp: Object.entries(options.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`),
+    hostAuxv: hostAuxv(),
+    ids: options.ids !== undefined ? { ...ids, euid: ids.uid, egid: ids.gid } : { uid: ids.uid, euid: process.geteuid?.() ?? ids.uid, gid: ids.gid, egid: process.getegid?.() ?? ids.gid },
+    mapVdso: (m) => vdso.mapOrNone(m),
+  });
+  kernel.createProcess({ mm, fds, fs: fsContext, exePath, entry: loaded.entry, sp: loaded.sp, ids, comm: loaded.comm });
+  startup.programLoaded = performance.now();
+  // The timekeeper reads the guest TSC's offset from the first vCPU, which createProcess made.
+  const timekeeper = new Timekeeper(platform.memory, vdso.vvarGpa, platform.tsc);
+  kernel.clocks = timekeeper;
+  // SIGINT or SIGTERM to tsvisor ends the program with that signal, as it would end a native one.
+  const stop = (signal: NodeJS.Signals): void => kernel.killAll(osSignals[signal], 'the sandbox was told to stop');
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  const timedOut = (): void => kernel.killAll(Signal.SIGKILL, 'timed out');
+  options.stop?.addEventListener('abort', timedOut, { once: true });
   try {
-    log.info(`host KVM flavour: ${platform.flavour}; platform mode: ${options.mode}`);
-    const allocator = new PageAllocator(platform, platform.reservedBytes, options.memoryBytes);
-    store.bind(new Uint8Array(platform.memory), allocator);
-    const vdso = Vdso.create(allocator, platform.memory);
-    const layout = (): ReturnType<typeof chooseLayout> => chooseLayout(options.aslr ?? true);
-    const mm = new AddressSpace(platform.memory, allocator, platform.rootEntries, layout());
-    const argv = [options.program, ...options.args];
-    const fds = new FdTable();
-    const [stdin, stdout, stderr] = options.stdio ?? [0, 1, 2];
-    fds.set(0, new HostFile(stdin, true, false));
-    fds.set(1, new HostFile(stdout, false, true));
-    fds.set(2, new HostFile(stderr, false, true));
-    const kernel = new Kernel(platform, allocator, options.syscallTable ?? buildSyscallTable(), {
-      strace: options.strace, patchSyscalls: options.patchSyscalls ?? true, procfs: fsys.procfs,
-      aslr: options.aslr ?? true, layout, vdso, machine,
-    });
-    const loaded = loadProgram(mm, {
-      execfn: path,
-      file,
-      identity,
-      openInterpreter: (interp) => readInterpreter(fsContext, interp),
-      argv,
-      envp: Object.entries(options.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`),
-      hostAuxv: hostAuxv(),
-      ids: options.ids !== undefined ? { ...ids, euid: ids.uid, egid: ids.gid } : { uid: ids.uid, euid: process.geteuid?.() ?? ids.uid, gid: ids.gid, egid: process.getegid?.() ?? ids.gid },
-      mapVdso: (m) => vdso.mapOrNone(m),
-    });
-    kernel.createProcess({ mm, fds, fs: fsContext, exePath, entry: loaded.entry, sp: loaded.sp, ids, comm: loaded.comm });
-    // The timekeeper reads the guest TSC's offset from the first vCPU, which createProcess made.
-    const timekeeper = new Timekeeper(platform.memory, vdso.vvarGpa, platform.tsc);
-    kernel.clocks = timekeeper;
-    // SIGINT or SIGTERM to tsvisor ends the program with that signal, as it would end a native one.
-    const stop = (signal: NodeJS.Signals): void => kernel.killAll(osSignals[signal], 'the sandbox was told to stop');
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-    const timedOut = (): void => kernel.killAll(Signal.SIGKILL, 'timed out');
-    options.stop?.addEventListener('abort', timedOut, { once: true });
-    try {
-      const exit = await kernel.run();
-      return { exit, flavour: platform.flavour, kernel: kernel.stats, memory: allocator.stats, paging: mm.stats, vdso: timekeeper.guestMode };
-    } finally {
-      timekeeper.close();
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      options.stop?.removeEventListener('abort', timedOut);
-    }
+    const exit = await kernel.run();
+    startup.exited = performance.now();
+    startup.firstSyscall = kernel.stats.firstSyscallAt;
+    return {
+      exit, flavour: platform.flavour, kernel: kernel.stats, memory: allocator.stats, paging: mm.stats, vdso: timekeeper.guestMode, startup,
+    };
   } finally {
-    platform.close();
+    timekeeper.close();
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    options.stop?.removeEventListener('abort', timedOut);
   }
 }

@@ -1,0 +1,186 @@
+// bench/startup: what starting a sandbox costs, natively, in tsvisor (the installed command, the
+// bundle) and in gVisor's runsc (Debian's package; `runsc --network=none --platform=ptrace do`), in
+// one run.
+//   true (static)      wall time of a static program that only exits
+//   busybox sh -c true wall time of a shell that starts and exits
+//   20 at once         20 of the static program started together: the time until all have exited
+//                      (cold starts under concurrency, what sandbox users complain about most)
+//   --version, --help  the command alone, beside `node -e 0` (Node.js's own start)
+//   idle RSS / USS     an idle sandbox (`busybox sleep`): the resident memory of its whole process
+//                      tree, summed over the processes (RSS counts pages the processes share once per
+//                      process, as `ps` does), and the memory private to them (USS)
+// Times are medians over the repeats; the ratios are to native and to runsc. The machine's load is
+// printed with the figures: on a busy machine they are samples, not limits.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import { shadowedBySandbox } from '../src/sandbox/sandbox.js';
+import { benchProgram, median, printTable, projectRoot, runscAvailable } from './common.js';
+
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 7);
+const CONCURRENT = 20;
+const BUSYBOX = '/bin/busybox';
+/** How long an idle sandbox is left to settle before its memory is read. */
+const SETTLE_MS = 2_000;
+const command = `${projectRoot}dist/bundle/cli/tsvisor.cjs`;
+const checkout = projectRoot.replace(/\/$/, '');
+const checkoutMount = shadowedBySandbox(checkout) ? ['--mount', `${checkout}:${checkout}:ro`] : [];
+
+type Column = 'native' | 'tsvisor' | 'runsc';
+const columns: Column[] = ['native', 'tsvisor', ...(runscAvailable() ? ['runsc' as const] : [])];
+
+/** The command line that runs program args in column's way. */
+function commandLine(column: Column, program: string, args: string[]): [string, string[]] {
+  switch (column) {
+    case 'native': return [program, args];
+    case 'tsvisor': return [process.execPath, [command, 'run', ...checkoutMount, '--', program, ...args]];
+    case 'runsc': return ['runsc', ['--network=none', '--platform=ptrace', 'do', program, ...args]];
+  }
+}
+
+function wallMs(column: Column, program: string, args: string[]): number {
+  const [cmd, argv] = commandLine(column, program, args);
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, argv, { encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`${column} ${program}: status ${r.status}: ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`);
+  return ms;
+}
+
+async function concurrentMs(column: Column, program: string): Promise<number> {
+  const [cmd, argv] = commandLine(column, program, []);
+  const t0 = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: CONCURRENT }, () => new Promise<void>((resolve, reject) => {
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.on('error', reject);
+    child.on('close', (status) => (status === 0 ? resolve() : reject(new Error(`${column}: status ${status}: ${stderr.trim()}`))));
+  })));
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+/** pid and its descendants, now. */
+function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    for (const task of safeList(`/proc/${out[i]}/task`)) {
+      const children = safeRead(`/proc/${out[i]}/task/${task}/children`).trim();
+      if (children !== '') out.push(...children.split(/\s+/).map(Number));
+    }
+  }
+  return out;
+}
+
+/** The names in dir, or none when it is gone (a process that exited meanwhile). */
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function safeRead(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Summed RSS and USS (Private_Clean + Private_Dirty) of the processes, in KiB, from smaps_rollup. */
+function treeMemory(pids: number[]): { rssKiB: number; ussKiB: number } {
+  let rssKiB = 0;
+  let ussKiB = 0;
+  for (const pid of pids) {
+    const rollup = safeRead(`/proc/${pid}/smaps_rollup`);
+    const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? 0);
+    rssKiB += field('Rss');
+    ussKiB += field('Private_Clean') + field('Private_Dirty');
+  }
+  return { rssKiB, ussKiB };
+}
+
+async function idleMemory(column: Column): Promise<{ rssKiB: number; ussKiB: number; processes: number }> {
+  const [cmd, argv] = commandLine(column, BUSYBOX, ['sleep', '30']);
+  // A process group of its own, so that the whole tree can be ended at once.
+  const child = spawn(cmd, argv, { stdio: 'ignore', detached: true });
+  try {
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    const pids = processTree(child.pid!);
+    return { ...treeMemory(pids), processes: pids.length };
+  } finally {
+    const closed = new Promise((resolve) => child.on('close', resolve));
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    await closed;
+  }
+}
+
+const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
+console.log(`load average before: ${load()} (${availableParallelism()} CPUs)`);
+const trueProgram = benchProgram('true');
+const results = new Map<string, Map<Column, number>>();
+const record = (name: string, column: Column, value: number): void => {
+  if (!results.has(name)) results.set(name, new Map());
+  results.get(name)!.set(column, value);
+};
+const memory = new Map<Column, number>();
+for (const column of columns) {
+  const xs: number[] = [];
+  for (let i = 0; i < REPEATS; i++) xs.push(wallMs(column, trueProgram, []));
+  record('true (static)', column, median(xs));
+  if (existsSync(BUSYBOX)) {
+    const ys: number[] = [];
+    for (let i = 0; i < REPEATS; i++) ys.push(wallMs(column, BUSYBOX, ['sh', '-c', 'true']));
+    record('busybox sh -c true', column, median(ys));
+  }
+  const zs: number[] = [];
+  for (let i = 0; i < Math.max(1, Math.floor(REPEATS / 2)); i++) zs.push(await concurrentMs(column, trueProgram));
+  record(`${CONCURRENT} at once`, column, median(zs));
+  if (existsSync(BUSYBOX)) {
+    const idle = await idleMemory(column);
+    record('idle RSS of the tree', column, idle.rssKiB / 1024);
+    record('idle USS of the tree', column, idle.ussKiB / 1024);
+    memory.set(column, idle.processes);
+  }
+}
+
+const rows: string[][] = [];
+for (const [name, byColumn] of results) {
+  const unit = name.startsWith('idle') ? (v: number): string => `${v.toFixed(1)} MiB` : (v: number): string => `${v.toFixed(1)} ms`;
+  const native = byColumn.get('native')!;
+  const tsvisor = byColumn.get('tsvisor')!;
+  const runsc = byColumn.get('runsc');
+  const row = [name, unit(native), unit(tsvisor), `${(tsvisor / native).toFixed(1)}x`, runsc === undefined ? '–' : `${(tsvisor / runsc).toFixed(2)}x`];
+  if (columns.includes('runsc')) row.push(runsc === undefined ? '–' : unit(runsc), runsc === undefined ? '–' : `${(runsc / native).toFixed(1)}x`);
+  rows.push(row);
+}
+const header = ['workload', 'native', 'tsvisor', '/native', '/runsc'];
+if (columns.includes('runsc')) header.push('runsc', '/native');
+printTable(header, rows);
+console.log(`idle processes: ${columns.map((c) => `${c} ${memory.get(c) ?? '–'}`).join(', ')}`);
+
+// The command alone: interleaved with `node -e 0`, so that both see the same load.
+const alone: Array<[string, string[]]> = [['node -e 0', ['-e', '0']], ['tsvisor --version', [command, '--version']], ['tsvisor --help', [command, '--help']]];
+const aloneMs = new Map<string, number[]>(alone.map(([name]) => [name, []]));
+for (let i = 0; i < REPEATS * 2; i++) {
+  for (const [name, args] of alone) {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${name}: status ${r.status}: ${r.stderr}`);
+    aloneMs.get(name)!.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+}
+const nodeAlone = median(aloneMs.get('node -e 0')!);
+printTable(['command', 'wall', '- node -e 0'], alone.map(([name]) => {
+  const ms = median(aloneMs.get(name)!);
+  return [name, `${ms.toFixed(1)} ms`, name === 'node -e 0' ? '' : `${(ms - nodeAlone) >= 0 ? '+' : ''}${(ms - nodeAlone).toFixed(1)} ms`];
+}));
+console.log(`load average after: ${load()}`);
+if (!columns.includes('runsc')) console.log('runsc is not installed (apt-get install runsc, as root): its columns are left out');

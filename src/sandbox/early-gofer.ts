@@ -1,0 +1,24 @@
+// The Gofer started first thing by the `run` command, before its modules are loaded and its command
+// line is read: starting a Node.js process takes about as long as the Sentry's own start, so the two
+// then overlap instead of the Sentry waiting for the Gofer's greeting. The Gofer waits unattached
+// until runSandbox names the directories (GoferProcess.attach); a run that ends earlier (bad usage)
+// closes the socket by exiting, and the Gofer exits with it.
+import { GoferProcess } from '../gofer/client.js';
+
+let early: GoferProcess | null = null;
+
+/** Starts the Gofer now, if it can be started (if not, runSandbox starts one and reports why it cannot). */
+export function startGoferEarly(): void {
+  try {
+    early ??= GoferProcess.spawnUnattached();
+  } catch {
+    early = null;
+  }
+}
+
+/** The Gofer startGoferEarly started, once; null if there is none. */
+export function takeEarlyGofer(): GoferProcess | null {
+  const proc = early;
+  early = null;
+  return proc;
+}

@@ -1,0 +1,91 @@
+// The installed command (the bundle in dist/bundle, package.json's bin): it answers as the modules
+// in dist/src do, its --version and --help come from the saved text without yargs, --stats gives the
+// steps of the start in order, and a sandbox has one Gofer process whatever it mounts, started before
+// the command line is read.
+import test from 'ava';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { guestProgram, projectRoot } from './helpers/guest-programs.js';
+import { busyboxPath, checkoutMount, cliPath, kvmSkipReason } from './helpers/run.js';
+
+const bundled = join(projectRoot, 'dist', 'bundle', 'cli', 'tsvisor.cjs');
+const skip = kvmSkipReason();
+const needsKvm = skip === null ? test : test.skip;
+
+function run(cli: string, args: string[], env: NodeJS.ProcessEnv = process.env): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env, timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('package.json\'s bin is the bundle', (t) => {
+  const pkg = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+  t.is(join(projectRoot, pkg.bin.tsvisor!), bundled);
+});
+
+test('--version and --help of the bundle are yargs\' own, saved or not', (t) => {
+  for (const args of [['--version'], ['--help'], ['run', '--help'], ['check', '--help']]) {
+    const modules = run(cliPath, args);
+    const saved = run(bundled, args);
+    // YARGS_DISABLE_WRAP turns the saved answers off: the bundle's yargs answers, unwrapped.
+    const live = run(bundled, args, { ...process.env, YARGS_DISABLE_WRAP: '1' });
+    const liveModules = run(cliPath, args, { ...process.env, YARGS_DISABLE_WRAP: '1' });
+    t.is(modules.status, 0);
+    t.deepEqual(saved, modules, args.join(' '));
+    t.deepEqual(live, liveModules, `${args.join(' ')} without wrapping`);
+  }
+});
+
+test('bad usage from the bundle: one line and status 2', (t) => {
+  const r = run(bundled, ['run', '--memory', 'lots', '--', '/bin/true']);
+  t.is(r.status, 2);
+  t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  t.deepEqual(r, run(cliPath, ['run', '--memory', 'lots', '--', '/bin/true']));
+});
+
+needsKvm('--stats gives the steps of the start in the order they happen', async (t) => {
+  const program = await guestProgram('exit42');
+  const r = run(bundled, ['run', ...checkoutMount, '--stats', '--', program]);
+  t.is(r.status, 42, r.stderr);
+  const steps = ['Node.js ready', 'modules loaded', 'VM created', 'Gofer ready', 'program loaded', 'first syscall', 'exit'];
+  const at = steps.map((step) => {
+    const m = new RegExp(`start: ${step} +([\\d.]+) ms`).exec(r.stderr);
+    t.not(m, null, `${step} in ${r.stderr}`);
+    return Number(m?.[1]);
+  });
+  for (let i = 1; i < at.length; i++) t.true(at[i]! >= at[i - 1]!, `${steps[i]} (${at[i]} ms) before ${steps[i - 1]} (${at[i - 1]} ms)`);
+});
+
+(skip === null && busyboxPath() !== null ? test : test.skip)('one Gofer process serves the root and every --mount', async (t) => {
+  const dirs = [mkdtempSync(join(tmpdir(), 'tsvisor-one-gofer-')), mkdtempSync(join(tmpdir(), 'tsvisor-one-gofer-'))];
+  writeFileSync(join(dirs[1]!, 'seen'), 'yes\n');
+  try {
+    const mounts = dirs.flatMap((d, i) => ['--mount', `${d}:/mnt/${i}`]);
+    const child = spawn(process.execPath, [bundled, 'run', ...checkoutMount, ...mounts, '--', busyboxPath()!, 'sh', '-c', 'cat /mnt/1/seen; sleep 5'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const seen = await new Promise<string>((resolve) => child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString())));
+    t.is(seen, 'yes\n');
+    const children = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter((p) => p !== '');
+    const gofers = children.filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('gofer/server.js');
+      } catch {
+        return false;
+      }
+    });
+    t.is(gofers.length, 1, `children: ${children.join(', ')}`);
+    // It holds each directory it serves open (O_PATH): the command started it before it knew them.
+    const open = readdirSync(`/proc/${gofers[0]}/fd`).map((fd) => {
+      try {
+        return readlinkSync(`/proc/${gofers[0]}/fd/${fd}`);
+      } catch {
+        return '';
+      }
+    });
+    for (const d of dirs) t.true(open.includes(d), `${d} among the Gofer's fds: ${open.join(' ')}`);
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.on('close', resolve));
+  } finally {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+});
