@@ -19,6 +19,7 @@ if ! command -v qemu-system-x86_64 >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && comm
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-system-x86 linux-image-amd64 busybox-static cpio >/dev/null
 fi
 [ -f dist/test/helpers/build-all.js ] || node_modules/.bin/tsc -p tsconfig.json
+[ -f dist/bundle/cli/tsvisor.cjs ] || node dist/scripts/bundle.js
 node dist/test/helpers/build-all.js >/dev/null
 # The kit shares the project's parent directory read-write at the same path and runs in $PWD. Its
 # emulated host has a devtmpfs /dev but no devpts: mounted first, so that the foundation runs once

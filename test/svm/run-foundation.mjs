@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import { shadowedBySandbox } from '../../dist/src/fs/namespace.js';
 
-const cli = 'dist/src/cli/main.js';
+// The installed command (the esbuild bundle): one file to load where the emulated CPU makes each costly.
+const cli = 'dist/bundle/cli/tsvisor.cjs';
 // The sandbox has its own /dev, /proc, /sys: a checkout below them is mounted at its own path.
 const checkout = process.cwd();
 const checkoutMount = shadowedBySandbox(checkout) ? ['--mount', `${checkout}:${checkout}:ro`] : [];
