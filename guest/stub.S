@@ -244,6 +244,16 @@ exc_common:
   je 11f
   call apply_queue
 11:
+  # A context can be handed a new task while it sits here (a signal's interrupt reached it as its
+  # task ended): that task's FS base must be loaded on this way out too.
+  cmpl $0, MB_FS_PENDING(%rip)
+  je 16f
+  push %rax
+  mov MB_FS_BASE(%rip), %rax
+  wrfsbase %rax
+  pop %rax
+  movl $0, MB_FS_PENDING(%rip)
+16:
   add $16, %rsp
   iretq
 

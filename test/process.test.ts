@@ -34,6 +34,27 @@ for (const p of programs) {
   }
 }
 
+// Many threads end, then a program forks at once: the children land on contexts those threads left,
+// some of them stopped at an exception (a signal's interrupt that came as the thread ended) rather than
+// at a syscall. Each child must start with its own FS base (thread-local storage) on that way out too.
+for (const platform of platforms) {
+  const title = `threads end, then fork: each child on a reused context has its own TLS [${platform}]`;
+  if (skip || busybox === null) {
+    test.skip(`${title} (skipped: ${skip ?? 'no /bin/busybox'})`, () => {});
+    continue;
+  }
+  test(title, async (t) => {
+    const threads = await guestProgram('proc_threads', ['-pthread']);
+    const fork = await guestProgram('proc_fork');
+    const script = `${threads}; ${fork}`;
+    const native = runNative(busybox, ['sh', '-c', script]);
+    t.is(native.status, 0, native.stderr);
+    const boxed = runSandbox(busybox, ['sh', '-c', script], { platform });
+    t.is(boxed.stdout, native.stdout, `sandbox stderr:\n${boxed.stderr}`);
+    t.is(boxed.status, native.status, `sandbox stderr:\n${boxed.stderr}`);
+  });
+}
+
 // busybox applets are named through busybox itself, so that the scripts run the same programs natively
 // and in the sandbox whatever /bin holds.
 const B = busybox ?? '/bin/busybox';
