@@ -42,9 +42,10 @@ const cases = [
   // Processes and threads: fork, exec, pipes and wait through a shell; threads, futexes, clear_child_tid.
   { title: 'busybox sh pipeline', program: '/bin/busybox', args: ['sh', '-c', 'echo $(/bin/busybox echo hi | /bin/busybox tr a-z A-Z); (exit 3); echo $?'] },
   { title: 'proc_threads', program: guest('proc_threads'), args: [] },
-  // Dynamically linked: the dynamic linker, libc and the libraries come from the host's root.
   { title: 'futex', program: guest('futex'), args: [] },
-  { title: 'proc_self', program: guest('proc_self'), args: ['one', 'two words'] },
+  // (Not proc_self: it compares the sandbox's /proc and /sys with the host's, and this emulated host
+  // has neither cgroup2 nor a /sys of its own; the ava tests compare them on the real host.)
+  // Dynamically linked: the dynamic linker, libc and the libraries come from the host's root.
   { title: 'ls -la (dynamic)', program: '/bin/ls', args: ['-la', '/usr/share/doc/coreutils'] },
   { title: 'ld.so /bin/true', program: '/lib64/ld-linux-x86-64.so.2', args: ['/bin/true'] },
   { title: 'TLS, dlopen, LD_PRELOAD', program: guest('dyn/dyn_main'), args: [],
@@ -100,6 +101,13 @@ const sh = (text) => ['/bin/busybox', 'sh', '-c', text];
 const sandboxArgs = (platform, extra, argv) => [cli, 'run', '--platform', platform, ...checkoutMount, ...extra, '--', ...argv];
 const onTty = (argv) => ['-qec', argv.map(quote).join(' '), '/dev/null'];
 const clip = (s) => JSON.stringify(s.length > 200 ? `${s.slice(0, 200)}...` : s);
+function firstDifference(got, want) {
+  const a = got.split('\n');
+  const b = want.split('\n');
+  const i = a.findIndex((line, k) => line !== b[k]);
+  const at = i < 0 ? a.length : i;
+  return `line ${at + 1}: ${clip(a[at] ?? '(end)')}, native ${clip(b[at] ?? '(end)')}`;
+}
 const tail = (s) => s.trim().split('\n').slice(-5).map((l) => `    | ${l}`).join('\n');
 
 let passed = 0;
@@ -127,7 +135,7 @@ function compareAll(list, label, wrap, extra) {
       else if (got === undefined || got.status === null) problems.push(`the sandbox did not finish it (sh status ${boxed.status})`);
       else {
         if (got.status !== want.status) problems.push(`status ${got.status}, native ${want.status}`);
-        if (got.stdout !== want.stdout) problems.push(`stdout ${clip(got.stdout)}, native ${clip(want.stdout)}`);
+        if (got.stdout !== want.stdout) problems.push(`stdout differs: ${firstDifference(got.stdout, want.stdout)}`);
       }
       if (problems.length === 0) {
         console.log(`ok   ${title}`);
