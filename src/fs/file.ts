@@ -137,16 +137,14 @@ export class HostFile extends FileDescription {
   }
 
   /**
-   * The host's answer, from a poll(2) of the Sentry's description that does not wait; what the guest
-   * may not do with the file (read a write-only end) is masked off, as its own description would.
+   * The host's answer, from a poll(2) of the Sentry's description that does not wait. Sockets and
+   * terminals answer whatever the description's mode (as on Linux); a pipe's description has the
+   * guest's access mode.
    */
   override readiness(): number {
     if (!this.io.blocks) return DEFAULT_POLLMASK;
     const r = hostCalls().pollNow(this.io.fd, HOST_POLL_EVENTS);
-    if (r < 0) return POLLERR;
-    const readBits = POLLIN | POLLRDNORM | POLLRDBAND | POLLPRI | POLLRDHUP;
-    const writeBits = POLLOUT | POLLWRNORM | POLLWRBAND;
-    return r & ~(this.readable ? 0 : readBits) & ~(this.writable ? 0 : writeBits);
+    return r < 0 ? POLLERR : r;
   }
 
   /** Host pipes, sockets and terminals have a poll method; host regular files do not (epoll: EPERM). */

@@ -302,5 +302,5 @@ export const pollSyscalls: SyscallEntry[] = [
   supported('poll', poll, 'Qui'),
   supported('ppoll', ppoll, 'Qutxz'),
   supported('select', select, 'iXXXU'),
-  supported('pselect6', pselect6, 'iXXXtx'),
+  supported('pselect6', pselect6, 'iXXXtp'),
 ];
