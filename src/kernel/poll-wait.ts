@@ -1,10 +1,10 @@
 // Waiting on many files at once: the blocking half of poll, select and epoll_wait (Linux's
 // poll_wqueues, do_poll's loop). The syscall scans its files; when none is ready it scans again with a
-// FileWaits, which registers a one-shot wait on each file it looks at; the first file that may have
+// FileWaits, which subscribes to each file it found not ready; the first file that may have
 // become ready wakes the call, which takes every wait back and scans again, completing the task once
 // something is ready, the deadline passed (one last scan, as Linux does) or a signal came. Nothing
 // spins: the task sleeps on the files' queues, host fd watches and one timer of its own.
-import { type Errno, } from '../abi/errno.js';
+import type { Errno } from '../abi/errno.js';
 import { waitEvents } from '../abi/fcntl.js';
 import type { FileDescription } from '../fs/vfs.js';
 import type { Cancellable } from '../fs/wait.js';
@@ -12,16 +12,28 @@ import { Blocked } from './syscall-table.js';
 import type { Task } from './task.js';
 import type { Deadline } from './timers.js';
 
+const MISSED_RETRY_MS = 10;
+
 /** The waits one scan registered; the first to fire wakes the blocked call. */
 export class FileWaits implements Cancellable {
   private readonly registered: Cancellable[] = [];
+  private readonly changed: () => boolean;
 
-  constructor(private readonly wake: () => void) {}
+  constructor(wake: () => void) {
+    this.changed = () => {
+      wake();
+      return true;
+    };
+  }
 
-  /** Waits for any of events (poll bits; hang-ups and errors always) on file. */
+  /**
+   * Waits for any of events (poll bits; hang-ups and errors always) on file. A subscription, not a
+   * one-shot waitFor: a pipe with data polled for POLLPRI alone must not wake the call at once, and
+   * then again, but at the pipe's next change. A file without a poll method never changes.
+   */
   on(file: FileDescription, events: number): void {
-    const c = file.waitFor(waitEvents(events), this.wake);
-    if (c !== null) this.registered.push(c);
+    if (!file.pollable) return;
+    this.registered.push(file.subscribe(waitEvents(events), this.changed));
   }
 
   cancel(): void {
@@ -70,6 +82,13 @@ export function blockUntilReady(task: Task, scan: ReadyScan, timeoutNs: bigint |
       scanning = false;
     }
   };
+  // A file that says it is ready while it registers, but not for what was asked, is looked at again
+  // soon, and after a few such looks every 10 ms (no file here does that; it keeps a stray one cheap).
+  let misses = 0;
+  const later = (): void => {
+    if (++misses <= 3) setImmediate(retry);
+    else setTimeout(retry, MISSED_RETRY_MS);
+  };
   const retry = (): void => {
     if (done) return;
     const r = attempt();
@@ -77,7 +96,9 @@ export function blockUntilReady(task: Task, scan: ReadyScan, timeoutNs: bigint |
       end();
       task.complete(finish(r));
     } else if (missed) {
-      setImmediate(retry);
+      later();
+    } else {
+      misses = 0;
     }
   };
   const r = attempt();
@@ -96,6 +117,6 @@ export function blockUntilReady(task: Task, scan: ReadyScan, timeoutNs: bigint |
       task.complete(finish(last ?? 0));
     });
   }
-  if (missed) setImmediate(retry);
+  if (missed) later();
   return Blocked.instance;
 }

@@ -89,6 +89,7 @@ function writeTimeLeft(task: Task, va: number, endNs: bigint | null, timeval: bo
 
 /** The pollfd array of the call that does not wait; a call that waits keeps a copy of its own. */
 let pollScratch = new Uint8Array(64 * POLLFD_SIZE);
+let pollScratchView = new DataView(pollScratch.buffer);
 
 /** Fills in revents for every entry: the count of entries with any, or null for none. */
 function pollScan(task: Task, fds: DataView, nfds: number, waits: FileWaits | null): number | null {
@@ -121,10 +122,13 @@ function doPoll(task: Task, fdsVa: number, nfds: number, timeoutNs: bigint | nul
   finish: (r: number | Errno) => number | Errno): number | Errno | Blocked {
   if (nfds > task.rlimits[RLIMIT_NOFILE]![0]) return finish(EINVAL);
   const bytes = nfds * POLLFD_SIZE;
-  if (pollScratch.length < bytes) pollScratch = new Uint8Array(bytes);
+  if (pollScratch.length < bytes) {
+    pollScratch = new Uint8Array(bytes);
+    pollScratchView = new DataView(pollScratch.buffer);
+  }
   let buf = pollScratch.subarray(0, bytes);
   if (bytes > 0 && task.mm.copyIn(fdsVa, buf) !== bytes) return finish(EFAULT);
-  let view = new DataView(buf.buffer, buf.byteOffset, bytes);
+  let view = pollScratchView;
   const writeBack = (r: number | Errno): number | Errno => {
     if (r === EFAULT || r === EINVAL) return finish(r);
     if (bytes > 0 && task.mm.copyOut(fdsVa, buf) !== bytes) return finish(EFAULT);

@@ -517,6 +517,13 @@ static void blocking(void) {
   T(ppoll(&pf, 1, &ts, NULL));
   took = now_ms() - t0;
   printf("ppoll 40 ms took >= 40: %d, < 1000: %d; left %ld.%09ld\n", took >= 39, took < 1000, ts.tv_sec, ts.tv_nsec);
+  // Data, but only POLLPRI asked for: nothing is ready, the call sleeps its 50 ms.
+  T(write(p[1], "z", 1));
+  pf.events = POLLPRI;
+  t0 = now_ms();
+  T(poll(&pf, 1, 50));
+  took = now_ms() - t0;
+  printf("poll POLLPRI 50 ms took >= 50: %d, < 1000: %d\n", took >= 49, took < 1000);
   T(close(p[0]));
   T(close(p[1]));
 }
