@@ -1,4 +1,5 @@
-// Host system calls the Sentry needs and Node.js does not offer (lseek, terminal ioctls, fcntl flags).
+// Host system calls the Sentry needs and Node.js does not offer (lseek, terminal ioctls, fcntl flags, a
+// poll that does not wait).
 // Each returns the result, or -errno; never throws for a host error, because the Sentry hands the error
 // to the program.
 #include "host.h"
@@ -7,6 +8,7 @@
 #include <asm/termbits.h>  // the kernel's struct termios and termios2, not glibc's larger termios
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -50,6 +52,17 @@ Napi::Value SetFlags(const Napi::CallbackInfo& info) {
   int flags = info[1].As<Napi::Number>().Int32Value();
   return Num(info.Env(), Result(RetryOnEintr([&] { return fcntl(fd, F_SETFL, flags); })));
 }
+// pollNow(fd, events): the host fd's readiness now (poll with timeout 0): its revents, or -errno.
+// POLLNVAL (a closed fd) comes back as -EBADF.
+Napi::Value PollNow(const Napi::CallbackInfo& info) {
+  struct pollfd p = {};
+  p.fd = info[0].As<Napi::Number>().Int32Value();
+  p.events = static_cast<short>(info[1].As<Napi::Number>().Int32Value());
+  int r = RetryOnEintr([&] { return poll(&p, 1, 0); });
+  if (r < 0) return Num(info.Env(), -errno);
+  if (p.revents & POLLNVAL) return Num(info.Env(), -EBADF);
+  return Num(info.Env(), static_cast<uint16_t>(p.revents));
+}
 }  // namespace
 
 Napi::Object InitHost(Napi::Env env) {
@@ -58,6 +71,7 @@ Napi::Object InitHost(Napi::Env env) {
   host.Set("ioctlRead", Napi::Function::New(env, IoctlRead));
   host.Set("getFlags", Napi::Function::New(env, GetFlags));
   host.Set("setFlags", Napi::Function::New(env, SetFlags));
+  host.Set("pollNow", Napi::Function::New(env, PollNow));
   return host;
 }
 

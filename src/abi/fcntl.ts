@@ -97,11 +97,28 @@ export const SEEK_END = 2;
 export const SEEK_DATA = 3;
 export const SEEK_HOLE = 4;
 
-// poll(2) events, used by the wait queues of pipes.
+// poll(2) events (the same bits as epoll's EPOLL*): what readiness() answers and wait queues carry.
 export const POLLIN = 0x1;
+export const POLLPRI = 0x2;
 export const POLLOUT = 0x4;
 export const POLLERR = 0x8;
 export const POLLHUP = 0x10;
+export const POLLNVAL = 0x20;
+export const POLLRDNORM = 0x40;
+export const POLLRDBAND = 0x80;
+export const POLLWRNORM = 0x100;
+export const POLLWRBAND = 0x200;
+export const POLLMSG = 0x400;
+export const POLLRDHUP = 0x2000;
+/** What Linux reports for a file without a poll method (DEFAULT_POLLMASK): always ready. */
+export const DEFAULT_POLLMASK = POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
+/** The events a waiter on a file wakes for: any wish to read becomes POLLIN, to write POLLOUT; hang-ups and errors always. */
+export function waitEvents(events: number): number {
+  let w = POLLHUP | POLLERR;
+  if ((events & (POLLIN | POLLPRI | POLLRDNORM | POLLRDBAND | POLLRDHUP | POLLMSG)) !== 0) w |= POLLIN;
+  if ((events & (POLLOUT | POLLWRNORM | POLLWRBAND)) !== 0) w |= POLLOUT;
+  return w;
+}
 
 /** Limits of fs/namei.c: names, paths, and symlinks followed in one walk. */
 export const NAME_MAX = 255;

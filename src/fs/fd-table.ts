@@ -83,6 +83,11 @@ export class FdTable implements FdLookup {
     this.closeRange(0, this.files.length - 1, false);
   }
 
+  /** One more than the highest fd ever used: how far the table has grown (select's limit follows it). */
+  get highWater(): number {
+    return this.files.length;
+  }
+
   openFds(): number[] {
     const out: number[] = [];
     this.files.forEach((f, fd) => {

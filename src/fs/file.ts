@@ -14,7 +14,10 @@ import { isatty } from 'node:tty';
 import { EBADF, EINTR, EINVAL, ENOTTY, Errno } from '../abi/errno.js';
 import { HostFdWatch } from '../platform/fd-watch.js';
 import { hostCalls } from '../platform/host.js';
-import { O_ACCMODE, O_NOCTTY, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, S_IFMT, S_IFREG, SEEK_CUR } from '../abi/fcntl.js';
+import {
+  DEFAULT_POLLMASK, O_ACCMODE, O_NOCTTY, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, POLLERR, POLLIN, POLLOUT, POLLPRI,
+  POLLRDBAND, POLLRDHUP, POLLRDNORM, POLLWRBAND, POLLWRNORM, S_IFMT, S_IFREG, SEEK_CUR,
+} from '../abi/fcntl.js';
 import { FileDescription, type FileStat } from './vfs.js';
 import type { Cancellable } from './wait.js';
 
@@ -53,6 +56,9 @@ function hostIo(fd: number, accessMode: number): HostIo {
   if (flags < 0 || (flags & O_NONBLOCK) !== 0 || host.setFlags(fd, flags | O_NONBLOCK) < 0) return { fd, owned: false, restoreFlags: -1, blocks: true };
   return { fd, owned: false, restoreFlags: flags, blocks: true };
 }
+
+/** Everything a host poll may report that a guest may ask for. */
+const HOST_POLL_EVENTS = POLLIN | POLLPRI | POLLOUT | POLLRDNORM | POLLRDBAND | POLLWRNORM | POLLWRBAND | POLLRDHUP;
 
 /** How soon a host fd that the event loop cannot watch, but that was not ready, is tried again. */
 const UNWATCHABLE_RETRY_MS = 10;
@@ -131,11 +137,29 @@ export class HostFile extends FileDescription {
   }
 
   /**
+   * The host's answer, from a poll(2) of the Sentry's description that does not wait. Sockets and
+   * terminals answer whatever the description's mode (as on Linux); a pipe's description has the
+   * guest's access mode.
+   */
+  override readiness(): number {
+    if (!this.io.blocks) return DEFAULT_POLLMASK;
+    const r = hostCalls().pollNow(this.io.fd, HOST_POLL_EVENTS);
+    return r < 0 ? POLLERR : r;
+  }
+
+  /** Host pipes, sockets and terminals have a poll method; host regular files do not (epoll: EPERM). */
+  override get pollable(): boolean {
+    return this.io.blocks;
+  }
+
+  /**
    * Waits for the host fd from the event loop. A file that cannot block (a regular file) is ready at
    * once; one the host cannot watch is looked at again after a short while.
    */
   override waitFor(events: number, callback: () => void): Cancellable | null {
     if (this.watch === undefined) this.watch = this.io.blocks ? HostFdWatch.open(this.io.fd) : null;
+    // The host watch knows readable and writable; a wait for hang-ups alone waits for readable too.
+    if ((events & (POLLIN | POLLOUT)) === 0) events |= POLLIN;
     if (this.watch !== null) return this.watch.wait(events, callback);
     if (!this.io.blocks) {
       callback();

@@ -2,9 +2,11 @@
 // writer count. An empty pipe with writers answers EAGAIN; the syscall layer turns that into a wait on
 // the pipe's queue (blocking only the reading task) unless the description is O_NONBLOCK.
 import { EAGAIN, EPIPE, Errno } from '../abi/errno.js';
-import { O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY, POLLERR, POLLHUP, POLLIN, POLLOUT, S_IFIFO } from '../abi/fcntl.js';
+import {
+  O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, S_IFIFO, waitEvents,
+} from '../abi/fcntl.js';
 import { allocAnonDev, allocIno, FileDescription, type FileStat, syntheticStat } from './vfs.js';
-import { type Waiter, WaitQueue } from './wait.js';
+import { type ReadinessListener, type ReadinessSubscription, type Waiter, WaitQueue } from './wait.js';
 
 /** Writes of at most this many bytes are atomic (pipe(7)). */
 export const PIPE_BUF = 4096;
@@ -85,9 +87,10 @@ export class Pipe {
     return done;
   }
 
+  /** Linux pipe_poll, for the read side or the write side. */
   readiness(forRead: boolean): number {
-    if (forRead) return (this.length > 0 ? POLLIN : 0) | (this.writers === 0 ? POLLHUP : 0);
-    return (this.slots.length < SLOTS ? POLLOUT : 0) | (this.readers === 0 ? POLLERR : 0);
+    if (forRead) return (this.length > 0 ? POLLIN | POLLRDNORM : 0) | (this.writers === 0 ? POLLHUP : 0);
+    return (this.slots.length < SLOTS ? POLLOUT | POLLWRNORM : 0) | (this.readers === 0 ? POLLERR : 0);
   }
 
   stat(): FileStat {
@@ -125,13 +128,19 @@ export class PipeEnd extends FileDescription {
   }
 
   override readiness(): number {
-    return this.pipe.readiness(this.readable);
+    // A FIFO opened O_RDWR is both ends.
+    return (this.readable ? this.pipe.readiness(true) : 0) | (this.writable ? this.pipe.readiness(false) : 0);
   }
 
   override waitFor(events: number, callback: () => void): Waiter | null {
     if ((this.readiness() & (events | POLLHUP | POLLERR)) === 0) return this.pipe.queue.add(events | POLLHUP | POLLERR, callback);
     callback();
     return null;
+  }
+
+  /** Every write and read notifies the queue, so an edge-triggered epoll sees each one (as Linux since 5.5). */
+  override subscribe(events: number, onChange: ReadinessListener, exclusive = false): ReadinessSubscription {
+    return this.pipe.queue.subscribe(waitEvents(events), onChange, exclusive);
   }
 
   override reopen(flags: number): PipeEnd {

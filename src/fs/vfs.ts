@@ -9,9 +9,9 @@
 import { EBADF, EINVAL, ENODEV, ENOTDIR, ENXIO, EPERM, ESPIPE, Errno } from '../abi/errno.js';
 import type { AddressSpace } from '../mm/address-space.js';
 import type { Mappable } from '../mm/mappable.js';
-import type { Cancellable } from './wait.js';
+import type { Cancellable, ReadinessListener, ReadinessSubscription } from './wait.js';
 import {
-  O_ACCMODE, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, POLLIN, POLLOUT, S_IFDIR, S_IFMT, isDir,
+  DEFAULT_POLLMASK, O_ACCMODE, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, S_IFDIR, S_IFMT, isDir,
 } from '../abi/fcntl.js';
 
 import type { DirEntry, FileStat } from '../abi/stat.js';
@@ -388,17 +388,46 @@ export abstract class FileDescription {
   readableBytes(): number | Errno {
     return EINVAL;
   }
-  /** Events ready now (POLLIN, POLLOUT, POLLHUP, POLLERR). */
+  /**
+   * Events ready now, as the file's Linux poll method answers them (pipes: POLLIN|POLLRDNORM, an
+   * eventfd: POLLIN alone; POLLHUP, POLLERR). Files that never block: DEFAULT_POLLMASK.
+   */
   readiness(): number {
-    return POLLIN | POLLOUT;
+    return DEFAULT_POLLMASK;
   }
   /**
    * Calls callback once when any of events may be ready; files that never block call it at once and
-   * return null. Otherwise the waiter, which cancel() takes back.
+   * return null. Otherwise the waiter, which cancel() takes back. This and readiness() are all a file
+   * needs for poll, select and epoll.
    */
   waitFor(_events: number, callback: () => void): Cancellable | null {
     callback();
     return null;
+  }
+  /**
+   * Tells onChange each time some of events may have changed, until cancelled (epoll's interest list,
+   * which must see every edge). Files with a wait queue subscribe to it (WaitQueue.subscribe); this
+   * default re-arms a one-shot waitFor whenever the subscriber found the file not ready (rearm()).
+   * exclusive: EPOLLEXCLUSIVE, where a queue wakes one exclusive subscriber.
+   */
+  subscribe(events: number, onChange: ReadinessListener, _exclusive = false): ReadinessSubscription {
+    return new WaitForSubscription(this, events, onChange);
+  }
+  /**
+   * Whether the file has a poll method on Linux (epoll_ctl refuses the others with EPERM: regular
+   * files, directories, /dev/null). Any file that waits (overrides waitFor or subscribe) has one.
+   */
+  get pollable(): boolean {
+    return this.waitFor !== FileDescription.prototype.waitFor || this.subscribe !== FileDescription.prototype.subscribe;
+  }
+  /**
+   * Reads and writes must see the whole buffer in one piece, up to this many bytes (an eventfd's or a
+   * timerfd's 8-byte value): the syscall layer then copies through a bounce buffer of at most one
+   * byte more (so the file can tell a longer buffer) instead of handing the file one view per
+   * physically contiguous run. 0: any split is fine.
+   */
+  get wholeBufferBytes(): number {
+    return 0;
   }
   /** mmap of this file: pages (tmpfs) or reads and write-backs (host files); null if it cannot be mapped. */
   mappable(): Mappable | null {
@@ -430,6 +459,10 @@ export abstract class FileDescription {
   onRelease(id: unknown, hook: () => void): void {
     this.releaseHooks ??= new Map();
     this.releaseHooks.set(id, hook);
+  }
+  /** Takes back the hook onRelease set under id. */
+  offRelease(id: unknown): void {
+    this.releaseHooks?.delete(id);
   }
   /** Sets where it was opened (holding the dentry). */
   setLocation(vd: VirtualDentry): void {
@@ -465,3 +498,37 @@ export function syntheticStat(ino: number, mode: number, dev: number, opts: Part
 }
 
 export const bootTimeNs = nowNs();
+
+/** FileDescription.subscribe for files whose only notification is the one-shot waitFor. */
+class WaitForSubscription implements ReadinessSubscription {
+  private pending: Cancellable | null = null;
+  private armed = false;
+  private live = true;
+
+  constructor(private readonly file: FileDescription, private readonly events: number, private readonly onChange: ReadinessListener) {
+    this.rearm();
+  }
+
+  rearm(): void {
+    if (!this.live || this.armed) return;
+    this.armed = true;
+    const c = this.file.waitFor(this.events, () => this.fired());
+    // A file that was ready called back at once (armed is false again): nothing to hold.
+    if (this.armed) this.pending = c;
+  }
+
+  cancel(): void {
+    this.live = false;
+    this.armed = false;
+    const c = this.pending;
+    this.pending = null;
+    c?.cancel();
+  }
+
+  private fired(): void {
+    this.armed = false;
+    this.pending = null;
+    // Not re-armed here: the file is probably ready now, and a one-shot wait would fire again at once.
+    if (this.live) this.onChange(this.events);
+  }
+}

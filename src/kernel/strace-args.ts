@@ -19,8 +19,12 @@ import type { Task } from './task.js';
  *   t struct timespec the program gives, T one the call fills
  *   S struct stat the call fills, v iovec array the program gives (count: the next argument),
  *   V iovec array the call fills (bytes: the result)
+ *   Q pollfd array the program gives (count: the next argument), X fd_set the program gives (nfds:
+ *   the first argument), U struct timeval the program gives, C epoll_create1 flags, E epoll_ctl op,
+ *   Y struct epoll_event the program gives, W epoll_event array the call fills (count: the result),
+ *   D eventfd2 flags, G timerfd_create flags, H timerfd_settime flags, I struct itimerspec given
  */
-export const OUTPUT_KINDS = new Set(['b', 'T', 'S', 'V']);
+export const OUTPUT_KINDS = new Set(['b', 'T', 'S', 'V', 'W']);
 
 /** strace's default -s: strings and buffers beyond it are cut and marked with "...". */
 const MAX_STRING = 32;
@@ -92,6 +96,22 @@ const FILE_TYPES: Names = [
   [fcntl.S_IFSOCK, 'S_IFSOCK'], [fcntl.S_IFLNK, 'S_IFLNK'], [fcntl.S_IFREG, 'S_IFREG'], [fcntl.S_IFBLK, 'S_IFBLK'],
   [fcntl.S_IFDIR, 'S_IFDIR'], [fcntl.S_IFCHR, 'S_IFCHR'], [fcntl.S_IFIFO, 'S_IFIFO'],
 ];
+
+const POLL_EVENTS: Names = [
+  [fcntl.POLLIN, 'POLLIN'], [fcntl.POLLPRI, 'POLLPRI'], [fcntl.POLLOUT, 'POLLOUT'], [fcntl.POLLERR, 'POLLERR'],
+  [fcntl.POLLHUP, 'POLLHUP'], [fcntl.POLLNVAL, 'POLLNVAL'], [fcntl.POLLRDNORM, 'POLLRDNORM'], [fcntl.POLLRDBAND, 'POLLRDBAND'],
+  [fcntl.POLLWRNORM, 'POLLWRNORM'], [fcntl.POLLWRBAND, 'POLLWRBAND'], [fcntl.POLLMSG, 'POLLMSG'], [fcntl.POLLRDHUP, 'POLLRDHUP'],
+];
+const EPOLL_EVENTS: Names = [
+  ...POLL_EVENTS.filter(([bit]) => bit !== fcntl.POLLNVAL).map(([bit, name]): readonly [number, string] => [bit, `E${name}`]),
+  [1 << 28, 'EPOLLEXCLUSIVE'], [1 << 29, 'EPOLLWAKEUP'], [1 << 30, 'EPOLLONESHOT'], [0x8000_0000, 'EPOLLET'],
+];
+const EPOLL_OPS: Names = [[1, 'EPOLL_CTL_ADD'], [2, 'EPOLL_CTL_DEL'], [3, 'EPOLL_CTL_MOD']];
+const fdFlags = (prefix: string, extra: Names = []): Names => [...extra, [fcntl.O_NONBLOCK, `${prefix}_NONBLOCK`], [fcntl.O_CLOEXEC, `${prefix}_CLOEXEC`]];
+const EPOLL_CREATE_FLAGS: Names = [[fcntl.O_CLOEXEC, 'EPOLL_CLOEXEC']];
+const EVENTFD_FLAGS: Names = fdFlags('EFD', [[1, 'EFD_SEMAPHORE']]);
+const TIMERFD_FLAGS: Names = fdFlags('TFD');
+const TIMERFD_SETTIME_FLAGS: Names = [[1, 'TFD_TIMER_ABSTIME'], [2, 'TFD_TIMER_CANCEL_ON_SET']];
 
 const hex = (n: number | bigint): string => (n === 0 || n === 0n ? '0' : `0x${n.toString(16)}`);
 const octal = (n: number): string => (n === 0 ? '000' : `0${n.toString(8).padStart(3, '0')}`);
@@ -210,6 +230,63 @@ function timespec(task: Task, va: number): string | null {
   return `{tv_sec=${BigInt.asIntN(64, w[0]!)}, tv_nsec=${BigInt.asIntN(64, w[1]!)}}`;
 }
 
+/** poll's array: `[{fd=3, events=POLLIN}, ...]`. */
+function pollfds(task: Task, va: number, count: number): string | null {
+  if (va === 0) return 'NULL';
+  const shown = Math.min(count, MAX_ELEMENTS);
+  const bytes = new Uint8Array(shown * 8);
+  const n = task.mm.copyIn(va, bytes);
+  if (n instanceof Errno || n < bytes.length) return null;
+  const v = new DataView(bytes.buffer);
+  const items: string[] = [];
+  for (let i = 0; i < shown; i++) items.push(`{fd=${v.getInt32(i * 8, true)}, events=${flags(v.getUint16(i * 8 + 4, true), POLL_EVENTS)}}`);
+  return `[${items.join(', ')}${count > shown ? ', ...' : ''}]`;
+}
+
+/** An fd_set of nfds bits: `[0 3]`. */
+function fdSet(task: Task, va: number, nfds: number): string | null {
+  if (va === 0) return 'NULL';
+  if (nfds < 0 || nfds > 1 << 20) return null;
+  const bytes = new Uint8Array(Math.ceil(nfds / 64) * 8);
+  const n = task.mm.copyIn(va, bytes);
+  if (n instanceof Errno || n < bytes.length) return null;
+  const fds: number[] = [];
+  for (let fd = 0; fd < nfds; fd++) if ((bytes[fd >> 3]! & (1 << (fd & 7))) !== 0) fds.push(fd);
+  return `[${fds.join(' ')}]`;
+}
+
+function timeval(task: Task, va: number): string | null {
+  if (va === 0) return 'NULL';
+  const w = words(task, va, 2);
+  if (w === null) return null;
+  return `{tv_sec=${BigInt.asIntN(64, w[0]!)}, tv_usec=${BigInt.asIntN(64, w[1]!)}}`;
+}
+
+function itimerspec(task: Task, va: number): string | null {
+  if (va === 0) return 'NULL';
+  const w = words(task, va, 4);
+  if (w === null) return null;
+  const ts = (i: number): string => `{tv_sec=${BigInt.asIntN(64, w[i]!)}, tv_nsec=${BigInt.asIntN(64, w[i + 1]!)}}`;
+  return `{it_interval=${ts(0)}, it_value=${ts(2)}}`;
+}
+
+/** struct epoll_event (12 bytes, packed) at each of count places: `{events=EPOLLIN, data={u32=4, u64=4}}`. */
+function epollEvents(task: Task, va: number, count: number, array: boolean): string | null {
+  if (va === 0) return 'NULL';
+  const shown = Math.min(count, MAX_ELEMENTS);
+  const bytes = new Uint8Array(shown * 12);
+  const n = task.mm.copyIn(va, bytes);
+  if (n instanceof Errno || n < bytes.length) return null;
+  const v = new DataView(bytes.buffer);
+  const items: string[] = [];
+  for (let i = 0; i < shown; i++) {
+    const data = v.getBigUint64(i * 12 + 4, true);
+    items.push(`{events=${flags(v.getUint32(i * 12, true), EPOLL_EVENTS)}, data={u32=${Number(data & 0xffff_ffffn)}, u64=${data}}}`);
+  }
+  if (!array) return items[0] ?? null;
+  return `[${items.join(', ')}${count > shown ? ', ...' : ''}]`;
+}
+
 /** struct stat as strace abbreviates it: the type and mode, and the size or the device number. */
 function stat(task: Task, va: number): string | null {
   const bytes = new Uint8Array(144);
@@ -296,6 +373,17 @@ function decode(task: Task, kind: string, i: number, result: number | Errno | nu
     case 'S': return failed ? null : stat(task, a.ptr(i));
     case 'v': return iovec(task, a.ptr(i), a.int(i + 1), null);
     case 'V': return failed ? null : iovec(task, a.ptr(i), a.int(i + 1), result as number);
+    case 'Q': return pollfds(task, a.ptr(i), a.uint(i + 1));
+    case 'X': return fdSet(task, a.ptr(i), a.int(0));
+    case 'U': return timeval(task, a.ptr(i));
+    case 'C': return flags(a.uint(i), EPOLL_CREATE_FLAGS);
+    case 'E': return named(a.int(i), EPOLL_OPS);
+    case 'Y': return epollEvents(task, a.ptr(i), 1, false);
+    case 'W': return failed ? null : epollEvents(task, a.ptr(i), result as number, true);
+    case 'D': return flags(a.uint(i), EVENTFD_FLAGS);
+    case 'G': return flags(a.uint(i), TIMERFD_FLAGS);
+    case 'H': return flags(a.uint(i), TIMERFD_SETTIME_FLAGS);
+    case 'I': return itimerspec(task, a.ptr(i));
     default: return null;
   }
 }

@@ -161,6 +161,8 @@ export interface HostCalls {
   /** fcntl(F_GETFL) and fcntl(F_SETFL). */
   getFlags(fd: number): number;
   setFlags(fd: number, flags: number): number;
+  /** poll(2) of one fd with timeout 0: its revents now, or -errno (-EBADF for a closed fd). */
+  pollNow(fd: number, events: number): number;
 }
 
 const projectRoot = fileURLToPath(new URL('../../../', import.meta.url));

@@ -24,6 +24,8 @@ const RWF_SUPPORTED = 0x1f;
 
 /** Moves up to count bytes at va; at the file offset (pos null) or at pos. Stops at the first short run. */
 export function transfer(task: Task, file: FileDescription, va: number, count: number, toGuest: boolean, pos: number | null): number | Errno {
+  // One byte more than the value, so that the file can tell a buffer longer than it takes.
+  if (file.wholeBufferBytes > 0) return transferWhole(task, file, va, Math.min(count, file.wholeBufferBytes + 1), toGuest, pos);
   let done = 0;
   let error: Errno | null = null;
   const fault = task.mm.forEachRange(va, Math.min(count, MAX_RW_COUNT), toGuest, (gpa, n) => {
@@ -40,6 +42,24 @@ export function transfer(task: Task, file: FileDescription, va: number, count: n
   });
   if (done > 0) return done;
   return error ?? fault ?? 0;
+}
+
+/** Scratch for files whose values must not be split (eventfd, timerfd): one at a time, as handlers run. */
+let bounce = new Uint8Array(8);
+
+/** A transfer through a bounce buffer, for files that must see the whole value at once. */
+function transferWhole(task: Task, file: FileDescription, va: number, count: number, toGuest: boolean, pos: number | null): number | Errno {
+  if (bounce.length < count) bounce = new Uint8Array(count);
+  const buf = bounce.subarray(0, count);
+  if (!toGuest) {
+    const got = task.mm.copyIn(va, buf);
+    if (got instanceof Errno) return got;
+    if (got < count) return EFAULT;
+  }
+  const r = pos === null ? (toGuest ? file.read(buf) : file.write(buf)) : (toGuest ? file.pread(buf, pos) : file.pwrite(buf, pos));
+  if (r instanceof Errno || !toGuest) return r;
+  const put = task.mm.copyOut(va, buf.subarray(0, r));
+  return put === r ? r : EFAULT;
 }
 
 /** Which file an attempt that answered EAGAIN waits on, and for what (when it is not always the same). */

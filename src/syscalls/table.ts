@@ -28,13 +28,17 @@ import { timeSyscalls } from './time.js';
 import { xattrSyscalls } from './xattr.js';
 import { usageSyscalls } from './usage.js';
 import { timerSyscalls } from './timer.js';
+import { pollSyscalls } from './poll.js';
+import { epollSyscalls } from './epoll.js';
+import { eventfdSyscalls } from './eventfd.js';
+import { timerfdSyscalls } from './timerfd.js';
 
 export const FAMILIES: ReadonlyArray<readonly SyscallEntry[]> = [
   readWriteSyscalls, statSyscalls, ioctlSyscalls, fdSyscalls, pathSyscalls, mmSyscalls, processSyscalls,
   archSyscalls, timeSyscalls, timerSyscalls, randomSyscalls, signalSyscalls,
   openSyscalls, dirSyscalls, linkSyscalls, attrSyscalls, pipeSyscalls, sendfileSyscalls, lockSyscalls,
   threadSyscalls, futexSyscalls, xattrSyscalls, schedSyscalls, sysinfoSyscalls, fadviseSyscalls,
-  usageSyscalls,
+  usageSyscalls, pollSyscalls, epollSyscalls, eventfdSyscalls, timerfdSyscalls,
 ];
 
 const NOT_YET = 'not implemented yet';
