@@ -11,7 +11,7 @@
 // the stub applies both on its way back to user mode. A context whose task is killed while its guest
 // code runs (not inside the stub) cannot be redirected and is stopped for good.
 import { EIO, ENOSYS } from '../abi/errno.js';
-import { childInfo, faultInfo, senderInfo } from '../abi/siginfo.js';
+import { childInfo, faultInfo, senderInfo, type SigInfo } from '../abi/siginfo.js';
 import { CLD_DUMPED, CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SI_USER, SIG_IGN, Signal, signalCodeName, signalName } from '../abi/signal.js';
 import { syscallNumber } from '../abi/syscall-names.js';
 import type { FdTable } from '../fs/fd-table.js';
@@ -26,9 +26,10 @@ import { Futexes } from './futex.js';
 import { type Clocks, hostClocks } from './timekeeper.js';
 import type { Vdso } from '../loader/vdso.js';
 import type { Machine } from './machine.js';
-import { deliverSignals, releaseSignals, signalWork } from './signal-delivery.js';
-import { bindSignalMachine } from './signal-machine.js';
-import { cancelBlocked, raiseFault, sendToProcess, trapInfo } from './signal-send.js';
+import { checkGroupStopped, endGroupStop } from './job-control.js';
+import { DeliveryStopped, deliverSignals, releaseSignals, signalWork } from './signal-delivery.js';
+import { bindSignalMachine, withdrawInterrupt } from './signal-machine.js';
+import { cancelBlocked, raiseFault, sendToProcess, trapInfo, wakeAfterStop } from './signal-send.js';
 import { Blocked, RegistersRestored, type SyscallResult, type SyscallTable } from './syscall-table.js';
 import { SyscallArgs } from './syscall-args.js';
 import type { SyscallTracer } from './strace.js';
@@ -298,8 +299,9 @@ export class Kernel {
       const at = t.ctx;
       if (at === null) return;
       this.options.strace?.resumed(t, result);
-      // null: a signal ended the task, and releasing its context already moved the context on.
-      if (this.returnToUser(t, at, true) !== null) this.platform.resume(at);
+      // null: a signal ended the task, and releasing its context already moved the context on; Later:
+      // its process is stopped.
+      if (this.returnToUser(t, at, true) === Resume.Now) this.platform.resume(at);
     });
     const sites = this.sites.get(task.mm);
     if (sites instanceof SyscallSites) sites.retarget(ctx.userEntry);
@@ -407,6 +409,8 @@ export class Kernel {
       // A signal already waiting interrupts the call before it sleeps (Linux: signal_pending()).
       if (!task.signals.deliverable || task.blocked === null) {
         if (strace !== null) strace.blocked(task);
+        // A blocked thread counts as stopped: the stop of its process may be complete now.
+        if (task.group.stopSignal !== 0) checkGroupStopped(this, task.group);
         return Resume.Later;
       }
       result = cancelBlocked(task);
@@ -422,11 +426,13 @@ export class Kernel {
 
   /**
    * The way back to the program: pending signals first (after a syscall, its restart code). null when
-   * a signal ended the task's process instead.
+   * a signal ended the task's process instead; Later when its process is stopped (the task parks).
    */
-  private returnToUser(task: Task, ctx: Context, syscall: boolean): Resume.Now | null {
+  private returnToUser(task: Task, ctx: Context, syscall: boolean): Resume.Now | Resume.Later | null {
+    if (task.group.stopSignal !== 0) return this.park(task, syscall);
     if (signalWork(task, syscall)) {
       const exit = deliverSignals(task, syscall, this.options.strace);
+      if (exit instanceof DeliveryStopped) return this.park(task, exit.syscall);
       if (exit !== null && exit.signal !== null) {
         this.killGroup(task.group, { status: null, signal: exit.signal, core: CORE_SIGNALS.has(exit.signal), detail: exit.detail }, task);
         return null;
@@ -434,6 +440,33 @@ export class Kernel {
     }
     this.finishBatch(ctx);
     return Resume.Now;
+  }
+
+  /** A group stop: the task waits here, its context not resumed, until SIGCONT (resumeParked). */
+  private park(task: Task, afterSyscall: boolean): Resume.Later {
+    task.parked = { afterSyscall };
+    withdrawInterrupt(task);
+    checkGroupStopped(this, task.group);
+    return Resume.Later;
+  }
+
+  /** SIGCONT: a parked task finishes its way back to the program. */
+  resumeParked(task: Task): void {
+    const parked = task.parked;
+    const ctx = task.ctx;
+    task.parked = null;
+    if (parked === null || ctx === null || task.exit !== null) return;
+    if (this.returnToUser(task, ctx, parked.afterSyscall) === Resume.Now) this.platform.resume(ctx);
+  }
+
+  /** A stop ended: threads blocked in syscalls take the signals that came meanwhile. */
+  wakeAfterStop(group: ThreadGroup): void {
+    wakeAfterStop(group);
+  }
+
+  /** A signal from the kernel to a process (job control's SIGCHLD). */
+  signalProcess(group: ThreadGroup, info: SigInfo): void {
+    sendToProcess(group, info);
   }
 
   /** After a handler that took the task off its context: what the context does next. */
@@ -496,6 +529,7 @@ export class Kernel {
   killGroup(group: ThreadGroup, exit: GroupExit, current: Task | null): void {
     if (group.exit !== null) return;
     group.groupExit ??= exit;
+    endGroupStop(group);
     if (exit.signal !== null) log.info(`process ${group.pid} killed by ${signalName(exit.signal)}: ${exit.detail}`);
     for (const t of [...group.tasks]) if (t !== current) this.endTask(t);
     if (current !== null && group.tasks.has(current)) this.endTask(current);
@@ -523,8 +557,11 @@ export class Kernel {
     }
     const ctx = task.ctx;
     task.ctx = null;
+    task.parked = null;
     task.setCompletionHook(() => {});
     if (ctx !== null) this.releaseContext(ctx, task.group);
+    // One thread fewer to wait for: a stop of its process may be complete now.
+    if (task.group.stopSignal !== 0) checkGroupStopped(this, task.group);
   }
 
   /** The context's task is gone: park it on the idle root (or stop it, if its guest code is running). */

@@ -9,6 +9,8 @@ import { faultInfo, infoCode, infoSigno, kernelInfo, senderInfo, type SigInfo } 
 import {
   FPE_INTDIV, Signal, ILL_ILLOPN, NSIG, SI_KERNEL, SI_QUEUE, SI_TIMER, SI_TKILL, SI_USER, SIG_DFL, SIG_IGN, SIGRTMIN, sigBit, signalName, TRAP_TRACE,
 } from '../abi/signal.js';
+import { POLLIN } from '../abi/fcntl.js';
+import { beginGroupStop, prepareSignal, stopDiscarded } from './job-control.js';
 import { requestInterrupt } from './signal-machine.js';
 import { DefaultAction, defaultAction } from './signals.js';
 import type { Task } from './task.js';
@@ -48,18 +50,28 @@ function queueOn(group: ThreadGroup, thread: Task | null, info: SigInfo, detail:
   const signo = infoSigno(info);
   const bit = sigBit(signo);
   const process = group.signals;
-  const blockedBy = (t: Task): boolean => ((t.signals.mask | t.signals.realBlocked) & bit) !== 0n;
   const candidates = thread !== null ? [thread] : [...group.tasks];
-  if (process.ignores(signo) && !candidates.some(blockedBy)) return true;
   const anyTask = candidates[0]!;
+  const kernel = anyTask.kernel;
+  prepareSignal(kernel, group, signo);
+  const blockedBy = (t: Task): boolean => ((t.signals.mask | t.signals.realBlocked) & bit) !== 0n;
+  if (process.ignores(signo) && !candidates.some(blockedBy)) return true;
+  // The thread to take it: the one named, else the first that does not block it (the leader first).
+  // A stopped process takes nothing but SIGKILL until it continues (Linux wants_signal).
+  const taker = group.stopSignal !== 0 && signo !== Signal.SIGKILL ? undefined : candidates.find((t) => !blockedBy(t));
+  const action = process.action(signo);
+  if (taker !== undefined && action.handler === SIG_DFL && defaultAction(signo) === DefaultAction.Stop) {
+    // Taken at once, as a fatal signal is: a thread blocked in a syscall stays blocked, stopped.
+    if (!stopDiscarded(kernel, group, signo)) beginGroupStop(kernel, group, signo);
+    return true;
+  }
   if (signo >= SIGRTMIN && infoCode(info) !== SI_USER &&
       anyTask.signals.pending.size + process.pending.size >= anyTask.rlimits[RLIMIT_SIGPENDING]![0]) return false;
   (thread !== null ? thread.signals.pending : process.pending).enqueue({ info, detail });
   process.changed();
-  // The thread to take it: the one named, else the first that does not block it (the leader first).
-  const taker = candidates.find((t) => !blockedBy(t));
+  // signalfd readers look again (Linux signalfd_notify).
+  process.queued.notify(POLLIN);
   if (taker === undefined) return true;
-  const action = process.action(signo);
   if (signo === Signal.SIGKILL || (action.handler === SIG_DFL && defaultAction(signo) === DefaultAction.Terminate)) {
     taker.kernel.killGroup(group, { status: null, signal: signo, core: false, detail }, null);
     return true;
@@ -73,7 +85,7 @@ function queueOn(group: ThreadGroup, thread: Task | null, info: SigInfo, detail:
  * computes is interrupted; a task in a syscall takes it on that syscall's way back.
  */
 function interruptIfDeliverable(task: Task): void {
-  if (!task.signals.deliverable) return;
+  if (!task.signals.deliverable || task.exit !== null) return;
   if (task.blocked !== null) task.complete(cancelBlocked(task));
   else requestInterrupt(task);
 }
@@ -122,6 +134,21 @@ export function trapInfo(vector: number, signo: number, rip: number): SigInfo {
     case 1: return faultInfo(signo, TRAP_TRACE, rip);
     case 6: return faultInfo(signo, ILL_ILLOPN, rip);
     default: return kernelInfo(signo, SI_KERNEL);
+  }
+}
+
+/**
+ * A stop ended: signals that came meanwhile reach threads blocked in syscalls (the parked ones took
+ * theirs on their way back): each blocked thread with one of its own, and one for the process's.
+ */
+export function wakeAfterStop(group: ThreadGroup): void {
+  let processTaken = false;
+  for (const t of [...group.tasks]) {
+    if (t.blocked === null || !t.signals.deliverable) continue;
+    const own = (t.signals.pending.set & ~t.signals.mask) !== 0n;
+    if (!own && processTaken) continue;
+    if (!own) processTaken = true;
+    t.complete(cancelBlocked(t));
   }
 }
 

@@ -12,6 +12,7 @@ import {
 } from '../abi/signal.js';
 import type { SigAction, SigStack } from '../abi/sigframe.js';
 import { infoSigno, type SigInfo } from '../abi/siginfo.js';
+import { WaitQueue } from '../fs/wait.js';
 import type { IntervalTimer } from './itimer.js';
 
 export const enum DefaultAction {
@@ -122,6 +123,8 @@ export class ProcessSignals {
   readonly threads = new Set<ThreadSignals>();
   /** ITIMER_REAL (setitimer, alarm), made at first use. */
   realTimer: IntervalTimer | null = null;
+  /** Notified whenever a signal is queued for the process or one of its threads: signalfd readers wait here. */
+  readonly queued = new WaitQueue();
 
   constructor(actions: SigAction[] = Array.from({ length: NSIG + 1 }, () => DEFAULT_ACTION)) {
     this.actions = actions;
@@ -166,8 +169,8 @@ export class ProcessSignals {
     if (h === SIG_IGN) return true;
     if (h !== SIG_DFL) return false;
     const d = defaultAction(signo);
-    // Stopping is not implemented yet (it needs the parent's wait): a stop signal is dropped.
-    return d === DefaultAction.Ignore || d === DefaultAction.Continue || d === DefaultAction.Stop;
+    // SIGCONT's work is done when it is sent (job-control.ts prepareSignal); with SIG_DFL nothing is left.
+    return d === DefaultAction.Ignore || d === DefaultAction.Continue;
   }
 
   /** Pending or masks changed: every thread works out again whether it has a signal to take. */

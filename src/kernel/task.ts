@@ -83,6 +83,11 @@ export class Task implements ProcessView {
   readonly signals: ThreadSignals;
   /** The blocked syscall a signal may interrupt (blocking.ts); null while the task is not blocked. */
   blocked: BlockedCall | null = null;
+  /**
+   * Parked by a group stop on its way back to the program (job-control.ts); afterSyscall: the return
+   * still has a syscall's result (and maybe a restart code) to deliver once continued.
+   */
+  parked: { afterSyscall: boolean } | null = null;
   uid: number;
   gid: number;
   /** Deadlines the task waits for (sleeps); cancelled when it exits. */
@@ -130,6 +135,18 @@ export class Task implements ProcessView {
   }
   get zombie(): boolean {
     return this.group.zombie;
+  }
+  /** Waiting in a blocked syscall (state S in /proc). */
+  get sleeping(): boolean {
+    return this.blocked !== null;
+  }
+  /** Stopped by job control (state T in /proc). */
+  get stopped(): boolean {
+    return this.group.stopped;
+  }
+  /** The task must come back to the Sentry: a signal to deliver, or a group stop it has not joined yet. */
+  get needsInterrupt(): boolean {
+    return this.signals.deliverable || (this.group.stopSignal !== 0 && this.parked === null);
   }
   /** The machine the sandbox shows (--cpus, --memory). */
   get machine(): Machine {

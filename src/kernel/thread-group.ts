@@ -51,6 +51,15 @@ export class ThreadGroup {
   signals: ProcessSignals;
   /** Resource limits (soft, hard) by RLIMIT_* number; Infinity is RLIM_INFINITY. */
   rlimits: Array<[number, number]>;
+  /**
+   * Job control (job-control.ts). stopSignal: the signal of a group stop in progress or done (0: none);
+   * stopped: every thread has parked (or waits in a syscall), so the stop is complete.
+   */
+  stopSignal = 0;
+  stopped = false;
+  /** A stop (its signal) or a continue that wait(WUNTRACED/WCONTINUED) has not collected yet. */
+  stopReport = 0;
+  continuedReport = false;
   /** Guest ranges of the initial argv and envp strings, for /proc/PID/cmdline and environ. */
   argRange: [number, number] = [0, 0];
   envRange: [number, number] = [0, 0];
