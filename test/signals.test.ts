@@ -14,4 +14,6 @@ compareWithNative([
   { name: 'sig_restart', status: 0 },
   // SIGALRM interrupting a loop that makes no syscalls; the last one kills it.
   { name: 'sig_async', status: 142 },
+  // signalfd: non-blocking and blocking reads, each sender's siginfo, a new mask on the same fd, errors.
+  { name: 'sig_signalfd', status: 0 },
 ]);
