@@ -21,6 +21,13 @@ compareWithNative([
   { name: 'jc_stop', args: ['threads'], status: 0, flags: ['-pthread'] },
 ]);
 
+// Permission to signal needs a second uid: the host run must start as root to setuid to one.
+if (process.getuid?.() === 0) {
+  compareWithNative([{ name: 'sig_perm', status: 0 }]);
+} else {
+  test.skip('sig_perm (skipped: the native run must start as root to change uid)', () => {});
+}
+
 const busybox = busyboxPath();
 const skip = kvmSkipReason();
 const B = busybox ?? '/bin/busybox';

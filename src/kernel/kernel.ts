@@ -34,7 +34,7 @@ import { Blocked, RegistersRestored, type SyscallResult, type SyscallTable } fro
 import { SyscallArgs } from './syscall-args.js';
 import type { SyscallTracer } from './strace.js';
 import { SyscallSites } from './syscall-sites.js';
-import { newRegisterFile, type RegisterFile, setRegister, Task, type TaskExit } from './task.js';
+import { newRegisterFile, type RegisterFile, setRegister, Task, type TaskExit, type TaskIdentity } from './task.js';
 import { ProcessSignals } from './signals.js';
 import { defaultRlimits, type GroupExit, ThreadGroup } from './thread-group.js';
 
@@ -191,7 +191,7 @@ export class Kernel {
   }
 
   /** A new task in `group` with tid `tid`, known to the kernel and to /proc, not yet running. */
-  newTask(tid: number, group: ThreadGroup, ids: { uid: number; gid: number }, comm: string): Task {
+  newTask(tid: number, group: ThreadGroup, ids: TaskIdentity, comm: string): Task {
     const task = new Task(this, tid, group, ids, comm);
     group.tasks.add(task);
     this.tasks.set(tid, task);

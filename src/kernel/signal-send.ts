@@ -183,15 +183,39 @@ function killTargets(task: Task, pid: number): ThreadGroup[] {
   return all.filter((g) => g.pgid === pgid);
 }
 
-/** kill(2). Every process of the sandbox runs as the same user, so each may signal all the others. */
+/**
+ * Linux check_kill_permission: root (euid 0) may signal anyone; others a process whose real or saved
+ * uid is their real or effective uid, or (SIGCONT) one of their own session.
+ */
+function mayKill(sender: Task, target: Task, signo: number): boolean {
+  if (sender.euid === 0 || sender.group === target.group) return true;
+  const ids = [target.uid, target.suid];
+  if (ids.includes(sender.uid) || ids.includes(sender.euid)) return true;
+  return signo === Signal.SIGCONT && sender.group.sid === target.group.sid;
+}
+
+/** The permission check for one process: its leader stands for its credentials. */
+function mayKillProcess(sender: Task, group: ThreadGroup, signo: number): boolean {
+  const leader = group.leader;
+  return leader === undefined || mayKill(sender, leader, signo);
+}
+
+/**
+ * kill(2): EPERM for a process the caller may not signal; to a group, success if any member took it;
+ * to every process (-1), only the other errors count (Linux kill_something_info).
+ */
 export function kill(task: Task, pid: number, signo: number): number | Errno {
   if (pid === -2147483648) return ESRCH;
   const targets = killTargets(task, pid);
   if (targets.length === 0) return ESRCH;
   if (!validSignal(signo)) return EINVAL;
-  if (signo === 0) return 0;
-  for (const g of targets) sendToProcess(g, senderInfo(signo, SI_USER, task.group.pid, task.uid));
-  return 0;
+  let sent = 0;
+  for (const g of targets) {
+    if (!mayKillProcess(task, g, signo)) continue;
+    sent++;
+    if (signo !== 0) sendToProcess(g, senderInfo(signo, SI_USER, task.group.pid, task.uid));
+  }
+  return sent > 0 || pid === -1 ? 0 : EPERM;
 }
 
 /** tgkill(2) and tkill(2) (tgid 0): a signal to one thread. */
@@ -199,6 +223,7 @@ export function threadKill(task: Task, tgid: number, tid: number, signo: number)
   const target = findThread(task, tgid, tid);
   if (target === null) return ESRCH;
   if (!validSignal(signo)) return EINVAL;
+  if (!mayKill(task, target, signo)) return EPERM;
   if (signo === 0) return 0;
   sendSignal(target, senderInfo(signo, SI_TKILL, task.group.pid, task.uid), true);
   return 0;
@@ -215,6 +240,7 @@ export function queueInfo(task: Task, tgid: number, tid: number | null, signo: n
   const thread = tid === null ? null : findThread(task, tgid, tid);
   const group = tid === null ? task.kernel.group(tgid) : thread?.group;
   if (group === undefined || group.exit !== null) return ESRCH;
+  if (thread !== null ? !mayKill(task, thread, signo) : !mayKillProcess(task, group, signo)) return EPERM;
   if (signo === 0) return 0;
   const detail = `${signalName(signo)} queued by the program`;
   const ok = thread === null ? sendToProcess(group, info, detail) : sendSignal(thread, info, true, detail);

@@ -19,6 +19,16 @@ import type { Clocks } from './timekeeper.js';
 
 export { RLIM_INFINITY, RLIMIT_COUNT } from './thread-group.js';
 
+/** The ids a new task starts with: real ones, and effective and saved ones if they differ. */
+export interface TaskIdentity {
+  uid: number;
+  gid: number;
+  euid?: number;
+  egid?: number;
+  suid?: number;
+  sgid?: number;
+}
+
 /** How the task ended: an exit status, or the signal that killed it. */
 export type TaskExit = { status: number; signal: null } | { status: null; signal: number; detail: string };
 
@@ -88,8 +98,13 @@ export class Task implements ProcessView {
    * still has a syscall's result (and maybe a restart code) to deliver once continued.
    */
   parked: { afterSyscall: boolean } | null = null;
+  /** Real, effective and saved ids (credentials are per thread, as on Linux). */
   uid: number;
   gid: number;
+  euid: number;
+  egid: number;
+  suid: number;
+  sgid: number;
   /** Deadlines the task waits for (sleeps); cancelled when it exits. */
   readonly timers = new TaskTimers();
   /** sched_setaffinity's mask (bit n: CPU n); null is every CPU of the machine. */
@@ -100,11 +115,15 @@ export class Task implements ProcessView {
     readonly kernel: Kernel,
     readonly tid: number,
     public group: ThreadGroup,
-    ids: { uid: number; gid: number },
+    ids: TaskIdentity,
     comm: string,
   ) {
     this.uid = ids.uid;
     this.gid = ids.gid;
+    this.euid = this.suid = ids.euid ?? ids.uid;
+    this.egid = this.sgid = ids.egid ?? ids.gid;
+    if (ids.suid !== undefined) this.suid = ids.suid;
+    if (ids.sgid !== undefined) this.sgid = ids.sgid;
     this.signals = new ThreadSignals(group.signals);
     this.comm = comm.slice(0, 15);
   }

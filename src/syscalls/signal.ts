@@ -12,7 +12,7 @@ import { Blocked, type RegistersRestored, type SyscallEntry } from '../kernel/sy
 import type { Task } from '../kernel/task.js';
 import { Reg } from '../platform/mailbox.js';
 import { readTimespec } from './time.js';
-import { partial, supported } from './define.js';
+import { supported } from './define.js';
 
 const sigsetBytes = new Uint8Array(SIGSET_SIZE);
 const sigsetView = new DataView(sigsetBytes.buffer);
@@ -178,8 +178,6 @@ function tgkill(task: Task, a: SyscallArgs): number | Errno {
   return threadKill(task, a.int(0), a.int(1), a.int(2));
 }
 
-const ONE_PROCESS = 'a sandbox has one process for now: other pids give ESRCH';
-
 export const signalSyscalls: SyscallEntry[] = [
   supported('rt_sigaction', rtSigaction, 'ixxz'),
   supported('rt_sigprocmask', rtSigprocmask, 'ixxz'),
@@ -189,9 +187,9 @@ export const signalSyscalls: SyscallEntry[] = [
   supported('pause', pause, ''),
   supported('rt_sigsuspend', rtSigsuspend, 'xz'),
   supported('rt_sigtimedwait', rtSigtimedwait, 'xxxz'),
-  partial('kill', (t, a) => kill(t, a.int(0), a.int(1)), ONE_PROCESS, 'ii'),
+  supported('kill', (t, a) => kill(t, a.int(0), a.int(1)), 'ii'),
   supported('tkill', tkill, 'ii'),
   supported('tgkill', tgkill, 'iii'),
-  partial('rt_sigqueueinfo', rtSigqueueinfo, ONE_PROCESS, 'iix'),
+  supported('rt_sigqueueinfo', rtSigqueueinfo, 'iix'),
   supported('rt_tgsigqueueinfo', rtTgsigqueueinfo, 'iiix'),
 ];
