@@ -286,7 +286,7 @@ export class Kernel {
     }
     this.loadStartRegisters(task, ctx);
     this.finishBatch(ctx);
-    this.platform.resume(ctx);
+    this.resumeTask(task, ctx);
   }
 
   private bind(task: Task, ctx: Context): void {
@@ -301,7 +301,7 @@ export class Kernel {
       this.options.strace?.resumed(t, result);
       // null: a signal ended the task, and releasing its context already moved the context on; Later:
       // its process is stopped.
-      if (this.returnToUser(t, at, true) === Resume.Now) this.platform.resume(at);
+      if (this.returnToUser(t, at, true) === Resume.Now) this.resumeTask(t, at);
     });
     const sites = this.sites.get(task.mm);
     if (sites instanceof SyscallSites) sites.retarget(ctx.userEntry);
@@ -314,7 +314,27 @@ export class Kernel {
     ctx.setFsBase(task.fsBase);
   }
 
+  /** Every event, with the CPU time of its task: until now the program ran; the handling is system time. */
   private handleEvent(ctx: Context, kind: EventKind): Resume {
+    const task = this.slots.get(ctx)?.task ?? null;
+    if (task === null) return this.dispatchEvent(ctx, kind);
+    const start = process.hrtime.bigint();
+    if (task.runningSince !== 0n) task.userNs += start - task.runningSince;
+    task.runningSince = 0n;
+    const result = this.dispatchEvent(ctx, kind);
+    const end = process.hrtime.bigint();
+    task.systemNs += end - start;
+    if (result === Resume.Now && task.ctx === ctx) task.runningSince = end;
+    return result;
+  }
+
+  /** A task that waited (a blocked call, a stop) runs again. */
+  private resumeTask(task: Task, ctx: Context): void {
+    task.runningSince = process.hrtime.bigint();
+    this.platform.resume(ctx);
+  }
+
+  private dispatchEvent(ctx: Context, kind: EventKind): Resume {
     const slot = this.slots.get(ctx);
     if (slot === undefined) return Resume.Stop;
     // A preemption tick in guest code (exit mode): nothing waits at the stub, just run on.
@@ -456,7 +476,7 @@ export class Kernel {
     const ctx = task.ctx;
     task.parked = null;
     if (parked === null || ctx === null || task.exit !== null) return;
-    if (this.returnToUser(task, ctx, parked.afterSyscall) === Resume.Now) this.platform.resume(ctx);
+    if (this.returnToUser(task, ctx, parked.afterSyscall) === Resume.Now) this.resumeTask(task, ctx);
   }
 
   /** A stop ended: threads blocked in syscalls take the signals that came meanwhile. */
@@ -545,6 +565,9 @@ export class Kernel {
   private endTask(task: Task): void {
     if (!task.group.tasks.delete(task)) return;
     task.group.lastUid = task.uid;
+    task.group.exitedUserNs += task.userNs + (task.runningSince !== 0n ? process.hrtime.bigint() - task.runningSince : 0n);
+    task.group.exitedSystemNs += task.systemNs;
+    task.runningSince = 0n;
     this.tasks.delete(task.tid);
     releaseSignals(task);
     task.timers.cancelAll();

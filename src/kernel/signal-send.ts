@@ -12,7 +12,7 @@ import {
 import { POLLIN } from '../abi/fcntl.js';
 import { beginGroupStop, prepareSignal, stopDiscarded } from './job-control.js';
 import { requestInterrupt } from './signal-machine.js';
-import { DefaultAction, defaultAction } from './signals.js';
+import { DefaultAction, defaultAction, type QueuedSignal } from './signals.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
 
@@ -36,16 +36,16 @@ function describe(info: SigInfo): string {
  * rt_sigqueueinfo, alarms, SIGPIPE). False when a real-time signal with its own siginfo finds the queue
  * full (RLIMIT_SIGPENDING), as sigqueue's EAGAIN.
  */
-export function sendSignal(task: Task, info: SigInfo, toThread: boolean, detail = describe(info)): boolean {
-  return toThread ? queueOn(task.group, task, info, detail) : queueOn(task.group, null, info, detail);
+export function sendSignal(task: Task, info: SigInfo, toThread: boolean, detail = describe(info), queued?: QueuedSignal): boolean {
+  return toThread ? queueOn(task.group, task, info, detail, queued) : queueOn(task.group, null, info, detail, queued);
 }
 
-/** A signal to a process: kill, SIGCHLD, a timer. */
-export function sendToProcess(group: ThreadGroup, info: SigInfo, detail = describe(info)): boolean {
-  return queueOn(group, null, info, detail);
+/** A signal to a process: kill, SIGCHLD, a timer (queued: the entry to queue, made by the caller). */
+export function sendToProcess(group: ThreadGroup, info: SigInfo, detail = describe(info), queued?: QueuedSignal): boolean {
+  return queueOn(group, null, info, detail, queued);
 }
 
-function queueOn(group: ThreadGroup, thread: Task | null, info: SigInfo, detail: string): boolean {
+function queueOn(group: ThreadGroup, thread: Task | null, info: SigInfo, detail: string, queued?: QueuedSignal): boolean {
   if (group.exit !== null || group.groupExit !== null || group.tasks.size === 0) return true;
   const signo = infoSigno(info);
   const bit = sigBit(signo);
@@ -58,7 +58,9 @@ function queueOn(group: ThreadGroup, thread: Task | null, info: SigInfo, detail:
   if (process.ignores(signo) && !candidates.some(blockedBy)) return true;
   // The thread to take it: the one named, else the first that does not block it (the leader first).
   // A stopped process takes nothing but SIGKILL until it continues (Linux wants_signal).
-  const taker = group.stopSignal !== 0 && signo !== Signal.SIGKILL ? undefined : candidates.find((t) => !blockedBy(t));
+  // rt_sigtimedwait's thread unblocked the signals it waits for: it takes them (Linux wants_signal).
+  const masks = (t: Task): boolean => (t.signals.mask & bit) !== 0n;
+  const taker = group.stopSignal !== 0 && signo !== Signal.SIGKILL ? undefined : candidates.find((t) => !masks(t));
   const action = process.action(signo);
   if (taker !== undefined && action.handler === SIG_DFL && defaultAction(signo) === DefaultAction.Stop) {
     // Taken at once, as a fatal signal is: a thread blocked in a syscall stays blocked, stopped.
@@ -67,12 +69,13 @@ function queueOn(group: ThreadGroup, thread: Task | null, info: SigInfo, detail:
   }
   if (signo >= SIGRTMIN && infoCode(info) !== SI_USER &&
       anyTask.signals.pending.size + process.pending.size >= anyTask.rlimits[RLIMIT_SIGPENDING]![0]) return false;
-  (thread !== null ? thread.signals.pending : process.pending).enqueue({ info, detail });
+  (thread !== null ? thread.signals.pending : process.pending).enqueue(queued ?? { info, detail });
   process.changed();
   // signalfd readers look again (Linux signalfd_notify).
   process.queued.notify(POLLIN);
   if (taker === undefined) return true;
-  if (signo === Signal.SIGKILL || (action.handler === SIG_DFL && defaultAction(signo) === DefaultAction.Terminate)) {
+  // Fatal at once unless a sigtimedwait waits for it (Linux complete_signal checks real_blocked).
+  if (signo === Signal.SIGKILL || (action.handler === SIG_DFL && defaultAction(signo) === DefaultAction.Terminate && !blockedBy(taker))) {
     taker.kernel.killGroup(group, { status: null, signal: signo, core: false, detail }, null);
     return true;
   }

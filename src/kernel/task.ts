@@ -105,6 +105,13 @@ export class Task implements ProcessView {
   egid: number;
   suid: number;
   sgid: number;
+  /**
+   * CPU time, measured by the Sentry: user is the time its vCPU ran the program between events, system
+   * the time the Sentry spent on its events; runningSince the host time it was last let run (0: not now).
+   */
+  userNs = 0n;
+  systemNs = 0n;
+  runningSince = 0n;
   /** Deadlines the task waits for (sleeps); cancelled when it exits. */
   readonly timers = new TaskTimers();
   /** sched_setaffinity's mask (bit n: CPU n); null is every CPU of the machine. */

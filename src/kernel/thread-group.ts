@@ -60,6 +60,9 @@ export class ThreadGroup {
   /** A stop (its signal) or a continue that wait(WUNTRACED/WCONTINUED) has not collected yet. */
   stopReport = 0;
   continuedReport = false;
+  /** CPU time of the threads that have exited (user, system). */
+  exitedUserNs = 0n;
+  exitedSystemNs = 0n;
   /** Guest ranges of the initial argv and envp strings, for /proc/PID/cmdline and environ. */
   argRange: [number, number] = [0, 0];
   envRange: [number, number] = [0, 0];
@@ -91,6 +94,16 @@ export class ThreadGroup {
 
   get zombie(): boolean {
     return this.exit !== null && !this.reaped;
+  }
+
+  /** The process's CPU time so far (user, or user and system), the running threads' current run included. */
+  cpuTimeNs(withSystem: boolean, now = process.hrtime.bigint()): bigint {
+    let total = this.exitedUserNs + (withSystem ? this.exitedSystemNs : 0n);
+    for (const t of this.tasks) {
+      total += t.userNs + (withSystem ? t.systemNs : 0n);
+      if (t.runningSince !== 0n && now > t.runningSince) total += now - t.runningSince;
+    }
+    return total;
   }
 
   notifyChildWaiters(): void {
