@@ -179,17 +179,17 @@ function tgkill(task: Task, a: SyscallArgs): number | Errno {
 }
 
 export const signalSyscalls: SyscallEntry[] = [
-  supported('rt_sigaction', rtSigaction, 'ixxz'),
-  supported('rt_sigprocmask', rtSigprocmask, 'ixxz'),
-  supported('rt_sigpending', rtSigpending, 'xz'),
+  supported('rt_sigaction', rtSigaction, 'gjJz'),
+  supported('rt_sigprocmask', rtSigprocmask, 'hqQz'),
+  supported('rt_sigpending', rtSigpending, 'Qz'),
   supported('sigaltstack', sigaltstack, 'xx'),
   supported('rt_sigreturn', rtSigreturn, ''),
   supported('pause', pause, ''),
-  supported('rt_sigsuspend', rtSigsuspend, 'xz'),
-  supported('rt_sigtimedwait', rtSigtimedwait, 'xxxz'),
-  supported('kill', (t, a) => kill(t, a.int(0), a.int(1)), 'ii'),
-  supported('tkill', tkill, 'ii'),
-  supported('tgkill', tgkill, 'iii'),
-  supported('rt_sigqueueinfo', rtSigqueueinfo, 'iix'),
-  supported('rt_tgsigqueueinfo', rtTgsigqueueinfo, 'iiix'),
+  supported('rt_sigsuspend', rtSigsuspend, 'qz'),
+  supported('rt_sigtimedwait', rtSigtimedwait, 'qxtz'),
+  supported('kill', (t, a) => kill(t, a.int(0), a.int(1)), 'ig'),
+  supported('tkill', tkill, 'ig'),
+  supported('tgkill', tgkill, 'iig'),
+  supported('rt_sigqueueinfo', rtSigqueueinfo, 'igx'),
+  supported('rt_tgsigqueueinfo', rtTgsigqueueinfo, 'iigx'),
 ];

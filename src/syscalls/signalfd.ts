@@ -29,6 +29,6 @@ function signalfd4(task: Task, fd: number, maskVa: number, size: number, flags: 
 }
 
 export const signalfdSyscalls: SyscallEntry[] = [
-  supported('signalfd', (t, a: SyscallArgs) => signalfd4(t, a.int(0), a.ptr(1), a.size(2), 0), 'ixz'),
-  supported('signalfd4', (t, a: SyscallArgs) => signalfd4(t, a.int(0), a.ptr(1), a.size(2), a.int(3)), 'ixzx'),
+  supported('signalfd', (t, a: SyscallArgs) => signalfd4(t, a.int(0), a.ptr(1), a.size(2), 0), 'iqz'),
+  supported('signalfd4', (t, a: SyscallArgs) => signalfd4(t, a.int(0), a.ptr(1), a.size(2), a.int(3)), 'iqzx'),
 ];

@@ -231,7 +231,7 @@ export const timerSyscalls: SyscallEntry[] = [
   supported('alarm', alarm, 'u'),
   partial('setitimer', setitimer, CPU_TIMERS, 'ixx'),
   partial('getitimer', getitimer, CPU_TIMERS, 'ix'),
-  partial('timer_create', timerCreate, 'no CPU clocks of other processes or threads (negative clock ids: EINVAL); CPU time as setitimer measures it', 'ixx'),
+  partial('timer_create', timerCreate, 'no CPU clocks of other processes or threads (negative clock ids: EINVAL); CPU time as setitimer measures it', 'kxp'),
   supported('timer_settime', timerSettime, 'ixxx'),
   supported('timer_gettime', timerGettime, 'ix'),
   supported('timer_getoverrun', timerGetoverrun, 'i'),
