@@ -18,7 +18,9 @@ import type { Task } from './task.js';
  *   a arch_prctl code, k clock id, g signal number, n fcntl command, r rlimit resource
  *   t struct timespec the program gives, T one the call fills
  *   S struct stat the call fills, v iovec array the program gives (count: the next argument),
- *   V iovec array the call fills (bytes: the result)
+ *   V iovec array the call fills (bytes: the result),
+ *   h sigprocmask's how, q sigset_t the program gives, Q one the call fills,
+ *   j struct sigaction the program gives, J one the call fills
  */
 export const OUTPUT_KINDS = new Set(['b', 'T', 'S', 'V', 'Q', 'J']);
 
