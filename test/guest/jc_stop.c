@@ -110,6 +110,8 @@ static void basic(int nocldstop) {
   memset(&si, 0, sizeof si);
   r = waitid(P_PID, pid, &si, WCONTINUED);
   printf("waitid WCONTINUED: %d code %d status %d\n", r, si.si_code, si.si_status);
+  /* Let the child run first: Linux sends CLD_CONTINUED from the child, and two SIGCHLDs coalesce. */
+  sleep_ms(20);
   /* A stopped child's stop is not an exit: waitid(WEXITED | WNOHANG) finds nothing. */
   kill(pid, SIGSTOP);
   wait_for(pid, WUNTRACED, "stopped again");
