@@ -2,8 +2,10 @@
 // in the sandbox on both platform modes, in one run. In the sandbox it is two syscalls (tgkill, which
 // returns through the stub's XSAVE hop into the handler, and rt_sigreturn, which returns through the
 // XRSTOR hop); both trap, as glibc's syscall(2) and the restorer are not sites the Sentry rewrites.
-// Each figure is the median of several runs of a loop the program times itself after a warm-up.
-import { benchProgram, median, printTable, runNative, runSandboxed } from './common.js';
+// gVisor's runsc (ptrace platform) runs the same program as a peer when it is installed (it needs root).
+// Each figure is the median of several runs of a loop the program times itself after a warm-up; the
+// ratios are to native and to runsc.
+import { benchProgram, median, printTable, runNative, runRunsc, runSandboxed, runscAvailable } from './common.js';
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
 const N = Number(process.env.BENCH_SIGNALS ?? 20000);
@@ -15,17 +17,24 @@ function nsPerOp(stdout: string, what: string): number {
 }
 
 const program = benchProgram('signal-roundtrip');
-const rows: string[][] = [];
-let native = 0;
-for (const where of ['native', 'kvm', 'kvm-exit'] as const) {
-  const times: number[] = [];
-  for (let i = 0; i < REPEATS; i++) {
-    const r = where === 'native' ? runNative(program, [String(N)]) : runSandboxed(program, [String(N)], where);
+type Column = 'native' | 'kvm' | 'kvm-exit' | 'runsc';
+const columns: Column[] = ['native', 'kvm', 'kvm-exit', ...(runscAvailable() ? ['runsc' as const] : [])];
+const times = new Map<Column, number[]>(columns.map((c) => [c, []]));
+// The repeats interleave the columns, so that a change of the machine's load falls on all of them.
+for (let i = 0; i < REPEATS; i++) {
+  for (const where of columns) {
+    const args = [String(N)];
+    const r = where === 'native' ? runNative(program, args) : where === 'runsc' ? runRunsc(program, args) : runSandboxed(program, args, where);
     if (r.status !== 0) throw new Error(`${where}: status ${r.status}: ${r.stderr}`);
-    times.push(nsPerOp(r.stdout, where));
+    times.get(where)!.push(nsPerOp(r.stdout, where));
   }
-  const us = median(times) / 1000;
-  if (where === 'native') native = us;
-  rows.push([where === 'native' ? 'native' : `sandbox, ${where}`, us.toFixed(2), (us / native).toFixed(1)]);
 }
-printTable(['signal round trip (tgkill + handler + rt_sigreturn)', 'us/op', 'x native'], rows);
+const us = new Map(columns.map((c) => [c, median(times.get(c)!) / 1000]));
+const native = us.get('native')!;
+const runsc = us.get('runsc');
+const rows = columns.map((c) => {
+  const v = us.get(c)!;
+  const name = c === 'native' ? 'native' : c === 'runsc' ? 'runsc (ptrace)' : `sandbox, ${c}`;
+  return [name, v.toFixed(2), (v / native).toFixed(1), runsc === undefined ? '–' : (v / runsc).toFixed(2)];
+});
+printTable(['signal round trip (tgkill + handler + rt_sigreturn)', 'us/op', 'x native', 'x runsc'], rows);

@@ -14,4 +14,8 @@ compareWithNative([
   { name: 'sig_restart', status: 0 },
   // SIGALRM interrupting a loop that makes no syscalls; the last one kills it.
   { name: 'sig_async', status: 142 },
+  // signalfd: non-blocking and blocking reads, each sender's siginfo, a new mask on the same fd, errors.
+  { name: 'sig_signalfd', status: 0 },
+  // POSIX timers (SIGEV_SIGNAL, SIGEV_THREAD_ID, SIGEV_NONE, overruns, TIMER_ABSTIME, delete, exec) and CPU-time timers.
+  { name: 'sig_timers', status: 0, flags: ['-pthread'] },
 ]);

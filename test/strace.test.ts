@@ -15,7 +15,7 @@ const straceInstalled = spawnSync('strace', ['-V']).status === 0;
 const needsStrace = kvmSkipReason() === null && straceInstalled ? test : test.skip;
 
 /** Every kind strace-args.ts decodes (its doc comment lists them). */
-const KINDS = new Set([...'iuzlxpos', ...'BbedfcPmMAFwakngrtTSvV', ...'QXUCEYWDGHI']);
+const KINDS = new Set([...'iuzlxpos', ...'BbedfcPmMAFwakngrtTSvV', ...'QXUCEYWDGHI', ...'hqKjJ']);
 
 test('every argument format in the syscall table uses known kinds', (t) => {
   for (const entry of buildSyscallTable()) {

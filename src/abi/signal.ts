@@ -53,10 +53,12 @@ export const SI_ASYNCIO = -4;
 export const SI_SIGIO = -5;
 export const SI_TKILL = -6;
 
-/** SIGCHLD's si_code: the child exited, was killed, was killed and dumped core. */
+/** SIGCHLD's si_code: the child exited, was killed, was killed and dumped core, stopped, continued. */
 export const CLD_EXITED = 1;
 export const CLD_KILLED = 2;
 export const CLD_DUMPED = 3;
+export const CLD_STOPPED = 5;
+export const CLD_CONTINUED = 6;
 
 export const ILL_ILLOPN = 2;
 export const FPE_INTDIV = 1;

@@ -89,7 +89,7 @@ export function status(p: ProcessView, system: ProcSystem): string {
   const caps = capabilities(uid);
   const allowed = allowedCpus(p, system);
   const lines = [
-    `Name:\t${p.comm}`, `Umask:\t${p.fs.umask.toString(8).padStart(4, '0')}`, `State:\t${p.zombie ? 'Z (zombie)' : 'R (running)'}`, `Tgid:\t${pid}`,
+    `Name:\t${p.comm}`, `Umask:\t${p.fs.umask.toString(8).padStart(4, '0')}`, `State:\t${p.zombie ? 'Z (zombie)' : p.stopped ? 'T (stopped)' : p.sleeping ? 'S (sleeping)' : 'R (running)'}`, `Tgid:\t${pid}`,
     'Ngid:\t0', `Pid:\t${pid}`, `PPid:\t${ppid}`, 'TracerPid:\t0', `Uid:\t${uid}\t${uid}\t${uid}\t${uid}`,
     `Gid:\t${gid}\t${gid}\t${gid}\t${gid}`, 'FDSize:\t64', 'Groups:\t ', `NStgid:\t${pid}`, `NSpid:\t${pid}`,
     `NSpgid:\t${p.pgid}`, `NSsid:\t${p.sid}`, 'Kthread:\t0',
@@ -114,7 +114,7 @@ export function statLine(p: ProcessView, system: ProcSystem, startedNs: bigint):
   const fields: Array<number | string | bigint> = new Array<number | string | bigint>(52).fill(0);
   fields[0] = p.id.pid;
   fields[1] = `(${p.comm})`;
-  fields[2] = p.zombie ? 'Z' : 'R';
+  fields[2] = p.zombie ? 'Z' : p.stopped ? 'T' : p.sleeping ? 'S' : 'R';
   fields[3] = p.id.ppid;
   fields[4] = p.pgid;
   fields[5] = p.sid;

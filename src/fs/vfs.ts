@@ -269,6 +269,9 @@ export interface ProcessView {
   readonly sid: number;
   readonly threads: number;
   readonly zombie: boolean;
+  /** Stopped by a job-control signal (SIGSTOP, SIGTSTP, ...) until SIGCONT; waiting in a blocked syscall. */
+  readonly stopped: boolean;
+  readonly sleeping: boolean;
   memoryMap(): readonly MemoryArea[];
 }
 

@@ -7,11 +7,10 @@
 // the way back to the program they become EINTR or a restart of the call, depending on the handler
 // (signal-delivery.ts).
 import type { Errno } from '../abi/errno.js';
+import type { Cancellable } from '../fs/wait.js';
 
-/** Something registered that can be taken back: a wait-queue entry, a timer. */
-export interface Cancellable {
-  cancel(): void;
-}
+/** Something registered that can be taken back (a wait-queue entry, a timer): the one fs/wait.ts defines. */
+export type { Cancellable };
 
 export class BlockedCall {
   /** What the call waits on right now; a retrying call replaces it each time it waits again. */

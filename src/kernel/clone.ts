@@ -59,7 +59,9 @@ export function cloneTask(kernel: Kernel, task: Task, req: CloneRequest): number
   }
   if ((f & CLONE_VM) !== 0 && (f & CLONE_VFORK) === 0) kernel.stopPatching(parent.mm);
 
-  const child = kernel.newTask(tid, group, { uid: task.uid, gid: task.gid }, task.comm);
+  const child = kernel.newTask(tid, group, {
+    uid: task.uid, gid: task.gid, euid: task.euid, egid: task.egid, suid: task.suid, sgid: task.sgid,
+  }, task.comm);
   child.signals.setMask(task.signals.mask);
   if ((f & CLONE_VM) === 0 || (f & CLONE_VFORK) !== 0) child.signals.altStack = { ...task.signals.altStack };
   // The child runs where its parent may (sched_setaffinity is inherited).

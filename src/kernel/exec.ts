@@ -64,7 +64,7 @@ export function execTask(kernel: Kernel, task: Task, req: ExecRequest): number |
   try {
     loaded = loadProgram(mm, {
       execfn: req.path, file: image, identity, argv, envp: req.envp, hostAuxv: hostAuxv(),
-      ids: { uid: task.uid, euid: task.uid, gid: task.gid, egid: task.gid },
+      ids: { uid: task.uid, euid: task.euid, gid: task.gid, egid: task.egid },
       openInterpreter: (interp) => readInterpreter(task.fs, interp),
       mapVdso: (m) => kernel.options.vdso?.mapOrNone(m) ?? null,
     });

@@ -11,7 +11,7 @@
 // the stub applies both on its way back to user mode. A context whose task is killed while its guest
 // code runs (not inside the stub) cannot be redirected and is stopped for good.
 import { EIO, ENOSYS } from '../abi/errno.js';
-import { childInfo, faultInfo, senderInfo } from '../abi/siginfo.js';
+import { childInfo, faultInfo, senderInfo, type SigInfo } from '../abi/siginfo.js';
 import { CLD_DUMPED, CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SI_USER, SIG_IGN, Signal, signalCodeName, signalName } from '../abi/signal.js';
 import { syscallNumber } from '../abi/syscall-names.js';
 import type { FdTable } from '../fs/fd-table.js';
@@ -26,14 +26,15 @@ import { Futexes } from './futex.js';
 import { type Clocks, hostClocks } from './timekeeper.js';
 import type { Vdso } from '../loader/vdso.js';
 import type { Machine } from './machine.js';
-import { deliverSignals, releaseSignals, signalWork } from './signal-delivery.js';
-import { bindSignalMachine } from './signal-machine.js';
-import { cancelBlocked, raiseFault, sendToProcess, trapInfo } from './signal-send.js';
+import { checkGroupStopped, endGroupStop } from './job-control.js';
+import { DeliveryStopped, deliverSignals, releaseSignals, signalWork } from './signal-delivery.js';
+import { bindSignalMachine, withdrawInterrupt } from './signal-machine.js';
+import { cancelBlocked, raiseFault, sendToProcess, trapInfo, wakeAfterStop } from './signal-send.js';
 import { Blocked, RegistersRestored, type SyscallResult, type SyscallTable } from './syscall-table.js';
 import { SyscallArgs } from './syscall-args.js';
 import type { SyscallTracer } from './strace.js';
 import { SyscallSites } from './syscall-sites.js';
-import { newRegisterFile, type RegisterFile, setRegister, Task, type TaskExit } from './task.js';
+import { newRegisterFile, type RegisterFile, setRegister, Task, type TaskExit, type TaskIdentity } from './task.js';
 import { ProcessSignals } from './signals.js';
 import { defaultRlimits, type GroupExit, ThreadGroup } from './thread-group.js';
 
@@ -190,7 +191,7 @@ export class Kernel {
   }
 
   /** A new task in `group` with tid `tid`, known to the kernel and to /proc, not yet running. */
-  newTask(tid: number, group: ThreadGroup, ids: { uid: number; gid: number }, comm: string): Task {
+  newTask(tid: number, group: ThreadGroup, ids: TaskIdentity, comm: string): Task {
     const task = new Task(this, tid, group, ids, comm);
     group.tasks.add(task);
     this.tasks.set(tid, task);
@@ -285,7 +286,7 @@ export class Kernel {
     }
     this.loadStartRegisters(task, ctx);
     this.finishBatch(ctx);
-    this.platform.resume(ctx);
+    this.resumeTask(task, ctx);
   }
 
   private bind(task: Task, ctx: Context): void {
@@ -298,8 +299,9 @@ export class Kernel {
       const at = t.ctx;
       if (at === null) return;
       this.options.strace?.resumed(t, result);
-      // null: a signal ended the task, and releasing its context already moved the context on.
-      if (this.returnToUser(t, at, true) !== null) this.platform.resume(at);
+      // null: a signal ended the task, and releasing its context already moved the context on; Later:
+      // its process is stopped.
+      if (this.returnToUser(t, at, true) === Resume.Now) this.resumeTask(t, at);
     });
     const sites = this.sites.get(task.mm);
     if (sites instanceof SyscallSites) sites.retarget(ctx.userEntry);
@@ -312,7 +314,27 @@ export class Kernel {
     ctx.setFsBase(task.fsBase);
   }
 
+  /** Every event, with the CPU time of its task: until now the program ran; the handling is system time. */
   private handleEvent(ctx: Context, kind: EventKind): Resume {
+    const task = this.slots.get(ctx)?.task ?? null;
+    if (task === null) return this.dispatchEvent(ctx, kind);
+    const start = process.hrtime.bigint();
+    if (task.runningSince !== 0n) task.userNs += start - task.runningSince;
+    task.runningSince = 0n;
+    const result = this.dispatchEvent(ctx, kind);
+    const end = process.hrtime.bigint();
+    task.systemNs += end - start;
+    if (result === Resume.Now && task.ctx === ctx) task.runningSince = end;
+    return result;
+  }
+
+  /** A task that waited (a blocked call, a stop) runs again. */
+  private resumeTask(task: Task, ctx: Context): void {
+    task.runningSince = process.hrtime.bigint();
+    this.platform.resume(ctx);
+  }
+
+  private dispatchEvent(ctx: Context, kind: EventKind): Resume {
     const slot = this.slots.get(ctx);
     if (slot === undefined) return Resume.Stop;
     // A preemption tick in guest code (exit mode): nothing waits at the stub, just run on.
@@ -407,6 +429,8 @@ export class Kernel {
       // A signal already waiting interrupts the call before it sleeps (Linux: signal_pending()).
       if (!task.signals.deliverable || task.blocked === null) {
         if (strace !== null) strace.blocked(task);
+        // A blocked thread counts as stopped: the stop of its process may be complete now.
+        if (task.group.stopSignal !== 0) checkGroupStopped(this, task.group);
         return Resume.Later;
       }
       result = cancelBlocked(task);
@@ -422,11 +446,13 @@ export class Kernel {
 
   /**
    * The way back to the program: pending signals first (after a syscall, its restart code). null when
-   * a signal ended the task's process instead.
+   * a signal ended the task's process instead; Later when its process is stopped (the task parks).
    */
-  private returnToUser(task: Task, ctx: Context, syscall: boolean): Resume.Now | null {
+  private returnToUser(task: Task, ctx: Context, syscall: boolean): Resume.Now | Resume.Later | null {
+    if (task.group.stopSignal !== 0) return this.park(task, syscall);
     if (signalWork(task, syscall)) {
       const exit = deliverSignals(task, syscall, this.options.strace);
+      if (exit instanceof DeliveryStopped) return this.park(task, exit.syscall);
       if (exit !== null && exit.signal !== null) {
         this.killGroup(task.group, { status: null, signal: exit.signal, core: CORE_SIGNALS.has(exit.signal), detail: exit.detail }, task);
         return null;
@@ -434,6 +460,33 @@ export class Kernel {
     }
     this.finishBatch(ctx);
     return Resume.Now;
+  }
+
+  /** A group stop: the task waits here, its context not resumed, until SIGCONT (resumeParked). */
+  private park(task: Task, afterSyscall: boolean): Resume.Later {
+    task.parked = { afterSyscall };
+    withdrawInterrupt(task);
+    checkGroupStopped(this, task.group);
+    return Resume.Later;
+  }
+
+  /** SIGCONT: a parked task finishes its way back to the program. */
+  resumeParked(task: Task): void {
+    const parked = task.parked;
+    const ctx = task.ctx;
+    task.parked = null;
+    if (parked === null || ctx === null || task.exit !== null) return;
+    if (this.returnToUser(task, ctx, parked.afterSyscall) === Resume.Now) this.resumeTask(task, ctx);
+  }
+
+  /** A stop ended: threads blocked in syscalls take the signals that came meanwhile. */
+  wakeAfterStop(group: ThreadGroup): void {
+    wakeAfterStop(group);
+  }
+
+  /** A signal from the kernel to a process (job control's SIGCHLD). */
+  signalProcess(group: ThreadGroup, info: SigInfo): void {
+    sendToProcess(group, info);
   }
 
   /** After a handler that took the task off its context: what the context does next. */
@@ -496,6 +549,7 @@ export class Kernel {
   killGroup(group: ThreadGroup, exit: GroupExit, current: Task | null): void {
     if (group.exit !== null) return;
     group.groupExit ??= exit;
+    endGroupStop(group);
     if (exit.signal !== null) log.info(`process ${group.pid} killed by ${signalName(exit.signal)}: ${exit.detail}`);
     for (const t of [...group.tasks]) if (t !== current) this.endTask(t);
     if (current !== null && group.tasks.has(current)) this.endTask(current);
@@ -511,6 +565,9 @@ export class Kernel {
   private endTask(task: Task): void {
     if (!task.group.tasks.delete(task)) return;
     task.group.lastUid = task.uid;
+    task.group.exitedUserNs += task.userNs + (task.runningSince !== 0n ? process.hrtime.bigint() - task.runningSince : 0n);
+    task.group.exitedSystemNs += task.systemNs;
+    task.runningSince = 0n;
     this.tasks.delete(task.tid);
     releaseSignals(task);
     task.timers.cancelAll();
@@ -523,8 +580,11 @@ export class Kernel {
     }
     const ctx = task.ctx;
     task.ctx = null;
+    task.parked = null;
     task.setCompletionHook(() => {});
     if (ctx !== null) this.releaseContext(ctx, task.group);
+    // One thread fewer to wait for: a stop of its process may be complete now.
+    if (task.group.stopSignal !== 0) checkGroupStopped(this, task.group);
   }
 
   /** The context's task is gone: park it on the idle root (or stop it, if its guest code is running). */

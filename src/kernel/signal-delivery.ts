@@ -24,6 +24,7 @@ import {
 import { infoCode, infoSigno, kernelInfo, SIGINFO_SIZE } from '../abi/siginfo.js';
 import { SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART, SA_SIGINFO, SI_KERNEL, SIG_DFL, SIG_IGN, Signal, sigBit, signalName, SS_AUTODISARM } from '../abi/signal.js';
 import { MailboxOffset, type Mailbox, Reg } from '../platform/mailbox.js';
+import { beginGroupStop, stopDiscarded } from './job-control.js';
 import { machineOf, type SignalMachine, withdrawInterrupt } from './signal-machine.js';
 import { forceFatalSignal, forceSignal } from './signal-send.js';
 import { DefaultAction, defaultAction, type FpuRestore, type QueuedSignal } from './signals.js';
@@ -97,17 +98,26 @@ function restartSyscall(mb: Mailbox): void {
 }
 
 /**
- * Delivers what is pending on the way back to the program (syscall: after a syscall, whose rax may
- * hold a restart code). Returns how the task ends if a signal kills it, else null with the mailbox
- * set up for the return.
+ * deliverSignals took a stop signal: the task parks before the program runs again. syscall: the
+ * syscall's result (and its restart code) is still to be delivered once the process continues.
  */
-export function deliverSignals(task: Task, syscall: boolean, trace: SyscallTracer | null): TaskExit | null {
+export class DeliveryStopped {
+  constructor(readonly syscall: boolean) {}
+}
+
+/**
+ * Delivers what is pending on the way back to the program (syscall: after a syscall, whose rax may
+ * hold a restart code). Returns how the task ends if a signal kills it, DeliveryStopped if a stop
+ * signal stops its process, else null with the mailbox set up for the return.
+ */
+export function deliverSignals(task: Task, syscall: boolean, trace: SyscallTracer | null): TaskExit | DeliveryStopped | null {
   const mb = task.running.mailbox;
   const m = machineOf(task.running);
   const sig = task.signals;
   let restart = syscall ? restartCode(mb) : 0;
   let frames = 0;
   let firstArea = 0;
+  let stopped = false;
   while (sig.deliverable && frames < MAX_FRAMES) {
     const q = sig.take();
     if (q === null) break;
@@ -120,7 +130,17 @@ export function deliverSignals(task: Task, syscall: boolean, trace: SyscallTrace
         trace?.signal?.(task, signo, infoCode(q.info), true);
         return { status: null, signal: signo, detail: q.detail };
       }
-      continue; // ignored; stopping and continuing come with the process work
+      if (d === DefaultAction.Stop) {
+        // A stop signal that was blocked when sent and is unblocked now (else signal-send stopped at once).
+        if (stopDiscarded(task.kernel, task.group, signo)) continue;
+        trace?.signal?.(task, signo, infoCode(q.info), false);
+        beginGroupStop(task.kernel, task.group, signo);
+        // Nothing done yet: the whole return (restart code included) waits for SIGCONT.
+        if (frames === 0) return new DeliveryStopped(syscall);
+        stopped = true;
+        break;
+      }
+      continue; // ignored (SIGCONT's work was done when it was sent)
     }
     trace?.signal?.(task, signo, infoCode(q.info), false);
     if (restart !== 0) {
@@ -155,7 +175,7 @@ export function deliverSignals(task: Task, syscall: boolean, trace: SyscallTrace
   if (!sig.deliverable) withdrawInterrupt(task);
   // Never return to an address iretq would fault on inside the stub (rt_sigreturn checked rip already).
   if (!canonical(mb, Reg.rip)) return { status: null, signal: Signal.SIGSEGV, detail: 'return to a non-canonical address' };
-  return null;
+  return stopped ? new DeliveryStopped(false) : null;
 }
 
 /**

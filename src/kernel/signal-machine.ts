@@ -47,8 +47,8 @@ export function machineOf(ctx: Context): SignalMachine {
 }
 
 /**
- * A signal is deliverable to a task that runs (not blocked, not in a syscall): interrupt it, and ask
- * again shortly while the signal is still there and the task still runs.
+ * A signal is deliverable to a task that runs (not blocked, not in a syscall), or its process stops:
+ * interrupt it, and ask again shortly while it still has reason to come back and still runs.
  */
 export function requestInterrupt(task: Task): void {
   const ctx = task.ctx;
@@ -60,7 +60,7 @@ export function requestInterrupt(task: Task): void {
   if (m.retry !== null) return;
   const check = (): void => {
     m.retry = null;
-    if (task.exit !== null || task.ctx !== ctx || task.blocked !== null || !task.signals.deliverable || !ctx.runnable) return;
+    if (task.exit !== null || task.ctx !== ctx || task.blocked !== null || !task.needsInterrupt || !ctx.runnable) return;
     m.platform.interrupt(ctx);
     m.retry = setTimeout(check, RETRY_MS).unref();
   };

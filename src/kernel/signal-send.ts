@@ -9,8 +9,10 @@ import { faultInfo, infoCode, infoSigno, kernelInfo, senderInfo, type SigInfo } 
 import {
   FPE_INTDIV, Signal, ILL_ILLOPN, NSIG, SI_KERNEL, SI_QUEUE, SI_TIMER, SI_TKILL, SI_USER, SIG_DFL, SIG_IGN, SIGRTMIN, sigBit, signalName, TRAP_TRACE,
 } from '../abi/signal.js';
+import { POLLIN } from '../abi/fcntl.js';
+import { beginGroupStop, prepareSignal, stopDiscarded } from './job-control.js';
 import { requestInterrupt } from './signal-machine.js';
-import { DefaultAction, defaultAction } from './signals.js';
+import { DefaultAction, defaultAction, type QueuedSignal } from './signals.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
 
@@ -34,33 +36,46 @@ function describe(info: SigInfo): string {
  * rt_sigqueueinfo, alarms, SIGPIPE). False when a real-time signal with its own siginfo finds the queue
  * full (RLIMIT_SIGPENDING), as sigqueue's EAGAIN.
  */
-export function sendSignal(task: Task, info: SigInfo, toThread: boolean, detail = describe(info)): boolean {
-  return toThread ? queueOn(task.group, task, info, detail) : queueOn(task.group, null, info, detail);
+export function sendSignal(task: Task, info: SigInfo, toThread: boolean, detail = describe(info), queued?: QueuedSignal): boolean {
+  return toThread ? queueOn(task.group, task, info, detail, queued) : queueOn(task.group, null, info, detail, queued);
 }
 
-/** A signal to a process: kill, SIGCHLD, a timer. */
-export function sendToProcess(group: ThreadGroup, info: SigInfo, detail = describe(info)): boolean {
-  return queueOn(group, null, info, detail);
+/** A signal to a process: kill, SIGCHLD, a timer (queued: the entry to queue, made by the caller). */
+export function sendToProcess(group: ThreadGroup, info: SigInfo, detail = describe(info), queued?: QueuedSignal): boolean {
+  return queueOn(group, null, info, detail, queued);
 }
 
-function queueOn(group: ThreadGroup, thread: Task | null, info: SigInfo, detail: string): boolean {
+function queueOn(group: ThreadGroup, thread: Task | null, info: SigInfo, detail: string, queued?: QueuedSignal): boolean {
   if (group.exit !== null || group.groupExit !== null || group.tasks.size === 0) return true;
   const signo = infoSigno(info);
   const bit = sigBit(signo);
   const process = group.signals;
-  const blockedBy = (t: Task): boolean => ((t.signals.mask | t.signals.realBlocked) & bit) !== 0n;
   const candidates = thread !== null ? [thread] : [...group.tasks];
-  if (process.ignores(signo) && !candidates.some(blockedBy)) return true;
   const anyTask = candidates[0]!;
+  const kernel = anyTask.kernel;
+  prepareSignal(kernel, group, signo);
+  const blockedBy = (t: Task): boolean => ((t.signals.mask | t.signals.realBlocked) & bit) !== 0n;
+  if (process.ignores(signo) && !candidates.some(blockedBy)) return true;
+  // The thread to take it: the one named, else the first that does not block it (the leader first).
+  // A stopped process takes nothing but SIGKILL until it continues (Linux wants_signal).
+  // rt_sigtimedwait's thread unblocked the signals it waits for: it takes them (Linux wants_signal).
+  const masks = (t: Task): boolean => (t.signals.mask & bit) !== 0n;
+  const taker = group.stopSignal !== 0 && signo !== Signal.SIGKILL ? undefined : candidates.find((t) => !masks(t));
+  const action = process.action(signo);
+  if (taker !== undefined && action.handler === SIG_DFL && defaultAction(signo) === DefaultAction.Stop) {
+    // Taken at once, as a fatal signal is: a thread blocked in a syscall stays blocked, stopped.
+    if (!stopDiscarded(kernel, group, signo)) beginGroupStop(kernel, group, signo);
+    return true;
+  }
   if (signo >= SIGRTMIN && infoCode(info) !== SI_USER &&
       anyTask.signals.pending.size + process.pending.size >= anyTask.rlimits[RLIMIT_SIGPENDING]![0]) return false;
-  (thread !== null ? thread.signals.pending : process.pending).enqueue({ info, detail });
+  (thread !== null ? thread.signals.pending : process.pending).enqueue(queued ?? { info, detail });
   process.changed();
-  // The thread to take it: the one named, else the first that does not block it (the leader first).
-  const taker = candidates.find((t) => !blockedBy(t));
+  // signalfd readers look again (Linux signalfd_notify).
+  process.queued.notify(POLLIN);
   if (taker === undefined) return true;
-  const action = process.action(signo);
-  if (signo === Signal.SIGKILL || (action.handler === SIG_DFL && defaultAction(signo) === DefaultAction.Terminate)) {
+  // Fatal at once unless a sigtimedwait waits for it (Linux complete_signal checks real_blocked).
+  if (signo === Signal.SIGKILL || (action.handler === SIG_DFL && defaultAction(signo) === DefaultAction.Terminate && !blockedBy(taker))) {
     taker.kernel.killGroup(group, { status: null, signal: signo, core: false, detail }, null);
     return true;
   }
@@ -73,7 +88,7 @@ function queueOn(group: ThreadGroup, thread: Task | null, info: SigInfo, detail:
  * computes is interrupted; a task in a syscall takes it on that syscall's way back.
  */
 function interruptIfDeliverable(task: Task): void {
-  if (!task.signals.deliverable) return;
+  if (!task.signals.deliverable || task.exit !== null) return;
   if (task.blocked !== null) task.complete(cancelBlocked(task));
   else requestInterrupt(task);
 }
@@ -125,6 +140,21 @@ export function trapInfo(vector: number, signo: number, rip: number): SigInfo {
   }
 }
 
+/**
+ * A stop ended: signals that came meanwhile reach threads blocked in syscalls (the parked ones took
+ * theirs on their way back): each blocked thread with one of its own, and one for the process's.
+ */
+export function wakeAfterStop(group: ThreadGroup): void {
+  let processTaken = false;
+  for (const t of [...group.tasks]) {
+    if (t.blocked === null || !t.signals.deliverable) continue;
+    const own = (t.signals.pending.set & ~t.signals.mask) !== 0n;
+    if (!own && processTaken) continue;
+    if (!own) processTaken = true;
+    t.complete(cancelBlocked(t));
+  }
+}
+
 /** Takes back what the blocked call waits on and returns what it answers when interrupted. */
 export function cancelBlocked(task: Task): number | Errno {
   const call = task.blocked!;
@@ -156,15 +186,39 @@ function killTargets(task: Task, pid: number): ThreadGroup[] {
   return all.filter((g) => g.pgid === pgid);
 }
 
-/** kill(2). Every process of the sandbox runs as the same user, so each may signal all the others. */
+/**
+ * Linux check_kill_permission: root (euid 0) may signal anyone; others a process whose real or saved
+ * uid is their real or effective uid, or (SIGCONT) one of their own session.
+ */
+function mayKill(sender: Task, target: Task, signo: number): boolean {
+  if (sender.euid === 0 || sender.group === target.group) return true;
+  const ids = [target.uid, target.suid];
+  if (ids.includes(sender.uid) || ids.includes(sender.euid)) return true;
+  return signo === Signal.SIGCONT && sender.group.sid === target.group.sid;
+}
+
+/** The permission check for one process: its leader stands for its credentials. */
+function mayKillProcess(sender: Task, group: ThreadGroup, signo: number): boolean {
+  const leader = group.leader;
+  return leader === undefined || mayKill(sender, leader, signo);
+}
+
+/**
+ * kill(2): EPERM for a process the caller may not signal; to a group, success if any member took it;
+ * to every process (-1), only the other errors count (Linux kill_something_info).
+ */
 export function kill(task: Task, pid: number, signo: number): number | Errno {
   if (pid === -2147483648) return ESRCH;
   const targets = killTargets(task, pid);
   if (targets.length === 0) return ESRCH;
   if (!validSignal(signo)) return EINVAL;
-  if (signo === 0) return 0;
-  for (const g of targets) sendToProcess(g, senderInfo(signo, SI_USER, task.group.pid, task.uid));
-  return 0;
+  let sent = 0;
+  for (const g of targets) {
+    if (!mayKillProcess(task, g, signo)) continue;
+    sent++;
+    if (signo !== 0) sendToProcess(g, senderInfo(signo, SI_USER, task.group.pid, task.uid));
+  }
+  return sent > 0 || pid === -1 ? 0 : EPERM;
 }
 
 /** tgkill(2) and tkill(2) (tgid 0): a signal to one thread. */
@@ -172,6 +226,7 @@ export function threadKill(task: Task, tgid: number, tid: number, signo: number)
   const target = findThread(task, tgid, tid);
   if (target === null) return ESRCH;
   if (!validSignal(signo)) return EINVAL;
+  if (!mayKill(task, target, signo)) return EPERM;
   if (signo === 0) return 0;
   sendSignal(target, senderInfo(signo, SI_TKILL, task.group.pid, task.uid), true);
   return 0;
@@ -188,6 +243,7 @@ export function queueInfo(task: Task, tgid: number, tid: number | null, signo: n
   const thread = tid === null ? null : findThread(task, tgid, tid);
   const group = tid === null ? task.kernel.group(tgid) : thread?.group;
   if (group === undefined || group.exit !== null) return ESRCH;
+  if (thread !== null ? !mayKill(task, thread, signo) : !mayKillProcess(task, group, signo)) return EPERM;
   if (signo === 0) return 0;
   const detail = `${signalName(signo)} queued by the program`;
   const ok = thread === null ? sendToProcess(group, info, detail) : sendSignal(thread, info, true, detail);

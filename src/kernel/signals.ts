@@ -12,7 +12,9 @@ import {
 } from '../abi/signal.js';
 import type { SigAction, SigStack } from '../abi/sigframe.js';
 import { infoSigno, type SigInfo } from '../abi/siginfo.js';
-import type { IntervalTimer } from './itimer.js';
+import { WaitQueue } from '../fs/wait.js';
+import type { CpuIntervalTimer, IntervalTimer } from './itimer.js';
+import type { PosixTimer } from './posix-timers.js';
 
 export const enum DefaultAction {
   Terminate,
@@ -45,6 +47,8 @@ const SYNCHRONOUS = sigBit(Signal.SIGSEGV) | sigBit(Signal.SIGBUS) | sigBit(Sign
 export interface QueuedSignal {
   info: SigInfo;
   detail: string;
+  /** Called as it is taken off its queue (a POSIX timer's signal fills in its overrun count then). */
+  onDequeue?: () => void;
 }
 
 /** A set of pending signals with their siginfo: one of each standard signal, a queue of each real-time one. */
@@ -80,7 +84,12 @@ export class PendingSignals {
       this.queues.delete(signo);
       this.set &= ~sigBit(signo);
     }
+    q.onDequeue?.();
     return q;
+  }
+
+  contains(q: QueuedSignal): boolean {
+    return this.queues.get(infoSigno(q.info))?.includes(q) ?? false;
   }
 
   /** Drops every instance of the signals in mask. */
@@ -120,8 +129,16 @@ export class ProcessSignals {
   readonly pending = new PendingSignals();
   /** The threads that can take a process-directed signal. */
   readonly threads = new Set<ThreadSignals>();
-  /** ITIMER_REAL (setitimer, alarm), made at first use. */
+  /** ITIMER_REAL (setitimer, alarm), ITIMER_VIRTUAL and ITIMER_PROF, each made at first use. */
   realTimer: IntervalTimer | null = null;
+  virtualTimer: CpuIntervalTimer | null = null;
+  profTimer: CpuIntervalTimer | null = null;
+  /** POSIX timers (timer_create), by id; deleted at exec and exit. */
+  readonly posixTimers = new Map<number, PosixTimer>();
+  /** The id the next timer_create hands out (they are not reused, as on Linux). */
+  nextTimerId = 0;
+  /** Notified whenever a signal is queued for the process or one of its threads: signalfd readers wait here. */
+  readonly queued = new WaitQueue();
 
   constructor(actions: SigAction[] = Array.from({ length: NSIG + 1 }, () => DEFAULT_ACTION)) {
     this.actions = actions;
@@ -134,6 +151,7 @@ export class ProcessSignals {
 
   /** exec: caught signals go back to SIG_DFL, ignored ones stay ignored; a shared table is left to the others. */
   resetForExec(): void {
+    this.deleteTimers();
     this.actions = this.actions.map((a) => (a.handler === SIG_IGN ? IGNORE_ACTION : DEFAULT_ACTION));
   }
 
@@ -166,8 +184,14 @@ export class ProcessSignals {
     if (h === SIG_IGN) return true;
     if (h !== SIG_DFL) return false;
     const d = defaultAction(signo);
-    // Stopping is not implemented yet (it needs the parent's wait): a stop signal is dropped.
-    return d === DefaultAction.Ignore || d === DefaultAction.Continue || d === DefaultAction.Stop;
+    // SIGCONT's work is done when it is sent (job-control.ts prepareSignal); with SIG_DFL nothing is left.
+    return d === DefaultAction.Ignore || d === DefaultAction.Continue;
+  }
+
+  /** exec and exit: every POSIX timer goes. */
+  deleteTimers(): void {
+    for (const t of [...this.posixTimers.values()]) t.delete();
+    this.posixTimers.clear();
   }
 
   /** Pending or masks changed: every thread works out again whether it has a signal to take. */
@@ -294,6 +318,11 @@ export class ThreadSignals {
   /** The thread has exited; with the last one the process's timers go. */
   release(): void {
     this.process.threads.delete(this);
-    if (this.process.threads.size === 0) this.process.realTimer?.cancel();
+    if (this.process.threads.size === 0) {
+      this.process.realTimer?.cancel();
+      this.process.virtualTimer?.cancel();
+      this.process.profTimer?.cancel();
+      this.process.deleteTimers();
+    }
   }
 }

@@ -18,13 +18,15 @@ import type { Task } from './task.js';
  *   a arch_prctl code, k clock id, g signal number, n fcntl command, r rlimit resource
  *   t struct timespec the program gives, T one the call fills
  *   S struct stat the call fills, v iovec array the program gives (count: the next argument),
- *   V iovec array the call fills (bytes: the result)
+ *   V iovec array the call fills (bytes: the result),
  *   Q pollfd array the program gives (count: the next argument), X fd_set the program gives (nfds:
  *   the first argument), U struct timeval the program gives, C epoll_create1 flags, E epoll_ctl op,
  *   Y struct epoll_event the program gives, W epoll_event array the call fills (count: the result),
- *   D eventfd2 flags, G timerfd_create flags, H timerfd_settime flags, I struct itimerspec given
+ *   D eventfd2 flags, G timerfd_create flags, H timerfd_settime flags, I struct itimerspec given,
+ *   h sigprocmask's how, q sigset_t the program gives, K one the call fills,
+ *   j struct sigaction the program gives, J one the call fills
  */
-export const OUTPUT_KINDS = new Set(['b', 'T', 'S', 'V', 'W']);
+export const OUTPUT_KINDS = new Set(['b', 'T', 'S', 'V', 'W', 'K', 'J']);
 
 /** strace's default -s: strings and buffers beyond it are cut and marked with "...". */
 const MAX_STRING = 32;
@@ -223,6 +225,50 @@ function stringArray(task: Task, va: number): string | null {
   return `[${items.join(', ')}, ...]`;
 }
 
+/** A signal as strace names it in a set: INT, TERM, RTMIN, RT_1. */
+function setMember(signo: number): string {
+  if (signo >= 32) return signo === 32 ? 'RTMIN' : `RT_${signo - 32}`;
+  return signalName(signo).replace(/^SIG/, '');
+}
+
+/** A sigset_t: `[INT TERM]`, or strace's `~[KILL STOP]` for a set of more than half the signals. */
+function sigset(task: Task, va: number): string | null {
+  if (va === 0) return 'NULL';
+  const w = words(task, va, 1);
+  if (w === null) return null;
+  const set = w[0]!;
+  let count = 0;
+  for (let n = 0; n < 64; n++) if ((set >> BigInt(n)) & 1n) count++;
+  const inverted = count > 32;
+  const names: string[] = [];
+  for (let n = 1; n <= 64; n++) if ((((set >> BigInt(n - 1)) & 1n) === 1n) !== inverted) names.push(setMember(n));
+  return `${inverted ? '~' : ''}[${names.join(' ')}]`;
+}
+
+const SIGPROCMASK_HOW: Names = [[0, 'SIG_BLOCK'], [1, 'SIG_UNBLOCK'], [2, 'SIG_SETMASK']];
+const SA_FLAGS: Names = [
+  [0x0400_0000, 'SA_RESTORER'], [0x0800_0000, 'SA_ONSTACK'], [0x1000_0000, 'SA_RESTART'], [0x4000_0000, 'SA_NODEFER'],
+  [0x8000_0000, 'SA_RESETHAND'], [0x1, 'SA_NOCLDSTOP'], [0x2, 'SA_NOCLDWAIT'], [0x4, 'SA_SIGINFO'],
+];
+
+/** A struct sigaction: `{sa_handler=SIG_IGN, sa_mask=[], sa_flags=SA_RESTORER, sa_restorer=0x4010e0}`. */
+function sigaction(task: Task, va: number): string | null {
+  if (va === 0) return 'NULL';
+  const w = words(task, va, 4);
+  if (w === null) return null;
+  const [handler, flagWord, restorer, mask] = [w[0]!, Number(w[1]! & 0xffff_ffffn), w[2]!, w[3]!];
+  const h = handler === 0n ? 'SIG_DFL' : handler === 1n ? 'SIG_IGN' : hex(handler);
+  const set = sigsetValue(mask);
+  const restorerPart = (flagWord & 0x0400_0000) !== 0 ? `, sa_restorer=${hex(restorer)}` : '';
+  return `{sa_handler=${h}, sa_mask=${set}, sa_flags=${flags(flagWord, SA_FLAGS)}${restorerPart}}`;
+}
+
+function sigsetValue(set: bigint): string {
+  const names: string[] = [];
+  for (let n = 1; n <= 64; n++) if (((set >> BigInt(n - 1)) & 1n) === 1n) names.push(setMember(n));
+  return `[${names.join(' ')}]`;
+}
+
 function timespec(task: Task, va: number): string | null {
   if (va === 0) return 'NULL';
   const w = words(task, va, 2);
@@ -368,6 +414,11 @@ function decode(task: Task, kind: string, i: number, result: number | Errno | nu
     case 'n': return named(a.int(i), FCNTL_COMMANDS);
     case 'r': return named(a.int(i), RLIMITS);
     case 'g': { const s = a.int(i); const name = signalName(s); return name.startsWith('SIG') ? name : String(s); }
+    case 'h': return named(a.int(i), SIGPROCMASK_HOW);
+    case 'q': return sigset(task, a.ptr(i));
+    case 'K': return failed ? null : sigset(task, a.ptr(i));
+    case 'j': return sigaction(task, a.ptr(i));
+    case 'J': return failed ? null : sigaction(task, a.ptr(i));
     case 't': return timespec(task, a.ptr(i));
     case 'T': return failed ? null : timespec(task, a.ptr(i));
     case 'S': return failed ? null : stat(task, a.ptr(i));

@@ -19,6 +19,16 @@ import type { Clocks } from './timekeeper.js';
 
 export { RLIM_INFINITY, RLIMIT_COUNT } from './thread-group.js';
 
+/** The ids a new task starts with: real ones, and effective and saved ones if they differ. */
+export interface TaskIdentity {
+  uid: number;
+  gid: number;
+  euid?: number;
+  egid?: number;
+  suid?: number;
+  sgid?: number;
+}
+
 /** How the task ended: an exit status, or the signal that killed it. */
 export type TaskExit = { status: number; signal: null } | { status: null; signal: number; detail: string };
 
@@ -83,8 +93,25 @@ export class Task implements ProcessView {
   readonly signals: ThreadSignals;
   /** The blocked syscall a signal may interrupt (blocking.ts); null while the task is not blocked. */
   blocked: BlockedCall | null = null;
+  /**
+   * Parked by a group stop on its way back to the program (job-control.ts); afterSyscall: the return
+   * still has a syscall's result (and maybe a restart code) to deliver once continued.
+   */
+  parked: { afterSyscall: boolean } | null = null;
+  /** Real, effective and saved ids (credentials are per thread, as on Linux). */
   uid: number;
   gid: number;
+  euid: number;
+  egid: number;
+  suid: number;
+  sgid: number;
+  /**
+   * CPU time, measured by the Sentry: user is the time its vCPU ran the program between events, system
+   * the time the Sentry spent on its events; runningSince the host time it was last let run (0: not now).
+   */
+  userNs = 0n;
+  systemNs = 0n;
+  runningSince = 0n;
   /** Deadlines the task waits for (sleeps); cancelled when it exits. */
   readonly timers = new TaskTimers();
   /** sched_setaffinity's mask (bit n: CPU n); null is every CPU of the machine. */
@@ -95,11 +122,15 @@ export class Task implements ProcessView {
     readonly kernel: Kernel,
     readonly tid: number,
     public group: ThreadGroup,
-    ids: { uid: number; gid: number },
+    ids: TaskIdentity,
     comm: string,
   ) {
     this.uid = ids.uid;
     this.gid = ids.gid;
+    this.euid = this.suid = ids.euid ?? ids.uid;
+    this.egid = this.sgid = ids.egid ?? ids.gid;
+    if (ids.suid !== undefined) this.suid = ids.suid;
+    if (ids.sgid !== undefined) this.sgid = ids.sgid;
     this.signals = new ThreadSignals(group.signals);
     this.comm = comm.slice(0, 15);
   }
@@ -130,6 +161,18 @@ export class Task implements ProcessView {
   }
   get zombie(): boolean {
     return this.group.zombie;
+  }
+  /** Waiting in a blocked syscall (state S in /proc). */
+  get sleeping(): boolean {
+    return this.blocked !== null;
+  }
+  /** Stopped by job control (state T in /proc). */
+  get stopped(): boolean {
+    return this.group.stopped;
+  }
+  /** The task must come back to the Sentry: a signal to deliver, or a group stop it has not joined yet. */
+  get needsInterrupt(): boolean {
+    return this.signals.deliverable || (this.group.stopSignal !== 0 && this.parked === null);
   }
   /** The machine the sandbox shows (--cpus, --memory). */
   get machine(): Machine {

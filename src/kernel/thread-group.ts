@@ -51,6 +51,18 @@ export class ThreadGroup {
   signals: ProcessSignals;
   /** Resource limits (soft, hard) by RLIMIT_* number; Infinity is RLIM_INFINITY. */
   rlimits: Array<[number, number]>;
+  /**
+   * Job control (job-control.ts). stopSignal: the signal of a group stop in progress or done (0: none);
+   * stopped: every thread has parked (or waits in a syscall), so the stop is complete.
+   */
+  stopSignal = 0;
+  stopped = false;
+  /** A stop (its signal) or a continue that wait(WUNTRACED/WCONTINUED) has not collected yet. */
+  stopReport = 0;
+  continuedReport = false;
+  /** CPU time of the threads that have exited (user, system). */
+  exitedUserNs = 0n;
+  exitedSystemNs = 0n;
   /** Guest ranges of the initial argv and envp strings, for /proc/PID/cmdline and environ. */
   argRange: [number, number] = [0, 0];
   envRange: [number, number] = [0, 0];
@@ -82,6 +94,16 @@ export class ThreadGroup {
 
   get zombie(): boolean {
     return this.exit !== null && !this.reaped;
+  }
+
+  /** The process's CPU time so far (user, or user and system), the running threads' current run included. */
+  cpuTimeNs(withSystem: boolean, now = process.hrtime.bigint()): bigint {
+    let total = this.exitedUserNs + (withSystem ? this.exitedSystemNs : 0n);
+    for (const t of this.tasks) {
+      total += t.userNs + (withSystem ? t.systemNs : 0n);
+      if (t.runningSince !== 0n && now > t.runningSince) total += now - t.runningSince;
+    }
+    return total;
   }
 
   notifyChildWaiters(): void {

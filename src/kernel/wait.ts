@@ -1,7 +1,8 @@
 // wait4(2) and waitid(2): which children a call may collect, and collecting one (gVisor's
-// kernel/task_exit.go Wait). A caller with nothing to collect yet blocks until a child changes state.
+// kernel/task_exit.go Wait): exits, and with WUNTRACED/WCONTINUED stops and continues (job-control.ts).
+// A caller with nothing to collect yet blocks until a child changes state.
 import { ECHILD, EINVAL, Errno } from '../abi/errno.js';
-import { __WALL, __WCLONE, __WNOTHREAD, WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WUNTRACED } from '../abi/sched.js';
+import { __WALL, __WCLONE, __WNOTHREAD, WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WSTOPPED, WUNTRACED } from '../abi/sched.js';
 import { Signal } from '../abi/signal.js';
 import type { Kernel } from './kernel.js';
 import { Blocked } from './syscall-table.js';
@@ -10,11 +11,14 @@ import type { ThreadGroup } from './thread-group.js';
 
 export type WaitTarget = { kind: 'any' } | { kind: 'pid'; pid: number } | { kind: 'pgid'; pgid: number };
 
+/** What a collected child reports: it ended (child.exit), stopped (with this signal), or continued. */
+export type ChildChange = { kind: 'exited' } | { kind: 'stopped'; signal: number } | { kind: 'continued' };
+
 export interface WaitRequest {
   target: WaitTarget;
   options: number;
-  /** Called with the collected child; its return value is the syscall's. */
-  collect: (child: ThreadGroup) => number | Errno;
+  /** Called with the collected child and its change; its return value is the syscall's. */
+  collect: (child: ThreadGroup, change: ChildChange) => number | Errno;
   /** WNOHANG with nothing to collect: the syscall's result. */
   nothing: () => number | Errno;
 }
@@ -26,11 +30,24 @@ export function waitForChild(kernel: Kernel, task: Task, req: WaitRequest): numb
   const attempt = (): number | Errno | null => {
     const matching = [...task.group.children].filter((c) => matches(c, req));
     if (matching.length === 0) return ECHILD;
-    const ready = matching.find((c) => c.zombie);
-    if (ready !== undefined) {
-      const result = req.collect(ready);
-      if ((req.options & WNOWAIT) === 0 && !(result instanceof Errno)) kernel.reap(ready);
-      return result;
+    // Linux wait_consider_task: each child in turn, its exit first, then a stop, then a continue.
+    const consume = (req.options & WNOWAIT) === 0;
+    for (const c of matching) {
+      if (c.zombie && (req.options & WEXITED) !== 0) {
+        const result = req.collect(c, { kind: 'exited' });
+        if (consume && !(result instanceof Errno)) kernel.reap(c);
+        return result;
+      }
+      if (c.stopped && c.stopReport !== 0 && (req.options & WSTOPPED) !== 0) {
+        const result = req.collect(c, { kind: 'stopped', signal: c.stopReport });
+        if (consume && !(result instanceof Errno)) c.stopReport = 0;
+        return result;
+      }
+      if (c.continuedReport && (req.options & WCONTINUED) !== 0) {
+        const result = req.collect(c, { kind: 'continued' });
+        if (consume && !(result instanceof Errno)) c.continuedReport = false;
+        return result;
+      }
     }
     if ((req.options & WNOHANG) !== 0) return req.nothing();
     return null;

@@ -95,12 +95,74 @@ function getgroups(_task: Task, a: SyscallArgs): number | Errno {
   return a.int(0) < 0 ? EINVAL : 0;
 }
 
-/** getresuid / getresgid: real, effective and saved ids are the same one (three u32). */
-function getres(task: Task, a: SyscallArgs, id: number): number | Errno {
-  const word = new Uint8Array(4);
-  new DataView(word.buffer).setUint32(0, id >>> 0, true);
-  for (let i = 0; i < 3; i++) if (task.mm.copyOut(a.ptr(i), word) !== 4) return EFAULT;
+type IdKind = 'uid' | 'gid';
+/** -1 as an id argument: leave it as it is. */
+const UNCHANGED = 0xffff_ffff;
+
+/** Real, effective and saved uid or gid. */
+function idsOf(task: Task, kind: IdKind): [number, number, number] {
+  return kind === 'uid' ? [task.uid, task.euid, task.suid] : [task.gid, task.egid, task.sgid];
+}
+
+function setIds(task: Task, kind: IdKind, [real, effective, saved]: [number, number, number]): number {
+  if (kind === 'uid') [task.uid, task.euid, task.suid] = [real, effective, saved];
+  else [task.gid, task.egid, task.sgid] = [real, effective, saved];
+  // File access goes by the effective ids (the fsuid follows the euid).
+  task.fs.creds.uid = task.euid;
+  task.fs.creds.gid = task.egid;
   return 0;
+}
+
+/** getresuid / getresgid: real, effective and saved ids (three u32). */
+function getres(task: Task, a: SyscallArgs, kind: IdKind): number | Errno {
+  const word = new Uint8Array(4);
+  const view = new DataView(word.buffer);
+  const ids = idsOf(task, kind);
+  for (let i = 0; i < 3; i++) {
+    view.setUint32(0, ids[i]! >>> 0, true);
+    if (task.mm.copyOut(a.ptr(i), word) !== 4) return EFAULT;
+  }
+  return 0;
+}
+
+/** setuid / setgid (Linux __sys_setuid): root sets all three; others only the effective id, to the real or saved one. */
+function setid(task: Task, a: SyscallArgs, kind: IdKind): number | Errno {
+  const id = a.uint(0);
+  if (id === UNCHANGED) return EINVAL;
+  const [real, , saved] = idsOf(task, kind);
+  if (task.euid === 0) return setIds(task, kind, [id, id, id]);
+  if (id !== real && id !== saved) return EPERM;
+  const cur = idsOf(task, kind);
+  return setIds(task, kind, [cur[0], id, cur[2]]);
+}
+
+/**
+ * setreuid / setregid: the real id may become the effective one, the effective one any of the three;
+ * the saved id follows the new effective id when the real one is set or the effective one leaves it.
+ */
+function setreid(task: Task, a: SyscallArgs, kind: IdKind): number | Errno {
+  const r = a.uint(0);
+  const e = a.uint(1);
+  const [real, effective, saved] = idsOf(task, kind);
+  if (task.euid !== 0) {
+    if (r !== UNCHANGED && r !== real && r !== effective) return EPERM;
+    if (e !== UNCHANGED && e !== real && e !== effective && e !== saved) return EPERM;
+  }
+  const nextReal = r !== UNCHANGED ? r : real;
+  const nextEffective = e !== UNCHANGED ? e : effective;
+  const nextSaved = r !== UNCHANGED || (e !== UNCHANGED && e !== real) ? nextEffective : saved;
+  return setIds(task, kind, [nextReal, nextEffective, nextSaved]);
+}
+
+/** setresuid / setresgid: without privilege each new id must be one of the three current ones. */
+function setresid(task: Task, a: SyscallArgs, kind: IdKind): number | Errno {
+  const cur = idsOf(task, kind);
+  const next: [number, number, number] = [a.uint(0), a.uint(1), a.uint(2)];
+  for (let i = 0; i < 3; i++) {
+    if (next[i] === UNCHANGED) next[i] = cur[i]!;
+    else if (task.euid !== 0 && !cur.includes(next[i]!)) return EPERM;
+  }
+  return setIds(task, kind, next);
 }
 
 function prctl(task: Task, a: SyscallArgs): number | Errno {
@@ -156,12 +218,18 @@ export const processSyscalls: SyscallEntry[] = [
   supported('gettid', (t) => t.id.tid, ''),
   supported('getppid', (t) => t.id.ppid, ''),
   supported('getuid', (t) => t.id.uid, ''),
-  supported('geteuid', (t) => t.id.uid, ''),
+  supported('geteuid', (t) => t.euid, ''),
   supported('getgid', (t) => t.id.gid, ''),
-  supported('getegid', (t) => t.id.gid, ''),
+  supported('getegid', (t) => t.egid, ''),
   supported('getgroups', getgroups, 'ip'),
-  supported('getresuid', (t, a) => getres(t, a, t.id.uid), 'ppp'),
-  supported('getresgid', (t, a) => getres(t, a, t.id.gid), 'ppp'),
+  supported('getresuid', (t, a) => getres(t, a, 'uid'), 'ppp'),
+  supported('getresgid', (t, a) => getres(t, a, 'gid'), 'ppp'),
+  partial('setuid', (t, a) => setid(t, a, 'uid'), 'privilege is an effective uid of 0 (no capability sets)', 'u'),
+  partial('setgid', (t, a) => setid(t, a, 'gid'), 'privilege is an effective uid of 0 (no capability sets)', 'u'),
+  partial('setreuid', (t, a) => setreid(t, a, 'uid'), 'privilege is an effective uid of 0 (no capability sets)', 'uu'),
+  partial('setregid', (t, a) => setreid(t, a, 'gid'), 'privilege is an effective uid of 0 (no capability sets)', 'uu'),
+  partial('setresuid', (t, a) => setresid(t, a, 'uid'), 'privilege is an effective uid of 0 (no capability sets)', 'uuu'),
+  partial('setresgid', (t, a) => setresid(t, a, 'gid'), 'privilege is an effective uid of 0 (no capability sets)', 'uuu'),
   supported('set_tid_address', setTidAddress, 'p'),
   supported('set_robust_list', setRobustList, 'pz'),
   unsupported('rseq', 'restartable sequences: glibc runs without them when this fails'),

@@ -2,13 +2,14 @@
 // place: each physically contiguous run of the buffer is handed to the file as a view, never copied.
 // A file that is not ready (an empty pipe) answers EAGAIN; unless the description is O_NONBLOCK the
 // task then waits on the file and the call completes when it can.
-import { EAGAIN, EBADF, EFAULT, EINVAL, EOPNOTSUPP, EPIPE, ERESTARTSYS, Errno } from '../abi/errno.js';
+import { EAGAIN, EBADF, EFAULT, EINVAL, EOPNOTSUPP, EPIPE, ERESTARTSYS, ESPIPE, Errno } from '../abi/errno.js';
 import { senderInfo } from '../abi/siginfo.js';
 import { SI_USER, Signal } from '../abi/signal.js';
 import { O_NONBLOCK, POLLIN, POLLOUT } from '../abi/fcntl.js';
 import { PIPE_BUF, PIPE_CAPACITY, PipeEnd } from '../fs/pipe.js';
 import type { FileDescription } from '../fs/vfs.js';
 import { sendSignal } from '../kernel/signal-send.js';
+import { SignalFile } from '../kernel/signalfd.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
 import { Blocked, type SyscallEntry } from '../kernel/syscall-table.js';
 import type { BlockedCall } from '../kernel/blocking.js';
@@ -120,6 +121,8 @@ function readAt(task: Task, fd: number, va: number, count: number, pos: number |
   const file = task.fds.get(fd);
   if (file instanceof Errno) return file;
   if (!file.readable) return EBADF;
+  // A signalfd reads the reading thread's signals, whole records at a time.
+  if (file instanceof SignalFile) return pos !== null ? ESPIPE : file.readFor(task, va, count);
   return blockingIo(task, file, POLLIN, () => transfer(task, file, va, count, true, pos));
 }
 

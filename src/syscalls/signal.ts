@@ -12,7 +12,7 @@ import { Blocked, type RegistersRestored, type SyscallEntry } from '../kernel/sy
 import type { Task } from '../kernel/task.js';
 import { Reg } from '../platform/mailbox.js';
 import { readTimespec } from './time.js';
-import { partial, supported } from './define.js';
+import { supported } from './define.js';
 
 const sigsetBytes = new Uint8Array(SIGSET_SIZE);
 const sigsetView = new DataView(sigsetBytes.buffer);
@@ -178,20 +178,18 @@ function tgkill(task: Task, a: SyscallArgs): number | Errno {
   return threadKill(task, a.int(0), a.int(1), a.int(2));
 }
 
-const ONE_PROCESS = 'a sandbox has one process for now: other pids give ESRCH';
-
 export const signalSyscalls: SyscallEntry[] = [
-  supported('rt_sigaction', rtSigaction, 'ixxz'),
-  supported('rt_sigprocmask', rtSigprocmask, 'ixxz'),
-  supported('rt_sigpending', rtSigpending, 'xz'),
+  supported('rt_sigaction', rtSigaction, 'gjJz'),
+  supported('rt_sigprocmask', rtSigprocmask, 'hqKz'),
+  supported('rt_sigpending', rtSigpending, 'Kz'),
   supported('sigaltstack', sigaltstack, 'xx'),
   supported('rt_sigreturn', rtSigreturn, ''),
   supported('pause', pause, ''),
-  supported('rt_sigsuspend', rtSigsuspend, 'xz'),
-  supported('rt_sigtimedwait', rtSigtimedwait, 'xxxz'),
-  partial('kill', (t, a) => kill(t, a.int(0), a.int(1)), ONE_PROCESS, 'ii'),
-  supported('tkill', tkill, 'ii'),
-  supported('tgkill', tgkill, 'iii'),
-  partial('rt_sigqueueinfo', rtSigqueueinfo, ONE_PROCESS, 'iix'),
-  supported('rt_tgsigqueueinfo', rtTgsigqueueinfo, 'iiix'),
+  supported('rt_sigsuspend', rtSigsuspend, 'qz'),
+  supported('rt_sigtimedwait', rtSigtimedwait, 'qxtz'),
+  supported('kill', (t, a) => kill(t, a.int(0), a.int(1)), 'ig'),
+  supported('tkill', tkill, 'ig'),
+  supported('tgkill', tgkill, 'iig'),
+  supported('rt_sigqueueinfo', rtSigqueueinfo, 'igx'),
+  supported('rt_tgsigqueueinfo', rtTgsigqueueinfo, 'iigx'),
 ];

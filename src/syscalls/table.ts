@@ -21,6 +21,7 @@ import { readWriteSyscalls } from './read-write.js';
 import { schedSyscalls } from './sched.js';
 import { sendfileSyscalls } from './sendfile.js';
 import { signalSyscalls } from './signal.js';
+import { signalfdSyscalls } from './signalfd.js';
 import { statSyscalls } from './stat.js';
 import { threadSyscalls } from './thread.js';
 import { sysinfoSyscalls } from './sysinfo.js';
@@ -39,6 +40,7 @@ export const FAMILIES: ReadonlyArray<readonly SyscallEntry[]> = [
   openSyscalls, dirSyscalls, linkSyscalls, attrSyscalls, pipeSyscalls, sendfileSyscalls, lockSyscalls,
   threadSyscalls, futexSyscalls, xattrSyscalls, schedSyscalls, sysinfoSyscalls, fadviseSyscalls,
   usageSyscalls, pollSyscalls, epollSyscalls, eventfdSyscalls, timerfdSyscalls,
+  signalfdSyscalls,
 ];
 
 const NOT_YET = 'not implemented yet';

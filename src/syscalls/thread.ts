@@ -6,14 +6,14 @@ import {
   CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLONE_VFORK, CLONE_VM, P_ALL, P_PGID, P_PID, P_PIDFD, WEXITED, WSTOPPED,
   WCONTINUED, WNOHANG,
 } from '../abi/sched.js';
-import { Signal } from '../abi/signal.js';
+import { CLD_CONTINUED, CLD_STOPPED, Signal } from '../abi/signal.js';
 import { cloneTask } from '../kernel/clone.js';
 import { execTask, MAX_ARG_STRLEN } from '../kernel/exec.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
 import type { SyscallEntry, SyscallResult } from '../kernel/syscall-table.js';
 import type { Task } from '../kernel/task.js';
 import { waitStatus, type ThreadGroup } from '../kernel/thread-group.js';
-import { type WaitTarget, waitForChild } from '../kernel/wait.js';
+import { type ChildChange, type WaitTarget, waitForChild } from '../kernel/wait.js';
 import { partial, supported } from './define.js';
 import { readPath, startAt } from './path.js';
 
@@ -121,8 +121,9 @@ function wait4(task: Task, a: SyscallArgs): SyscallResult {
     : pid === 0 ? { kind: 'pgid', pgid: task.group.pgid } : { kind: 'pid', pid };
   return waitForChild(task.kernel, task, {
     target, options: options | WEXITED,
-    collect: (child) => {
-      if (statusVa !== 0 && task.mm.copyOut(statusVa, new Uint8Array(new Int32Array([waitStatus(child.exit!)]).buffer)) !== 4) return EFAULT;
+    collect: (child, change) => {
+      const status = change.kind === 'exited' ? waitStatus(child.exit!) : change.kind === 'stopped' ? (change.signal << 8) | 0x7f : 0xffff;
+      if (statusVa !== 0 && task.mm.copyOut(statusVa, new Uint8Array(new Int32Array([status]).buffer)) !== 4) return EFAULT;
       return writeRusage(task, rusageVa) ?? child.pid;
     },
     nothing: () => 0,
@@ -130,16 +131,21 @@ function wait4(task: Task, a: SyscallArgs): SyscallResult {
 }
 
 /** siginfo_t of a child's state change, as waitid fills it. */
-function childInfo(child: ThreadGroup | null, uid: number): Uint8Array {
+function childInfo(child: ThreadGroup | null, change: ChildChange, uid: number): Uint8Array {
   const out = new Uint8Array(SIGINFO_SIZE);
   if (child === null) return out;
   const v = new DataView(out.buffer);
-  const e = child.exit!;
   v.setInt32(0, Signal.SIGCHLD, true);
-  v.setInt32(8, e.signal === null ? CLD_EXITED : e.core ? CLD_DUMPED : CLD_KILLED, true);
   v.setInt32(16, child.pid, true);
   v.setUint32(20, uid, true);
-  v.setInt32(24, e.signal ?? e.status!, true);
+  if (change.kind === 'exited') {
+    const e = child.exit!;
+    v.setInt32(8, e.signal === null ? CLD_EXITED : e.core ? CLD_DUMPED : CLD_KILLED, true);
+    v.setInt32(24, e.signal ?? e.status!, true);
+  } else {
+    v.setInt32(8, change.kind === 'stopped' ? CLD_STOPPED : CLD_CONTINUED, true);
+    v.setInt32(24, change.kind === 'stopped' ? change.signal : Signal.SIGCONT, true);
+  }
   return out;
 }
 
@@ -158,11 +164,12 @@ function waitid(task: Task, a: SyscallArgs): SyscallResult {
     default: return EINVAL;
   }
   if ((options & (WEXITED | WSTOPPED | WCONTINUED)) === 0) return EINVAL;
-  const fill = (child: ThreadGroup | null): number | Errno => {
-    if (infoVa !== 0 && task.mm.copyOut(infoVa, childInfo(child, task.uid)) !== SIGINFO_SIZE) return EFAULT;
+  const fill = (child: ThreadGroup | null, change: ChildChange): number | Errno => {
+    const uid = child === null ? 0 : child.leader?.uid ?? child.lastUid;
+    if (infoVa !== 0 && task.mm.copyOut(infoVa, childInfo(child, change, uid)) !== SIGINFO_SIZE) return EFAULT;
     return writeRusage(task, rusageVa) ?? 0;
   };
-  return waitForChild(task.kernel, task, { target, options, collect: fill, nothing: () => fill(null) });
+  return waitForChild(task.kernel, task, { target, options, collect: fill, nothing: () => fill(null, { kind: 'exited' }) });
 }
 
 function setpgid(task: Task, a: SyscallArgs): number | Errno {
@@ -211,8 +218,8 @@ export const threadSyscalls: SyscallEntry[] = [
   partial('execveat', execveat, 'no AT_EMPTY_PATH', 'dseeA'),
   supported('exit', exit, 'i'),
   supported('exit_group', exitGroup, 'i'),
-  partial('wait4', wait4, 'stopped and continued children are not reported yet; rusage is zero', 'ipxp'),
-  partial('waitid', waitid, 'no P_PIDFD; stopped and continued children are not reported yet', 'iipxp'),
+  partial('wait4', wait4, 'rusage is zero', 'ipxp'),
+  partial('waitid', waitid, 'no P_PIDFD; rusage is zero', 'iipxp'),
   supported('setpgid', setpgid, 'ii'),
   supported('getpgid', getpgid, 'i'),
   supported('getpgrp', (t) => t.group.pgid, ''),

@@ -9,6 +9,8 @@ export interface SignalCase {
   args?: string[];
   /** The status both runs must end with; signals as 128 + number. */
   status: number;
+  /** Extra gcc flags (-pthread). */
+  flags?: string[];
 }
 
 export function compareWithNative(cases: readonly SignalCase[]): void {
@@ -22,7 +24,7 @@ export function compareWithNative(cases: readonly SignalCase[]): void {
       }
       // One at a time: runSandbox blocks the worker, and each result is reported as it comes.
       test.serial(title, async (t) => {
-        const program = await guestProgram(c.name);
+        const program = await guestProgram(c.name, c.flags);
         const native = runNative(program, c.args);
         t.is(native.status, c.status, `native run: ${native.stderr}`);
         const boxed = runSandbox(program, c.args, { platform });
