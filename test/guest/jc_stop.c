@@ -15,6 +15,18 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Each child is a job of its own, in a session of the test's own (main calls setsid): its process
+ * group then has a parent in another group of the same session, so it is not orphaned and SIGTSTP
+ * stops it. Otherwise whether it stops would depend on how the test was started (Linux discards
+ * SIGTSTP sent to an orphaned group, as under a non-interactive shell). Both sides call setpgid, as a
+ * shell does, so that no signal finds the child still in the parent's group. */
+static pid_t fork_job(void) {
+  pid_t pid = fork();
+  if (pid == 0) setpgid(0, 0);
+  else if (pid > 0) setpgid(pid, pid);
+  return pid;
+}
+
 static volatile sig_atomic_t chld_codes[16];
 static volatile sig_atomic_t chld_status[16];
 static volatile sig_atomic_t nchld;
@@ -73,7 +85,7 @@ static void install_chld(int flags) {
 }
 
 static pid_t child_sleeping(void) {
-  pid_t pid = fork();
+  pid_t pid = fork_job();
   if (pid == 0) {
     for (;;) pause();
   }
@@ -132,7 +144,7 @@ static void tstp(void) {
   install_chld(0);
   int to_parent[2];
   if (pipe(to_parent) != 0) return;
-  pid_t pid = fork();
+  pid_t pid = fork_job();
   if (pid == 0) {
     signal(SIGTSTP, on_tstp);
     signal(SIGCONT, on_cont);
@@ -164,7 +176,7 @@ static void tstp(void) {
 
 /* The child stops itself; the parent continues it; raise returns 0. A stopped child killed by SIGTERM. */
 static void self_stop(void) {
-  pid_t pid = fork();
+  pid_t pid = fork_job();
   if (pid == 0) {
     int r = raise(SIGSTOP);
     dprintf(1, "child: raise returned %d\n", r);
@@ -189,7 +201,7 @@ static void self_stop(void) {
 static void blocked(void) {
   int to_child[2], to_parent[2];
   if (pipe(to_child) != 0 || pipe(to_parent) != 0) return;
-  pid_t pid = fork();
+  pid_t pid = fork_job();
   if (pid == 0) {
     struct timespec ts = { 0, 150 * 1000000L };
     int r = nanosleep(&ts, NULL);
@@ -222,7 +234,7 @@ static void blocked(void) {
 static void discard(void) {
   int to_parent[2], to_child[2];
   if (pipe(to_parent) != 0 || pipe(to_child) != 0) return;
-  pid_t pid = fork();
+  pid_t pid = fork_job();
   if (pid == 0) {
     sigset_t set, pend;
     sigemptyset(&set);
@@ -274,7 +286,7 @@ static void threads(void) {
   counters = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   int ready[2];
   if (pipe(ready) != 0) return;
-  pid_t pid = fork();
+  pid_t pid = fork_job();
   if (pid == 0) {
     pthread_t t[3];
     for (long i = 0; i < 3; i++) pthread_create(&t[i], NULL, spin, (void *)i);
@@ -312,6 +324,7 @@ static void threads(void) {
 
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IONBF, 0);
+  setsid();
   const char *what = argc > 1 ? argv[1] : "basic";
   if (strcmp(what, "basic") == 0) basic(0);
   else if (strcmp(what, "nocldstop") == 0) basic(1);
