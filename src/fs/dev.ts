@@ -8,6 +8,7 @@ import type { Mappable } from '../mm/mappable.js';
 import { FileData, FileDataMappable, type PageStore } from './file-data.js';
 import { HostFile } from './file.js';
 import { MAX_FILE_SIZE, O_ACCMODE, O_RDONLY, O_WRONLY, S_IFCHR } from '../abi/fcntl.js';
+import { PTY_SLAVE_MAJOR, type Pty, PtySlave } from './pty.js';
 import { type DeviceOpener, Tmpfs } from './tmpfs.js';
 import { FileDescription, type FileStat } from './vfs.js';
 
@@ -55,11 +56,20 @@ class MemoryDevice extends FileDescription {
   }
 }
 
+/** The sandbox's own terminal (`run -t`): the pty whose slave is /dev/pts/N, and who owns that node. */
+export interface ConsoleTerminal {
+  pty: Pty;
+  uid: number;
+  gid: number;
+}
+
 export class Devices implements DeviceOpener {
   constructor(
     private readonly store: PageStore,
     /** A host fd that is the sandbox's terminal (for /dev/tty), or -1. */
     private readonly hostTty: number,
+    /** With -t: /dev/tty and /dev/pts/N open its slave. */
+    readonly console: ConsoleTerminal | null = null,
   ) {}
 
   open(rdev: number, flags: number): FileDescription | Errno {
@@ -70,12 +80,17 @@ export class Devices implements DeviceOpener {
       case makedev(1, 8):
       case makedev(1, 9): return new MemoryDevice(flags, Kind.Random, this.store);
       case makedev(5, 0): {
+        // The caller's controlling terminal: the sandbox has one, the console (its pty, or the host's).
+        if (this.console !== null) return new PtySlave(this.console.pty, flags);
         if (this.hostTty < 0) return ENXIO;
         const mode = flags & O_ACCMODE;
         return new HostFile(this.hostTty, mode !== O_WRONLY, mode !== O_RDONLY);
       }
-      default:
+      default: {
+        const pty = this.console?.pty;
+        if (pty !== undefined && rdev === makedev(PTY_SLAVE_MAJOR, pty.index)) return new PtySlave(pty, flags);
         return ENXIO;
+      }
     }
   }
 }
@@ -101,5 +116,11 @@ export function buildDevfs(store: PageStore, devices: Devices): Tmpfs {
   dir.symlink('stderr', '/proc/self/fd/2', root);
   dir.mkdir('shm', 0o1777, root);
   dir.mkdir('pts', 0o755, root);
+  const tty = devices.console;
+  const pts = dir.child('pts');
+  if (tty !== null && !(pts instanceof Errno)) {
+    // devpts gives the slave's owner mode 0620 (group tty); the sandbox has no tty group: the user's.
+    pts.mknod(String(tty.pty.index), S_IFCHR | 0o620, makedev(PTY_SLAVE_MAJOR, tty.pty.index), { uid: tty.uid, gid: tty.gid });
+  }
   return fs;
 }
