@@ -2,6 +2,7 @@
 // (null, zero, full, random, urandom, tty). A device node opens the same device wherever it is, as in
 // Linux: the node's rdev picks the driver.
 import { randomFillSync } from 'node:crypto';
+import { fstatSync, readlinkSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { ENOSPC, ENXIO, Errno } from '../abi/errno.js';
 import type { Mappable } from '../mm/mappable.js';
@@ -72,6 +73,20 @@ export class Devices implements DeviceOpener {
     readonly console: ConsoleTerminal | null = null,
   ) {}
 
+  /** The host terminal's /dev/pts/N as the sandbox shows it (so that ttyname finds it), or null. */
+  get hostTtyNode(): { index: number; rdev: number; uid: number; gid: number } | null {
+    if (this.hostTty < 0 || this.console !== null) return null;
+    try {
+      const name = readlinkSync(`/proc/self/fd/${this.hostTty}`);
+      const m = /^\/dev\/pts\/(\d+)$/.exec(name);
+      if (m === null) return null;
+      const st = fstatSync(this.hostTty);
+      return { index: Number(m[1]), rdev: st.rdev, uid: st.uid, gid: st.gid };
+    } catch {
+      return null;
+    }
+  }
+
   open(rdev: number, flags: number): FileDescription | Errno {
     switch (rdev) {
       case makedev(1, 3): return new MemoryDevice(flags, Kind.Null, this.store);
@@ -89,6 +104,10 @@ export class Devices implements DeviceOpener {
       default: {
         const pty = this.console?.pty;
         if (pty !== undefined && rdev === makedev(PTY_SLAVE_MAJOR, pty.index)) return new PtySlave(pty, flags);
+        if (this.hostTty >= 0 && this.console === null && rdev === this.hostTtyNode?.rdev) {
+          const mode = flags & O_ACCMODE;
+          return new HostFile(this.hostTty, mode !== O_WRONLY, mode !== O_RDONLY);
+        }
         return ENXIO;
       }
     }
@@ -117,10 +136,13 @@ export function buildDevfs(store: PageStore, devices: Devices): Tmpfs {
   dir.mkdir('shm', 0o1777, root);
   dir.mkdir('pts', 0o755, root);
   const tty = devices.console;
+  const hostTty = devices.hostTtyNode;
   const pts = dir.child('pts');
   if (tty !== null && !(pts instanceof Errno)) {
     // devpts gives the slave's owner mode 0620 (group tty); the sandbox has no tty group: the user's.
     pts.mknod(String(tty.pty.index), S_IFCHR | 0o620, makedev(PTY_SLAVE_MAJOR, tty.pty.index), { uid: tty.uid, gid: tty.gid });
+  } else if (hostTty !== null && !(pts instanceof Errno)) {
+    pts.mknod(String(hostTty.index), S_IFCHR | 0o620, hostTty.rdev, { uid: hostTty.uid, gid: hostTty.gid });
   }
   return fs;
 }

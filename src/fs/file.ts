@@ -196,7 +196,9 @@ export class HostFile extends FileDescription {
     return syncHostFd(this.fd, dataOnly);
   }
 
+  /** The host's stat; a terminal the sandbox shows as /dev/pts/N (its location) is that node, for ttyname. */
   stat(): FileStat | Errno {
+    if (this.location !== null) return this.location.dentry.stat();
     try {
       return hostStat(fstatSync(this.fd, { bigint: true }));
     } catch (err) {

@@ -226,6 +226,21 @@ function loadExecutable(ctx: FsContext, options: SandboxOptions): { name: string
   return { name: found.name, path: found.path, file, identity: identityOf(found.vd, found.vd.dentry.stat()) };
 }
 
+/** A host terminal on stdio is the sandbox's /dev/pts/N of the same name (where ttyname(3) looks for it). */
+function showHostTerminalAsNode(ctx: FsContext, fds: FdTable): void {
+  for (const fd of [0, 1, 2]) {
+    const file = fds.get(fd);
+    if (file instanceof Errno || file.terminal === null) continue;
+    const name = file.describe();
+    if (!/^\/dev\/pts\/\d+$/.test(name)) continue;
+    const node = resolve(ctx, ctx.root, name, true);
+    if (node instanceof Errno) continue;
+    const st = node.dentry.stat();
+    const host = file.stat();
+    if (!(st instanceof Errno) && !(host instanceof Errno) && st.rdev === host.rdev) file.setLocation(node);
+  }
+}
+
 /** The first of stdin, stdout, stderr that is a terminal. */
 function stdioTerminal(fds: FdTable): Terminal | null {
   for (const fd of [0, 1, 2]) {
@@ -328,6 +343,7 @@ async function runInFilesystems(
     fds.set(0, new HostFile(stdin, true, false));
     fds.set(1, new HostFile(stdout, false, true));
     fds.set(2, new HostFile(stderr, false, true));
+    showHostTerminalAsNode(fsContext, fds);
   }
   const kernel = new Kernel(platform, allocator, options.syscallTable ?? buildSyscallTable(), {
     strace: options.strace, patchSyscalls: options.patchSyscalls ?? true, procfs: fsys.procfs,
