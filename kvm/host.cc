@@ -28,18 +28,44 @@ static_assert(sizeof(struct termios2) == 44, "kernel struct termios2");
 static_assert(sizeof(struct winsize) == 8, "struct winsize");
 
 // ioctl(fd, request, buffer) for the requests whose argument is a plain struct copied out by the host:
-// TCGETS (the kernel's struct termios, 36 bytes), TCGETS2 (termios2, 44) and TIOCGWINSZ (winsize, 8).
-// out must be exactly that size, so that the Sentry copies to the guest what Linux would.
+// TCGETS (the kernel's struct termios, 36 bytes), TCGETS2 (termios2, 44), TIOCGWINSZ (winsize, 8),
+// FIONREAD and TIOCOUTQ (an int). out must be exactly that size, so that the Sentry copies to the guest
+// what Linux would.
 Napi::Value IoctlRead(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
   uint32_t request = info[1].As<Napi::Number>().Uint32Value();
   Napi::Uint8Array out = info[2].As<Napi::Uint8Array>();
   size_t need = request == TCGETS ? sizeof(struct termios)
               : request == TCGETS2 ? sizeof(struct termios2)
-              : request == TIOCGWINSZ ? sizeof(struct winsize) : 0;
+              : request == TIOCGWINSZ ? sizeof(struct winsize)
+              : request == FIONREAD || request == TIOCOUTQ ? sizeof(int) : 0;
   if (need == 0 || out.ByteLength() != need) return Num(info.Env(), -EINVAL);
   // SAFETY: out has at least `need` bytes, the size of the struct this request writes.
   return Num(info.Env(), Result(Ioctl(fd, request, out.Data())));
+}
+
+// ioctl(fd, request, buffer) for the requests that read a struct from the caller: TCSETS (termios, 36
+// bytes), TCSETS2 (termios2, 44) and TIOCSWINSZ (winsize, 8). Only the forms that never wait: the
+// Sentry drains or flushes first itself, since TCSETSW would block it until the terminal took all output.
+Napi::Value IoctlWrite(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  uint32_t request = info[1].As<Napi::Number>().Uint32Value();
+  Napi::Uint8Array in = info[2].As<Napi::Uint8Array>();
+  size_t need = request == TCSETS ? sizeof(struct termios)
+              : request == TCSETS2 ? sizeof(struct termios2)
+              : request == TIOCSWINSZ ? sizeof(struct winsize) : 0;
+  if (need == 0 || in.ByteLength() != need) return Num(info.Env(), -EINVAL);
+  // SAFETY: in has exactly the `need` bytes this request reads.
+  return Num(info.Env(), Result(Ioctl(fd, request, in.Data())));
+}
+
+// ioctl(fd, request, value) for the requests whose argument is an int by value: TCFLSH, TCXONC.
+Napi::Value IoctlValue(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  uint32_t request = info[1].As<Napi::Number>().Uint32Value();
+  long value = info[2].As<Napi::Number>().Int32Value();
+  if (request != TCFLSH && request != TCXONC) return Num(info.Env(), -EINVAL);
+  return Num(info.Env(), Result(Ioctl(fd, request, value)));
 }
 
 Napi::Value GetFlags(const Napi::CallbackInfo& info) {
@@ -69,6 +95,8 @@ Napi::Object InitHost(Napi::Env env) {
   Napi::Object host = Napi::Object::New(env);
   host.Set("lseek", Napi::Function::New(env, Lseek));
   host.Set("ioctlRead", Napi::Function::New(env, IoctlRead));
+  host.Set("ioctlWrite", Napi::Function::New(env, IoctlWrite));
+  host.Set("ioctlValue", Napi::Function::New(env, IoctlValue));
   host.Set("getFlags", Napi::Function::New(env, GetFlags));
   host.Set("setFlags", Napi::Function::New(env, SetFlags));
   host.Set("pollNow", Napi::Function::New(env, PollNow));

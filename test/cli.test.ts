@@ -164,8 +164,8 @@ test('an unknown option is named once, as it was typed', (t) => {
 test('--help lists every option with examples and the exit statuses', (t) => {
   const r = cli(['run', '--help']);
   t.is(r.status, 0);
-  for (const option of ['--timeout', '--env', '--clear-env', '--cwd', '--user', '--hostname', '--log-format', '--log-level', '--strace', '--strace-format', '--strace-file']) {
-    t.regex(r.stdout, new RegExp(`^  ${option} `, 'm'), option);
+  for (const option of ['--tty', '--interactive', '--timeout', '--env', '--clear-env', '--cwd', '--user', '--hostname', '--log-format', '--log-level', '--strace', '--strace-format', '--strace-file']) {
+    t.regex(r.stdout, new RegExp(`^ +(?:-\\w, )?${option} `, 'm'), option);
   }
   t.regex(r.stdout, /Examples:\n {2}tsvisor run /);
   t.regex(r.stdout, /124 when --timeout killed it/);
@@ -366,7 +366,7 @@ needsKvm('--report-unsupported: what the program used that the sandbox lacks, wi
   t.deepEqual(report, [
     ['tsvisor unsupported: file /proc/sys/kernel/no-such-file', '3'],
     ['tsvisor unsupported: syscall sethostname', '2'],
-    ['tsvisor unsupported: ioctl 0x5414 (TIOCSWINSZ)', '1'],
+    ['tsvisor unsupported: ioctl 0x5412 (TIOCSTI)', '1'],
     ['tsvisor unsupported: syscall rseq', '1'],
   ]);
   const none = runSandbox('/bin/true', [], { extraCliArgs: ['--report-unsupported', '--log-level', 'error', '--cwd', '/'] });

@@ -51,3 +51,26 @@ for (const c of cases) {
     });
   }
 }
+
+// Terminal calls (test/guest/tty_ioctl.c): on the host's terminal without -t, every answer as natively;
+// on the sandbox's own terminal (-t), the same apart from the terminal's settings ("portable").
+const ttyCases: Array<{ title: string; args: string[]; cli: string[] }> = [
+  { title: 'tty_ioctl on the host terminal', args: [], cli: [] },
+  { title: 'tty_ioctl on the sandbox terminal (-t)', args: ['portable'], cli: ['-t'] },
+];
+for (const c of ttyCases) {
+  if (skip !== null) {
+    test.skip(`${c.title} (skipped: ${skip})`, () => {});
+    continue;
+  }
+  test(c.title, async (t) => {
+    const program = await guestProgram('tty_ioctl');
+    const native = runNativeOnTty(program, c.args);
+    t.is(native.status, 0, native.stdout);
+    const boxed = runSandboxOnTty(program, c.args, { extraCliArgs: ['--log-level', 'error', ...c.cli] });
+    // At its stdin's end script(1) types a NUL for EOF, which the sandbox's terminal echoes as ^@ when it
+    // comes before the program changes the mode; natively it comes later.
+    t.is(boxed.stdout.replace(/^\^@/, ''), native.stdout);
+    t.is(boxed.status, 0, boxed.stdout);
+  });
+}

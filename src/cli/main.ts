@@ -26,7 +26,7 @@ interface RunArgs {
   command: string[]; platform: PlatformMode; strace: boolean; straceFormat: StraceFormat | undefined; straceFile: string | undefined;
   memory: string; cpus: number | undefined; stats: string | undefined; rootfs: string; rootfsRw: boolean; mount: string[]; tmpfs: string[];
   aslr: boolean; syscallPatching: boolean; timeout: string | undefined; env: string[]; clearEnv: boolean; cwd: string | undefined;
-  user: string | undefined; hostname: string | undefined; reportUnsupported: boolean;
+  user: string | undefined; hostname: string | undefined; reportUnsupported: boolean; tty: boolean;
 }
 
 /** Where --strace lines go: stderr (through the sink that never blocks), or the --strace-file. */
@@ -87,7 +87,7 @@ async function run(argv: RunArgs): Promise<number> {
       strace: syscallStats === null && unsupported === null ? strace
         : new TracerGroup([strace, ...(syscallStats === null ? [] : [syscallStats]), ...(unsupported === null ? [] : [unsupported])]),
       rootfs: argv.rootfs, rootfsWritable: argv.rootfsRw, mounts, tmpfs, aslr: argv.aslr,
-      patchSyscalls: argv.syscallPatching, cwd, ids, hostname, stop: deadline.signal,
+      patchSyscalls: argv.syscallPatching, cwd, ids, hostname, stop: deadline.signal, tty: argv.tty,
     });
     if (stats === 'text') printStats(result);
     if (unsupported !== null) stderrSink.write(unsupported.lines().map((l) => `${l}\n`).join(''));
@@ -148,6 +148,7 @@ const RUN_EXAMPLES: Array<[string, string]> = [
   ['tsvisor run --cwd /tmp --user 1000:1000 --hostname box -- /bin/sh -c \'id; hostname; pwd\'', 'where, as whom and on what host it runs'],
   ['tsvisor run --strace-format json --strace-file trace.json -- ./hello', 'one JSON event per syscall, to a file'],
   ['tsvisor run --mount "$PWD/data:/data:ro" --tmpfs /tmp -- /bin/ls /data', 'a host directory read-only, a fresh /tmp'],
+  ['tsvisor run -it -- /bin/bash', 'an interactive shell on a terminal of the sandbox\'s own (/dev/pts/0)'],
   ['tsvisor check', 'is this host ready'],
 ];
 
@@ -165,6 +166,8 @@ await yargs(hideBin(process.argv))
     'Run an x86-64 Linux program (static or dynamically linked) in the sandbox',
     (y) => y
       .positional('command', { type: 'string', array: true, default: [] as string[], describe: 'PROGRAM ARGS... (after --)' })
+      .option('tty', { alias: 't', type: 'boolean', default: false, describe: 'give the program a terminal of the sandbox\'s own (/dev/pts/0), joined to yours (stdin must be a terminal; yours is raw until the end)' })
+      .option('interactive', { alias: 'i', type: 'boolean', default: false, describe: 'keep stdin open (as docker -i; stdin always is the program\'s, so -it is the same as -t)' })
       .option('platform', { choices: ['kvm', 'kvm-exit'] as const, default: 'kvm' as const, describe: 'kvm: exitless syscalls; kvm-exit: one VM exit per syscall' })
       .option('timeout', { type: 'string', describe: 'SECONDS: kill the program after this long (exit status 124)' })
       .option('env', { type: 'string', array: true, default: [] as string[], describe: 'NAME=VALUE in the program\'s environment (repeatable)' })
@@ -199,7 +202,7 @@ await yargs(hideBin(process.argv))
         memory: a.memory, cpus: a.cpus, stats: optional(a.stats), rootfs: a.rootfs, rootfsRw: a['rootfs-rw'], mount: strings(a.mount),
         tmpfs: strings(a.tmpfs), aslr: a.aslr, syscallPatching: a['syscall-patching'],
         timeout: optional(a.timeout), env: strings(a.env), clearEnv: a['clear-env'], cwd: optional(a.cwd), user: optional(a.user),
-        hostname: optional(a.hostname), reportUnsupported: a['report-unsupported'],
+        hostname: optional(a.hostname), reportUnsupported: a['report-unsupported'], tty: a.tty,
       });
       // The sandbox is over: end now, dropping what a stderr nobody reads never took (log/stderr.ts).
       process.exit();

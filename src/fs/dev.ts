@@ -2,12 +2,14 @@
 // (null, zero, full, random, urandom, tty). A device node opens the same device wherever it is, as in
 // Linux: the node's rdev picks the driver.
 import { randomFillSync } from 'node:crypto';
+import { fstatSync, readlinkSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { ENOSPC, ENXIO, Errno } from '../abi/errno.js';
 import type { Mappable } from '../mm/mappable.js';
 import { FileData, FileDataMappable, type PageStore } from './file-data.js';
 import { HostFile } from './file.js';
 import { MAX_FILE_SIZE, O_ACCMODE, O_RDONLY, O_WRONLY, S_IFCHR } from '../abi/fcntl.js';
+import { PTY_SLAVE_MAJOR, type Pty, PtySlave } from './pty.js';
 import { type DeviceOpener, Tmpfs } from './tmpfs.js';
 import { FileDescription, type FileStat } from './vfs.js';
 
@@ -55,12 +57,35 @@ class MemoryDevice extends FileDescription {
   }
 }
 
+/** The sandbox's own terminal (`run -t`): the pty whose slave is /dev/pts/N, and who owns that node. */
+export interface ConsoleTerminal {
+  pty: Pty;
+  uid: number;
+  gid: number;
+}
+
 export class Devices implements DeviceOpener {
   constructor(
     private readonly store: PageStore,
     /** A host fd that is the sandbox's terminal (for /dev/tty), or -1. */
     private readonly hostTty: number,
+    /** With -t: /dev/tty and /dev/pts/N open its slave. */
+    readonly console: ConsoleTerminal | null = null,
   ) {}
+
+  /** The host terminal's /dev/pts/N as the sandbox shows it (so that ttyname finds it), or null. */
+  get hostTtyNode(): { index: number; rdev: number; uid: number; gid: number } | null {
+    if (this.hostTty < 0 || this.console !== null) return null;
+    try {
+      const name = readlinkSync(`/proc/self/fd/${this.hostTty}`);
+      const m = /^\/dev\/pts\/(\d+)$/.exec(name);
+      if (m === null) return null;
+      const st = fstatSync(this.hostTty);
+      return { index: Number(m[1]), rdev: st.rdev, uid: st.uid, gid: st.gid };
+    } catch {
+      return null;
+    }
+  }
 
   open(rdev: number, flags: number): FileDescription | Errno {
     switch (rdev) {
@@ -70,12 +95,21 @@ export class Devices implements DeviceOpener {
       case makedev(1, 8):
       case makedev(1, 9): return new MemoryDevice(flags, Kind.Random, this.store);
       case makedev(5, 0): {
+        // The caller's controlling terminal: the sandbox has one, the console (its pty, or the host's).
+        if (this.console !== null) return new PtySlave(this.console.pty, flags);
         if (this.hostTty < 0) return ENXIO;
         const mode = flags & O_ACCMODE;
         return new HostFile(this.hostTty, mode !== O_WRONLY, mode !== O_RDONLY);
       }
-      default:
+      default: {
+        const pty = this.console?.pty;
+        if (pty !== undefined && rdev === makedev(PTY_SLAVE_MAJOR, pty.index)) return new PtySlave(pty, flags);
+        if (this.hostTty >= 0 && this.console === null && rdev === this.hostTtyNode?.rdev) {
+          const mode = flags & O_ACCMODE;
+          return new HostFile(this.hostTty, mode !== O_WRONLY, mode !== O_RDONLY);
+        }
         return ENXIO;
+      }
     }
   }
 }
@@ -101,5 +135,14 @@ export function buildDevfs(store: PageStore, devices: Devices): Tmpfs {
   dir.symlink('stderr', '/proc/self/fd/2', root);
   dir.mkdir('shm', 0o1777, root);
   dir.mkdir('pts', 0o755, root);
+  const tty = devices.console;
+  const hostTty = devices.hostTtyNode;
+  const pts = dir.child('pts');
+  if (tty !== null && !(pts instanceof Errno)) {
+    // devpts gives the slave's owner mode 0620 (group tty); the sandbox has no tty group: the user's.
+    pts.mknod(String(tty.pty.index), S_IFCHR | 0o620, makedev(PTY_SLAVE_MAJOR, tty.pty.index), { uid: tty.uid, gid: tty.gid });
+  } else if (hostTty !== null && !(pts instanceof Errno)) {
+    pts.mknod(String(hostTty.index), S_IFCHR | 0o620, hostTty.rdev, { uid: hostTty.uid, gid: hostTty.gid });
+  }
   return fs;
 }

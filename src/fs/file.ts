@@ -18,6 +18,8 @@ import {
   DEFAULT_POLLMASK, O_ACCMODE, O_NOCTTY, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, POLLERR, POLLIN, POLLOUT, POLLPRI,
   POLLRDBAND, POLLRDHUP, POLLRDNORM, POLLWRBAND, POLLWRNORM, S_IFMT, S_IFREG, SEEK_CUR,
 } from '../abi/fcntl.js';
+import { hostTerminal } from './host-terminal.js';
+import type { Terminal } from './terminal.js';
 import { FileDescription, type FileStat } from './vfs.js';
 import type { Cancellable } from './wait.js';
 
@@ -67,6 +69,7 @@ export class HostFile extends FileDescription {
   private readonly io: HostIo;
   /** Readiness of io.fd; created at the first wait, null if the host cannot watch it. */
   private watch: HostFdWatch | null | undefined = undefined;
+  private tty: Terminal | null | undefined = undefined;
 
   constructor(private readonly fd: number, readable: boolean, writable: boolean) {
     super(readable && writable ? O_RDWR : writable ? O_WRONLY : O_RDONLY);
@@ -75,6 +78,15 @@ export class HostFile extends FileDescription {
 
   override get hostFd(): number {
     return this.io.fd;
+  }
+
+  /** A host terminal, shared by every description of it (its state is the sandbox's, restored at the end). */
+  override get terminal(): Terminal | null {
+    if (this.tty === undefined) {
+      const t = this.io.blocks && isatty(this.fd) ? hostTerminal(this.fd) : null;
+      this.tty = t instanceof Errno ? null : t;
+    }
+    return this.tty;
   }
 
   /** The host's flags (O_APPEND, O_NONBLOCK as the host fd has them) with the guest's access mode. */
@@ -169,8 +181,10 @@ export class HostFile extends FileDescription {
     return { cancel: () => clearTimeout(retry) };
   }
 
-  /** FIONREAD of a host regular file; a host pipe or terminal would need the host ioctl (ENOTTY). */
+  /** FIONREAD of a host regular file or terminal; a host pipe would need the host ioctl (ENOTTY). */
   override readableBytes(): number | Errno {
+    const tty = this.terminal;
+    if (tty !== null) return tty.inputBytes();
     const s = this.stat();
     if (s instanceof Errno) return s;
     if ((s.mode & S_IFMT) !== S_IFREG) return ENOTTY;
@@ -182,7 +196,9 @@ export class HostFile extends FileDescription {
     return syncHostFd(this.fd, dataOnly);
   }
 
+  /** The host's stat; a terminal the sandbox shows as /dev/pts/N (its location) is that node, for ttyname. */
   stat(): FileStat | Errno {
+    if (this.location !== null) return this.location.dentry.stat();
     try {
       return hostStat(fstatSync(this.fd, { bigint: true }));
     } catch (err) {

@@ -6,7 +6,7 @@
 // mount a fresh tmpfs at /tmp (nothing is hidden by it then).
 import { Errno } from '../abi/errno.js';
 import type { GoferClient } from '../gofer/client.js';
-import { Devices, buildDevfs } from './dev.js';
+import { type ConsoleTerminal, Devices, buildDevfs } from './dev.js';
 import type { PageStore } from './file-data.js';
 import { GoferFs } from './gofer-fs.js';
 import { mkdirAt } from './ops.js';
@@ -60,6 +60,8 @@ export interface FilesystemPlan {
   system: ProcSystem;
   /** Host fd of the sandbox's terminal for /dev/tty, or -1. */
   hostTty: number;
+  /** `run -t`: the sandbox's own terminal, /dev/pts/N and /dev/tty. */
+  console?: ConsoleTerminal | null;
 }
 
 export interface SandboxFilesystems {
@@ -92,7 +94,7 @@ export function buildFilesystems(plan: FilesystemPlan): SandboxFilesystems | { e
   const admin = new FsContext(ns, rootVd, rootVd, ROOT_CREDS);
   admin.umask = 0;
 
-  const devices = new Devices(plan.store, plan.hostTty);
+  const devices = new Devices(plan.store, plan.hostTty, plan.console ?? null);
   const procfs = new Procfs(plan.system);
   const sys = buildSysfs(plan.system);
   const cgroup = buildCgroupFs(plan.system, () => procfs.pids());

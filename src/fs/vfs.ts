@@ -10,6 +10,7 @@ import { EBADF, EINVAL, ENODEV, ENOTDIR, ENXIO, EPERM, ESPIPE, Errno } from '../
 import type { AddressSpace } from '../mm/address-space.js';
 import type { Mappable } from '../mm/mappable.js';
 import type { Cancellable, ReadinessListener, ReadinessSubscription } from './wait.js';
+import type { Terminal } from './terminal.js';
 import {
   DEFAULT_POLLMASK, O_ACCMODE, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, S_IFDIR, S_IFMT, isDir,
 } from '../abi/fcntl.js';
@@ -352,6 +353,10 @@ export abstract class FileDescription {
   /** The host fd behind it when host ioctls and lseek apply (host stdio); -1 if none. */
   get hostFd(): number {
     return -1;
+  }
+  /** The terminal it is (a pty slave, a host terminal) for the tty ioctls and job control; null: ENOTTY. */
+  get terminal(): Terminal | null {
+    return null;
   }
   /** F_GETFL. */
   statusFlags(): number {

@@ -51,6 +51,7 @@ export function cloneTask(kernel: Kernel, task: Task, req: CloneRequest): number
     group.argRange = parent.argRange;
     group.envRange = parent.envRange;
     group.parentDeathSignal = 0;
+    group.tty = parent.tty;
     parentGroup.children.add(group);
     if (mm !== parent.mm) mm.limits = memoryLimits(group);
     for (const shared of [mm, fds, fs]) kernel.share(shared);

@@ -46,9 +46,13 @@ function discardPending(group: ThreadGroup, mask: bigint): void {
  * having such a parent (the shell that started tsvisor), so its group is never orphaned.
  */
 export function stopDiscarded(kernel: Kernel, group: ThreadGroup, signo: number): boolean {
-  if (signo === Signal.SIGSTOP) return false;
+  return signo !== Signal.SIGSTOP && isOrphanedProcessGroup(kernel, group.pgid);
+}
+
+/** POSIX's orphaned process group (Linux will_become_orphaned_pgrp), the sandbox's first process never in one. */
+export function isOrphanedProcessGroup(kernel: Kernel, pgid: number): boolean {
   for (const g of kernel.groups.values()) {
-    if (g.pgid !== group.pgid || g.exit !== null) continue;
+    if (g.pgid !== pgid || g.exit !== null) continue;
     const parent = g.parent;
     if (parent === null) return false;
     if (parent.pgid !== g.pgid && parent.sid === g.sid) return false;

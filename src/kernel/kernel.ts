@@ -30,6 +30,7 @@ import { checkGroupStopped, endGroupStop } from './job-control.js';
 import { DeliveryStopped, deliverSignals, releaseSignals, signalWork } from './signal-delivery.js';
 import { bindSignalMachine, withdrawInterrupt } from './signal-machine.js';
 import { cancelBlocked, raiseFault, sendToProcess, trapInfo, wakeAfterStop } from './signal-send.js';
+import { detachSession } from './terminal-control.js';
 import { Blocked, RegistersRestored, type SyscallResult, type SyscallTable } from './syscall-table.js';
 import { SyscallArgs } from './syscall-args.js';
 import type { SyscallTracer } from './strace.js';
@@ -613,6 +614,8 @@ export class Kernel {
   private groupExited(group: ThreadGroup, exit: GroupExit): void {
     if (group.exit !== null) return;
     group.exit = exit;
+    // A session leader's end hangs up its terminal's foreground group (Linux disassociate_ctty).
+    if (group.pid === group.sid && group.tty !== null) detachSession(this, group);
     this.releaseResources(group);
     const vforkParent = group.vforkParent;
     group.vforkParent = null;

@@ -3,6 +3,7 @@
 // children, process group and session, how the process ended, and the resources the threads share
 // unless clone said otherwise (address space, fd table, fs context, signal dispositions, rlimits).
 import type { FdTable } from '../fs/fd-table.js';
+import type { Terminal } from '../fs/terminal.js';
 import type { FsContext } from '../fs/vfs.js';
 import type { AddressSpace } from '../mm/address-space.js';
 import type { ProcessSignals } from './signals.js';
@@ -60,6 +61,8 @@ export class ThreadGroup {
   /** A stop (its signal) or a continue that wait(WUNTRACED/WCONTINUED) has not collected yet. */
   stopReport = 0;
   continuedReport = false;
+  /** The controlling terminal (Linux signal_struct.tty): inherited by fork, dropped by setsid. */
+  tty: Terminal | null = null;
   /** CPU time of the threads that have exited (user, system). */
   exitedUserNs = 0n;
   exitedSystemNs = 0n;

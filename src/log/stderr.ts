@@ -32,13 +32,16 @@ class StderrSink {
   /** Bytes given up on because the queue was full. */
   dropped = 0;
 
+  /** The terminal is raw (run -t): lines need their carriage return, which the host no longer adds. */
+  rawTerminal = false;
+
   /** fcntl's F_GETFL and F_SETFL, for a socket stderr. */
   useFlags(calls: FlagCalls): void {
     this.flags = calls;
   }
 
   write(text: string): void {
-    let data = Buffer.from(text);
+    let data = Buffer.from(this.rawTerminal ? text.replace(/\r?\n/g, '\r\n') : text);
     if (this.queue.length === 0) data = data.subarray(this.writeNow(data));
     if (data.length === 0) return;
     if (this.queuedBytes + data.length > QUEUE_LIMIT_BYTES) {

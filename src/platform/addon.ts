@@ -154,10 +154,14 @@ export interface GoferHostCalls {
 export interface HostCalls {
   lseek(fd: number, offset: number, whence: number): number;
   /**
-   * TCGETS, TCGETS2 or TIOCGWINSZ into out, which must be exactly the kernel's struct (termios 36
-   * bytes, termios2 44, winsize 8; else -EINVAL).
+   * TCGETS, TCGETS2, TIOCGWINSZ, FIONREAD or TIOCOUTQ into out, which must be exactly the kernel's
+   * struct (termios 36 bytes, termios2 44, winsize 8, an int 4; else -EINVAL).
    */
   ioctlRead(fd: number, request: number, out: Uint8Array): number;
+  /** TCSETS, TCSETS2 or TIOCSWINSZ from in, exactly the kernel's struct (else -EINVAL). */
+  ioctlWrite(fd: number, request: number, input: Uint8Array): number;
+  /** TCFLSH or TCXONC with an int argument (else -EINVAL). */
+  ioctlValue(fd: number, request: number, value: number): number;
   /** fcntl(F_GETFL) and fcntl(F_SETFL). */
   getFlags(fd: number): number;
   setFlags(fd: number, flags: number): number;

@@ -9,13 +9,17 @@ import { type FileIdentity, findProgram, identityOf, readInterpreter, readProgra
 import { FdTable } from '../fs/fd-table.js';
 import { LatePageStore } from '../fs/file-data.js';
 import { HostFile } from '../fs/file.js';
+import { restoreHostTerminals } from '../fs/host-terminal.js';
+import { PtySlave } from '../fs/pty.js';
+import type { Terminal } from '../fs/terminal.js';
 import { buildFilesystems, type SandboxFilesystems, shadowedBySandbox, shadowingMount } from '../fs/namespace.js';
 import { type FsContext, mayAccess } from '../fs/vfs.js';
 import { resolve } from '../fs/walk.js';
-import { X_OK, isDir } from '../abi/fcntl.js';
+import { O_RDWR, X_OK, isDir } from '../abi/fcntl.js';
 import { Signal } from '../abi/signal.js';
 import { GoferClient, GoferError, type GoferRoot } from '../gofer/client.js';
 import { Kernel, type KernelStats } from '../kernel/kernel.js';
+import { attachTerminal } from '../kernel/terminal-control.js';
 import type { TaskExit } from '../kernel/task.js';
 import { Timekeeper } from '../kernel/timekeeper.js';
 import { Machine } from '../kernel/machine.js';
@@ -29,6 +33,7 @@ import { type HostFlavour, KvmPlatform, type PlatformMode } from '../platform/pl
 import type { SyscallTable } from '../kernel/syscall-table.js';
 import type { SyscallTracer } from '../kernel/strace.js';
 import { buildSyscallTable } from '../syscalls/table.js';
+import { SandboxConsole } from './console.js';
 import { takeEarlyGofer } from './early-gofer.js';
 
 const osSignals = osConstants.signals;
@@ -69,6 +74,11 @@ export interface SandboxOptions {
   hostname?: string;
   /** When it aborts, the program is killed with SIGKILL (--timeout). */
   stop?: AbortSignal;
+  /**
+   * `run -t`: the program's stdio is a terminal of the sandbox's own (/dev/pts/0), joined to the user's
+   * terminal on stdin (which must be one) and stdout, which is in raw mode while the sandbox runs.
+   */
+  tty?: boolean;
 }
 
 export interface HostMount {
@@ -161,11 +171,13 @@ function startGofer(roots: readonly GoferRoot[]): GoferClient[] {
 }
 
 /** Builds the mount table over the Gofer's clients (the root's first); waits for the Gofer to be up. */
-function buildSandboxFilesystems(options: SandboxOptions, clients: readonly GoferClient[], store: LatePageStore, machine: Machine): SandboxFilesystems {
+function buildSandboxFilesystems(options: SandboxOptions, clients: readonly GoferClient[], store: LatePageStore, machine: Machine,
+  ttyConsole: SandboxConsole | null): SandboxFilesystems {
   const mounts = (options.mounts ?? []).map((m, i) => ({ client: clients[i + 1]!, guestPath: m.guest, readOnly: m.readOnly }));
+  const ids = sandboxIds(options);
   const fsys = buildFilesystems({
     rootfs: clients[0]!, rootfsWritable: options.rootfsWritable ?? false, mounts, tmpfs: options.tmpfs ?? [], store,
-    hostTty: findHostTty(), system: machine,
+    hostTty: findHostTty(), system: machine, console: ttyConsole === null ? null : { pty: ttyConsole.pty, uid: ids.uid, gid: ids.gid },
   });
   if ('error' in fsys) throw new SandboxSetupError(`cannot serve ${fsys.what} (${fsys.error.name}): is it an existing directory?`);
   return fsys;
@@ -214,6 +226,44 @@ function loadExecutable(ctx: FsContext, options: SandboxOptions): { name: string
   return { name: found.name, path: found.path, file, identity: identityOf(found.vd, found.vd.dentry.stat()) };
 }
 
+/** A host terminal on stdio is the sandbox's /dev/pts/N of the same name (where ttyname(3) looks for it). */
+function showHostTerminalAsNode(ctx: FsContext, fds: FdTable): void {
+  for (const fd of [0, 1, 2]) {
+    const file = fds.get(fd);
+    if (file instanceof Errno || file.terminal === null) continue;
+    const name = file.describe();
+    if (!/^\/dev\/pts\/\d+$/.test(name)) continue;
+    const node = resolve(ctx, ctx.root, name, true);
+    if (node instanceof Errno) continue;
+    const st = node.dentry.stat();
+    const host = file.stat();
+    if (!(st instanceof Errno) && !(host instanceof Errno) && st.rdev === host.rdev) file.setLocation(node);
+  }
+}
+
+/** The first of stdin, stdout, stderr that is a terminal. */
+function stdioTerminal(fds: FdTable): Terminal | null {
+  for (const fd of [0, 1, 2]) {
+    const file = fds.get(fd);
+    if (!(file instanceof Errno) && file.terminal !== null) return file.terminal;
+  }
+  return null;
+}
+
+/** The ids the program runs as: --user's, or the caller's. */
+function sandboxIds(options: SandboxOptions): { uid: number; gid: number } {
+  return options.ids ?? { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+}
+
+/** -t needs the user's terminal on stdin (docker's "the input device is not a TTY"). */
+function openConsole(options: SandboxOptions): SandboxConsole | null {
+  if (options.tty !== true) return null;
+  const [stdin, stdout] = options.stdio ?? [0, 1, 2];
+  const ttyConsole = SandboxConsole.open(stdin, stdout);
+  if (ttyConsole instanceof Errno) throw new SandboxUsageError('--tty: the input is not a terminal (run without -t, or from a terminal)');
+  return ttyConsole;
+}
+
 export async function runSandbox(options: SandboxOptions): Promise<SandboxResult> {
   const startup: StartupTimes = {
     nodeReady: performance.nodeTiming.bootstrapComplete, modulesLoaded: performance.now(), goferSpawned: 0, vmCreated: 0,
@@ -229,6 +279,7 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
   // The Gofer first, so that its start (a Node.js process) overlaps creating the VM here; then the
   // file systems, whose first request waits for its greeting.
   const { rootfs, roots } = goferRoots(options);
+  const ttyConsole = openConsole(options);
   const clients = startGofer(roots);
   startup.goferSpawned = performance.now();
   let platform: KvmPlatform;
@@ -243,7 +294,7 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
   try {
     let fsys: SandboxFilesystems;
     try {
-      fsys = buildSandboxFilesystems(options, clients, store, machine);
+      fsys = buildSandboxFilesystems(options, clients, store, machine, ttyConsole);
     } catch (err) {
       for (const c of clients) c.close();
       throw err;
@@ -252,20 +303,22 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
     startup.goferWaitMs = clients[0]!.waitedMs;
     procfs = fsys.procfs;
     try {
-      return await runInFilesystems(options, fsys, store, rootfs, machine, platform, startup);
+      return await runInFilesystems(options, fsys, store, rootfs, machine, platform, startup, ttyConsole);
     } finally {
       fsys.release();
     }
   } finally {
+    ttyConsole?.finish();
+    restoreHostTerminals();
     platform.close();
   }
 }
 
 async function runInFilesystems(
   options: SandboxOptions, fsys: SandboxFilesystems, store: LatePageStore, rootfs: string, machine: Machine, platform: KvmPlatform,
-  startup: StartupTimes,
+  startup: StartupTimes, ttyConsole: SandboxConsole | null,
 ): Promise<SandboxResult> {
-  const ids = options.ids ?? { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+  const ids = sandboxIds(options);
   const fsContext = fsys.newContext(ids, guestCwd(rootfs, options.mounts ?? []));
   if (options.cwd !== undefined) enterCwd(fsContext, options.cwd);
   const { name: path, path: exePath, file, identity } = loadExecutable(fsContext, options);
@@ -277,10 +330,21 @@ async function runInFilesystems(
   const mm = new AddressSpace(platform.memory, allocator, platform.rootEntries, layout());
   const argv = [options.program, ...options.args];
   const fds = new FdTable();
-  const [stdin, stdout, stderr] = options.stdio ?? [0, 1, 2];
-  fds.set(0, new HostFile(stdin, true, false));
-  fds.set(1, new HostFile(stdout, false, true));
-  fds.set(2, new HostFile(stderr, false, true));
+  if (ttyConsole !== null) {
+    // Opened as /dev/pts/0 is, so that ttyname(3) finds the node whose stat matches fstat.
+    const node = resolve(fsContext, fsContext.root, ttyConsole.pty.name, true);
+    for (const fd of [0, 1, 2]) {
+      const slave = new PtySlave(ttyConsole.pty, O_RDWR);
+      if (!(node instanceof Errno)) slave.setLocation(node);
+      fds.set(fd, slave);
+    }
+  } else {
+    const [stdin, stdout, stderr] = options.stdio ?? [0, 1, 2];
+    fds.set(0, new HostFile(stdin, true, false));
+    fds.set(1, new HostFile(stdout, false, true));
+    fds.set(2, new HostFile(stderr, false, true));
+    showHostTerminalAsNode(fsContext, fds);
+  }
   const kernel = new Kernel(platform, allocator, options.syscallTable ?? buildSyscallTable(), {
     strace: options.strace, patchSyscalls: options.patchSyscalls ?? true, procfs: fsys.procfs,
     aslr: options.aslr ?? true, layout, vdso, machine,
@@ -296,7 +360,11 @@ async function runInFilesystems(
     ids: options.ids !== undefined ? { ...ids, euid: ids.uid, egid: ids.gid } : { uid: ids.uid, euid: process.geteuid?.() ?? ids.uid, gid: ids.gid, egid: process.getegid?.() ?? ids.gid },
     mapVdso: (m) => vdso.mapOrNone(m),
   });
-  kernel.createProcess({ mm, fds, fs: fsContext, exePath, entry: loaded.entry, sp: loaded.sp, ids, comm: loaded.comm });
+  const init = kernel.createProcess({ mm, fds, fs: fsContext, exePath, entry: loaded.entry, sp: loaded.sp, ids, comm: loaded.comm });
+  // The first process leads the sandbox's session; its terminal (the console, or a host terminal on
+  // its stdio) is the session's controlling terminal, its group in the foreground.
+  const controlling = ttyConsole?.pty ?? stdioTerminal(fds);
+  if (controlling !== null) attachTerminal(kernel, init.group, controlling);
   startup.programLoaded = performance.now();
   // The timekeeper reads the guest TSC's offset from the first vCPU, which createProcess made.
   const timekeeper = new Timekeeper(platform.memory, vdso.vvarGpa, platform.tsc);
@@ -305,6 +373,10 @@ async function runInFilesystems(
   const stop = (signal: NodeJS.Signals): void => kernel.killAll(osSignals[signal], 'the sandbox was told to stop');
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // With -t the user's terminal may close under tsvisor: the program is hung up, as a login's would be.
+  if (ttyConsole !== null) process.on('SIGHUP', stop);
+  const consoleError = ttyConsole?.start() ?? null;
+  if (consoleError !== null) log.warn(`--tty: cannot put the terminal in raw mode (${consoleError.name})`);
   const timedOut = (): void => kernel.killAll(Signal.SIGKILL, 'timed out');
   options.stop?.addEventListener('abort', timedOut, { once: true });
   try {
@@ -318,6 +390,7 @@ async function runInFilesystems(
     timekeeper.close();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    process.off('SIGHUP', stop);
     options.stop?.removeEventListener('abort', timedOut);
   }
 }

@@ -1,23 +1,116 @@
-// ioctl(2): the generic file requests (FIOCLEX, FIONCLEX, FIONBIO, FIONREAD) answered by the Sentry,
-// and the terminal requests programs make on their stdio, passed to the host terminal.
+// ioctl(2): the generic file requests (FIOCLEX, FIONCLEX, FIONBIO, FIONREAD) answered by the Sentry, and
+// the terminal requests on any terminal the program has: the sandbox's own pseudo-terminals and host
+// terminals (whose termios and window size are the host's, restored when the sandbox ends). Who may
+// change a terminal and its foreground group is job control's (kernel/terminal-control.ts).
 import { EFAULT, ENOTTY, Errno } from '../abi/errno.js';
 import { DirectoryFile } from '../fs/dir-file.js';
 import { O_NONBLOCK } from '../abi/fcntl.js';
 import { TERMIOS2_SIZE, TERMIOS_SIZE, WINSIZE_SIZE } from '../abi/structs.js';
+import {
+  decodeTermios, decodeWinsize, encodeTermios, encodeWinsize, FIONREAD, TCFLSH, TCGETS, TCGETS2, TCSBRK, TCSBRKP, TCSETS,
+  TCSETS2, TCSETSF, TCSETSF2, TCSETSW, TCSETSW2, TCXONC, TIOCGPGRP, TIOCGSID, TIOCGWINSZ, TIOCNOTTY, TIOCOUTQ, TIOCSCTTY,
+  TIOCSPGRP, TIOCSWINSZ,
+} from '../abi/termios.js';
+import type { Terminal, TermiosWhen } from '../fs/terminal.js';
+import type { FileDescription } from '../fs/vfs.js';
+import {
+  checkTerminalChange, dropControllingTerminal, foregroundGroup, setControllingTerminal, setForegroundGroup, terminalSession,
+} from '../kernel/terminal-control.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
 import type { SyscallEntry } from '../kernel/syscall-table.js';
 import type { Task } from '../kernel/task.js';
-import { hostCalls } from '../platform/host.js';
 import { partial } from './define.js';
 
-const TCGETS = 0x5401;
-const TIOCGWINSZ = 0x5413;
-const FIONREAD = 0x541b;
 const FIONBIO = 0x5421;
 const FIONCLEX = 0x5450;
 const FIOCLEX = 0x5451;
-/** _IOR('T', 0x2A, struct termios2). */
-const TCGETS2 = 0x802c_542a;
+
+function putInt(task: Task, va: number, value: number): number | Errno {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setInt32(0, Math.min(value, 0x7fff_ffff), true);
+  return task.mm.copyOut(va, out) === 4 ? 0 : EFAULT;
+}
+
+function getInt(task: Task, va: number): number | Errno {
+  const raw = new Uint8Array(4);
+  if (task.mm.copyIn(va, raw) !== 4) return EFAULT;
+  return new DataView(raw.buffer).getInt32(0, true);
+}
+
+/** Exactly the kernel's struct, never glibc's larger one: the caller's buffer may be no bigger. */
+function copyStruct(task: Task, va: number, out: Uint8Array): number | Errno {
+  return task.mm.copyOut(va, out) === out.length ? 0 : EFAULT;
+}
+
+function readStruct(task: Task, va: number, size: number): Uint8Array | Errno {
+  const raw = new Uint8Array(size);
+  return task.mm.copyIn(va, raw) === size ? raw : EFAULT;
+}
+
+const SET_WHEN: ReadonlyMap<number, TermiosWhen> = new Map([
+  [TCSETS, 'now'], [TCSETSW, 'drain'], [TCSETSF, 'flush'], [TCSETS2, 'now'], [TCSETSW2, 'drain'], [TCSETSF2, 'flush'],
+]);
+
+/** The tty requests (Linux tty_ioctl and tty_mode_ioctl); ENOTTY for a file that is no terminal. */
+function terminalIoctl(task: Task, file: FileDescription, tty: Terminal, request: number, arg: number): number | Errno {
+  switch (request) {
+    case TCGETS:
+    case TCGETS2: {
+      const t = tty.getTermios();
+      return t instanceof Errno ? t : copyStruct(task, arg, encodeTermios(t, request === TCGETS ? TERMIOS_SIZE : TERMIOS2_SIZE));
+    }
+    case TCSETS: case TCSETSW: case TCSETSF: case TCSETS2: case TCSETSW2: case TCSETSF2: {
+      const change = checkTerminalChange(task, tty);
+      if (change !== null) return change;
+      const raw = readStruct(task, arg, request === TCSETS || request === TCSETSW || request === TCSETSF ? TERMIOS_SIZE : TERMIOS2_SIZE);
+      if (raw instanceof Errno) return raw;
+      return tty.setTermios(decodeTermios(raw), SET_WHEN.get(request)!) ?? 0;
+    }
+    case TIOCGWINSZ: {
+      const w = tty.getWinsize();
+      return w instanceof Errno ? w : copyStruct(task, arg, encodeWinsize(w));
+    }
+    case TIOCSWINSZ: {
+      const raw = readStruct(task, arg, WINSIZE_SIZE);
+      if (raw instanceof Errno) return raw;
+      return tty.setWinsize(decodeWinsize(raw)) ?? 0;
+    }
+    case TIOCGPGRP: {
+      const pgid = foregroundGroup(task, tty);
+      return pgid instanceof Errno ? pgid : putInt(task, arg, pgid);
+    }
+    case TIOCSPGRP: {
+      const pgid = getInt(task, arg);
+      return pgid instanceof Errno ? pgid : setForegroundGroup(task, tty, pgid);
+    }
+    case TIOCGSID: {
+      const sid = terminalSession(task, tty);
+      return sid instanceof Errno ? sid : putInt(task, arg, sid);
+    }
+    case TIOCSCTTY:
+      return setControllingTerminal(task, tty, file.readable, arg === 1);
+    case TIOCNOTTY:
+      return dropControllingTerminal(task, tty);
+    case TCFLSH:
+    case TCXONC: {
+      const change = checkTerminalChange(task, tty);
+      if (change !== null) return change;
+      return (request === TCFLSH ? tty.flush(arg) : tty.flow(arg)) ?? 0;
+    }
+    case TCSBRK:
+    case TCSBRKP: {
+      // tcdrain (TCSBRK with 1) and breaks: output is never held back in the Sentry, so nothing waits.
+      const change = checkTerminalChange(task, tty);
+      return change ?? 0;
+    }
+    case TIOCOUTQ: {
+      const n = tty.outputBytes();
+      return n instanceof Errno ? n : putInt(task, arg, n);
+    }
+    default:
+      return ENOTTY;
+  }
+}
 
 function ioctl(task: Task, a: SyscallArgs): number | Errno {
   const fd = a.int(0);
@@ -29,38 +122,32 @@ function ioctl(task: Task, a: SyscallArgs): number | Errno {
     case FIONCLEX:
       return task.fds.setCloexec(fd, request === FIOCLEX) ?? 0;
     case FIONBIO: {
-      const raw = new Uint8Array(4);
-      if (task.mm.copyIn(a.ptr(2), raw) !== 4) return EFAULT;
-      const on = new DataView(raw.buffer).getInt32(0, true) !== 0;
-      file.flags = on ? file.flags | O_NONBLOCK : file.flags & ~O_NONBLOCK;
+      const on = getInt(task, a.ptr(2));
+      if (on instanceof Errno) return on;
+      file.flags = on !== 0 ? file.flags | O_NONBLOCK : file.flags & ~O_NONBLOCK;
       return 0;
     }
     case FIONREAD: {
       if (file instanceof DirectoryFile) return ENOTTY;
       const n = file.readableBytes();
-      if (n instanceof Errno) return n;
-      const out = new Uint8Array(4);
-      new DataView(out.buffer).setInt32(0, Math.min(n, 0x7fff_ffff), true);
-      return task.mm.copyOut(a.ptr(2), out) === 4 ? 0 : EFAULT;
+      return n instanceof Errno ? n : putInt(task, a.ptr(2), n);
     }
-    case TCGETS:
-    case TCGETS2:
-    case TIOCGWINSZ: {
-      if (file.hostFd < 0) return ENOTTY;
-      // Exactly the kernel's struct, never glibc's larger one: the caller's buffer may be no bigger.
-      const out = new Uint8Array(request === TCGETS ? TERMIOS_SIZE : request === TCGETS2 ? TERMIOS2_SIZE : WINSIZE_SIZE);
-      const r = hostCalls().ioctlRead(file.hostFd, request, out);
-      if (r < 0) return Errno.of(-r) ?? ENOTTY;
-      return task.mm.copyOut(a.ptr(2), out) === out.length ? 0 : EFAULT;
+    default: {
+      const tty = file.terminal;
+      if (tty === null) return ENOTTY;
+      // Value arguments (TCFLSH, TCXONC, TIOCSCTTY, TCSBRK) are ints; the rest are pointers.
+      const valueArg = request === TCFLSH || request === TCXONC || request === TIOCSCTTY || request === TCSBRK || request === TCSBRKP;
+      return terminalIoctl(task, file, tty, request, valueArg ? a.int(2) : a.ptr(2));
     }
-    default:
-      return ENOTTY;
   }
 }
 
 /** The requests ioctl answers; others are ENOTTY (--report-unsupported lists those a program made). */
-export const IMPLEMENTED_IOCTLS: ReadonlySet<number> = new Set([FIOCLEX, FIONCLEX, FIONBIO, FIONREAD, TCGETS, TCGETS2, TIOCGWINSZ]);
+export const IMPLEMENTED_IOCTLS: ReadonlySet<number> = new Set([
+  FIOCLEX, FIONCLEX, FIONBIO, FIONREAD, TCGETS, TCSETS, TCSETSW, TCSETSF, TCGETS2, TCSETS2, TCSETSW2, TCSETSF2, TIOCGWINSZ,
+  TIOCSWINSZ, TIOCGPGRP, TIOCSPGRP, TIOCGSID, TIOCSCTTY, TIOCNOTTY, TCFLSH, TCXONC, TCSBRK, TCSBRKP, TIOCOUTQ,
+]);
 
 export const ioctlSyscalls: SyscallEntry[] = [
-  partial('ioctl', ioctl, 'FIOCLEX, FIONCLEX, FIONBIO, FIONREAD (not on host pipes or terminals: ENOTTY); TCGETS, TCGETS2, TIOCGWINSZ on host terminals; others ENOTTY', 'ixp'),
+  partial('ioctl', ioctl, 'FIOCLEX, FIONCLEX, FIONBIO, FIONREAD; on terminals (the sandbox\'s ptys, host terminals): TCGETS, TCSETS, TCSETSW, TCSETSF and the termios2 forms, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP, TIOCSPGRP, TIOCGSID, TIOCSCTTY, TIOCNOTTY, TCFLSH, TCXONC, TCSBRK, TIOCOUTQ; others ENOTTY', 'ixp'),
 ];

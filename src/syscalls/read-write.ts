@@ -14,6 +14,7 @@ import type { SyscallArgs } from '../kernel/syscall-args.js';
 import { Blocked, type SyscallEntry } from '../kernel/syscall-table.js';
 import type { BlockedCall } from '../kernel/blocking.js';
 import type { Task } from '../kernel/task.js';
+import { checkTerminalRead, checkTerminalWrite } from '../kernel/terminal-control.js';
 import { supported } from './define.js';
 
 /** Linux MAX_RW_COUNT: one call moves at most INT_MAX rounded down to a page. */
@@ -116,11 +117,20 @@ function waitAndRetry(task: Task, file: FileDescription, events: number, attempt
   }
 }
 
+/** A background process that uses its controlling terminal: SIGTTIN or SIGTTOU first (terminal-control.ts). */
+function terminalJobControl(task: Task, file: FileDescription, write: boolean): Errno | null {
+  const tty = file.terminal;
+  if (tty === null) return null;
+  return write ? checkTerminalWrite(task, tty) : checkTerminalRead(task, tty);
+}
+
 function readAt(task: Task, fd: number, va: number, count: number, pos: number | null): number | Errno | Blocked {
   if (pos !== null && pos < 0) return EINVAL;
   const file = task.fds.get(fd);
   if (file instanceof Errno) return file;
   if (!file.readable) return EBADF;
+  const denied = terminalJobControl(task, file, false);
+  if (denied !== null) return denied;
   // A signalfd reads the reading thread's signals, whole records at a time.
   if (file instanceof SignalFile) return pos !== null ? ESPIPE : file.readFor(task, va, count);
   return blockingIo(task, file, POLLIN, () => transfer(task, file, va, count, true, pos));
@@ -136,6 +146,8 @@ function writeAt(task: Task, fd: number, va: number, count: number, pos: number 
   const file = task.fds.get(fd);
   if (file instanceof Errno) return file;
   if (!file.writable) return EBADF;
+  const denied = terminalJobControl(task, file, true);
+  if (denied !== null) return denied;
   const total = Math.min(count, MAX_RW_COUNT);
   if (file instanceof PipeEnd) return pipeWrite(task, file, va, total);
   const first = withSigpipe(task, transfer(task, file, va, total, false, pos));
@@ -223,6 +235,8 @@ function vectorAt(task: Task, fd: number, iovVa: number, iovcnt: number, toGuest
   if (toGuest ? !file.readable : !file.writable) return EBADF;
   if ((flags & ~RWF_SUPPORTED) !== 0) return EOPNOTSUPP;
   if (pos !== null && pos < 0) return EINVAL;
+  const denied = terminalJobControl(task, file, !toGuest);
+  if (denied !== null) return denied;
   const iovs = readIovecs(task, iovVa, iovcnt);
   if (iovs instanceof Errno) return iovs;
   let total = 0;

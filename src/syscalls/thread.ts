@@ -200,6 +200,8 @@ function setsid(task: Task): number | Errno {
   if ([...task.kernel.groups.values()].some((o) => o.pgid === g.pid)) return EPERM;
   g.sid = g.pid;
   g.pgid = g.pid;
+  // A new session starts without a controlling terminal (Linux proc_clear_tty).
+  g.tty = null;
   return g.pid;
 }
 

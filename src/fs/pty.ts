@@ -1,0 +1,169 @@
+// Pseudo-terminals of the sandbox's own (Linux drivers/tty/pty.c, gVisor's fsimpl/devpts): a master and a
+// slave joined by a line discipline. The slave is what programs have as their terminal (/dev/pts/N);
+// the master is the other end: the Sentry's console copier for `run -t` (sandbox/console.ts).
+import { EINVAL, type Errno } from '../abi/errno.js';
+import { POLLERR, POLLHUP, S_IFCHR, waitEvents } from '../abi/fcntl.js';
+import { Signal } from '../abi/signal.js';
+import {
+  TCIFLUSH, TCIOFF, TCIOFLUSH, TCION, TCOFLUSH, TCOOFF, TCOON, type Termios, type Winsize, VSTART, VSTOP,
+} from '../abi/termios.js';
+import { LineDiscipline } from './line-discipline.js';
+import { Terminal, type TermiosWhen } from './terminal.js';
+import { allocAnonDev, allocIno, FileDescription, type FileStat, syntheticStat } from './vfs.js';
+import type { Cancellable, ReadinessListener, ReadinessSubscription } from './wait.js';
+
+/** UNIX98_PTY_SLAVE_MAJOR: /dev/pts/N is (136, N). */
+export const PTY_SLAVE_MAJOR = 136;
+const ptyDev = allocAnonDev();
+
+export class Pty extends Terminal {
+  readonly ldisc = new LineDiscipline();
+  readonly ino = allocIno();
+  private winsize: Winsize = { rows: 24, cols: 80, xpixel: 0, ypixel: 0 };
+  /** Open slave descriptions: when the last goes, the master sees POLLHUP. */
+  slaveOpens = 0;
+
+  constructor(readonly index: number) {
+    super();
+    this.ldisc.onSignal = (signo) => this.signalForeground(signo);
+  }
+
+  get name(): string {
+    return `/dev/pts/${this.index}`;
+  }
+
+  getTermios(): Termios {
+    return this.ldisc.termios;
+  }
+
+  /** A pty's output never waits in a driver (pty_chars_in_buffer is 0), so 'drain' is 'now'. */
+  setTermios(t: Termios, when: TermiosWhen): null {
+    if (when === 'flush') this.ldisc.flushInput();
+    this.ldisc.setTermios(t);
+    return null;
+  }
+
+  getWinsize(): Winsize {
+    return { ...this.winsize };
+  }
+
+  setWinsize(w: Winsize): null {
+    const old = this.winsize;
+    this.winsize = { ...w };
+    if (old.rows !== w.rows || old.cols !== w.cols || old.xpixel !== w.xpixel || old.ypixel !== w.ypixel) this.signalForeground(Signal.SIGWINCH);
+    return null;
+  }
+
+  flush(queue: number): Errno | null {
+    if (queue !== TCIFLUSH && queue !== TCOFLUSH && queue !== TCIOFLUSH) return EINVAL;
+    if (queue !== TCOFLUSH) this.ldisc.flushInput();
+    if (queue !== TCIFLUSH) this.ldisc.flushOutput();
+    return null;
+  }
+
+  /** TCOOFF/TCOON stop and start output; TCIOFF/TCION send the STOP and START characters to the master. */
+  flow(action: number): Errno | null {
+    switch (action) {
+      case TCOOFF: this.ldisc.stopOutput(); return null;
+      case TCOON: this.ldisc.startOutput(); return null;
+      case TCIOFF:
+      case TCION: {
+        // Like Linux, the character is sent even while output is stopped; a full queue drops it.
+        this.ldisc.write(Uint8Array.of(this.ldisc.termios.cc[action === TCIOFF ? VSTOP : VSTART]!));
+        return null;
+      }
+      default: return EINVAL;
+    }
+  }
+
+  inputBytes(): number {
+    return this.ldisc.readableBytes;
+  }
+
+  outputBytes(): number {
+    return this.ldisc.outputQueued;
+  }
+
+  /** The master types: input for the slave's readers (EAGAIN when the input is full). */
+  typeIn(buf: Uint8Array): number | Errno {
+    return this.ldisc.receive(buf);
+  }
+
+  /** The master takes output (EAGAIN: none). */
+  takeOutput(buf: Uint8Array): number | Errno {
+    return this.ldisc.readOutput(buf);
+  }
+
+  stat(mode = 0o620, uid = 0, gid = 0): FileStat {
+    return syntheticStat(this.ino, S_IFCHR | mode, ptyDev, { rdev: makeSlaveRdev(this.index), uid, gid, blksize: 1024 });
+  }
+}
+
+function makeSlaveRdev(index: number): number {
+  return (index & 0xff) | ((PTY_SLAVE_MAJOR & 0xfff) << 8) | ((index & ~0xff) << 12);
+}
+
+/** An open /dev/pts/N: reads and writes through the line discipline. */
+export class PtySlave extends FileDescription {
+  constructor(readonly pty: Pty, flags: number) {
+    super(flags);
+    pty.slaveOpens++;
+  }
+
+  override get terminal(): Terminal {
+    return this.pty;
+  }
+
+  override read(buf: Uint8Array): number | Errno {
+    return this.pty.ldisc.read(buf);
+  }
+
+  override write(buf: Uint8Array): number | Errno {
+    return this.pty.ldisc.write(buf);
+  }
+
+  /** The node it was opened by (so that ttyname's stat matches fstat), else the pty's own. */
+  stat(): FileStat | Errno {
+    return this.location?.dentry.stat() ?? this.pty.stat();
+  }
+
+  override readableBytes(): number {
+    return this.pty.ldisc.readableBytes;
+  }
+
+  override readiness(): number {
+    return this.pty.ldisc.slaveReadiness();
+  }
+
+  override waitFor(events: number, callback: () => void): Cancellable | null {
+    if ((this.readiness() & (events | POLLHUP | POLLERR)) !== 0) {
+      callback();
+      return null;
+    }
+    const waiter = this.pty.ldisc.slaveQueue.add(events | POLLHUP | POLLERR, callback);
+    // A timed non-canonical read (VMIN 0, VTIME > 0) gives up after VTIME: its retry then returns 0.
+    const timeout = this.pty.ldisc.readTimeoutMs;
+    if (timeout === null) return waiter;
+    const timer = setTimeout(() => {
+      waiter.cancel();
+      callback();
+    }, timeout);
+    return { cancel: () => (clearTimeout(timer), waiter.cancel()) };
+  }
+
+  override subscribe(events: number, onChange: ReadinessListener, exclusive = false): ReadinessSubscription {
+    return this.pty.ldisc.slaveQueue.subscribe(waitEvents(events), onChange, exclusive);
+  }
+
+  override reopen(flags: number): PtySlave {
+    return new PtySlave(this.pty, flags);
+  }
+
+  override describe(): string {
+    return this.pty.name;
+  }
+
+  protected override release(): void {
+    if (--this.pty.slaveOpens === 0) this.pty.ldisc.masterQueue.notify(POLLHUP);
+  }
+}
