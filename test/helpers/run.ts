@@ -20,6 +20,8 @@ export interface RunOptions {
   env?: Record<string, string | undefined>;
   /** Working directory (default: this process's for native runs, the project root for the sandbox). */
   cwd?: string;
+  /** How long the run may take before it counts as hung (default 60 s); for long workloads on a loaded machine. */
+  timeoutMs?: number;
 }
 
 export type Platform = 'kvm' | 'kvm-exit';
@@ -66,7 +68,7 @@ function spawn(file: string, args: string[], opts: RunOptions, cwd?: string): Ru
     input: opts.input ?? '',
     env: environment(opts.env),
     encoding: 'utf8',
-    timeout: TIMEOUT_MS,
+    timeout: opts.timeoutMs ?? TIMEOUT_MS,
     maxBuffer: 64 << 20,
   });
   const what = [file, ...args].join(' ');
