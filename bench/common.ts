@@ -47,8 +47,8 @@ export function runSandboxed(program: string, args: string[], platform: 'kvm' | 
 }
 
 /** gVisor's runsc (Debian's package), ptrace platform: the only one that starts on nested-virtualisation hosts. */
-export function runRunsc(program: string, args: string[]): Run {
-  return spawn('runsc', ['--network=none', '--platform=ptrace', 'do', program, ...args]);
+export function runRunsc(program: string, args: string[], doFlags: string[] = []): Run {
+  return spawn('runsc', ['--network=none', '--platform=ptrace', 'do', ...doFlags, program, ...args]);
 }
 
 /** Whether runsc is installed and may run here (it needs root). */

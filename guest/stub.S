@@ -279,12 +279,14 @@ exc_entries:                       # 32 entries of 16 bytes; the CPU pushes an e
 # ordinary path, which returns straight to rcx.
 .org 0x600
 user_entry:
+  # pushfq is the only access here that can fault (a stack page not yet touched): it comes first,
+  # since a fault stores every register in the mailbox and would overwrite R_RAX saved before it.
+  pushfq
+  pop %r11
   mov %rax, R_RAX(%rip)
   mov %rax, MB_ORIG_RAX(%rip)
   lea 136(%rsp), %rax
   mov %rax, R_RSP(%rip)
-  pushfq
-  pop %r11
   save_registers
   movl $1, MB_KIND(%rip)
   movl $0, MB_TRAPPED(%rip)

@@ -16,6 +16,10 @@ need as binutils
 [ -x /usr/bin/sqlite3 ] || missing="$missing sqlite3"
 [ -x /usr/bin/perl ] || missing="$missing perl"
 [ -x /usr/bin/gawk ] || missing="$missing gawk"
+# Python's own test suite (npm run test:python, and a few modules in npm test), for Debian's python3.X.
+for lib in /usr/lib/python3.[0-9]*; do
+  [ -f "$lib/os.py" ] && [ ! -d "$lib/test/test_json" ] && missing="$missing lib${lib#/usr/lib/}-testsuite"
+done
 # The --strace test compares the sandbox's trace with Debian's strace on the same program.
 [ -x /usr/bin/strace ] || missing="$missing strace"
 [ -z "$missing" ] && exit 0

@@ -5,7 +5,7 @@ import { EAGAIN, EBUSY, ELOOP, ENOENT, EPIPE, ERESTARTSYS, EXDEV, Errno } from '
 import { type CachingDentry, pruneCache } from '../src/fs/dcache.js';
 import { FdTable } from '../src/fs/fd-table.js';
 import { FileData, type PageStore } from '../src/fs/file-data.js';
-import { O_CREAT, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, POLLIN, POLLOUT } from '../src/abi/fcntl.js';
+import { O_CREAT, O_EXCL, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, POLLIN, POLLOUT } from '../src/abi/fcntl.js';
 import { F_RDLCK, F_UNLCK, F_WRLCK, LOCK_EX, LOCK_SH, LOCK_UN, LockTable } from '../src/fs/lock.js';
 import { mkdirAt, openAt, renameAt, rmdirAt, statAt, symlinkAt, unlinkAt } from '../src/fs/ops.js';
 import { OverlayFs } from '../src/fs/overlay.js';
@@ -342,4 +342,17 @@ test('overlay: copy-up on write, whiteouts, opaque directories; the lower layer 
   // A directory with a lower part cannot be renamed (overlayfs without redirect_dir).
   lower.root.mkdir('e', 0o755, root);
   t.is(renameAt(ctx, ctx.cwd, '/e', ctx.cwd, '/e2', 0), EXDEV);
+  // A file made where a lower one was removed still hides it once removed or renamed in turn (as tar
+  // does when it replaces a file: unlink, create, unlink, symlink).
+  lower.root.create('h', 0o644, root);
+  for (const again of ['unlink', 'rename']) {
+    t.is(unlinkAt(ctx, ctx.cwd, '/h'), null);
+    const c = openAt(ctx, ctx.cwd, '/h', O_WRONLY | O_CREAT | O_EXCL, 0o600);
+    if (c instanceof Errno) return t.fail(c.name);
+    c.incRef();
+    c.decRef();
+    t.is(again === 'unlink' ? unlinkAt(ctx, ctx.cwd, '/h') : renameAt(ctx, ctx.cwd, '/h', ctx.cwd, '/h2', 0), null);
+    t.is(readFile(ctx, '/h'), ENOENT, `after ${again}`);
+    t.is(openAt(ctx, ctx.cwd, '/h', O_WRONLY | O_CREAT | O_EXCL, 0o600) instanceof Errno, false, `create after ${again}`);
+  }
 });

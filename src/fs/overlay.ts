@@ -323,13 +323,22 @@ export class OverlayDentry extends Dentry implements CachingDentry {
       const gone = isDir(child.upper.mode) ? dir.rmdir(name, child.upper) : dir.unlink(name, child.upper);
       if (gone !== null) return gone;
     }
-    if (child.lower !== null) {
+    if (child.lower !== null || this.lowerHas(name)) {
       const w = dir.mknod(name, S_IFCHR, 0, ROOT);
       if (w !== null) return w;
     }
     this.children?.delete(name);
     child.deleted = true;
     return null;
+  }
+
+  /**
+   * Whether the lower layer has name, which an upper-only dentry may still hide: one created over a
+   * whiteout, or a copied-up file looked up again after its dentry was pruned.
+   */
+  private lowerHas(name: string): boolean {
+    if (this.lower === null || this.opaque || !isDir(this.lower.mode)) return false;
+    return this.lower.child(name, INTERNAL) !== ENOENT;
   }
 
   override unlink(name: string, child: Dentry): Errno | null {
@@ -370,6 +379,9 @@ export class OverlayDentry extends Dentry implements CachingDentry {
     }
     const up = child.copyUp() ?? this.copyUp() ?? newDir.copyUp();
     if (up !== null) return up;
+    // Asked before the move: afterwards the upper layer has the new name and not the old.
+    const hidesOld = child.lower !== null || this.lowerHas(oldName);
+    const hidesNew = target !== null && (target.lower !== null || newDir.lowerHas(newName));
     newDir.found(newName);
     const from = this.upper!;
     const to = newDir.upper!;
@@ -378,8 +390,8 @@ export class OverlayDentry extends Dentry implements CachingDentry {
     const r = from.rename(oldName, child.upper!, to, newName, upperReplaced, flags);
     if (r !== null) return r;
     // The moved directory hides whatever lower directory had the new name.
-    if (target !== null && target.lower !== null && isDir(child.mode)) child.upper!.setInodeFlags(child.upper!.inodeFlags | OPAQUE);
-    if (child.lower !== null && (flags & RENAME_EXCHANGE) === 0) {
+    if (hidesNew && isDir(child.mode)) child.upper!.setInodeFlags(child.upper!.inodeFlags | OPAQUE);
+    if (hidesOld && (flags & RENAME_EXCHANGE) === 0) {
       const w = from.mknod(oldName, S_IFCHR, 0, ROOT);
       if (w !== null) return w;
     }

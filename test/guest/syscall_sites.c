@@ -65,6 +65,39 @@ static int registers_and_red_zone(void) {
   return ok && out[14] == out[15];                     // rcx: the address after the syscall
 }
 
+// do_getpid with rsp at `sp`, a fresh stack: the rewritten site's trampoline steps 128 bytes down and
+// calls the stub, whose first push then lands in the page below. Placed so that this push, not an
+// earlier one, is the first touch of that page: a page fault inside the stub's user entry, which
+// must not lose the syscall number.
+static long getpid_on_stack(char *sp) {
+  long ret;
+  __asm__ volatile(
+      "mov %%rsp, %%rbx\n\t"
+      "mov %[sp], %%rsp\n\t"
+      "call *%[fn]\n\t"
+      "mov %%rbx, %%rsp\n\t"
+      : "=a"(ret)
+      : [sp] "r"(sp), [fn] "r"(do_getpid)
+      : "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory");
+  return ret;
+}
+
+static int fault_in_user_entry(long pid) {
+  // 256 KiB: no aligned 2 MiB slot, so each fault maps a 64 KiB window and the one below stays absent.
+  const unsigned long window = 64 * 1024;
+  char *region = mmap(NULL, 4 * window, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (region == MAP_FAILED) return 0;
+  char *base = (char *)(((unsigned long)region + 2 * window) & ~(window - 1));
+  base[0] = 1;
+  long (*volatile trap_first)(void) = do_getpid;  // the out-of-line copy's site, rewritten after this
+  if (trap_first() != pid) return 0;
+  // At the syscall rsp is base + 0x88 (do_getpid pushes nothing); the trampoline's call writes
+  // [base, base + 8), the stub's first push base - 8.
+  long got = getpid_on_stack(base + 0x90);
+  munmap(region, 4 * window);
+  return got == pid;
+}
+
 static double now(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -77,6 +110,7 @@ int main(void) {
   int same = 1;
   for (int i = 0; i < 1000; i++) same &= do_getpid() == pid;
   printf("getpid x1000: %s\n", same ? "ok" : "wrong");
+  printf("a fault on the stack inside the site's call: %s\n", fault_in_user_entry(pid) ? "ok" : "wrong");
 
   int regs = 1;
   for (int i = 0; i < 5; i++) regs &= registers_and_red_zone();
