@@ -22,6 +22,8 @@ for lib in /usr/lib/python3.[0-9]*; do
 done
 # The --strace test compares the sandbox's trace with Debian's strace on the same program.
 [ -x /usr/bin/strace ] || missing="$missing strace"
+# The terminal test drives `tsvisor run -t` through tmux.
+[ -x /usr/bin/tmux ] || missing="$missing tmux"
 [ -z "$missing" ] && exit 0
 
 fatal_missing() { ! command -v gcc >/dev/null 2>&1 || ! command -v as >/dev/null 2>&1; }
