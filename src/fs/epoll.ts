@@ -7,10 +7,10 @@
 // Linux's eventpoll_release. An epoll is itself pollable (readable while events are ready), so epolls
 // nest, at most EP_MAX_NESTS deep and without loops.
 import { EEXIST, EINVAL, ELOOP, ENOENT, EPERM, Errno } from '../abi/errno.js';
-import { O_RDWR, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, waitEvents } from '../abi/fcntl.js';
-import { anonInodeDev } from './eventfd.js';
-import { allocIno, FileDescription, type FileStat, syntheticStat } from './vfs.js';
-import { type ReadinessListener, type ReadinessSubscription, type Waiter, WaitQueue } from './wait.js';
+import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, waitEvents } from '../abi/fcntl.js';
+import { AnonQueueFile } from './anon-file.js';
+import type { FileDescription } from './vfs.js';
+import type { ReadinessListener, ReadinessSubscription } from './wait.js';
 
 export const EPOLL_CLOEXEC = 0o2000000;
 export const EPOLL_CTL_ADD = 1;
@@ -53,12 +53,10 @@ class Interest {
   };
 }
 
-export class EpollFile extends FileDescription {
+export class EpollFile extends AnonQueueFile {
   private readonly interests = new Map<FileDescription, Map<number, Interest>>();
   private ready: Interest[] = [];
   private spare: Interest[] = [];
-  private readonly queue = new WaitQueue();
-  private readonly ino = allocIno();
   /** Epolls that watch this one, for the loop and depth checks. */
   private readonly watchers = new Set<EpollFile>();
   /** While collect() or readiness() look at the files: no recursion into this epoll, no wake-ups yet. */
@@ -67,7 +65,7 @@ export class EpollFile extends FileDescription {
   private wakeLater = false;
 
   constructor(flags: number) {
-    super(O_RDWR | flags);
+    super('eventpoll', flags);
   }
 
   /**
@@ -169,24 +167,6 @@ export class EpollFile extends FileDescription {
         this.queue.notify(POLLIN);
       }
     }
-  }
-
-  override waitFor(events: number, callback: () => void): Waiter | null {
-    if ((this.readiness() & events) === 0) return this.queue.add(waitEvents(events), callback);
-    callback();
-    return null;
-  }
-
-  override subscribe(events: number, onChange: ReadinessListener, exclusive = false): ReadinessSubscription {
-    return this.queue.subscribe(waitEvents(events), onChange, exclusive);
-  }
-
-  stat(): FileStat {
-    return syntheticStat(this.ino, 0o600, anonInodeDev, { blksize: 4096 });
-  }
-
-  override describe(): string {
-    return 'anon_inode:[eventpoll]';
   }
 
   /** An interest's file changed: onto the ready list, and wake a waiter. Whether one was waiting. */

@@ -2,9 +2,8 @@
 // (or, with EFD_SEMAPHORE, one); a read of zero and a write that would pass 0xfffffffffffffffe answer
 // EAGAIN, which the syscall layer turns into a wait on the counter's queue unless EFD_NONBLOCK.
 import { EAGAIN, EINVAL, Errno } from '../abi/errno.js';
-import { O_RDWR, POLLERR, POLLIN, POLLOUT, waitEvents } from '../abi/fcntl.js';
-import { allocAnonDev, allocIno, FileDescription, type FileStat, syntheticStat } from './vfs.js';
-import { type ReadinessListener, type ReadinessSubscription, type Waiter, WaitQueue } from './wait.js';
+import { POLLERR, POLLIN, POLLOUT } from '../abi/fcntl.js';
+import { AnonQueueFile } from './anon-file.js';
 
 export const EFD_SEMAPHORE = 1;
 export const EFD_CLOEXEC = 0o2000000;
@@ -13,16 +12,12 @@ export const EFD_NONBLOCK = 0o4000;
 /** The counter never reaches ULLONG_MAX: a write that would is refused (EAGAIN, or EINVAL for the value itself). */
 const COUNTER_MAX = 0xffff_ffff_ffff_fffen;
 const VALUE_SIZE = 8;
-/** Anonymous inodes (eventfd, timerfd, eventpoll) share one device, as Linux's anon_inodefs. */
-export const anonInodeDev = allocAnonDev();
 
-export class EventFd extends FileDescription {
+export class EventFd extends AnonQueueFile {
   private count: bigint;
-  private readonly queue = new WaitQueue();
-  private readonly ino = allocIno();
 
   constructor(initial: number, flags: number, private readonly semaphore: boolean) {
-    super(O_RDWR | flags);
+    super('eventfd', flags);
     this.count = BigInt(initial >>> 0);
   }
 
@@ -58,24 +53,6 @@ export class EventFd extends FileDescription {
     if (this.count === 0xffff_ffff_ffff_ffffn) r |= POLLERR;
     if (this.count < COUNTER_MAX) r |= POLLOUT;
     return r;
-  }
-
-  override waitFor(events: number, callback: () => void): Waiter | null {
-    if ((this.readiness() & (events | POLLERR)) === 0) return this.queue.add(waitEvents(events), callback);
-    callback();
-    return null;
-  }
-
-  override subscribe(events: number, onChange: ReadinessListener, exclusive = false): ReadinessSubscription {
-    return this.queue.subscribe(waitEvents(events), onChange, exclusive);
-  }
-
-  stat(): FileStat {
-    return syntheticStat(this.ino, 0o600, anonInodeDev, { blksize: 4096 });
-  }
-
-  override describe(): string {
-    return 'anon_inode:[eventfd]';
   }
 
   /** For /proc/PID/fdinfo and tests: the counter now. */

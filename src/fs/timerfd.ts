@@ -3,10 +3,9 @@
 // into a wait on the timer's queue unless TFD_NONBLOCK. The clock and the host deadline come from the
 // kernel (fs may not import it): see TimerClock.
 import { EAGAIN, EINVAL, Errno } from '../abi/errno.js';
-import { O_RDWR, POLLIN, waitEvents } from '../abi/fcntl.js';
-import { anonInodeDev } from './eventfd.js';
-import { allocIno, FileDescription, type FileStat, syntheticStat } from './vfs.js';
-import { type Cancellable, type ReadinessListener, type ReadinessSubscription, type Waiter, WaitQueue } from './wait.js';
+import { POLLIN } from '../abi/fcntl.js';
+import { AnonQueueFile } from './anon-file.js';
+import type { Cancellable } from './wait.js';
 
 export const TFD_CLOEXEC = 0o2000000;
 export const TFD_NONBLOCK = 0o4000;
@@ -29,18 +28,16 @@ export interface TimerSetting {
   intervalNs: bigint;
 }
 
-export class TimerFd extends FileDescription {
+export class TimerFd extends AnonQueueFile {
   /** The next expiry on the timer's clock; null while disarmed. */
   private deadline: bigint | null = null;
   private interval = 0n;
   /** Expirations not read yet. */
   private ticks = 0n;
   private wake: Cancellable | null = null;
-  private readonly queue = new WaitQueue();
-  private readonly ino = allocIno();
 
   constructor(flags: number, private readonly clock: TimerClock) {
-    super(O_RDWR | flags);
+    super('timerfd', flags);
   }
 
   override get wholeBufferBytes(): number {
@@ -85,24 +82,6 @@ export class TimerFd extends FileDescription {
   override readiness(): number {
     this.expire(this.clock.now());
     return this.ticks > 0n ? POLLIN : 0;
-  }
-
-  override waitFor(events: number, callback: () => void): Waiter | null {
-    if ((this.readiness() & events) === 0) return this.queue.add(waitEvents(events), callback);
-    callback();
-    return null;
-  }
-
-  override subscribe(events: number, onChange: ReadinessListener, exclusive = false): ReadinessSubscription {
-    return this.queue.subscribe(waitEvents(events), onChange, exclusive);
-  }
-
-  stat(): FileStat {
-    return syntheticStat(this.ino, 0o600, anonInodeDev, { blksize: 4096 });
-  }
-
-  override describe(): string {
-    return 'anon_inode:[timerfd]';
   }
 
   protected override release(): void {
