@@ -71,6 +71,14 @@ function readTimeout(task: Task, va: number, timeval: boolean): bigint | Errno {
   return s * NS_PER_SEC + ns;
 }
 
+/** The timeout an optional struct (null pointer: wait for ever) gives, and when it ends (null: never, or now). */
+function optionalTimeout(task: Task, va: number, timeval: boolean): { timeoutNs: bigint | null; endNs: bigint | null } | Errno {
+  if (va === 0) return { timeoutNs: null, endNs: null };
+  const timeoutNs = readTimeout(task, va, timeval);
+  if (timeoutNs instanceof Errno) return timeoutNs;
+  return { timeoutNs, endNs: timeoutNs === 0n ? null : monotonicNs() + timeoutNs };
+}
+
 /**
  * Linux poll_select_finish: the time left written back (not for a zero timeout); if it cannot be
  * written, an interrupted call may not restart with the old value: EINTR.
@@ -152,13 +160,9 @@ function poll(task: Task, a: SyscallArgs): number | Errno | Blocked {
 
 function ppoll(task: Task, a: SyscallArgs): number | Errno | Blocked {
   const tsVa = a.ptr(2);
-  let timeoutNs: bigint | null = null;
-  if (tsVa !== 0) {
-    const t = readTimeout(task, tsVa, false);
-    if (t instanceof Errno) return t;
-    timeoutNs = t;
-  }
-  const endNs = timeoutNs === null || timeoutNs === 0n ? null : monotonicNs() + timeoutNs;
+  const timeout = optionalTimeout(task, tsVa, false);
+  if (timeout instanceof Errno) return timeout;
+  const { timeoutNs, endNs } = timeout;
   const swapped = swapMask(task, a.ptr(3), a.size(4));
   if (swapped instanceof Errno) return swapped;
   return doPoll(task, a.ptr(0), a.uint(1), timeoutNs, ERESTARTNOHAND, (r) => {
@@ -266,13 +270,9 @@ function doSelect(task: Task, nfds: number, setVas: readonly [number, number, nu
 
 function select(task: Task, a: SyscallArgs): number | Errno | Blocked {
   const tvVa = a.ptr(4);
-  let timeoutNs: bigint | null = null;
-  if (tvVa !== 0) {
-    const t = readTimeout(task, tvVa, true);
-    if (t instanceof Errno) return t;
-    timeoutNs = t;
-  }
-  const endNs = timeoutNs === null || timeoutNs === 0n ? null : monotonicNs() + timeoutNs;
+  const timeout = optionalTimeout(task, tvVa, true);
+  if (timeout instanceof Errno) return timeout;
+  const { timeoutNs, endNs } = timeout;
   return doSelect(task, a.int(0), [a.ptr(1), a.ptr(2), a.ptr(3)], timeoutNs, (r) => writeTimeLeft(task, tvVa, endNs, true, r));
 }
 
@@ -287,13 +287,9 @@ function pselect6(task: Task, a: SyscallArgs): number | Errno | Blocked {
     if (!Number.isSafeInteger(maskVa)) maskVa = USER_TOP;
   }
   const tsVa = a.ptr(4);
-  let timeoutNs: bigint | null = null;
-  if (tsVa !== 0) {
-    const t = readTimeout(task, tsVa, false);
-    if (t instanceof Errno) return t;
-    timeoutNs = t;
-  }
-  const endNs = timeoutNs === null || timeoutNs === 0n ? null : monotonicNs() + timeoutNs;
+  const timeout = optionalTimeout(task, tsVa, false);
+  if (timeout instanceof Errno) return timeout;
+  const { timeoutNs, endNs } = timeout;
   const swapped = swapMask(task, maskVa, maskSize);
   if (swapped instanceof Errno) return swapped;
   return doSelect(task, a.int(0), [a.ptr(1), a.ptr(2), a.ptr(3)], timeoutNs, (r) => {
