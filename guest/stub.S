@@ -24,6 +24,7 @@
 .set MB_DIRECT_CPL0,  MB + 0x048   # u32: 1 on VMX/SVM hosts (syscall entry runs at CPL 0)
 .set MB_TRAPPED,      MB + 0x04c   # u32: 1 = this request came through `syscall`, 0 = through user_entry
 .set MB_SLOW_RETURN,  MB + 0x050   # u32: user_entry must not return through its trampoline (it is gone)
+.set MB_USER_ENTRY,   MB + 0x058   # u64: this copy's user_entry; GS base is MB, so trampolines `call *%gs:0x58`
 .set MB_REGS,         MB + 0x080   # struct kvm_regs order: rax rbx rcx rdx rsi rdi rsp rbp r8..r15 rip rflags
 .set MB_ORIG_RAX,     MB + 0x110
 .set MB_FRAME,        MB + 0x140   # iretq frame: rip cs rflags rsp ss
@@ -133,9 +134,12 @@ wait_answer:
 2:
   cmpl $2, MB_STATE(%rip)
   je 3f
+  cmpl $3, MB_STATE(%rip)          # the Sentry answers later: park now, leave the CPU to others
+  je 7f
   pause
   dec %rcx
   jnz 2b
+7:
   outb %al, $PORT_PARK             # long wait: the vCPU thread sleeps until the answer is there
   jmp wait_answer
 3:
@@ -295,6 +299,8 @@ user_entry:
 12:
   cmpl $2, MB_STATE(%rip)
   je 13f
+  cmpl $3, MB_STATE(%rip)
+  je 14f
   pause
   dec %rcx
   jnz 12b

@@ -32,6 +32,7 @@ constexpr uint32_t kMsrKernelGsBase = 0xC0000102;
 constexpr uint64_t kSyscallFlagMask = 0x47700;
 constexpr uint32_t kStateRequest = 1;
 constexpr uint32_t kStateAnswered = 2;
+constexpr uint32_t kStateWaiting = 3;  // the Sentry will answer later; the stub parks at once
 constexpr int kKickSignal = SIGUSR2;
 
 uint64_t U64(Napi::Object o, const char* key) {
@@ -155,6 +156,7 @@ void Vcpu::Configure(Napi::Env env, Napi::Object config) {
   sregs.efer = 0xd01;                                                       // NXE LMA LME SCE
   sregs.cs = Segment(0x33, 11, 3, true);
   sregs.ss = sregs.ds = sregs.es = sregs.fs = sregs.gs = Segment(0x2b, 3, 3, false);
+  sregs.gs.base = U64(config, "gsBase");  // the mailbox: patched syscall sites `call *%gs:` into the stub
   sregs.gdt.base = U64(config, "gdtBase");
   sregs.gdt.limit = static_cast<uint16_t>(U64(config, "gdtLimit"));
   sregs.idt.base = U64(config, "idtBase");
@@ -472,8 +474,8 @@ void Vcpu::ThreadMain() {
   auto wait_for_answer = [&]() {
     __atomic_store_n(parked, 1, __ATOMIC_SEQ_CST);
     if (notify_) on_event_.NonBlockingCall();
-    while (!stopping_ && __atomic_load_n(state, __ATOMIC_SEQ_CST) == kStateRequest) {
-      Futex(state, FUTEX_WAIT, kStateRequest);
+    for (uint32_t s; !stopping_ && ((s = __atomic_load_n(state, __ATOMIC_SEQ_CST)) == kStateRequest || s == kStateWaiting);) {
+      Futex(state, FUTEX_WAIT, s);
     }
     __atomic_store_n(parked, 0, __ATOMIC_SEQ_CST);
   };
@@ -484,7 +486,8 @@ void Vcpu::ThreadMain() {
       continue;
     }
     if (kind == 0) {  // parked by the stub, which re-checks the doorbell when it runs again
-      if (__atomic_load_n(state, __ATOMIC_SEQ_CST) == kStateRequest) wait_for_answer();
+      uint32_t s = __atomic_load_n(state, __ATOMIC_SEQ_CST);
+      if (s == kStateRequest || s == kStateWaiting) wait_for_answer();
       continue;
     }
     *MailboxU32(mailbox::kKind) = kind;

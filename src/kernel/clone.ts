@@ -58,7 +58,6 @@ export function cloneTask(kernel: Kernel, task: Task, req: CloneRequest): number
     if (fds !== parent.fds) fds.lockOwner = tid;
     if ((f & CLONE_VM) === 0) kernel.forkSites(parent.mm, mm);
   }
-  if ((f & CLONE_VM) !== 0 && (f & CLONE_VFORK) === 0) kernel.stopPatching(parent.mm);
 
   const child = kernel.newTask(tid, group, {
     uid: task.uid, gid: task.gid, euid: task.euid, egid: task.egid, suid: task.suid, sgid: task.sgid,
@@ -87,7 +86,6 @@ export function cloneTask(kernel: Kernel, task: Task, req: CloneRequest): number
   kernel.startTask(child);
   if ((f & CLONE_VFORK) !== 0 && (f & CLONE_THREAD) === 0) {
     group.vforkParent = task;
-    if ((f & CLONE_VM) !== 0 && child.ctx !== null) kernel.retargetSites(group.mm, child.ctx);
     return Blocked.instance;
   }
   return tid;

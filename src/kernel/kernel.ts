@@ -146,7 +146,7 @@ export class Kernel {
   private readonly orphans: Dying[] = [];
   /** How many thread groups share each address space, fd table and fs context. */
   private readonly users = new Map<object, number>();
-  private readonly sites = new Map<AddressSpace, SyscallSites | 'off'>();
+  private readonly sites = new Map<AddressSpace, SyscallSites>();
   /** The context a process's last thread left from, parked: it retires the address space. */
   private readonly lastContext = new Map<ThreadGroup, Context>();
   /** A root with only the shared entries: what a context without a task has loaded. */
@@ -304,8 +304,6 @@ export class Kernel {
       // its process is stopped.
       if (this.returnToUser(t, at, true) === Resume.Now) this.resumeTask(t, at);
     });
-    const sites = this.sites.get(task.mm);
-    if (sites instanceof SyscallSites) sites.retarget(ctx.userEntry);
   }
 
   private loadStartRegisters(task: Task, ctx: Context): void {
@@ -422,10 +420,10 @@ export class Kernel {
       return this.afterHandover(ctx, slot);
     }
     const sites = this.sites.get(task.mm);
-    if (sites instanceof SyscallSites && RESHAPING_SYSCALLS.has(nr) && sites.verify()) {
+    if (sites !== undefined && RESHAPING_SYSCALLS.has(nr) && sites.verify()) {
       mb.set32(MailboxOffset.slowReturn, 1);
     }
-    if (trappedAt >= 0 && this.options.patchSyscalls !== false) this.patchSite(task, trappedAt, nr, ctx);
+    if (trappedAt >= 0 && this.options.patchSyscalls !== false) this.patchSite(task, trappedAt, nr);
     if (result instanceof Blocked) {
       // A signal already waiting interrupts the call before it sleeps (Linux: signal_pending()).
       if (!task.signals.deliverable || task.blocked === null) {
@@ -710,8 +708,6 @@ export class Kernel {
 
   /** The vfork child exec'd or exited: its parent runs again, with the child's pid as clone's result. */
   vforkDone(child: ThreadGroup, parent: Task): void {
-    const sites = this.sites.get(parent.mm);
-    if (sites instanceof SyscallSites && parent.ctx !== null) sites.retarget(parent.ctx.userEntry);
     parent.complete(child.pid);
   }
 
@@ -741,31 +737,13 @@ export class Kernel {
 
   /** The rewritten call sites of the task's address space (null when patching is off for it). */
   syscallSitesOf(task: Task): SyscallSites | null {
-    const s = this.sites.get(task.mm);
-    return s instanceof SyscallSites ? s : null;
-  }
-
-  /**
-   * Several vCPUs now run code of this address space at once (threads, CLONE_VM): the rewritten sites
-   * would all call one vCPU's entry, so they get their original bytes back and stay trapping.
-   */
-  stopPatching(mm: AddressSpace): void {
-    const s = this.sites.get(mm);
-    if (s instanceof SyscallSites) s.restoreAll();
-    this.sites.set(mm, 'off');
+    return this.sites.get(task.mm) ?? null;
   }
 
   /** fork: the child's copy of the rewritten sites (its trampolines are copies too). */
   forkSites(parent: AddressSpace, child: AddressSpace): void {
     const s = this.sites.get(parent);
-    if (s === 'off') this.sites.set(child, 'off');
-    else if (s !== undefined) this.sites.set(child, s.fork(child));
-  }
-
-  /** Retarget the sites of mm to ctx (a vfork child borrows its parent's address space for a while). */
-  retargetSites(mm: AddressSpace, ctx: Context): void {
-    const s = this.sites.get(mm);
-    if (s instanceof SyscallSites) s.retarget(ctx.userEntry);
+    if (s !== undefined) this.sites.set(child, s.fork(child));
   }
 
   /** exec replaced the task's address space: its context switches to the new root at the next return. */
@@ -782,11 +760,10 @@ export class Kernel {
     this.dropAddressSpace(old, ctx);
   }
 
-  private patchSite(task: Task, ret: number, nr: number, ctx: Context): void {
+  private patchSite(task: Task, ret: number, nr: number): void {
     let sites = this.sites.get(task.mm);
-    if (sites === 'off') return;
     if (sites === undefined) {
-      sites = new SyscallSites(task.mm, ctx.userEntry);
+      sites = new SyscallSites(task.mm);
       this.sites.set(task.mm, sites);
     }
     const before = sites.patched;

@@ -9,9 +9,14 @@
 //     lea -128(%rsp), %rsp         step below the red zone, which a leaf function may be using
 //     mov $nr, %eax
 //     lea return(%rip), %rcx       rax and rcx as `syscall` leaves them (r11 the stub fills in)
-//     call *entry(%rip)            the stub's user entry; returns with the answer in rax
+//     call *%gs:0x58               the user entry of the vCPU's stub (GS base is its mailbox, which
+//                                  holds that address); returns with the answer in rax
 //     lea 128(%rsp), %rsp
 //     jmp return                   the instruction after the syscall
+// glibc's syscall(), which takes the number in a register, ends in the other 7-byte sequence
+//     mov 0x8(%rsp), %r9   4c 8b 4c 24 08
+//     syscall              0f 05
+// whose trampoline starts with that mov instead (before it moves rsp) and leaves rax as it is.
 // The syscall bytes stay in place, so code that jumps straight to them still traps as before.
 //
 // Only code that cannot change under us is patched: private, executable, non-writable areas of a
@@ -20,20 +25,22 @@
 // +-2 GiB of the code they serve, as a rel32 jmp needs, as high in that reach as is free (low fixed
 // addresses are where programs place MAP_FIXED mappings). Should the program map over, unmap,
 // mprotect or discard such a page anyway, the sites it served get their original bytes back.
-// The entry slot names the stub of the vCPU the process runs on: a fork child's copy is retargeted to
-// its own vCPU, and a process with several threads (several vCPUs in one address space) has its sites
-// restored, since one slot cannot name two stubs.
+// Every vCPU's GS base is its own mailbox (src/platform/boot.ts), so one trampoline serves all the
+// threads of a process, on whichever vCPU each runs, and a fork child's copies need no change. GS is
+// the sandbox's: Linux programs keep their TLS in FS, and arch_prctl here sets no GS base.
 import { PROT_EXEC, PROT_READ } from '../abi/mman.js';
 import { type AddressSpace, MMAP_MIN_ADDR } from '../mm/address-space.js';
 import { canExec, canWrite, VmaKind } from '../mm/vma.js';
+import { MailboxOffset } from '../platform/mailbox.js';
 import { PAGE_SIZE, USER_TOP } from '../platform/layout.js';
 
 const SITE_BYTES = 7;
 const MOV_EAX = 0xb8;
+/** mov 0x8(%rsp), %r9: the sixth argument, in glibc's syscall(). */
+const MOV_R9_STACK = [0x4c, 0x8b, 0x4c, 0x24, 0x08] as const;
 const JMP_REL32 = 0xe9;
-/** Each trampoline takes 36 bytes; slot 0 of a page holds the entry address. */
+/** Each trampoline takes 36 bytes. */
 const TRAMPOLINE_STRIDE = 40;
-const FIRST_TRAMPOLINE = 16;
 /** rel32 reaches +-2 GiB; trampolines are placed well inside that. */
 const REACH = 2 ** 30;
 /** Sites that could not be patched are remembered so they are not examined again; at most this many. */
@@ -42,8 +49,8 @@ const MAX_REJECTED = 4096;
 interface TrampolinePage {
   va: number;
   next: number;
-  /** The sites that jump here: their address and syscall number, to restore them if the page goes. */
-  sites: Array<[site: number, nr: number]>;
+  /** The sites that jump here: their address and first 5 bytes, to restore them if the page goes. */
+  sites: Array<[site: number, original: Uint8Array]>;
 }
 
 const NAME = '[syscall-trampolines]';
@@ -55,29 +62,11 @@ export class SyscallSites {
   private readonly site = new Uint8Array(SITE_BYTES);
   private readonly code = new Uint8Array(TRAMPOLINE_STRIDE);
 
-  constructor(
-    private readonly mm: AddressSpace,
-    private userEntry: number,
-  ) {}
-
-  /** The process now runs on another vCPU: every trampoline page calls that vCPU's entry. */
-  retarget(userEntry: number): void {
-    if (userEntry === this.userEntry) return;
-    this.userEntry = userEntry;
-    const slot = new Uint8Array(8);
-    new DataView(slot.buffer).setBigUint64(0, BigInt(userEntry), true);
-    for (const page of this.pages) this.mm.fill(page.va, slot);
-  }
-
-  /** Gives every rewritten site its original bytes back; the trampoline pages stay, unused. */
-  restoreAll(): void {
-    for (const page of this.pages) for (const [site, nr] of page.sites) this.rewrite(site, MOV_EAX, nr);
-    this.pages.length = 0;
-  }
+  constructor(private readonly mm: AddressSpace) {}
 
   /** fork: the same sites and pages in the child's copy of the address space. */
   fork(child: AddressSpace): SyscallSites {
-    const copy = new SyscallSites(child, this.userEntry);
+    const copy = new SyscallSites(child);
     copy.patched = this.patched;
     for (const page of this.pages) copy.pages.push({ va: page.va, next: page.next, sites: [...page.sites] });
     for (const site of this.rejected) copy.rejected.add(site);
@@ -100,13 +89,13 @@ export class SyscallSites {
         !canExec(vma) || canWrite(vma)) return false;
     if (this.mm.copyIn(start, this.site) !== SITE_BYTES) return false;
     const s = this.site;
-    if (s[0] !== MOV_EAX || s[5] !== 0x0f || s[6] !== 0x05) return false;
-    if ((s[1]! | (s[2]! << 8) | (s[3]! << 16) | (s[4]! << 24)) !== nr) return false;
+    if (s[5] !== 0x0f || s[6] !== 0x05) return false;
+    const movNr = s[0] === MOV_EAX;
+    if (movNr ? (s[1]! | (s[2]! << 8) | (s[3]! << 16) | (s[4]! << 24)) !== nr : !MOV_R9_STACK.every((b, i) => s[i] === b)) return false;
     const page = this.pageNear(start);
     if (page === undefined) return false;
     const trampoline = page.va + page.next;
     const ret = start + SITE_BYTES;
-    const slot = trampoline - (trampoline % PAGE_SIZE);
     const c = this.code;
     let at = 0;
     const bytes = (...b: number[]): void => { for (const x of b) c[at++] = x; };
@@ -114,17 +103,19 @@ export class SyscallSites {
       const rel = target - (trampoline + at + 4);
       c[at++] = rel & 0xff; c[at++] = (rel >> 8) & 0xff; c[at++] = (rel >> 16) & 0xff; c[at++] = (rel >> 24) & 0xff;
     };
+    if (!movNr) bytes(...MOV_R9_STACK);                      // mov 0x8(%rsp), %r9
     bytes(0x48, 0x8d, 0x64, 0x24, 0x80);                     // lea -0x80(%rsp), %rsp
-    bytes(MOV_EAX, s[1]!, s[2]!, s[3]!, s[4]!);              // mov $nr, %eax
+    if (movNr) bytes(MOV_EAX, s[1]!, s[2]!, s[3]!, s[4]!);   // mov $nr, %eax
     bytes(0x48, 0x8d, 0x0d); rel32(ret);                     // lea ret(%rip), %rcx
-    bytes(0xff, 0x15); rel32(slot);                          // call *slot(%rip)
+    bytes(0x65, 0xff, 0x14, 0x25, MailboxOffset.userEntry, 0, 0, 0); // call *%gs:userEntry
     bytes(0x48, 0x8d, 0xa4, 0x24, 0x80, 0x00, 0x00, 0x00);   // lea 0x80(%rsp), %rsp
     bytes(JMP_REL32); rel32(ret);                            // jmp ret
     if (this.mm.fill(trampoline, c.subarray(0, at)) !== null) return false;
     page.next += TRAMPOLINE_STRIDE;
+    const original = s.slice(0, 5);
     const rel = trampoline - (start + 5);
     if (!this.rewrite(start, JMP_REL32, rel)) return false;
-    page.sites.push([start, nr]);
+    page.sites.push([start, original]);
     this.patched++;
     return true;
   }
@@ -140,7 +131,7 @@ export class SyscallSites {
     for (let i = this.pages.length - 1; i >= 0; i--) {
       const page = this.pages[i]!;
       if (this.intact(page)) continue;
-      for (const [site, nr] of page.sites) this.rewrite(site, MOV_EAX, nr);
+      for (const [site, original] of page.sites) this.mm.fill(site, original);
       this.pages.splice(i, 1);
       dropped = true;
     }
@@ -150,9 +141,10 @@ export class SyscallSites {
   private intact(page: TrampolinePage): boolean {
     const vma = this.mm.vmas.find(page.va);
     if (vma === undefined || vma.name !== NAME || vma.prot !== (PROT_READ | PROT_EXEC)) return false;
-    const slot = new Uint8Array(8);
-    if (this.mm.copyIn(page.va, slot) !== 8) return false;
-    return new DataView(slot.buffer).getBigUint64(0, true) === BigInt(this.userEntry);
+    // MADV_DONTNEED and the like leave the mapping but discard what we wrote: the first trampoline
+    // then reads as zeros (no trampoline starts with a zero byte).
+    const head = this.site.subarray(0, 1);
+    return this.mm.copyIn(page.va, head) === 1 && head[0] !== 0;
   }
 
   /** Writes opcode + imm32 over the first 5 bytes of a site. */
@@ -173,10 +165,7 @@ export class SyscallSites {
       kind: VmaKind.Anonymous, name: NAME,
     });
     if (va !== gap) return undefined;
-    const slot = new Uint8Array(8);
-    new DataView(slot.buffer).setBigUint64(0, BigInt(this.userEntry), true);
-    if (this.mm.fill(va, slot) !== null) return undefined;
-    const page: TrampolinePage = { va, next: FIRST_TRAMPOLINE, sites: [] };
+    const page: TrampolinePage = { va, next: 0, sites: [] };
     this.pages.push(page);
     return page;
   }

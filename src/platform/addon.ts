@@ -17,6 +17,7 @@ export interface NativeVcpuConfig {
   id: number;
   mailboxGpa: number;
   stubVa: number;
+  gsBase: number;
   physBase: number;
   cr3: number;
   gdtBase: number; gdtLimit: number;

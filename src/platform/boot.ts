@@ -96,6 +96,8 @@ export interface VcpuBoot {
   mailboxGpa: number;
   queueGpa: number;
   stubVa: number;
+  /** The mailbox's guest address: syscall-site trampolines find their vCPU's user_entry through GS. */
+  gsBase: number;
   gdtBase: number; gdtLimit: number;
   idtBase: number; idtLimit: number;
   tssBase: number; tssLimit: number; tssSelector: number;
@@ -120,6 +122,7 @@ export function buildVcpu(memory: ArrayBuffer, id: number, stub: StubImage, exit
   view.setUint32(mailbox + MailboxOffset.exitless, exitless ? 1 : 0, true);
   view.setUint32(mailbox + MailboxOffset.directCpl0, directCpl0 ? 1 : 0, true);
   view.setBigUint64(mailbox + MailboxOffset.spinLimit, BigInt(spinLimit), true);
+  if (exitless) view.setBigUint64(mailbox + MailboxOffset.userEntry, BigInt(va + stub.symbols.user_entry!), true);
 
   // GDT, Linux layout: 0x10 kernel CS, 0x18 kernel SS, 0x23 user CS32, 0x2b user SS, 0x33 user CS64.
   const gdt = page(VcpuPage.gdt);
@@ -157,6 +160,7 @@ export function buildVcpu(memory: ArrayBuffer, id: number, stub: StubImage, exit
     mailboxGpa: mailbox,
     queueGpa: page(VcpuPage.queue),
     stubVa: va,
+    gsBase: va + PAGE_SIZE,
     gdtBase: PHYS_BASE + gdt, gdtLimit: GDT_ENTRIES * 8 - 1,
     idtBase: PHYS_BASE + idt, idtLimit: 32 * 16 - 1,
     tssBase: PHYS_BASE + tss, tssLimit, tssSelector: TSS_SELECTOR,

@@ -22,6 +22,11 @@ export const MailboxOffset = {
   slowReturn: 0x050,
   /** Set by the Sentry, cleared by the vCPU thread when it injects the NMI: interrupt the program. */
   interrupt: 0x054,
+  /**
+   * Exitless mode: the address of this vCPU's user_entry. The vCPU's GS base is this mailbox, so a
+   * patched call site reaches the stub of whichever vCPU runs it by `call *%gs:userEntry`.
+   */
+  userEntry: 0x058,
   regs: 0x080,
   origRax: 0x110,
   /** The signal hops of the stub (sig_enter, sig_restore, ...): where to go and what to load, set by the Sentry. */
@@ -53,6 +58,11 @@ export const enum DoorbellState {
   Running = 0,
   Request = 1,
   Answered = 2,
+  /**
+   * Set by the Sentry on a request it will answer later (a blocked call): the stub parks its vCPU at
+   * once instead of spinning, so that a waiting thread leaves the host CPU to the ones that run.
+   */
+  Waiting = 3,
 }
 
 /** Register indices in struct kvm_regs order. */

@@ -292,6 +292,9 @@ export class KvmPlatform {
         ctx.busy = true;
         handled++;
         if (this.dispatch(ctx, ctx.mailbox.kind) === Resume.Now) this.answer(ctx);
+        // Answered later (a blocked call): the stub parks at once rather than spin on a host CPU that
+        // the threads which run need.
+        else if (ctx.busy) ctx.mailbox.set32(MailboxOffset.state, DoorbellState.Waiting);
       }
       if (live === 0) return;
       if (handled > 0) {

@@ -1,10 +1,15 @@
 // Syscall sites of the form `mov $nr, %eax; syscall`, each called several times: the first call traps,
 // later ones (in the sandbox's exitless mode) go through the rewritten site. Each must behave exactly
 // as the trapped call and as Linux: registers kept, the red zone untouched, rcx = the return address,
-// blocking calls, FS base changes, page-table changes, and the trampoline page mapped over.
+// blocking calls, FS base changes, page-table changes, and the trampoline page mapped over. Then
+// glibc's syscall(), whose site takes the number in rax and the sixth argument from the stack, and
+// sites called from several threads at once, each of which must reach the stub of its own vCPU.
 #define _GNU_SOURCE
 #include <asm/prctl.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <sys/syscall.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -26,6 +31,43 @@ static long do_nanosleep(const struct timespec *ts) { return SITE(35, ts, 0, 0);
 static long do_arch_prctl(long code, long addr) { return SITE(158, code, addr, 0); }
 static long do_munmap(void *p, long len) { return SITE(11, p, len, 0); }
 static long do_write(int fd, const void *buf, long len) { return SITE(1, fd, buf, len); }
+static long do_gettid(void) { return SITE(186, 0, 0, 0); }
+
+// Each thread's own tid through one shared site, many times over, while the others do the same.
+static void *tid_loop(void *arg) {
+  long tid = syscall(SYS_gettid);
+  int ok = 1;
+  for (int i = 0; i < 2000; i++) ok &= do_gettid() == tid;
+  *(int *)arg = ok;
+  return NULL;
+}
+
+static int threads_share_sites(void) {
+  enum { N = 4 };
+  pthread_t threads[N];
+  int ok[N] = {0};
+  for (int i = 0; i < N; i++) pthread_create(&threads[i], NULL, tid_loop, &ok[i]);
+  int mine = 1;
+  tid_loop(&mine);
+  for (int i = 0; i < N; i++) pthread_join(threads[i], NULL), mine &= ok[i];
+  return mine;
+}
+
+// syscall(SYS_mmap, ...) of the program file at offset 4096: the sixth argument must arrive.
+static int syscall_wrapper(void) {
+  int fd = open("/proc/self/exe", O_RDONLY);
+  if (fd < 0) return 0;
+  char want[64], *got;
+  int ok = pread(fd, want, sizeof want, 4096) == sizeof want;
+  for (int i = 0; ok && i < 20; i++) {
+    got = (char *)syscall(SYS_mmap, NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 4096);
+    ok &= got != MAP_FAILED && memcmp(got, want, sizeof want) == 0;
+    ok &= syscall(SYS_munmap, got, 4096) == 0;
+    ok &= syscall(SYS_getpid) == getpid();
+  }
+  close(fd);
+  return ok;
+}
 
 // Every general register but rax, rcx and r11 survives; the 128 bytes below rsp too; rcx is the
 // address right after the syscall instruction.
@@ -166,5 +208,8 @@ int main(void) {
   regs = registers_and_red_zone();
   printf("after the trampolines are mapped over: %s\n", same && regs ? "ok" : "wrong");
   (void)covered;
+
+  printf("syscall() with six arguments: %s\n", syscall_wrapper() ? "ok" : "wrong");
+  printf("5 threads through shared sites: %s\n", threads_share_sites() ? "ok" : "wrong");
   return 0;
 }

@@ -96,12 +96,10 @@ static void others(void) {
   clock_gettime(CLOCK_REALTIME, &b);
   long long us = (long long)tv.tv_sec * 1000000 + tv.tv_usec;
   printf("gettimeofday within CLOCK_REALTIME: %s\n", us >= ns_of(&a) / 1000 && us <= ns_of(&b) / 1000 ? "yes" : "no");
-  // time() reads the coarse clock, which Linux advances at each tick: it may be up to one of its
-  // resolutions behind CLOCK_REALTIME, and so one second behind just after a second begins.
-  struct timespec tick;
-  clock_getres(CLOCK_REALTIME_COARSE, &tick);
-  long long earliest = (ns_of(&a) - ns_of(&tick)) / 1000000000LL;
-  printf("time within CLOCK_REALTIME: %s\n", t >= earliest && t <= b.tv_sec ? "yes" : "no");
+  // time() reads the coarse clock, which Linux advances at each tick: it is behind CLOCK_REALTIME,
+  // and so one second behind just after a second begins. By one tick in theory; natively, on a busy
+  // 2-core cloud machine, it was seen more than a tick (4 ms) behind, so only the second is checked.
+  printf("time within CLOCK_REALTIME: %s\n", t >= a.tv_sec - 1 && t <= b.tv_sec ? "yes" : "no");
   struct timespec raw;
   syscall(SYS_clock_gettime, CLOCK_REALTIME, &raw);
   printf("raw syscall after the vDSO: %s\n", !before(&raw, &b) ? "yes" : "no");
