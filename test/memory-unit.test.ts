@@ -469,3 +469,17 @@ test('MAP_POPULATE builds fresh tables host-side and links them with one write',
   g.check(t, 0x10_0000_0000, 0x10_0000_0000 + 64 * MIB, 1 * MIB);
   finish(t, g);
 });
+
+test('pages freed in one batch in any order are punched as one run per contiguous range', (t) => {
+  const host = new FakeHostMemory(new Uint8Array(8 * MIB));
+  const allocator = new PageAllocator(host, 0, 8 * MIB);
+  const pages = Array.from({ length: 16 }, () => allocator.allocPage());
+  const shuffled = [...pages.slice(8).reverse(), ...pages.slice(0, 8).reverse()];
+  allocator.batchFrees(() => { for (const gpa of shuffled.filter((_, i) => i !== 3)) allocator.freePage(gpa); });
+  const kept = shuffled[3]!;
+  // 15 pages around one still in use: two runs, two calls, every freed byte punched.
+  t.is(host.calls, 2);
+  t.is(host.punched, 15 * PAGE);
+  t.true(allocator.freePage(kept));
+  t.is(host.calls, 3);
+});

@@ -40,10 +40,12 @@ export class PageAllocator {
   private committed = 0;
   private peak = 0;
   private returned = 0;
-  /** Inside batchFrees: one run of freed memory not yet punched, merged while frees stay adjacent. */
+  /**
+   * Inside batchFrees: the runs of freed memory not yet punched, as [start, length] pairs; each run
+   * grows while frees stay adjacent, and the runs are sorted and merged before they are punched.
+   */
   private batching = 0;
-  private pendingStart = 0;
-  private pendingLength = 0;
+  private readonly pending: number[] = [];
 
   constructor(private readonly host: HostMemory, private readonly base: number, readonly limit: number) {
     if (base % HUGE_PAGE_SIZE !== 0) throw new RangeError('allocator base must be 2 MiB aligned');
@@ -85,7 +87,7 @@ export class PageAllocator {
   }
 
   private takePage(): number {
-    if (this.pendingLength > 0) this.flushPunches();
+    if (this.pending.length > 0) this.flushPunches();
     let chunk = -1;
     while (this.partial.length > 0) {
       const c = this.partial[this.partial.length - 1]!;
@@ -118,7 +120,7 @@ export class PageAllocator {
 
   /** A zeroed, 2 MiB aligned huge page, or -1 when no whole chunk is free. */
   allocHuge(): number {
-    if (this.pendingLength > 0) this.flushPunches();
+    if (this.pending.length > 0) this.flushPunches();
     if (this.freeChunkCount === 0) return -1;
     const chunk = this.freeChunks[--this.freeChunkCount]!;
     this.chunkState[chunk] = ChunkState.Huge;
@@ -230,19 +232,32 @@ export class PageAllocator {
       this.host.punchHole(gpa, length);
       return;
     }
-    if (this.pendingLength > 0 && gpa === this.pendingStart + this.pendingLength) {
-      this.pendingLength += length;
-      return;
-    }
-    this.flushPunches();
-    this.pendingStart = gpa;
-    this.pendingLength = length;
+    const p = this.pending;
+    const last = p.length - 2;
+    if (last >= 0 && gpa === p[last]! + p[last + 1]!) p[last + 1]! += length;
+    else p.push(gpa, length);
   }
 
+  /** An address space's teardown frees its pages in table order, not address order: sort, then merge. */
   private flushPunches(): void {
-    if (this.pendingLength === 0) return;
-    this.host.punchHole(this.pendingStart, this.pendingLength);
-    this.pendingLength = 0;
+    const p = this.pending;
+    if (p.length === 0) return;
+    const runs: Array<[number, number]> = [];
+    for (let i = 0; i < p.length; i += 2) runs.push([p[i]!, p[i + 1]!]);
+    p.length = 0;
+    runs.sort((a, b) => a[0] - b[0]);
+    let [start, length] = runs[0]!;
+    for (let i = 1; i < runs.length; i++) {
+      const [s, l] = runs[i]!;
+      if (s === start + length) {
+        length += l;
+        continue;
+      }
+      this.host.punchHole(start, length);
+      start = s;
+      length = l;
+    }
+    this.host.punchHole(start, length);
   }
 
   private dropExtraRef(chunk: number, page: number): boolean {
