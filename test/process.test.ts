@@ -14,6 +14,7 @@ const programs: Array<{ name: string; flags?: string[] }> = [
   { name: 'proc_fork' },
   { name: 'proc_threads', flags: ['-pthread'] },
   { name: 'proc_sched' },
+  { name: 'proc_times' },
 ];
 
 for (const p of programs) {

@@ -112,6 +112,11 @@ export class Task implements ProcessView {
   userNs = 0n;
   systemNs = 0n;
   runningSince = 0n;
+
+  /** Its CPU time so far (CLOCK_THREAD_CPUTIME_ID), the current run included. */
+  cpuTimeNs(now = process.hrtime.bigint()): bigint {
+    return this.userNs + this.systemNs + (this.runningSince !== 0n && now > this.runningSince ? now - this.runningSince : 0n);
+  }
   /** Deadlines the task waits for (sleeps); cancelled when it exits. */
   readonly timers = new TaskTimers();
   /** sched_setaffinity's mask (bit n: CPU n); null is every CPU of the machine. */

@@ -66,6 +66,9 @@ export class ThreadGroup {
   /** CPU time of the threads that have exited (user, system). */
   exitedUserNs = 0n;
   exitedSystemNs = 0n;
+  /** CPU time of the children it has waited for, theirs included (Linux signal_struct cutime, cstime). */
+  childrenUserNs = 0n;
+  childrenSystemNs = 0n;
   /** Guest ranges of the initial argv and envp strings, for /proc/PID/cmdline and environ. */
   argRange: [number, number] = [0, 0];
   envRange: [number, number] = [0, 0];
@@ -107,6 +110,13 @@ export class ThreadGroup {
       if (t.runningSince !== 0n && now > t.runningSince) total += now - t.runningSince;
     }
     return total;
+  }
+
+  /** Its own CPU time and its waited-for children's, as wait4's rusage reports it: [user, system]. */
+  totalCpuNs(): [bigint, bigint] {
+    const now = process.hrtime.bigint();
+    const user = this.cpuTimeNs(false, now);
+    return [user + this.childrenUserNs, this.cpuTimeNs(true, now) - user + this.childrenSystemNs];
   }
 
   notifyChildWaiters(): void {

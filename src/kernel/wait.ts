@@ -35,7 +35,13 @@ export function waitForChild(kernel: Kernel, task: Task, req: WaitRequest): numb
     for (const c of matching) {
       if (c.zombie && (req.options & WEXITED) !== 0) {
         const result = req.collect(c, { kind: 'exited' });
-        if (consume && !(result instanceof Errno)) kernel.reap(c);
+        if (consume && !(result instanceof Errno)) {
+          // Linux wait_task_zombie: a child waited for adds its times, and its children's, to ours.
+          const [user, system] = c.totalCpuNs();
+          task.group.childrenUserNs += user;
+          task.group.childrenSystemNs += system;
+          kernel.reap(c);
+        }
         return result;
       }
       if (c.stopped && c.stopReport !== 0 && (req.options & WSTOPPED) !== 0) {

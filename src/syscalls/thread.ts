@@ -16,12 +16,12 @@ import { waitStatus, type ThreadGroup } from '../kernel/thread-group.js';
 import { type ChildChange, type WaitTarget, waitForChild } from '../kernel/wait.js';
 import { partial, supported } from './define.js';
 import { readPath, startAt } from './path.js';
+import { writeChildRusage } from './usage.js';
 
 /** struct clone_args as of Linux 5.3 (CLONE_ARGS_SIZE_VER0). */
 const CLONE_ARGS_SIZE_VER0 = 64;
 const MAX_ARGS = 1 << 20;
 const SIGINFO_SIZE = 128;
-const RUSAGE_SIZE = 144;
 
 function clone(task: Task, a: SyscallArgs): SyscallResult {
   // x86-64 order: flags, stack, parent_tid, child_tid, tls.
@@ -106,11 +106,6 @@ function exitGroup(task: Task, a: SyscallArgs): number {
   return 0;
 }
 
-function writeRusage(task: Task, va: number): Errno | null {
-  if (va === 0) return null;
-  return task.mm.copyOut(va, new Uint8Array(RUSAGE_SIZE)) === RUSAGE_SIZE ? null : EFAULT;
-}
-
 function wait4(task: Task, a: SyscallArgs): SyscallResult {
   const pid = a.int(0);
   const statusVa = a.ptr(1);
@@ -124,7 +119,7 @@ function wait4(task: Task, a: SyscallArgs): SyscallResult {
     collect: (child, change) => {
       const status = change.kind === 'exited' ? waitStatus(child.exit!) : change.kind === 'stopped' ? (change.signal << 8) | 0x7f : 0xffff;
       if (statusVa !== 0 && task.mm.copyOut(statusVa, new Uint8Array(new Int32Array([status]).buffer)) !== 4) return EFAULT;
-      return writeRusage(task, rusageVa) ?? child.pid;
+      return writeChildRusage(task, rusageVa, child) ?? child.pid;
     },
     nothing: () => 0,
   });
@@ -167,7 +162,7 @@ function waitid(task: Task, a: SyscallArgs): SyscallResult {
   const fill = (child: ThreadGroup | null, change: ChildChange): number | Errno => {
     const uid = child === null ? 0 : child.leader?.uid ?? child.lastUid;
     if (infoVa !== 0 && task.mm.copyOut(infoVa, childInfo(child, change, uid)) !== SIGINFO_SIZE) return EFAULT;
-    return writeRusage(task, rusageVa) ?? 0;
+    return writeChildRusage(task, rusageVa, child) ?? 0;
   };
   return waitForChild(task.kernel, task, { target, options, collect: fill, nothing: () => fill(null, { kind: 'exited' }) });
 }

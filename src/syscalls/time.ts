@@ -3,7 +3,6 @@
 // sandbox process's own. A sleep blocks only its task, and the Sentry waits for it in the event loop,
 // so a sleeping sandbox uses no CPU. A signal whose handler runs ends a sleep early with EINTR;
 // relative sleeps then write the time left.
-import { cpuUsage } from 'node:process';
 import { EFAULT, EINVAL, ERESTART_RESTARTBLOCK, ERESTARTNOHAND, Errno } from '../abi/errno.js';
 import { Blocked } from '../kernel/syscall-table.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
@@ -28,10 +27,10 @@ const view16 = new DataView(out16.buffer);
 function readClock(task: Task, clock: number): Errno | null {
   if (task.clocks.read(clock, now)) return null;
   if (clock === CLOCK_PROCESS_CPUTIME_ID || clock === CLOCK_THREAD_CPUTIME_ID) {
-    const u = cpuUsage();
-    const us = u.user + u.system;
-    now[0] = Math.floor(us / 1e6);
-    now[1] = (us % 1e6) * 1000;
+    // The kernel's measure, as getrusage and the CPU timers use: the process's or the thread's.
+    const ns = clock === CLOCK_PROCESS_CPUTIME_ID ? task.group.cpuTimeNs(true) : task.cpuTimeNs();
+    now[0] = Number(ns / NS);
+    now[1] = Number(ns % NS);
     return null;
   }
   return EINVAL;

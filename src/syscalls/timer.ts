@@ -124,7 +124,7 @@ function cpuSampleOf(task: Task, clock: number): (() => bigint) | null {
     return () => group.cpuTimeNs(true);
   }
   if (clock === CLOCK_THREAD_CPUTIME_ID) {
-    return () => task.userNs + task.systemNs + (task.runningSince !== 0n ? process.hrtime.bigint() - task.runningSince : 0n);
+    return () => task.cpuTimeNs();
   }
   return null;
 }
