@@ -15,6 +15,7 @@ const programs: Array<{ name: string; flags?: string[] }> = [
   { name: 'proc_threads', flags: ['-pthread'] },
   { name: 'proc_sched' },
   { name: 'proc_times' },
+  { name: 'proc_execveat' },
 ];
 
 for (const p of programs) {

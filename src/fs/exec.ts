@@ -1,8 +1,8 @@
 // Finding and reading a program inside the sandbox, as execve and execvp would: the path is walked in
 // the sandbox's namespace (so --rootfs and --mount apply), and the file must be a regular file with an
 // execute bit the caller may use.
-import { EACCES, EISDIR, ENOENT, Errno } from '../abi/errno.js';
-import { O_RDONLY, S_IFMT, S_IFREG, X_OK, isDir } from '../abi/fcntl.js';
+import { EACCES, EISDIR, ELOOP, ENOENT, Errno } from '../abi/errno.js';
+import { O_RDONLY, S_IFMT, S_IFREG, X_OK, isDir, isSymlink } from '../abi/fcntl.js';
 import { openVd } from './ops.js';
 import { pathFrom, pathOf, resolve } from './walk.js';
 import { type FileDescription, type FsContext, type VirtualDentry, mayAccess } from './vfs.js';
@@ -47,9 +47,16 @@ export function findProgram(ctx: FsContext, program: string, searchPath: string)
 }
 
 /** execve's lookup: the path from `start` (the working directory or a dirfd), no PATH search. */
-export function findExecutable(ctx: FsContext, start: VirtualDentry, path: string): FoundProgram | Errno {
-  const vd = resolve(ctx, start, path, true);
+export function findExecutable(ctx: FsContext, start: VirtualDentry, path: string, follow = true): FoundProgram | Errno {
+  const vd = resolve(ctx, start, path, follow);
   if (vd instanceof Errno) return vd;
+  // execveat AT_SYMLINK_NOFOLLOW: a symlink at the end is refused.
+  if (!follow && isSymlink(vd.dentry.mode)) return ELOOP;
+  return executableAt(ctx, vd, path);
+}
+
+/** A file already found (an open fd's, for execveat's AT_EMPTY_PATH), if the caller may run it. */
+export function executableAt(ctx: FsContext, vd: VirtualDentry, path: string): FoundProgram | Errno {
   const bad = executable(ctx, vd);
   if (bad !== null) return bad;
   return { vd, name: path, path: pathOf(ctx, vd) ?? path };

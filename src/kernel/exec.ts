@@ -4,7 +4,7 @@
 // interpreter (one level of nesting, as BINPRM_BUF_SIZE and Linux's recursion allow for a script
 // naming a script is refused with ELOOP beyond that).
 import { E2BIG, ELOOP, ENOENT, ENOEXEC, Errno } from '../abi/errno.js';
-import { type FileIdentity, findExecutable, identityOf, readInterpreter, readProgramFile } from '../fs/exec.js';
+import { executableAt, type FileIdentity, findExecutable, identityOf, readInterpreter, readProgramFile } from '../fs/exec.js';
 import type { VirtualDentry } from '../fs/vfs.js';
 import { LoaderError } from '../loader/elf.js';
 import { hostAuxv, loadProgram } from '../loader/load.js';
@@ -27,6 +27,13 @@ export interface ExecRequest {
   path: string;
   argv: string[];
   envp: string[];
+  /**
+   * execveat(fd, "", AT_EMPTY_PATH): the program is this open file's, and `path` is /dev/fd/N; a
+   * script is refused (ENOENT) when the fd closes on exec, since its interpreter could not open it.
+   */
+  file?: { vd: VirtualDentry; closeOnExec: boolean };
+  /** execveat AT_SYMLINK_NOFOLLOW: the path's last component must not be a symlink. */
+  noFollow?: boolean;
 }
 
 export function execTask(kernel: Kernel, task: Task, req: ExecRequest): number | Errno {
@@ -36,7 +43,7 @@ export function execTask(kernel: Kernel, task: Task, req: ExecRequest): number |
   let identity: FileIdentity | undefined;
   let exePath = path;
   for (let depth = 0; ; depth++) {
-    const found = findExecutable(task.fs, start, path);
+    const found = depth === 0 && req.file !== undefined ? executableAt(task.fs, req.file.vd, path) : findExecutable(task.fs, start, path, depth > 0 || req.noFollow !== true);
     if (found instanceof Errno) return found;
     const file = readProgramFile(task.fs, found.vd);
     if (file instanceof Errno) return file;
@@ -47,6 +54,7 @@ export function execTask(kernel: Kernel, task: Task, req: ExecRequest): number |
       break;
     }
     if (depth >= MAX_INTERPRETER_DEPTH) return ELOOP;
+    if (depth === 0 && req.file?.closeOnExec === true) return ENOENT;
     const script = parseScriptLine(file);
     if (script === null) return ENOEXEC;
     // The interpreter gets: its name, the optional argument, the script's path, the script's arguments.

@@ -1,7 +1,7 @@
 // Processes and threads: clone, fork, vfork, execve, exit, wait, process groups and sessions (gVisor's
 // sys_thread.go). Thin over src/kernel's clone.ts, exec.ts and wait.ts.
-import { E2BIG, EFAULT, EINVAL, ENOENT, EPERM, ESRCH, Errno } from '../abi/errno.js';
-import { AT_EMPTY_PATH } from '../abi/fcntl.js';
+import { E2BIG, EACCES, EFAULT, EINVAL, ENOENT, EPERM, ESRCH, Errno } from '../abi/errno.js';
+import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW } from '../abi/fcntl.js';
 import {
   CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLONE_VFORK, CLONE_VM, P_ALL, P_PGID, P_PID, P_PIDFD, WEXITED, WSTOPPED,
   WCONTINUED, WNOHANG,
@@ -77,15 +77,23 @@ function readStrings(task: Task, va: number): string[] | Errno {
 function exec(task: Task, dirfd: number, pathVa: number, argvVa: number, envpVa: number, flags: number): number | Errno {
   const path = readPath(task, pathVa);
   if (path instanceof Errno) return path;
+  if ((flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) !== 0) return EINVAL;
   if (path === '' && (flags & AT_EMPTY_PATH) === 0) return ENOENT;
-  if (path === '') return ENOENT; // AT_EMPTY_PATH: executing an open fd itself is not supported yet
   const argv = readStrings(task, argvVa);
   if (argv instanceof Errno) return argv;
   const envp = readStrings(task, envpVa);
   if (envp instanceof Errno) return envp;
+  if (path === '') {
+    // Linux names the program /dev/fd/N (its AT_EXECFN, and a script's path for its interpreter).
+    const file = task.fds.get(dirfd);
+    if (file instanceof Errno) return file;
+    if (file.location === null) return EACCES;
+    const closeOnExec = task.fds.getCloexec(dirfd) === true;
+    return execTask(task.kernel, task, { start: task.fs.cwd, path: `/dev/fd/${dirfd}`, argv, envp, file: { vd: file.location, closeOnExec } });
+  }
   const start = startAt(task, dirfd, path);
   if (start instanceof Errno) return start;
-  return execTask(task.kernel, task, { start, path, argv, envp });
+  return execTask(task.kernel, task, { start, path, argv, envp, noFollow: (flags & AT_SYMLINK_NOFOLLOW) !== 0 });
 }
 
 function execve(task: Task, a: SyscallArgs): number | Errno {
@@ -211,8 +219,8 @@ export const threadSyscalls: SyscallEntry[] = [
   partial('clone3', clone3, 'as clone; no set_tid or cgroup', 'xz'),
   supported('fork', fork, ''),
   supported('vfork', vfork, ''),
-  partial('execve', execve, 'static programs until PT_INTERP lands', 'see'),
-  partial('execveat', execveat, 'no AT_EMPTY_PATH', 'dseeA'),
+  supported('execve', execve, 'see'),
+  supported('execveat', execveat, 'dseeA'),
   supported('exit', exit, 'i'),
   supported('exit_group', exitGroup, 'i'),
   partial('wait4', wait4, 'rusage is zero', 'ipxp'),
