@@ -16,6 +16,7 @@ const programs: Array<{ name: string; flags?: string[] }> = [
   { name: 'proc_sched' },
   { name: 'proc_times' },
   { name: 'proc_execveat' },
+  { name: 'proc_pidfd', flags: ['-pthread'] },
 ];
 
 for (const p of programs) {

@@ -612,6 +612,8 @@ export class Kernel {
   private groupExited(group: ThreadGroup, exit: GroupExit): void {
     if (group.exit !== null) return;
     group.exit = exit;
+    for (const tell of [...group.exitListeners]) tell();
+    group.exitListeners.clear();
     // A session leader's end hangs up its terminal's foreground group (Linux disassociate_ctty).
     if (group.pid === group.sid && group.tty !== null) detachSession(this, group);
     this.releaseResources(group);

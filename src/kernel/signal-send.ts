@@ -221,6 +221,26 @@ export function kill(task: Task, pid: number, signo: number): number | Errno {
   return sent > 0 || pid === -1 ? 0 : EPERM;
 }
 
+/** A siginfo the program chose may claim to come from the kernel, kill() or tkill only to its own process. */
+function mayClaim(task: Task, tgid: number, info: SigInfo): boolean {
+  const code = infoCode(info);
+  return !((code >= 0 || code === SI_TKILL) && tgid !== task.group.pid);
+}
+
+/**
+ * pidfd_send_signal(2): a signal to the very process a pidfd names (no pid to reuse); with the
+ * program's own siginfo, or as kill() sends it (info null).
+ */
+export function signalProcess(task: Task, group: ThreadGroup, signo: number, info: SigInfo | null): number | Errno {
+  if (!validSignal(signo)) return EINVAL;
+  if (group.exit !== null) return ESRCH;
+  if (info !== null && !mayClaim(task, group.pid, info)) return EPERM;
+  if (!mayKillProcess(task, group, signo)) return EPERM;
+  if (signo === 0) return 0;
+  const sent = sendToProcess(group, info ?? senderInfo(signo, SI_USER, task.group.pid, task.uid));
+  return sent || info === null ? 0 : EAGAIN;
+}
+
 /** tgkill(2) and tkill(2) (tgid 0): a signal to one thread. */
 export function threadKill(task: Task, tgid: number, tid: number, signo: number): number | Errno {
   const target = findThread(task, tgid, tid);
@@ -237,8 +257,7 @@ export function threadKill(task: Task, tgid: number, tid: number, signo: number)
  * its own process may it claim to be the kernel or kill() (si_code >= 0) or tkill (SI_TKILL).
  */
 export function queueInfo(task: Task, tgid: number, tid: number | null, signo: number, info: SigInfo): number | Errno {
-  const code = infoCode(info);
-  if ((code >= 0 || code === SI_TKILL) && tgid !== task.group.pid) return EPERM;
+  if (!mayClaim(task, tgid, info)) return EPERM;
   if (!validSignal(signo)) return EINVAL;
   const thread = tid === null ? null : findThread(task, tgid, tid);
   const group = tid === null ? task.kernel.group(tgid) : thread?.group;

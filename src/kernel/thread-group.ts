@@ -38,6 +38,8 @@ export class ThreadGroup {
   lastUid = 0;
   /** Called when a child changes state (exits): the wait4/waitid callers of this group retry. */
   readonly childWaiters = new Set<() => void>();
+  /** Told once when the process ends (its pidfds become readable). */
+  readonly exitListeners = new Set<() => void>();
   /** The task that made this process with CLONE_VFORK: it runs again when the child execs or exits. */
   vforkParent: Task | null = null;
   /** setpriority(2): the nice value, -20..19. */

@@ -149,7 +149,8 @@ function rtSigtimedwait(task: Task, a: SyscallArgs): number | Errno | Blocked {
   return Blocked.instance;
 }
 
-function readInfo(task: Task, va: number, signo: number): Uint8Array | Errno {
+/** A siginfo the program wrote, checked as rt_sigqueueinfo checks it. */
+export function readInfo(task: Task, va: number, signo: number): Uint8Array | Errno {
   const raw = new Uint8Array(SIGINFO_SIZE);
   if (task.mm.copyIn(va, raw) !== SIGINFO_SIZE) return EFAULT;
   return programInfo(raw, signo);

@@ -21,6 +21,7 @@ import { readWriteSyscalls } from './read-write.js';
 import { schedSyscalls } from './sched.js';
 import { sendfileSyscalls } from './sendfile.js';
 import { signalSyscalls } from './signal.js';
+import { pidfdSyscalls } from './pidfd.js';
 import { signalfdSyscalls } from './signalfd.js';
 import { statSyscalls } from './stat.js';
 import { threadSyscalls } from './thread.js';
@@ -41,6 +42,7 @@ export const FAMILIES: ReadonlyArray<readonly SyscallEntry[]> = [
   threadSyscalls, futexSyscalls, xattrSyscalls, schedSyscalls, sysinfoSyscalls, fadviseSyscalls,
   usageSyscalls, pollSyscalls, epollSyscalls, eventfdSyscalls, timerfdSyscalls,
   signalfdSyscalls,
+  pidfdSyscalls,
 ];
 
 const NOT_YET = 'not implemented yet';

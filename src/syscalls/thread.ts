@@ -1,6 +1,6 @@
 // Processes and threads: clone, fork, vfork, execve, exit, wait, process groups and sessions (gVisor's
 // sys_thread.go). Thin over src/kernel's clone.ts, exec.ts and wait.ts.
-import { E2BIG, EACCES, EFAULT, EINVAL, ENOENT, EPERM, ESRCH, Errno } from '../abi/errno.js';
+import { E2BIG, EACCES, EAGAIN, ECHILD, EFAULT, EINVAL, ENOENT, EPERM, ESRCH, Errno } from '../abi/errno.js';
 import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW } from '../abi/fcntl.js';
 import {
   CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLONE_VFORK, CLONE_VM, P_ALL, P_PGID, P_PID, P_PIDFD, WEXITED, WSTOPPED,
@@ -16,6 +16,7 @@ import { waitStatus, type ThreadGroup } from '../kernel/thread-group.js';
 import { type ChildChange, type WaitTarget, waitForChild } from '../kernel/wait.js';
 import { partial, supported } from './define.js';
 import { readPath, startAt } from './path.js';
+import { pidfdProcess } from './pidfd.js';
 import { writeChildRusage } from './usage.js';
 
 /** struct clone_args as of Linux 5.3 (CLONE_ARGS_SIZE_VER0). */
@@ -159,11 +160,20 @@ function waitid(task: Task, a: SyscallArgs): SyscallResult {
   const options = a.uint(3);
   const rusageVa = a.ptr(4);
   let target: WaitTarget;
+  let nonblockingPidfd = false;
   switch (idtype) {
     case P_ALL: target = { kind: 'any' }; break;
     case P_PID: if (id <= 0) return EINVAL; target = { kind: 'pid', pid: id }; break;
     case P_PGID: if (id < 0) return EINVAL; target = { kind: 'pgid', pgid: id === 0 ? task.group.pgid : id }; break;
-    case P_PIDFD: return EINVAL;
+    case P_PIDFD: {
+      const p = pidfdProcess(task, id);
+      if (p instanceof Errno) return p;
+      // The pid the pidfd holds belongs to that process until it is reaped: matching by pid is exact.
+      if (p.group.reaped || p.group.parent !== task.group) return ECHILD;
+      target = { kind: 'pid', pid: p.group.pid };
+      nonblockingPidfd = p.nonblocking;
+      break;
+    }
     default: return EINVAL;
   }
   if ((options & (WEXITED | WSTOPPED | WCONTINUED)) === 0) return EINVAL;
@@ -172,7 +182,12 @@ function waitid(task: Task, a: SyscallArgs): SyscallResult {
     if (infoVa !== 0 && task.mm.copyOut(infoVa, childInfo(child, change, uid)) !== SIGINFO_SIZE) return EFAULT;
     return writeChildRusage(task, rusageVa, child) ?? 0;
   };
-  return waitForChild(task.kernel, task, { target, options, collect: fill, nothing: () => fill(null, { kind: 'exited' }) });
+  // A pidfd opened with PIDFD_NONBLOCK: a child with nothing to report yet is EAGAIN (Linux 5.10).
+  const eagain = nonblockingPidfd && (options & WNOHANG) === 0;
+  return waitForChild(task.kernel, task, {
+    target, options: eagain ? options | WNOHANG : options, collect: fill,
+    nothing: eagain ? () => EAGAIN : () => fill(null, { kind: 'exited' }),
+  });
 }
 
 function setpgid(task: Task, a: SyscallArgs): number | Errno {
@@ -224,7 +239,7 @@ export const threadSyscalls: SyscallEntry[] = [
   supported('exit', exit, 'i'),
   supported('exit_group', exitGroup, 'i'),
   partial('wait4', wait4, 'rusage is zero', 'ipxp'),
-  partial('waitid', waitid, 'no P_PIDFD; rusage is zero', 'iipxp'),
+  supported('waitid', waitid, 'iipxp'),
   supported('setpgid', setpgid, 'ii'),
   supported('getpgid', getpgid, 'i'),
   supported('getpgrp', (t) => t.group.pgid, ''),
