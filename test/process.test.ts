@@ -17,6 +17,7 @@ const programs: Array<{ name: string; flags?: string[] }> = [
   { name: 'proc_times' },
   { name: 'proc_execveat' },
   { name: 'proc_pidfd', flags: ['-pthread'] },
+  { name: 'proc_tasks', flags: ['-pthread'] },
 ];
 
 for (const p of programs) {

@@ -90,8 +90,8 @@ export function status(p: ProcessView, system: ProcSystem): string {
   const allowed = allowedCpus(p, system);
   const lines = [
     `Name:\t${p.comm}`, `Umask:\t${p.fs.umask.toString(8).padStart(4, '0')}`, `State:\t${p.zombie ? 'Z (zombie)' : p.stopped ? 'T (stopped)' : p.sleeping ? 'S (sleeping)' : 'R (running)'}`, `Tgid:\t${pid}`,
-    'Ngid:\t0', `Pid:\t${pid}`, `PPid:\t${ppid}`, 'TracerPid:\t0', `Uid:\t${uid}\t${uid}\t${uid}\t${uid}`,
-    `Gid:\t${gid}\t${gid}\t${gid}\t${gid}`, 'FDSize:\t64', 'Groups:\t ', `NStgid:\t${pid}`, `NSpid:\t${pid}`,
+    'Ngid:\t0', `Pid:\t${p.id.tid}`, `PPid:\t${ppid}`, 'TracerPid:\t0', `Uid:\t${uid}\t${uid}\t${uid}\t${uid}`,
+    `Gid:\t${gid}\t${gid}\t${gid}\t${gid}`, 'FDSize:\t64', 'Groups:\t ', `NStgid:\t${pid}`, `NSpid:\t${p.id.tid}`,
     `NSpgid:\t${p.pgid}`, `NSsid:\t${p.sid}`, 'Kthread:\t0',
     `VmPeak:\t${kb(u.peak)}`, `VmSize:\t${kb(u.size)}`, `VmLck:\t${kb(0)}`, `VmPin:\t${kb(0)}`,
     `VmRSS:\t${kb(u.rss)}`, `RssAnon:\t${kb(u.rssAnon)}`, `RssFile:\t${kb(u.rssFile)}`,
@@ -108,11 +108,11 @@ export function status(p: ProcessView, system: ProcSystem): string {
 }
 
 /** /proc/PID/stat: proc(5)'s 52 fields; what the Sentry does not track (CPU times, faults of children) is 0. */
-export function statLine(p: ProcessView, system: ProcSystem, startedNs: bigint): string {
+export function statLine(p: ProcessView, system: ProcSystem, startedNs: bigint, thread: boolean): string {
   const u = memoryUsage(p.mm);
   const exec = p.mm.exec;
   const fields: Array<number | string | bigint> = new Array<number | string | bigint>(52).fill(0);
-  fields[0] = p.id.pid;
+  fields[0] = p.id.tid;
   fields[1] = `(${p.comm})`;
   fields[2] = p.zombie ? 'Z' : p.stopped ? 'T' : p.sleeping ? 'S' : 'R';
   fields[3] = p.id.ppid;
@@ -121,6 +121,8 @@ export function statLine(p: ProcessView, system: ProcSystem, startedNs: bigint):
   fields[7] = -1; // tpgid: no controlling terminal's foreground group
   fields[8] = p.mm.layout.randomize === true ? 0x400000 : 0; // PF_RANDOMIZE
   fields[9] = p.mm.faults; // minflt
+  // utime, stime, cutime, cstime in clock ticks.
+  p.cpuTimes(thread).forEach((ns, i) => { fields[13 + i] = ns * USER_HZ / 1_000_000_000n; });
   fields[17] = 20; // priority
   fields[19] = p.threads;
   // starttime: clock ticks from the sandbox's boot to the process's start.

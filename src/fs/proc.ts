@@ -76,6 +76,35 @@ export class Procfs {
 
   private processDir(p: ProcessView): SynthDir {
     const dir = new SynthDir(String(p.id.pid), this.root, this.fs);
+    this.fillProcessDir(dir, p, false);
+    // /proc/PID/task/TID: each thread, with the files of its process as that thread sees them. A
+    // thread's directory is made when first asked for and kept while the thread lives (a stable inode).
+    const threadDirs = new Map<ProcessView, SynthDir>();
+    const threadDir = (thread: ProcessView, taskDir: SynthDir): SynthDir => {
+      let d = threadDirs.get(thread);
+      if (d === undefined) {
+        d = new SynthDir(String(thread.id.tid), taskDir, this.fs);
+        this.fillProcessDir(d, thread, true);
+        threadDirs.set(thread, d);
+      }
+      return d;
+    };
+    const live = (): readonly ProcessView[] => {
+      const threads = p.threadViews();
+      for (const t of threadDirs.keys()) if (!threads.includes(t)) threadDirs.delete(t);
+      return threads;
+    };
+    const taskDir = dir.dirNode('task', {
+      list: () => live().map((t) => ({ name: String(t.id.tid), ino: threadDir(t, taskDir).ino, type: DT_DIR })),
+      lookup: (name) => {
+        const thread = live().find((t) => String(t.id.tid) === name);
+        return thread === undefined ? null : threadDir(thread, taskDir);
+      },
+    });
+    return dir;
+  }
+
+  private fillProcessDir(dir: SynthDir, p: ProcessView, thread: boolean): void {
     const startNs = (): bigint => this.processes.get(p.id.pid)?.startNs ?? this.system.bootNs;
     dir.symlinkNode('exe', () => p.exePath, (caller) => resolve(caller, caller.root, p.exePath, true));
     dir.symlinkNode('cwd', (caller) => pathOf(caller, p.fs.cwd) ?? ENOENT, () => p.fs.cwd);
@@ -95,7 +124,7 @@ export class Procfs {
     }, 0o500);
     dir.fileNode('maps', () => formatMaps(p.memoryMap()));
     dir.fileNode('status', () => status(p, this.system));
-    dir.fileNode('stat', () => statLine(p, this.system, startNs()));
+    dir.fileNode('stat', () => statLine(p, this.system, startNs(), thread));
     dir.fileNode('statm', () => statm(p));
     dir.fileNode('auxv', () => auxv(p), 0o400);
     dir.fileNode('cmdline', () => strings(p, 'args'));
@@ -104,7 +133,6 @@ export class Procfs {
     dir.fileNode('comm', () => `${p.comm}\n`, 0o644);
     dir.fileNode('mounts', (caller) => formatMounts(caller, p.fs.ns));
     dir.fileNode('mountinfo', (caller) => mountinfo(caller, p.fs.ns));
-    return dir;
   }
 
   /** /proc/PID/fd/N: a magic link to wherever the file was opened, or to the pipe or host fd itself. */

@@ -274,6 +274,13 @@ export interface ProcessView {
   readonly stopped: boolean;
   readonly sleeping: boolean;
   memoryMap(): readonly MemoryArea[];
+  /** Its live threads (/proc/PID/task), each seen as this process with its own tid, name and state. */
+  threadViews(): readonly ProcessView[];
+  /**
+   * CPU time in ns: [user, system, waited-for children's user, children's system], of the whole process,
+   * or (thread) of this thread alone, which has no children's share.
+   */
+  cpuTimes(thread: boolean): [bigint, bigint, bigint, bigint];
 }
 
 export interface MemoryArea {

@@ -164,6 +164,18 @@ export class Task implements ProcessView {
   get threads(): number {
     return this.group.tasks.size;
   }
+  cpuTimes(thread: boolean): [bigint, bigint, bigint, bigint] {
+    if (thread) {
+      const all = this.cpuTimeNs();
+      return [all - this.systemNs, this.systemNs, 0n, 0n];
+    }
+    const g = this.group;
+    const user = g.cpuTimeNs(false);
+    return [user, g.cpuTimeNs(true) - user, g.childrenUserNs, g.childrenSystemNs];
+  }
+  threadViews(): readonly Task[] {
+    return [...this.group.tasks].filter((t) => t.exit === null).sort((a, b) => a.tid - b.tid);
+  }
   get zombie(): boolean {
     return this.group.zombie;
   }
