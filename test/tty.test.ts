@@ -4,9 +4,9 @@
 // reports the signal on stderr, which shares the terminal here; and the sandbox logs errors only, so
 // that its warnings (an unimplemented syscall) stay out of the terminal too.
 import test from 'ava';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { guestProgram } from './helpers/guest-programs.js';
-import { busyboxPath, kvmSkipReason, platforms, runNativeOnTty, runSandboxOnTty, scriptPath, type RunOptions } from './helpers/run.js';
+import { busyboxPath, kvmSkipReason, platforms, runNative, runNativeOnTty, runSandbox, runSandboxOnTty, scriptPath, type RunOptions } from './helpers/run.js';
 
 const skip = kvmSkipReason() ?? (scriptPath === null ? 'script(1) is not installed' : null);
 const busybox = busyboxPath();
@@ -73,4 +73,47 @@ for (const c of ttyCases) {
     t.is(boxed.stdout.replace(/^\^@/, ''), native.stdout);
     t.is(boxed.status, 0, boxed.stdout);
   });
+}
+
+// A program's own pseudo-terminals through /dev/ptmx (test/guest/pty_open.c), and Python's pty module
+// (openpty, and pty.fork with a child on the slave), with stdout a pipe: as natively.
+const PTY_PYTHON = `import os, pty
+m, s = os.openpty()
+os.write(m, b'hi\\n')
+print(os.read(s, 10), os.ttyname(s).startswith('/dev/pts/'))
+pid, fd = pty.fork()
+if pid == 0:
+    print('child on a terminal:', os.isatty(0), os.ttyname(0).startswith('/dev/pts/'), flush=True)
+    os._exit(3)
+out = b''
+while True:
+    try:
+        d = os.read(fd, 100)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+print(out.replace(b'\\r', b''), os.waitpid(pid, 0)[1] >> 8)
+`;
+const ptyCases: Array<{ title: string; program: () => Promise<string> | string; args: string[] }> = [
+  { title: 'pty_open: /dev/ptmx, the slave, the child on it', program: () => guestProgram('pty_open'), args: [] },
+];
+if (existsSync('/usr/bin/python3')) ptyCases.push({ title: 'python3 pty.fork and os.openpty', program: () => '/usr/bin/python3', args: ['-c', PTY_PYTHON] });
+for (const c of ptyCases) {
+  for (const platform of platforms) {
+    const title = `${c.title} [${platform}]`;
+    if (kvmSkipReason() !== null) {
+      test.skip(`${title} (skipped: ${kvmSkipReason()})`, () => {});
+      continue;
+    }
+    test(title, async (t) => {
+      const program = await c.program();
+      const native = runNative(program, c.args);
+      t.is(native.status, 0, native.stderr);
+      const boxed = runSandbox(program, c.args, { platform });
+      t.is(boxed.stdout, native.stdout, boxed.stderr);
+      t.is(boxed.status, 0, boxed.stderr);
+    });
+  }
 }

@@ -13,6 +13,11 @@ export const TIOCSCTTY = 0x540e;
 export const TIOCGPGRP = 0x540f;
 export const TIOCSPGRP = 0x5410;
 export const TIOCOUTQ = 0x5411;
+/** The pty master's requests: its index (ptsname), the slave's lock (unlockpt), the slave opened from it. */
+export const TIOCGPTN = 0x80045430;
+export const TIOCSPTLCK = 0x40045431;
+export const TIOCGPTLCK = 0x80045439;
+export const TIOCGPTPEER = 0x5441;
 export const TIOCGWINSZ = 0x5413;
 export const TIOCSWINSZ = 0x5414;
 export const FIONREAD = 0x541b;

@@ -1,17 +1,18 @@
 // /dev: a tmpfs holding device nodes and the links to /proc/self/fd, and the devices those nodes open
-// (null, zero, full, random, urandom, tty). A device node opens the same device wherever it is, as in
-// Linux: the node's rdev picks the driver.
+// (null, zero, full, random, urandom, tty, ptmx). A device node opens the same device wherever it is, as
+// in Linux: the node's rdev picks the driver. /dev/ptmx makes a pty whose slave appears as /dev/pts/N
+// while its master is open (Linux's devpts).
 import { randomFillSync } from 'node:crypto';
 import { fstatSync, readlinkSync } from 'node:fs';
 import { isatty } from 'node:tty';
-import { ENOSPC, ENXIO, Errno } from '../abi/errno.js';
+import { EIO, ENOSPC, ENXIO, Errno } from '../abi/errno.js';
 import type { Mappable } from '../mm/mappable.js';
 import { FileData, FileDataMappable, type PageStore } from './file-data.js';
 import { HostFile } from './file.js';
 import { MAX_FILE_SIZE, O_ACCMODE, O_RDONLY, O_WRONLY, S_IFCHR } from '../abi/fcntl.js';
-import { PTY_SLAVE_MAJOR, type Pty, PtySlave } from './pty.js';
+import { Pty, PTY_SLAVE_MAJOR, PtyMaster, PtySlave } from './pty.js';
 import { type DeviceOpener, Tmpfs } from './tmpfs.js';
-import { FileDescription, type FileStat } from './vfs.js';
+import { type Dentry, FileDescription, type FileStat, type FsContext } from './vfs.js';
 
 /** new_encode_dev: the dev_t of st_rdev. */
 export function makedev(major: number, minor: number): number {
@@ -64,7 +65,16 @@ export interface ConsoleTerminal {
   gid: number;
 }
 
+/** /dev/ptmx is (5, 2). */
+const PTMX = makedev(5, 2);
+/** Linux's default devpts limit (/proc/sys/kernel/pty/max is 4096). */
+const MAX_PTYS = 4096;
+
 export class Devices implements DeviceOpener {
+  /** The ptys programs made through /dev/ptmx, by index; their slave nodes live in ptsDir. */
+  private readonly ptys = new Map<number, Pty>();
+  private ptsDir: Dentry | null = null;
+
   constructor(
     private readonly store: PageStore,
     /** A host fd that is the sandbox's terminal (for /dev/tty), or -1. */
@@ -87,7 +97,40 @@ export class Devices implements DeviceOpener {
     }
   }
 
-  open(rdev: number, flags: number): FileDescription | Errno {
+  /** The /dev/pts directory the slave nodes of /dev/ptmx ptys are made in. */
+  attachPts(dir: Dentry): void {
+    this.ptsDir = dir;
+  }
+
+  /** /dev/ptmx: a new pty, its slave node owned by the opener (mode 0620, as devpts makes it). */
+  private openPtmx(flags: number, caller: FsContext): FileDescription | Errno {
+    const dir = this.ptsDir;
+    if (dir === null) return ENXIO;
+    const taken = new Set([this.console?.pty.index, this.hostTtyNode?.index]);
+    let index = 0;
+    while (this.ptys.has(index) || taken.has(index)) index++;
+    if (index >= MAX_PTYS) return ENOSPC;
+    const pty = new Pty(index);
+    const name = String(index);
+    const made = dir.mknod(name, S_IFCHR | 0o620, makedev(PTY_SLAVE_MAJOR, index), { uid: caller.creds.uid, gid: caller.creds.gid });
+    if (made !== null) return made;
+    const node = dir.child(name, caller);
+    pty.node = node instanceof Errno ? null : node;
+    this.ptys.set(index, pty);
+    return new PtyMaster(pty, flags, () => {
+      this.ptys.delete(index);
+      if (pty.node !== null) dir.unlink(name, pty.node);
+      pty.node = null;
+    });
+  }
+
+  open(rdev: number, flags: number, caller: FsContext): FileDescription | Errno {
+    if (rdev === PTMX) return this.openPtmx(flags, caller);
+    for (const pty of this.ptys.values()) {
+      if (rdev !== makedev(PTY_SLAVE_MAJOR, pty.index)) continue;
+      // Until unlockpt the slave cannot be opened (Linux pty_open: EIO).
+      return pty.locked ? EIO : new PtySlave(pty, flags);
+    }
     switch (rdev) {
       case makedev(1, 3): return new MemoryDevice(flags, Kind.Null, this.store);
       case makedev(1, 5): return new MemoryDevice(flags, Kind.Zero, this.store);
@@ -95,6 +138,9 @@ export class Devices implements DeviceOpener {
       case makedev(1, 8):
       case makedev(1, 9): return new MemoryDevice(flags, Kind.Random, this.store);
       case makedev(5, 0): {
+        // A pty of the program's own that the caller's session has taken (TIOCSCTTY).
+        const ctty = caller.process?.tty;
+        if (ctty instanceof Pty && this.ptys.get(ctty.index) === ctty) return new PtySlave(ctty, flags);
         // The caller's controlling terminal: the sandbox has one, the console (its pty, or the host's).
         if (this.console !== null) return new PtySlave(this.console.pty, flags);
         if (this.hostTty < 0) return ENXIO;
@@ -129,6 +175,7 @@ export function buildDevfs(store: PageStore, devices: Devices): Tmpfs {
     ['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0],
   ];
   for (const [name, major, minor] of nodes) dir.mknod(name, S_IFCHR | 0o666, makedev(major, minor), root);
+  dir.mknod('ptmx', S_IFCHR | 0o666, PTMX, root);
   dir.symlink('fd', '/proc/self/fd', root);
   dir.symlink('stdin', '/proc/self/fd/0', root);
   dir.symlink('stdout', '/proc/self/fd/1', root);
@@ -138,6 +185,7 @@ export function buildDevfs(store: PageStore, devices: Devices): Tmpfs {
   const tty = devices.console;
   const hostTty = devices.hostTtyNode;
   const pts = dir.child('pts');
+  if (!(pts instanceof Errno)) devices.attachPts(pts);
   if (tty !== null && !(pts instanceof Errno)) {
     // devpts gives the slave's owner mode 0620 (group tty); the sandbox has no tty group: the user's.
     pts.mknod(String(tty.pty.index), S_IFCHR | 0o620, makedev(PTY_SLAVE_MAJOR, tty.pty.index), { uid: tty.uid, gid: tty.gid });

@@ -1,7 +1,8 @@
 // Pseudo-terminals of the sandbox's own (Linux drivers/tty/pty.c, gVisor's fsimpl/devpts): a master and a
 // slave joined by a line discipline. The slave is what programs have as their terminal (/dev/pts/N);
-// the master is the other end: the Sentry's console copier for `run -t` (sandbox/console.ts).
-import { EINVAL, type Errno } from '../abi/errno.js';
+// the master is the other end: the Sentry's console copier for `run -t` (sandbox/console.ts), or a
+// program's own /dev/ptmx description (PtyMaster: openpty, script, expect, tmux).
+import { EAGAIN, EINVAL, EIO, type Errno } from '../abi/errno.js';
 import { POLLERR, POLLHUP, S_IFCHR, waitEvents } from '../abi/fcntl.js';
 import { Signal } from '../abi/signal.js';
 import {
@@ -9,7 +10,7 @@ import {
 } from '../abi/termios.js';
 import { LineDiscipline } from './line-discipline.js';
 import { Terminal, type TermiosWhen } from './terminal.js';
-import { allocAnonDev, allocIno, FileDescription, type FileStat, syntheticStat } from './vfs.js';
+import { allocAnonDev, allocIno, type Dentry, FileDescription, type FileStat, syntheticStat } from './vfs.js';
 import type { Cancellable, ReadinessListener, ReadinessSubscription } from './wait.js';
 
 /** UNIX98_PTY_SLAVE_MAJOR: /dev/pts/N is (136, N). */
@@ -22,6 +23,12 @@ export class Pty extends Terminal {
   private winsize: Winsize = { rows: 24, cols: 80, xpixel: 0, ypixel: 0 };
   /** Open slave descriptions: when the last goes, the master sees POLLHUP. */
   slaveOpens = 0;
+  /** A slave was opened once: a master read then says EIO once they are all closed again. */
+  slaveWasOpened = false;
+  /** A /dev/ptmx pty's slave cannot be opened until unlockpt (TIOCSPTLCK 0), as on Linux. */
+  locked = false;
+  /** Its /dev/pts/N node: a slave opened without a path (TIOCGPTPEER) stats as that node, for ttyname. */
+  node: Dentry | null = null;
 
   constructor(readonly index: number) {
     super();
@@ -108,6 +115,7 @@ export class PtySlave extends FileDescription {
   constructor(readonly pty: Pty, flags: number) {
     super(flags);
     pty.slaveOpens++;
+    pty.slaveWasOpened = true;
   }
 
   override get terminal(): Terminal {
@@ -122,9 +130,9 @@ export class PtySlave extends FileDescription {
     return this.pty.ldisc.write(buf);
   }
 
-  /** The node it was opened by (so that ttyname's stat matches fstat), else the pty's own. */
+  /** The node it was opened by (so that ttyname's stat matches fstat), else the pty's node or its own. */
   stat(): FileStat | Errno {
-    return this.location?.dentry.stat() ?? this.pty.stat();
+    return (this.location?.dentry ?? this.pty.node)?.stat() ?? this.pty.stat();
   }
 
   override readableBytes(): number {
@@ -165,5 +173,63 @@ export class PtySlave extends FileDescription {
 
   protected override release(): void {
     if (--this.pty.slaveOpens === 0) this.pty.ldisc.masterQueue.notify(POLLHUP);
+  }
+}
+
+/**
+ * An open /dev/ptmx: the master of a pty of its own. Reads take the slave's output, writes type its
+ * input; when the master goes, the slave hangs up and its /dev/pts node goes (onClose).
+ */
+export class PtyMaster extends FileDescription {
+  constructor(readonly pty: Pty, flags: number, private readonly onClose: () => void) {
+    super(flags);
+    pty.locked = true;
+  }
+
+  private get slaveGone(): boolean {
+    return this.pty.slaveWasOpened && this.pty.slaveOpens === 0;
+  }
+
+  override read(buf: Uint8Array): number | Errno {
+    const n = this.pty.takeOutput(buf);
+    // Linux: once every slave has closed, a master read with nothing left is EIO.
+    return n === EAGAIN && this.slaveGone ? EIO : n;
+  }
+
+  override write(buf: Uint8Array): number | Errno {
+    return this.pty.typeIn(buf);
+  }
+
+  stat(): FileStat | Errno {
+    return this.location?.dentry.stat() ?? this.pty.stat(0o666);
+  }
+
+  override readableBytes(): number {
+    return this.pty.outputBytes();
+  }
+
+  override readiness(): number {
+    return this.pty.ldisc.masterReadiness(this.slaveGone);
+  }
+
+  override waitFor(events: number, callback: () => void): Cancellable | null {
+    if ((this.readiness() & (events | POLLHUP | POLLERR)) !== 0) {
+      callback();
+      return null;
+    }
+    return this.pty.ldisc.masterQueue.add(events | POLLHUP | POLLERR, callback);
+  }
+
+  override subscribe(events: number, onChange: ReadinessListener, exclusive = false): ReadinessSubscription {
+    return this.pty.ldisc.masterQueue.subscribe(waitEvents(events), onChange, exclusive);
+  }
+
+  override describe(): string {
+    return '/dev/ptmx';
+  }
+
+  protected override release(): void {
+    this.pty.ldisc.hangUp();
+    this.onClose();
   }
 }

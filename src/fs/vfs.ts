@@ -274,6 +274,8 @@ export interface ProcessView {
   readonly stopped: boolean;
   readonly sleeping: boolean;
   memoryMap(): readonly MemoryArea[];
+  /** Its controlling terminal (what /dev/tty opens), or null. */
+  readonly tty: Terminal | null;
   /** Its live threads (/proc/PID/task), each seen as this process with its own tid, name and state. */
   threadViews(): readonly ProcessView[];
   /**

@@ -4,6 +4,7 @@
 import { ERESTARTSYS, type Errno } from '../abi/errno.js';
 import type { FdTable } from '../fs/fd-table.js';
 import type { FsContext, MemoryArea, ProcessView } from '../fs/vfs.js';
+import type { Terminal } from '../fs/terminal.js';
 import type { AddressSpace } from '../mm/address-space.js';
 import type { Context } from '../platform/platform.js';
 import { REG_COUNT, Reg } from '../platform/mailbox.js';
@@ -163,6 +164,9 @@ export class Task implements ProcessView {
   }
   get threads(): number {
     return this.group.tasks.size;
+  }
+  get tty(): Terminal | null {
+    return this.group.tty;
   }
   cpuTimes(thread: boolean): [bigint, bigint, bigint, bigint] {
     if (thread) {

@@ -2,15 +2,16 @@
 // the terminal requests on any terminal the program has: the sandbox's own pseudo-terminals and host
 // terminals (whose termios and window size are the host's, restored when the sandbox ends). Who may
 // change a terminal and its foreground group is job control's (kernel/terminal-control.ts).
-import { EFAULT, ENOTTY, Errno } from '../abi/errno.js';
+import { EFAULT, EINVAL, ENOTTY, Errno } from '../abi/errno.js';
 import { DirectoryFile } from '../fs/dir-file.js';
-import { O_NONBLOCK } from '../abi/fcntl.js';
+import { O_ACCMODE, O_CLOEXEC, O_NOCTTY, O_NONBLOCK } from '../abi/fcntl.js';
 import { TERMIOS2_SIZE, TERMIOS_SIZE, WINSIZE_SIZE } from '../abi/structs.js';
 import {
   decodeTermios, decodeWinsize, encodeTermios, encodeWinsize, FIONREAD, TCFLSH, TCGETS, TCGETS2, TCSBRK, TCSBRKP, TCSETS,
   TCSETS2, TCSETSF, TCSETSF2, TCSETSW, TCSETSW2, TCXONC, TIOCGPGRP, TIOCGSID, TIOCGWINSZ, TIOCNOTTY, TIOCOUTQ, TIOCSCTTY,
-  TIOCSPGRP, TIOCSWINSZ,
+  TIOCSPGRP, TIOCSWINSZ, TIOCGPTLCK, TIOCGPTN, TIOCGPTPEER, TIOCSPTLCK,
 } from '../abi/termios.js';
+import { PtyMaster, PtySlave } from '../fs/pty.js';
 import type { Terminal, TermiosWhen } from '../fs/terminal.js';
 import type { FileDescription } from '../fs/vfs.js';
 import {
@@ -112,6 +113,36 @@ function terminalIoctl(task: Task, file: FileDescription, tty: Terminal, request
   }
 }
 
+/** Requests of the termios and window-size family that a pty master answers for its pty (pty_ioctl). */
+const MASTER_TERMINAL_REQUESTS: ReadonlySet<number> = new Set([
+  TCGETS, TCSETS, TCSETSW, TCSETSF, TCGETS2, TCSETS2, TCSETSW2, TCSETSF2, TIOCGWINSZ, TIOCSWINSZ, TCFLSH, TCXONC,
+]);
+
+/** A /dev/ptmx master: ptsname, unlockpt, TIOCGPTPEER, and its pty's settings; job control is the slave's. */
+function masterIoctl(task: Task, file: PtyMaster, request: number, arg: number): number | Errno {
+  const pty = file.pty;
+  switch (request) {
+    case TIOCGPTN: return putInt(task, arg, pty.index);
+    case TIOCGPTLCK: return putInt(task, arg, pty.locked ? 1 : 0);
+    case TIOCSPTLCK: {
+      const lock = getInt(task, arg);
+      if (lock instanceof Errno) return lock;
+      pty.locked = lock !== 0;
+      return 0;
+    }
+    case TIOCGPTPEER: {
+      // The slave, opened with these flags (O_RDWR, O_NOCTTY, O_CLOEXEC, ...) without its path.
+      if ((arg & ~(O_ACCMODE | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) !== 0) return EINVAL;
+      return task.fds.add(new PtySlave(pty, arg & ~(O_CLOEXEC | O_NOCTTY)), (arg & O_CLOEXEC) !== 0);
+    }
+    case TIOCGPGRP: return putInt(task, arg, pty.foregroundPgid);
+    default:
+      if (!MASTER_TERMINAL_REQUESTS.has(request)) return ENOTTY;
+      // The master is no process's controlling terminal: no job-control check applies to it.
+      return terminalIoctl(task, file, pty, request, arg);
+  }
+}
+
 function ioctl(task: Task, a: SyscallArgs): number | Errno {
   const fd = a.int(0);
   const file = task.fds.get(fd);
@@ -133,6 +164,7 @@ function ioctl(task: Task, a: SyscallArgs): number | Errno {
       return n instanceof Errno ? n : putInt(task, a.ptr(2), n);
     }
     default: {
+      if (file instanceof PtyMaster) return masterIoctl(task, file, request, request === TCFLSH || request === TCXONC || request === TIOCGPTPEER ? a.int(2) : a.ptr(2));
       const tty = file.terminal;
       if (tty === null) return ENOTTY;
       // Value arguments (TCFLSH, TCXONC, TIOCSCTTY, TCSBRK) are ints; the rest are pointers.
@@ -146,8 +178,9 @@ function ioctl(task: Task, a: SyscallArgs): number | Errno {
 export const IMPLEMENTED_IOCTLS: ReadonlySet<number> = new Set([
   FIOCLEX, FIONCLEX, FIONBIO, FIONREAD, TCGETS, TCSETS, TCSETSW, TCSETSF, TCGETS2, TCSETS2, TCSETSW2, TCSETSF2, TIOCGWINSZ,
   TIOCSWINSZ, TIOCGPGRP, TIOCSPGRP, TIOCGSID, TIOCSCTTY, TIOCNOTTY, TCFLSH, TCXONC, TCSBRK, TCSBRKP, TIOCOUTQ,
+  TIOCGPTN, TIOCSPTLCK, TIOCGPTLCK, TIOCGPTPEER,
 ]);
 
 export const ioctlSyscalls: SyscallEntry[] = [
-  partial('ioctl', ioctl, 'FIOCLEX, FIONCLEX, FIONBIO, FIONREAD; on terminals (the sandbox\'s ptys, host terminals): TCGETS, TCSETS, TCSETSW, TCSETSF and the termios2 forms, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP, TIOCSPGRP, TIOCGSID, TIOCSCTTY, TIOCNOTTY, TCFLSH, TCXONC, TCSBRK, TIOCOUTQ; others ENOTTY', 'ixp'),
+  partial('ioctl', ioctl, 'FIOCLEX, FIONCLEX, FIONBIO, FIONREAD; on terminals (the sandbox\'s ptys, host terminals): TCGETS, TCSETS, TCSETSW, TCSETSF and the termios2 forms, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP, TIOCSPGRP, TIOCGSID, TIOCSCTTY, TIOCNOTTY, TCFLSH, TCXONC, TCSBRK, TIOCOUTQ; on /dev/ptmx masters TIOCGPTN, TIOCSPTLCK, TIOCGPTLCK, TIOCGPTPEER, TIOCGPGRP and the termios and window-size requests; others ENOTTY', 'ixp'),
 ];
