@@ -30,6 +30,12 @@ export class FdTable implements FdLookup {
     return EMFILE;
   }
 
+  /** Whether add() would find a free fd. */
+  hasRoom(): boolean {
+    for (let fd = 0; fd < MAX_FDS; fd++) if (this.files[fd] === undefined) return true;
+    return false;
+  }
+
   /** Installs file at exactly fd, closing what was there (dup2). */
   set(fd: number, file: FileDescription, cloexec = false): Errno | null {
     if (fd < 0 || fd >= MAX_FDS) return EBADF;

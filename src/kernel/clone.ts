@@ -2,7 +2,7 @@
 // copying each part as the flags say, the way gVisor's kernel/task_clone.go assembles one: the address
 // space (copy-on-write fork, or shared with CLONE_VM), the fd table, the fs context, the signal
 // dispositions, the rlimits.
-import { EINVAL, EAGAIN, type Errno } from '../abi/errno.js';
+import { EAGAIN, EFAULT, EINVAL, EMFILE, type Errno } from '../abi/errno.js';
 import {
   CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_FS, CLONE_NAMESPACES, CLONE_NEWNS, CLONE_PARENT,
   CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS, CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK, CLONE_VM, CSIGNAL,
@@ -10,6 +10,7 @@ import {
 import { MailboxOffset, Reg, REG_COUNT } from '../platform/mailbox.js';
 import { MAX_VCPUS } from '../platform/layout.js';
 import { type Kernel, memoryLimits } from './kernel.js';
+import { PidFile } from './pidfd.js';
 import { Blocked } from './syscall-table.js';
 import { newRegisterFile, setRegister, type Task } from './task.js';
 import { ThreadGroup } from './thread-group.js';
@@ -21,6 +22,8 @@ export interface CloneRequest {
   parentTid: number;
   childTid: number;
   tls: number;
+  /** CLONE_PIDFD: where the parent gets the child's pidfd (clone: parent_tid; clone3: args.pidfd). */
+  pidfd: number;
 }
 
 /** Returns the child's tid to the caller (or Blocked for vfork, completed with it later). */
@@ -30,7 +33,16 @@ export function cloneTask(kernel: Kernel, task: Task, req: CloneRequest): number
   if ((f & (CLONE_NEWNS | CLONE_FS)) === (CLONE_NEWNS | CLONE_FS)) return EINVAL;
   if ((f & CLONE_THREAD) !== 0 && (f & CLONE_SIGHAND) === 0) return EINVAL;
   if ((f & CLONE_SIGHAND) !== 0 && (f & CLONE_VM) === 0) return EINVAL;
-  if ((f & (CLONE_NAMESPACES | CLONE_NEWNS | CLONE_PIDFD)) !== 0) return EINVAL;
+  if ((f & (CLONE_NAMESPACES | CLONE_NEWNS)) !== 0) return EINVAL;
+  // A pidfd names a process; Linux 6.9's thread pidfds (CLONE_PIDFD | CLONE_THREAD) are not made here.
+  if ((f & CLONE_PIDFD) !== 0) {
+    if ((f & CLONE_THREAD) !== 0) return EINVAL;
+    // Checked first, so that a bad pointer or a full fd table fails the clone before a child exists.
+    // (The same bytes written back: the child's copy of the memory must not see a change.)
+    const probe = new Uint8Array(4);
+    if (task.mm.copyIn(req.pidfd, probe) !== 4 || task.mm.copyOut(req.pidfd, probe) !== 4) return EFAULT;
+    if (!task.fds.hasRoom()) return EMFILE;
+  }
   if ((f & CLONE_PARENT) !== 0 && task.group === kernel.initProcess) return EINVAL;
   if (kernel.tasks.size >= MAX_VCPUS - 1) return EAGAIN;
   const tid = kernel.allocPid();
@@ -82,6 +94,11 @@ export function cloneTask(kernel: Kernel, task: Task, req: CloneRequest): number
   }
   if ((f & CLONE_CHILD_SETTID) !== 0 && child.mm.copyOut(req.childTid, tidBytes) !== 4) {
     // As above: the child starts anyway.
+  }
+  if ((f & CLONE_PIDFD) !== 0) {
+    // Installed after the child's fd table was copied: only a CLONE_FILES child shares it (as Linux).
+    const pidfd = task.fds.add(new PidFile(group, 0), true) as number;
+    task.mm.copyOut(req.pidfd, new Uint8Array(new Int32Array([pidfd]).buffer));
   }
   kernel.startTask(child);
   if ((f & CLONE_VFORK) !== 0 && (f & CLONE_THREAD) === 0) {

@@ -3,7 +3,7 @@
 import { E2BIG, EACCES, EAGAIN, ECHILD, EFAULT, EINVAL, ENOENT, EPERM, ESRCH, Errno } from '../abi/errno.js';
 import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW } from '../abi/fcntl.js';
 import {
-  CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLONE_VFORK, CLONE_VM, P_ALL, P_PGID, P_PID, P_PIDFD, WEXITED, WSTOPPED,
+  CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_VFORK, CLONE_VM, P_ALL, P_PGID, P_PID, P_PIDFD, WEXITED, WSTOPPED,
   WCONTINUED, WNOHANG,
 } from '../abi/sched.js';
 import { CLD_CONTINUED, CLD_STOPPED, Signal } from '../abi/signal.js';
@@ -25,8 +25,10 @@ const MAX_ARGS = 1 << 20;
 const SIGINFO_SIZE = 128;
 
 function clone(task: Task, a: SyscallArgs): SyscallResult {
-  // x86-64 order: flags, stack, parent_tid, child_tid, tls.
-  return cloneTask(task.kernel, task, { flags: a.uint(0), stack: a.ptr(1), parentTid: a.ptr(2), childTid: a.ptr(3), tls: a.ptr(4) });
+  // x86-64 order: flags, stack, parent_tid, child_tid, tls; CLONE_PIDFD's fd goes to parent_tid too.
+  const flags = a.uint(0);
+  if ((flags & CLONE_PIDFD) !== 0 && (flags & CLONE_PARENT_SETTID) !== 0) return EINVAL;
+  return cloneTask(task.kernel, task, { flags, stack: a.ptr(1), parentTid: a.ptr(2), childTid: a.ptr(3), tls: a.ptr(4), pidfd: a.ptr(2) });
 }
 
 function clone3(task: Task, a: SyscallArgs): SyscallResult {
@@ -45,16 +47,16 @@ function clone3(task: Task, a: SyscallArgs): SyscallResult {
   if ((stack === 0) !== (stackSize === 0)) return EINVAL;
   return cloneTask(task.kernel, task, {
     flags: (Number(flags) & ~0xff) | exitSignal, stack: stack === 0 ? 0 : stack + stackSize,
-    parentTid: u64(3), childTid: u64(2), tls: u64(7),
+    parentTid: u64(3), childTid: u64(2), tls: u64(7), pidfd: u64(1),
   });
 }
 
 function fork(task: Task): SyscallResult {
-  return cloneTask(task.kernel, task, { flags: Signal.SIGCHLD, stack: 0, parentTid: 0, childTid: 0, tls: 0 });
+  return cloneTask(task.kernel, task, { flags: Signal.SIGCHLD, stack: 0, parentTid: 0, childTid: 0, tls: 0, pidfd: 0 });
 }
 
 function vfork(task: Task): SyscallResult {
-  return cloneTask(task.kernel, task, { flags: CLONE_VM | CLONE_VFORK | Signal.SIGCHLD, stack: 0, parentTid: 0, childTid: 0, tls: 0 });
+  return cloneTask(task.kernel, task, { flags: CLONE_VM | CLONE_VFORK | Signal.SIGCHLD, stack: 0, parentTid: 0, childTid: 0, tls: 0, pidfd: 0 });
 }
 
 /** A NULL-terminated array of string pointers (argv, envp); NULL itself is an empty array. */
@@ -230,7 +232,7 @@ function getsid(task: Task, a: SyscallArgs): number | Errno {
 }
 
 export const threadSyscalls: SyscallEntry[] = [
-  partial('clone', clone, 'no new namespaces, CLONE_PIDFD or CLONE_PTRACE', 'xxxxx'),
+  partial('clone', clone, 'no new namespaces, CLONE_PTRACE or thread pidfds (CLONE_PIDFD with CLONE_THREAD)', 'xxxxx'),
   partial('clone3', clone3, 'as clone; no set_tid or cgroup', 'xz'),
   supported('fork', fork, ''),
   supported('vfork', vfork, ''),

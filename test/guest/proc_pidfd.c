@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -76,6 +77,22 @@ int main(void) {
   long r = waitid(P_PIDFD, fd, &info, WEXITED);
   printf("waitid: %s, exit status 3: %s\n", err(r), info.si_code == CLD_EXITED && info.si_status == 3 ? "yes" : "no");
   close(fd);
+
+  // clone3 with CLONE_PIDFD: the pidfd comes with the child; the child's own fd table lacks it.
+  struct clone_args_v0 { unsigned long long flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls; };
+  int cfd = -1;
+  struct clone_args_v0 ca = {.flags = CLONE_PIDFD, .pidfd = (unsigned long long)(unsigned long)&cfd, .exit_signal = SIGCHLD};
+  long c = syscall(SYS_clone3, &ca, sizeof ca);
+  if (c == 0) _exit(fcntl(cfd, F_GETFD) < 0 && errno == EBADF ? 4 : 5);
+  printf("clone3 CLONE_PIDFD: %s, close-on-exec: %s\n", err(c), fcntl(cfd, F_GETFD) == FD_CLOEXEC ? "yes" : "no");
+  printf("its pidfd readable once it ended: %s\n", readable(cfd, 5000) ? "yes" : "no");
+  r = waitid(P_PIDFD, cfd, &info, WEXITED);
+  printf("waitid: %s, the child had no such fd: %s\n", err(r), info.si_status == 4 ? "yes" : "no");
+  close(cfd);
+  ca.pidfd = 8;
+  ca.flags = CLONE_PIDFD;
+  printf("clone3 CLONE_PIDFD to a bad address: %s\n", err(syscall(SYS_clone3, &ca, sizeof ca)));
+  printf("clone CLONE_PIDFD with CLONE_PARENT_SETTID: %s\n", err(syscall(SYS_clone, CLONE_PIDFD | CLONE_PARENT_SETTID | SIGCHLD, 0, &cfd, 0, 0)));
 
   pthread_t t;
   pthread_create(&t, NULL, thread_main, NULL);
