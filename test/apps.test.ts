@@ -24,6 +24,7 @@ const scripts = join(guestSourceDir, 'apps');
 const bashScript = join(scripts, 'script.sh');
 const tarScript = join(scripts, 'tar.sh');
 const pythonScript = join(scripts, 'spawn.py');
+const socketsScript = join(scripts, 'sockets.py');
 
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -114,6 +115,16 @@ const cases: Case[] = [
       const native = runNative(PYTHON, [pythonScript]);
       ok(t, native, 'native python3');
       const boxed = runSandbox(PYTHON, [pythonScript], { platform: p });
+      t.is(boxed.stdout, native.stdout, boxed.stderr);
+      t.is(boxed.status, 0);
+    },
+  },
+  {
+    name: 'python3: socket.socketpair, a duplex multiprocessing Pipe across fork, asyncio woken by another thread', needs: [PYTHON],
+    run: (t, p) => {
+      const native = runNative(PYTHON, [socketsScript]);
+      ok(t, native, 'native python3');
+      const boxed = runSandbox(PYTHON, [socketsScript], { platform: p });
       t.is(boxed.stdout, native.stdout, boxed.stderr);
       t.is(boxed.status, 0);
     },

@@ -64,9 +64,12 @@ export const ENODATA = Errno.define(61, 'ENODATA');
 export const EOVERFLOW = Errno.define(75, 'EOVERFLOW');
 export const ELIBBAD = Errno.define(80, 'ELIBBAD');
 export const ENOTSOCK = Errno.define(88, 'ENOTSOCK');
+export const ENOPROTOOPT = Errno.define(92, 'ENOPROTOOPT');
+export const EPROTONOSUPPORT = Errno.define(93, 'EPROTONOSUPPORT');
 export const EOPNOTSUPP = Errno.define(95, 'EOPNOTSUPP');
 export const EAFNOSUPPORT = Errno.define(97, 'EAFNOSUPPORT');
 export const EADDRINUSE = Errno.define(98, 'EADDRINUSE');
+export const EISCONN = Errno.define(106, 'EISCONN');
 export const ECONNREFUSED = Errno.define(111, 'ECONNREFUSED');
 export const ETIMEDOUT = Errno.define(110, 'ETIMEDOUT');
 

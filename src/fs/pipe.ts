@@ -37,6 +37,9 @@ export class Pipe {
   private spare: Uint8Array[] = [];
   private length = 0;
 
+  /** slots: its size in pages (a socket's direction is larger than a pipe, as Linux's socket buffers are). */
+  constructor(private readonly capacitySlots = SLOTS) {}
+
   get size(): number {
     return this.length;
   }
@@ -74,7 +77,7 @@ export class Pipe {
       last.end += odd;
       done = odd;
     }
-    while (done < src.length && this.slots.length < SLOTS) {
+    while (done < src.length && this.slots.length < this.capacitySlots) {
       const page = this.spare.pop() ?? new Uint8Array(PAGE);
       const n = Math.min(PAGE, src.length - done);
       page.set(src.subarray(done, done + n), 0);
@@ -90,7 +93,7 @@ export class Pipe {
   /** Linux pipe_poll, for the read side or the write side. */
   readiness(forRead: boolean): number {
     if (forRead) return (this.length > 0 ? POLLIN | POLLRDNORM : 0) | (this.writers === 0 ? POLLHUP : 0);
-    return (this.slots.length < SLOTS ? POLLOUT | POLLWRNORM : 0) | (this.readers === 0 ? POLLERR : 0);
+    return (this.slots.length < this.capacitySlots ? POLLOUT | POLLWRNORM : 0) | (this.readers === 0 ? POLLERR : 0);
   }
 
   stat(): FileStat {

@@ -124,7 +124,7 @@ function terminalJobControl(task: Task, file: FileDescription, write: boolean): 
   return write ? checkTerminalWrite(task, tty) : checkTerminalRead(task, tty);
 }
 
-function readAt(task: Task, fd: number, va: number, count: number, pos: number | null): number | Errno | Blocked {
+export function readAt(task: Task, fd: number, va: number, count: number, pos: number | null): number | Errno | Blocked {
   if (pos !== null && pos < 0) return EINVAL;
   const file = task.fds.get(fd);
   if (file instanceof Errno) return file;
@@ -141,7 +141,7 @@ function readAt(task: Task, fd: number, va: number, count: number, pos: number |
  * blocking writes to pipes, terminals and sockets do (pipe(7)): after a short write the task waits
  * for room and writes the rest. A non-blocking write returns what fitted, or EAGAIN.
  */
-function writeAt(task: Task, fd: number, va: number, count: number, pos: number | null): number | Errno | Blocked {
+export function writeAt(task: Task, fd: number, va: number, count: number, pos: number | null, sigpipe = true): number | Errno | Blocked {
   if (pos !== null && pos < 0) return EINVAL;
   const file = task.fds.get(fd);
   if (file instanceof Errno) return file;
@@ -150,14 +150,14 @@ function writeAt(task: Task, fd: number, va: number, count: number, pos: number 
   if (denied !== null) return denied;
   const total = Math.min(count, MAX_RW_COUNT);
   if (file instanceof PipeEnd) return pipeWrite(task, file, va, total);
-  const first = withSigpipe(task, transfer(task, file, va, total, false, pos));
+  const first = withSigpipe(task, sigpipe, transfer(task, file, va, total, false, pos));
   // All written, a real error, or a non-blocking description: that is the answer.
   if (first === total || (first instanceof Errno && first !== EAGAIN) || (file.flags & O_NONBLOCK) !== 0) return first;
   // A short write (or EAGAIN: nothing fitted): wait for room and write the rest.
   if (first === 0) return 0;
   let done = typeof first === 'number' ? first : 0;
   return blockingIo(task, file, POLLOUT, () => {
-    const r = withSigpipe(task, transfer(task, file, va + done, total - done, false, pos === null ? null : pos + done));
+    const r = withSigpipe(task, sigpipe, transfer(task, file, va + done, total - done, false, pos === null ? null : pos + done));
     return afterPartialWrite(file, r, done, total, (n) => (done += n));
   }, () => (done > 0 ? done : ERESTARTSYS));
 }
@@ -206,8 +206,8 @@ export function sendSigpipe(task: Task): void {
 }
 
 /** A write's result: EPIPE comes with SIGPIPE. */
-function withSigpipe<R extends number | Errno | Blocked>(task: Task, r: R): R {
-  if (r === EPIPE) sendSigpipe(task);
+function withSigpipe<R extends number | Errno | Blocked>(task: Task, sigpipe: boolean, r: R): R {
+  if (r === EPIPE && sigpipe) sendSigpipe(task);
   return r;
 }
 

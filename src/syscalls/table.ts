@@ -22,6 +22,7 @@ import { schedSyscalls } from './sched.js';
 import { sendfileSyscalls } from './sendfile.js';
 import { signalSyscalls } from './signal.js';
 import { pidfdSyscalls } from './pidfd.js';
+import { socketSyscalls } from './socket.js';
 import { signalfdSyscalls } from './signalfd.js';
 import { statSyscalls } from './stat.js';
 import { threadSyscalls } from './thread.js';
@@ -43,6 +44,7 @@ export const FAMILIES: ReadonlyArray<readonly SyscallEntry[]> = [
   usageSyscalls, pollSyscalls, epollSyscalls, eventfdSyscalls, timerfdSyscalls,
   signalfdSyscalls,
   pidfdSyscalls,
+  socketSyscalls,
 ];
 
 const NOT_YET = 'not implemented yet';
