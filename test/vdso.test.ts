@@ -159,7 +159,10 @@ for (const platform of platforms) {
     const native = new Asker(spawn(program, ['follow']));
     const boxed = new Asker(spawn(process.execPath, [cliPath, 'run', '--platform', platform, ...checkoutMount, '--', program, 'follow']));
     try {
-      const coarse = new Set([5, 6]);
+      // A coarse clock is its fine clock as of the last tick: never ahead of it, at most one resolution
+      // behind. It is compared with the host's fine clock, not the host's coarse one, which on a busy
+      // cloud machine was seen lagging by more than a tick (a late tick), while the sandbox's was not.
+      const fineOf = new Map([[5, 0], [6, 1]]);
       const resolution = 4_000_000n;
       let worst = 0n;
       let worstFine = 0n;
@@ -169,17 +172,18 @@ for (const platform of platforms) {
         const inside = await boxed.ask();
         const after = await native.ask();
         for (const [clock, value] of inside) {
-          const tolerance = 2_000_000n + (coarse.has(clock) ? resolution : 0n);
-          const low = before.get(clock)!;
-          const high = after.get(clock)!;
+          const fine = fineOf.get(clock);
+          const tolerance = 2_000_000n;
+          const low = fine === undefined ? before.get(clock)! : before.get(fine)! - resolution;
+          const high = after.get(fine ?? clock)!;
           const outside = value < low ? low - value : value > high ? value - high : 0n;
           if (outside > worst) worst = outside;
-          if (!coarse.has(clock) && outside > worstFine) worstFine = outside;
+          if (fine === undefined && outside > worstFine) worstFine = outside;
           t.true(outside <= tolerance, `clock ${clock}: ${value} is outside [${low}, ${high}] by ${outside} ns`);
         }
         await sleep(300);
       }
-      t.log(`largest distance outside the native readings around it: ${worstFine} ns (coarse clocks, rounded to their 4 ms on another phase: ${worst} ns)`);
+      t.log(`largest distance outside the native readings around it: ${worstFine} ns (with the coarse clocks, against the host's fine ones less 4 ms: ${worst} ns)`);
     } finally {
       native.close();
       boxed.close();
