@@ -39,7 +39,7 @@ const MOV_EAX = 0xb8;
 /** mov 0x8(%rsp), %r9: the sixth argument, in glibc's syscall(). */
 const MOV_R9_STACK = [0x4c, 0x8b, 0x4c, 0x24, 0x08] as const;
 const JMP_REL32 = 0xe9;
-/** Each trampoline takes 36 bytes. */
+/** Each trampoline takes at most 38 bytes. */
 const TRAMPOLINE_STRIDE = 40;
 /** rel32 reaches +-2 GiB; trampolines are placed well inside that. */
 const REACH = 2 ** 30;

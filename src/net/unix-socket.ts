@@ -1,9 +1,9 @@
 // Unix-domain stream sockets made by socketpair(2) (Linux net/unix/af_unix.c, SOCK_STREAM): two
 // connected ends, each reading what the other writes through a pipe ring of its own direction (a pipe's
-// ring, sized to Linux's default socket buffer, 208 KiB, rather than a pipe's 64 KiB). shutdown(2) closes one direction or both; a read after
-// the peer's SHUT_WR or close is end of file, a write after the peer's SHUT_RD or close is EPIPE (and
-// SIGPIPE, which the syscall layer sends). Readiness follows unix_poll: POLLRDHUP once the peer stops
-// writing, POLLHUP once both directions are shut.
+// ring, sized to Linux's default socket buffer, 208 KiB, rather than a pipe's 64 KiB). shutdown(2)
+// closes one direction or both; a read after the peer's SHUT_WR or close is end of file, a write after
+// the peer's SHUT_RD or close is EPIPE (and SIGPIPE, which the syscall layer sends). Readiness follows
+// unix_poll: POLLRDHUP once the peer stops writing, POLLHUP once both directions are shut.
 import { EPIPE, type Errno } from '../abi/errno.js';
 import {
   O_NONBLOCK, O_RDWR, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRNORM, S_IFSOCK, waitEvents,

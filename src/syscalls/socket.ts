@@ -17,9 +17,7 @@ const SOCK_NONBLOCK = O_NONBLOCK;
 const SOCK_CLOEXEC = O_CLOEXEC;
 const SOCK_DGRAM = 2;
 const SOCK_SEQPACKET = 5;
-const MSG_PEEK = 0x2;
 const MSG_DONTWAIT = 0x40;
-const MSG_WAITALL = 0x100;
 const MSG_NOSIGNAL = 0x4000;
 const MSG_CMSG_CLOEXEC = 0x4000_0000;
 const SOL_SOCKET = 1;
@@ -118,7 +116,7 @@ function recvfrom(task: Task, a: SyscallArgs): SyscallResult {
   if (sock instanceof Errno) return sock;
   const flags = a.uint(3);
   // MSG_PEEK and MSG_WAITALL are not there yet; MSG_CMSG_CLOEXEC has nothing to act on without control data.
-  if ((flags & (MSG_PEEK | MSG_WAITALL)) !== 0 || (flags & ~(MSG_DONTWAIT | MSG_CMSG_CLOEXEC | MSG_PEEK | MSG_WAITALL)) !== 0) return EOPNOTSUPP;
+  if ((flags & ~(MSG_DONTWAIT | MSG_CMSG_CLOEXEC)) !== 0) return EOPNOTSUPP;
   const r = withFlags(sock, (flags & MSG_DONTWAIT) !== 0, () => readAt(task, fd, a.ptr(1), a.size(2), null));
   if (typeof r !== 'number') return r;
   return putAddress(task, a.ptr(4), a.ptr(5)) ?? r;
