@@ -169,13 +169,9 @@ export class Task implements ProcessView {
     return this.group.tty;
   }
   cpuTimes(thread: boolean): [bigint, bigint, bigint, bigint] {
-    if (thread) {
-      const all = this.cpuTimeNs();
-      return [all - this.systemNs, this.systemNs, 0n, 0n];
-    }
-    const g = this.group;
-    const user = g.cpuTimeNs(false);
-    return [user, g.cpuTimeNs(true) - user, g.childrenUserNs, g.childrenSystemNs];
+    if (!thread) return this.group.cpuTimes();
+    const all = this.cpuTimeNs();
+    return [all - this.systemNs, this.systemNs, 0n, 0n];
   }
   threadViews(): readonly Task[] {
     return [...this.group.tasks].filter((t) => t.exit === null).sort((a, b) => a.tid - b.tid);

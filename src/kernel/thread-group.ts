@@ -114,11 +114,20 @@ export class ThreadGroup {
     return total;
   }
 
-  /** Its own CPU time and its waited-for children's, as wait4's rusage reports it: [user, system]. */
-  totalCpuNs(): [bigint, bigint] {
+  /**
+   * Its CPU time in ns as getrusage, times and /proc/PID/stat report it: [user, system, waited-for
+   * children's user, children's system].
+   */
+  cpuTimes(): [bigint, bigint, bigint, bigint] {
     const now = process.hrtime.bigint();
     const user = this.cpuTimeNs(false, now);
-    return [user + this.childrenUserNs, this.cpuTimeNs(true, now) - user + this.childrenSystemNs];
+    return [user, this.cpuTimeNs(true, now) - user, this.childrenUserNs, this.childrenSystemNs];
+  }
+
+  /** Its own CPU time and its waited-for children's, as wait4's rusage reports it: [user, system]. */
+  totalCpuNs(): [bigint, bigint] {
+    const [user, system, childrenUser, childrenSystem] = this.cpuTimes();
+    return [user + childrenUser, system + childrenSystem];
   }
 
   notifyChildWaiters(): void {

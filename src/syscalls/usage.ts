@@ -45,17 +45,14 @@ export function writeChildRusage(task: Task, va: number, child: ThreadGroup | nu
 /** The peak guest memory of the sandbox stands for the process's peak RSS, which is not kept per process. */
 function getrusage(task: Task, a: SyscallArgs): number | Errno {
   const who = a.int(0);
-  const group = task.group;
   const maxRssKib = Math.floor(task.kernel.allocator.stats.peakCommittedBytes / 1024);
   let out: Uint8Array;
-  if (who === RUSAGE_SELF) {
-    const user = group.cpuTimeNs(false);
-    out = rusage(user, group.cpuTimeNs(true) - user, maxRssKib, task.mm.faults);
-  } else if (who === RUSAGE_THREAD) {
-    const all = task.cpuTimeNs();
-    out = rusage(all - task.systemNs, task.systemNs, maxRssKib, task.mm.faults);
+  if (who === RUSAGE_SELF || who === RUSAGE_THREAD) {
+    const [user, system] = task.cpuTimes(who === RUSAGE_THREAD);
+    out = rusage(user, system, maxRssKib, task.mm.faults);
   } else if (who === RUSAGE_CHILDREN) {
-    out = rusage(group.childrenUserNs, group.childrenSystemNs);
+    const [, , user, system] = task.group.cpuTimes();
+    out = rusage(user, system);
   } else {
     return EINVAL;
   }
@@ -64,9 +61,7 @@ function getrusage(task: Task, a: SyscallArgs): number | Errno {
 
 /** times(2): the four CPU times in clock ticks; returns the ticks since the machine started. */
 function times(task: Task, a: SyscallArgs): number | Errno {
-  const group = task.group;
-  const user = group.cpuTimeNs(false);
-  const ticks = [user, group.cpuTimeNs(true) - user, group.childrenUserNs, group.childrenSystemNs].map((ns) => ns / NS_PER_TICK);
+  const ticks = task.group.cpuTimes().map((ns) => ns / NS_PER_TICK);
   const va = a.ptr(0);
   if (va !== 0 && task.mm.copyOut(va, new Uint8Array(new BigInt64Array(ticks).buffer)) !== TMS_SIZE) return EFAULT;
   return Number(task.machine.uptimeNs() / NS_PER_TICK);
