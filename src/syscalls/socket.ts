@@ -98,16 +98,26 @@ function sendto(task: Task, a: SyscallArgs): SyscallResult {
   return withFlags(sock, (flags & MSG_DONTWAIT) !== 0, () => writeAt(task, fd, a.ptr(1), a.size(2), null, (flags & MSG_NOSIGNAL) === 0));
 }
 
+/**
+ * A value into a buffer whose size the int at lenVa gives, truncated to it, and lenVa then set to
+ * the length reported: what was copied (getsockopt), or the whole value's (an address, which may be
+ * cut short, as Linux's move_addr_to_user tells).
+ */
+function copyOutSized(task: Task, va: number, lenVa: number, value: Uint8Array, reportWhole: boolean): Errno | null {
+  const lenBytes = new Uint8Array(4);
+  const len = new DataView(lenBytes.buffer);
+  if (task.mm.copyIn(lenVa, lenBytes) !== 4) return EFAULT;
+  const room = len.getInt32(0, true);
+  if (room < 0) return EINVAL;
+  const n = Math.min(room, value.length);
+  if (task.mm.copyOut(va, value.subarray(0, n)) !== n) return EFAULT;
+  len.setInt32(0, reportWhole ? value.length : n, true);
+  return task.mm.copyOut(lenVa, lenBytes) === 4 ? null : EFAULT;
+}
+
 function putAddress(task: Task, addrVa: number, lenVa: number): Errno | null {
   if (addrVa === 0 || lenVa === 0) return null;
-  const lenBytes = new Uint8Array(4);
-  if (task.mm.copyIn(lenVa, lenBytes) !== 4) return EFAULT;
-  const room = new DataView(lenBytes.buffer).getInt32(0, true);
-  if (room < 0) return EINVAL;
-  const n = Math.min(room, UNNAMED_ADDRESS.length);
-  if (task.mm.copyOut(addrVa, UNNAMED_ADDRESS.subarray(0, n)) !== n) return EFAULT;
-  new DataView(lenBytes.buffer).setInt32(0, UNNAMED_ADDRESS.length, true);
-  return task.mm.copyOut(lenVa, lenBytes) === 4 ? null : EFAULT;
+  return copyOutSized(task, addrVa, lenVa, UNNAMED_ADDRESS, true);
 }
 
 function recvfrom(task: Task, a: SyscallArgs): SyscallResult {
@@ -150,14 +160,7 @@ function getsockopt(task: Task, a: SyscallArgs): number | Errno {
     }
     default: return ENOPROTOOPT;
   }
-  const lenBytes = new Uint8Array(4);
-  if (task.mm.copyIn(a.ptr(4), lenBytes) !== 4) return EFAULT;
-  const room = new DataView(lenBytes.buffer).getInt32(0, true);
-  if (room < 0) return EINVAL;
-  const n = Math.min(room, value.length);
-  if (task.mm.copyOut(a.ptr(3), value.subarray(0, n)) !== n) return EFAULT;
-  new DataView(lenBytes.buffer).setInt32(0, n, true);
-  return task.mm.copyOut(a.ptr(4), lenBytes) === 4 ? 0 : EFAULT;
+  return copyOutSized(task, a.ptr(3), a.ptr(4), value, false) ?? 0;
 }
 
 function setsockopt(task: Task, a: SyscallArgs): number | Errno {
