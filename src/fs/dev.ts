@@ -19,6 +19,14 @@ export function makedev(major: number, minor: number): number {
   return (minor & 0xff) | ((major & 0xfff) << 8) | ((minor & ~0xff) << 12);
 }
 
+/** new_decode_dev's halves. */
+function majorOf(rdev: number): number {
+  return (rdev >>> 8) & 0xfff;
+}
+function minorOf(rdev: number): number {
+  return (rdev & 0xff) | ((rdev >>> 12) & ~0xff);
+}
+
 const enum Kind { Null, Zero, Full, Random }
 
 /** The memory devices of drivers/char/mem.c and random.c: no state, reads and writes answered here. */
@@ -126,11 +134,9 @@ export class Devices implements DeviceOpener {
 
   open(rdev: number, flags: number, caller: FsContext): FileDescription | Errno {
     if (rdev === PTMX) return this.openPtmx(flags, caller);
-    for (const pty of this.ptys.values()) {
-      if (rdev !== makedev(PTY_SLAVE_MAJOR, pty.index)) continue;
-      // Until unlockpt the slave cannot be opened (Linux pty_open: EIO).
-      return pty.locked ? EIO : new PtySlave(pty, flags);
-    }
+    const pty = majorOf(rdev) === PTY_SLAVE_MAJOR ? this.ptys.get(minorOf(rdev)) : undefined;
+    // Until unlockpt the slave cannot be opened (Linux pty_open: EIO).
+    if (pty !== undefined) return pty.locked ? EIO : new PtySlave(pty, flags);
     switch (rdev) {
       case makedev(1, 3): return new MemoryDevice(flags, Kind.Null, this.store);
       case makedev(1, 5): return new MemoryDevice(flags, Kind.Zero, this.store);

@@ -21,19 +21,20 @@ export class FdTable implements FdLookup {
 
   /** Installs file at the lowest free fd >= minFd, taking a reference. */
   add(file: FileDescription, cloexec = false, minFd = 0): number | Errno {
-    for (let fd = minFd; fd < MAX_FDS; fd++) {
-      if (this.files[fd] === undefined) {
-        this.install(fd, file, cloexec);
-        return fd;
-      }
-    }
-    return EMFILE;
+    const fd = this.lowestFree(minFd);
+    if (fd < 0) return EMFILE;
+    this.install(fd, file, cloexec);
+    return fd;
   }
 
   /** Whether add() would find a free fd. */
   hasRoom(): boolean {
-    for (let fd = 0; fd < MAX_FDS; fd++) if (this.files[fd] === undefined) return true;
-    return false;
+    return this.lowestFree(0) >= 0;
+  }
+
+  private lowestFree(minFd: number): number {
+    for (let fd = minFd; fd < MAX_FDS; fd++) if (this.files[fd] === undefined) return fd;
+    return -1;
   }
 
   /** Installs file at exactly fd, closing what was there (dup2). */

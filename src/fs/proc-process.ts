@@ -107,7 +107,10 @@ export function status(p: ProcessView, system: ProcSystem): string {
   return lines.join('\n') + '\n';
 }
 
-/** /proc/PID/stat: proc(5)'s 52 fields; what the Sentry does not track (CPU times, faults of children) is 0. */
+/**
+ * /proc/PID/stat (or, thread, /proc/PID/task/TID/stat): proc(5)'s 52 fields; what the Sentry does not
+ * track (the children's faults, among others) is 0.
+ */
 export function statLine(p: ProcessView, system: ProcSystem, startedNs: bigint, thread: boolean): string {
   const u = memoryUsage(p.mm);
   const exec = p.mm.exec;

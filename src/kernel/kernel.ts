@@ -737,7 +737,7 @@ export class Kernel {
 
   // ---- address spaces and call sites -------------------------------------------------------------
 
-  /** The rewritten call sites of the task's address space (null when patching is off for it). */
+  /** The rewritten call sites of the task's address space (null until a site of it has trapped). */
   syscallSitesOf(task: Task): SyscallSites | null {
     return this.sites.get(task.mm) ?? null;
   }
