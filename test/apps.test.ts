@@ -60,6 +60,20 @@ const projectFiles: Record<string, string> = {
 
 type Case = { name: string; needs: string[]; run: (t: ExecutionContext, platform: Platform) => void };
 
+/** A Python script run natively and in the sandbox: the same output, status 0 in both. */
+function pythonCase(name: string, script: string): Case {
+  return {
+    name, needs: [PYTHON],
+    run: (t, p) => {
+      const native = runNative(PYTHON, [script]);
+      ok(t, native, 'native python3');
+      const boxed = runSandbox(PYTHON, [script], { platform: p });
+      t.is(boxed.stdout, native.stdout, boxed.stderr);
+      t.is(boxed.status, 0);
+    },
+  };
+}
+
 const cases: Case[] = [
   {
     name: 'bash: functions, loops, substitutions, pipelines, redirections, here-docs, traps', needs: [BASH],
@@ -109,26 +123,8 @@ const cases: Case[] = [
       rmSync(dir, { recursive: true, force: true });
     },
   },
-  {
-    name: 'python3: files in /tmp, subprocess.run, a Popen pipeline, fork and waitpid, a Pool of 2', needs: [PYTHON],
-    run: (t, p) => {
-      const native = runNative(PYTHON, [pythonScript]);
-      ok(t, native, 'native python3');
-      const boxed = runSandbox(PYTHON, [pythonScript], { platform: p });
-      t.is(boxed.stdout, native.stdout, boxed.stderr);
-      t.is(boxed.status, 0);
-    },
-  },
-  {
-    name: 'python3: socket.socketpair, a duplex multiprocessing Pipe across fork, asyncio woken by another thread', needs: [PYTHON],
-    run: (t, p) => {
-      const native = runNative(PYTHON, [socketsScript]);
-      ok(t, native, 'native python3');
-      const boxed = runSandbox(PYTHON, [socketsScript], { platform: p });
-      t.is(boxed.stdout, native.stdout, boxed.stderr);
-      t.is(boxed.status, 0);
-    },
-  },
+  pythonCase('python3: files in /tmp, subprocess.run, a Popen pipeline, fork and waitpid, a Pool of 2', pythonScript),
+  pythonCase('python3: socket.socketpair, a duplex multiprocessing Pipe across fork, asyncio woken by another thread', socketsScript),
   {
     name: 'gcc -O2 hello.c and make -j2 of two files on a --mount directory; the host runs the results', needs: [GCC, MAKE],
     run: (t, p) => {
