@@ -23,7 +23,9 @@
 // file (the program image). A program that reads its own code sees the jmp, as under gVisor.
 // Trampolines live in pages of their own ("[syscall-trampolines]" in /proc/self/maps) within
 // +-2 GiB of the code they serve, as a rel32 jmp needs, as high in that reach as is free (low fixed
-// addresses are where programs place MAP_FIXED mappings). Should the program map over, unmap,
+// addresses are where programs place MAP_FIXED mappings) but out of the heap's way: below the break's
+// start, or well above it (the break starts up to 1 GiB after the program and grows up to the next
+// mapping, so a page above it would stop a heap that Linux lets grow). Should the program map over, unmap,
 // mprotect or discard such a page anyway, the sites it served get their original bytes back.
 // Every vCPU's GS base is its own mailbox (src/platform/boot.ts), so one trampoline serves all the
 // threads of a process, on whichever vCPU each runs, and a fork child's copies need no change. GS is
@@ -43,6 +45,8 @@ const JMP_REL32 = 0xe9;
 const TRAMPOLINE_STRIDE = 40;
 /** rel32 reaches +-2 GiB; trampolines are placed well inside that. */
 const REACH = 2 ** 30;
+/** How far above the break's start the heap keeps its room free of trampoline pages. */
+const HEAP_ROOM = 2 ** 32;
 /** Sites that could not be patched are remembered so they are not examined again; at most this many. */
 const MAX_REJECTED = 4096;
 
@@ -158,7 +162,10 @@ export class SyscallSites {
     const inReach = (va: number): boolean => Math.abs(va - near) < REACH;
     const found = this.pages.find((p) => inReach(p.va) && p.next + TRAMPOLINE_STRIDE <= PAGE_SIZE);
     if (found !== undefined) return found;
-    const gap = this.mm.vmas.findGapTopDown(PAGE_SIZE, Math.max(MMAP_MIN_ADDR, near - REACH), Math.min(USER_TOP, near + REACH));
+    const bottom = Math.max(MMAP_MIN_ADDR, near - REACH);
+    const top = Math.min(USER_TOP, near + REACH);
+    let gap = this.mm.vmas.findGapTopDown(PAGE_SIZE, bottom, Math.min(top, this.mm.brkStart));
+    if (gap < 0) gap = this.mm.vmas.findGapTopDown(PAGE_SIZE, Math.max(bottom, this.mm.brkStart + HEAP_ROOM), top);
     if (gap < 0 || !inReach(gap)) return undefined;
     const va = this.mm.map({
       addr: gap, length: PAGE_SIZE, prot: PROT_READ | PROT_EXEC, fixed: false, noReplace: true, shared: false,

@@ -25,5 +25,12 @@ int main(void) {
   printf("into a mapping: %s\n", brk_to(cur + 8 * mib) == cur + mib + 123 ? "refused" : "moved");
   printf("up to a page below it: %s\n", brk_to(cur + 4 * mib - 4096) == cur + 4 * mib - 4096 ? "ok" : "refused");
   printf("back to the start: %s\n", brk_to(cur) == cur ? "ok" : "refused");
+  /* With the wall gone the heap may grow far: nothing the sandbox maps for itself (the pages of its
+     rewritten syscall sites, made by now) stands within a gigabyte of the break's start. */
+  munmap(wall, 4096);
+  char *far = cur + (1L << 30) + 16 * mib;
+  printf("a gigabyte up: %s\n", brk_to(far) == far ? "ok" : "refused");
+  far[-1] = 1;
+  printf("back again: %s\n", brk_to(cur) == cur ? "ok" : "refused");
   return 0;
 }
