@@ -1,8 +1,9 @@
 // What a user of the tsvisor command sees: exit statuses like a shell's, one-line errors, --strace.
 import test from 'ava';
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { guestProgram, projectRoot } from './helpers/guest-programs.js';
 import { checkoutMount, cliPath, kvmSkipReason, runSandbox } from './helpers/run.js';
 
@@ -248,37 +249,49 @@ needsKvm('--strace-file: the trace goes to the file, not to stderr', async (t) =
   t.regex(trace, /^\[pid 1\] exit_group\(0\) = \?$/m);
 });
 
-// As an unprivileged user (nobody), with and without the device's group; and with a /dev/kvm whose
-// mode lets only its owner in (a node of the same device bound over it in a private mount namespace:
-// the real one keeps its mode for everyone else on the host).
+// As an unprivileged user (nobody), with and without the device's group, and with a device only its
+// owner may open. Each case runs in a private mount namespace that binds a /dev/kvm of its own over the
+// real one (a node of the same device, with the mode and group the case needs: the host's device keeps
+// its mode for everyone else, whatever that mode is) and binds the checkout under a fresh directory in
+// /tmp, so that the other user reaches it wherever the checkout lives (root's home is mode 700).
 const canDropPrivileges = canUnshare && existsSync('/dev/kvm') && spawnSync('setpriv', ['--version']).status === 0;
-// A checkout under a home directory that only its owner may enter (root's, mode 700) is out of the
-// other user's reach: that user cannot start tsvisor from it at all.
-const nobodyReadsCheckout = canDropPrivileges &&
-  spawnSync('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', 'test', '-r', cliPath]).status === 0;
-function checkAsNobody(groups: string, setup = 'true'): SpawnSyncReturns<string> {
-  const script = `${setup} && exec setpriv --reuid 65534 --regid 65534 ${groups} "${process.execPath}" "${cliPath}" check`;
-  return spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], { cwd: projectRoot, encoding: 'utf8' });
-}
-const asNobodyTitle = 'check as a user outside the kvm group, inside it, and with a device only root may open';
-if (canDropPrivileges && !nobodyReadsCheckout) test.skip(`${asNobodyTitle} (skipped: user 65534 cannot read ${cliPath})`, () => {});
-else (canDropPrivileges ? test : test.skip)(asNobodyTitle, (t) => {
-  const kvmGid = statSync('/dev/kvm').gid;
-  const outside = checkAsNobody('--clear-groups');
-  t.is(outside.status, 125, outside.stdout + outside.stderr);
-  t.is(outside.stdout, '');
-  const group = spawnSync('getent', ['group', String(kvmGid)], { encoding: 'utf8' }).stdout.split(':')[0] || String(kvmGid);
-  const mode = (statSync('/dev/kvm').mode & 0o777).toString(8);
-  t.is(outside.stderr, `tsvisor: /dev/kvm (mode ${mode}, group ${group}) is not usable by this user (EACCES): add your user to the ${group} group (usermod -aG ${group} $USER, then log in again), or run as root\n`);
-  const inside = checkAsNobody(`--groups ${kvmGid}`);
-  t.is(inside.status, 0, inside.stderr);
-  t.regex(inside.stdout, /^ready: tsvisor run will work on this host$/m);
-  const dir = join(scratch, 'kvm-node');
-  mkdirSync(dir, { recursive: true });
+/** The group a udev set-up gives /dev/kvm: kvm where it exists, else the device's own. */
+const kvmGroup = ((): { gid: number; name: string } => {
+  const kvm = spawnSync('getent', ['group', 'kvm'], { encoding: 'utf8' }).stdout.split(':');
+  if (kvm.length >= 3) return { gid: Number(kvm[2]), name: kvm[0]! };
+  const gid = existsSync('/dev/kvm') ? statSync('/dev/kvm').gid : 0;
+  return { gid, name: spawnSync('getent', ['group', String(gid)], { encoding: 'utf8' }).stdout.split(':')[0] || String(gid) };
+})();
+function checkAsNobody(groups: string, mode: string): SpawnSyncReturns<string> {
   const { rdev } = statSync('/dev/kvm');
-  const ownerOnly = checkAsNobody(`--groups ${kvmGid}`, `mount -t tmpfs none "${dir}" && mknod -m 600 "${dir}/kvm" c ${Math.floor(rdev / 256)} ${rdev % 256} && mount --bind "${dir}/kvm" /dev/kvm`);
-  t.is(ownerOnly.status, 125, ownerOnly.stdout + ownerOnly.stderr);
-  t.is(ownerOnly.stderr, 'tsvisor: /dev/kvm (mode 600, group root) is not usable by this user (EACCES): only its owner may open it: chgrp kvm /dev/kvm && chmod 660 /dev/kvm (as udev sets it up), then add your user to the kvm group; or run as root\n');
+  const dir = mkdtempSync(join(tmpdir(), 'tsvisor-check-'));
+  try {
+    const checkout = `${dir}/checkout`;
+    const script = [
+      `mount -t tmpfs -o mode=755 none "${dir}"`,
+      `mknod -m ${mode} "${dir}/kvm" c ${Math.floor(rdev / 256)} ${rdev % 256}`, `chgrp ${kvmGroup.gid} "${dir}/kvm"`, `mount --bind "${dir}/kvm" /dev/kvm`,
+      `mkdir "${checkout}"`, `mount --bind "${projectRoot}" "${checkout}"`,
+      `exec setpriv --reuid 65534 --regid 65534 ${groups} "${process.execPath}" "${checkout}/${relative(projectRoot, cliPath)}" check`,
+    ].join(' && ');
+    return spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], { cwd: '/', encoding: 'utf8' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+/** What went wrong, for an assertion's message. */
+const described = (r: SpawnSyncReturns<string>): string => `status ${r.status} (signal ${r.signal}); stdout: ${r.stdout}; stderr: ${r.stderr}`;
+(canDropPrivileges ? test : test.skip)('check as a user outside the kvm group, inside it, and with a device only its owner may open', (t) => {
+  const outside = checkAsNobody('--clear-groups', '660');
+  t.is(outside.status, 125, described(outside));
+  t.is(outside.stdout, '');
+  const { name } = kvmGroup;
+  t.is(outside.stderr, `tsvisor: /dev/kvm (mode 660, group ${name}) is not usable by this user (EACCES): add your user to the ${name} group (usermod -aG ${name} $USER, then log in again), or run as root\n`);
+  const inside = checkAsNobody(`--groups ${kvmGroup.gid}`, '660');
+  t.is(inside.status, 0, described(inside));
+  t.regex(inside.stdout, /^ready: tsvisor run will work on this host$/m);
+  const ownerOnly = checkAsNobody(`--groups ${kvmGroup.gid}`, '600');
+  t.is(ownerOnly.status, 125, described(ownerOnly));
+  t.is(ownerOnly.stderr, `tsvisor: /dev/kvm (mode 600, group ${name}) is not usable by this user (EACCES): only its owner may open it: chgrp kvm /dev/kvm && chmod 660 /dev/kvm (as udev sets it up), then add your user to the kvm group; or run as root\n`);
 });
 
 needsKvm('tsvisor trace PID on|off switches --strace while the sandbox runs', async (t) => {
