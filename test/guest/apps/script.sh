@@ -14,10 +14,12 @@ END
 cat $d/here
 exec 3> $d/fd3; echo via fd3 >&3; exec 3>&-; cat $d/fd3
 ls /nonexistent 2>/dev/null || echo "status $?"
+# Before any trap: a child killed before it resets the handlers it inherits would run the parent's
+# EXIT trap (bash's own race, seen natively too when the child is slow to start).
+sleep 10 & pid=$!; kill $pid; wait $pid || echo "background job ended by signal $(( $? - 128 ))"
 trap 'echo trapped EXIT' EXIT
 trap 'echo got USR1' USR1
 kill -USR1 $$
-sleep 10 & pid=$!; kill $pid; wait $pid || echo "background job ended by signal $(( $? - 128 ))"
 case "abc" in a*) echo case ok;; esac
 arr=(x y z); echo "${#arr[@]} ${arr[1]} ${arr[*]: -1}"
 declare -A m; m[k]=v; echo "${m[k]}"
