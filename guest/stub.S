@@ -198,10 +198,14 @@ int3_entry:
 
 # ---- apply the page-table queue: rewrite each entry at CPL 0 so that shadow paging sees it ----
 # Queue page (supervisor-only): u64 count, u64 reload_cr3, then {u64 pte_va, u64 value, u64 invlpg_va}.
+# An entry is rewritten only while it still holds the queued value (lock cmpxchg): another vCPU's
+# Sentry may have changed it since, and a late replay must not undo that. Bit 0 of invlpg_va asks
+# for a plain store instead (the scrub of a retired table, which nothing else writes).
 .org 0x280
 apply_queue:
   push %rax
   push %rcx
+  push %rdx
   push %rsi
   push %rdi
   mov queue_va(%rip), %rsi
@@ -212,9 +216,15 @@ apply_queue:
   jz 9f
   mov (%rsi), %rdi
   mov 8(%rsi), %rax
+  mov 16(%rsi), %rdx
+  btr $0, %rdx
+  jc 12f
+  lock cmpxchg %rax, (%rdi)
+  jmp 13f
+12:
   mov %rax, (%rdi)
-  mov 16(%rsi), %rax
-  invlpg (%rax)
+13:
+  invlpg (%rdx)
   add $24, %rsi
   dec %rcx
   jmp 8b
@@ -234,6 +244,7 @@ apply_queue:
   movl $0, MB_PT_PENDING(%rip)
   pop %rdi
   pop %rsi
+  pop %rdx
   pop %rcx
   pop %rax
   ret

@@ -31,6 +31,8 @@ interface Guest {
   bytes: Uint8Array;
   /** End of a syscall or fault: the batch is closed and the guest replays the queue. */
   batch(): number;
+  /** A second vCPU of the same address space: its own queue, replayed when it runs. */
+  vcpu(): { queue: FakeQueue; replay(): number };
   /** The program touches va like the CPU would, faulting until the access goes through. */
   touch(va: number, write?: boolean): Translation | FaultResult;
   write(va: number, value: number): void;
@@ -72,6 +74,10 @@ function guest(): Guest {
   };
   return {
     mm, allocator, host, queue, bytes, batch, touch,
+    vcpu: () => {
+      const other = new FakeQueue();
+      return { queue: other, replay: () => other.replay(words, mmu) };
+    },
     write: (va, value) => { bytes[translation(va, true).gpa + (va % PAGE)] = value; },
     read: (va) => bytes[translation(va, false).gpa + (va % PAGE)]!,
     mmap: (req) => {
@@ -103,6 +109,49 @@ function finish(t: ExecutionContext, g: Guest): void {
   g.mm.release();
   t.is(g.allocator.stats.committedBytes, 0, 'every page and table is freed at exit');
 }
+
+// Two threads on two vCPUs: each vCPU replays its own queue when it next runs, which may be after the
+// other changed the same entries again.
+test('a late replay on one vCPU never undoes what another did since; a retired table waits for its scrubs', (t) => {
+  const g = guest();
+  const b = g.vcpu();
+  const a = g.mmap({ length: 4 * MIB });
+  g.write(a, 1);
+  g.write(a + 2 * MIB, 2);
+  t.is(g.mm.pager.stats.hugePages, 2);
+  // vCPU A splits the first huge page; its batch ends, but it has not run (nor replayed) yet.
+  t.is(g.mm.unmap(a + 12 * KIB, 8 * KIB), null);
+  g.mm.tables.endBatch();
+  t.true(g.queue.length > 0);
+  // vCPU B unmaps everything, the table made by the split included, and replays at once.
+  g.mm.tables.queue = b.queue;
+  t.is(g.mm.unmap(a, 4 * MIB), null);
+  g.mm.tables.endBatch();
+  b.replay();
+  // A runs at last: its replay of the split must not bring the unmapped table back.
+  g.mm.tables.queue = g.queue;
+  g.batch();
+  g.check(t, a, a + 4 * MIB);
+  // The memory is handed out again, as tables and as data; the old range stays unmapped.
+  const c = g.mmap({ length: 8 * MIB });
+  for (let va = c; va < c + 8 * MIB; va += 64 * KIB) g.write(va, 3);
+  g.check(t, a, a + 4 * MIB);
+  g.check(t, c, c + 8 * MIB, 64 * KIB);
+  // A table retired by B's batch is freed only after B's replay, however many batches A runs meanwhile.
+  const d = g.mmap({ length: 2 * GIB, addr: 0x40_0000_0000, fixed: true });
+  g.write(d, 4);
+  g.write(d + 1 * GIB, 5);
+  g.mm.tables.queue = b.queue;
+  t.is(g.mm.unmap(d, 2 * GIB), null);
+  g.mm.tables.endBatch();
+  g.mm.tables.queue = g.queue;
+  for (let i = 0; i < 3; i++) g.batch();
+  t.true(g.mm.tablesPending, 'the tables wait for the vCPU that scrubs them');
+  b.replay();
+  t.false(g.mm.tablesPending);
+  g.check(t, d, d + 2 * GIB, 64 * MIB);
+  finish(t, g);
+});
 
 test('anonymous memory gets 2 MiB pages; a partial munmap splits one and frees the rest at once', (t) => {
   const g = guest();

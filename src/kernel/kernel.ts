@@ -195,6 +195,7 @@ export class Kernel {
   newTask(tid: number, group: ThreadGroup, ids: TaskIdentity, comm: string): Task {
     const task = new Task(this, tid, group, ids, comm);
     group.tasks.add(task);
+    task.mm.tasks++;
     this.tasks.set(tid, task);
     if (!this.groups.has(group.pid)) {
       this.groups.set(group.pid, group);
@@ -315,6 +316,8 @@ export class Kernel {
 
   /** Every event, with the CPU time of its task: until now the program ran; the handling is system time. */
   private handleEvent(ctx: Context, kind: EventKind): Resume {
+    // Before this event queues anything: what the vCPU replayed since its last event is settled.
+    ctx.queue.noteReplayed();
     const task = this.slots.get(ctx)?.task ?? null;
     if (task === null) return this.dispatchEvent(ctx, kind);
     const start = process.hrtime.bigint();
@@ -563,6 +566,7 @@ export class Kernel {
   /** Takes one task out of the kernel: its context is freed, its tid released, clear_child_tid woken. */
   private endTask(task: Task): void {
     if (!task.group.tasks.delete(task)) return;
+    task.mm.tasks--;
     task.group.lastUid = task.uid;
     task.group.exitedUserNs += task.userNs + (task.runningSince !== 0n ? process.hrtime.bigint() - task.runningSince : 0n);
     task.group.exitedSystemNs += task.systemNs;
@@ -753,6 +757,8 @@ export class Kernel {
     const old = task.group.mm;
     const ctx = task.ctx!;
     task.group.mm = mm;
+    old.tasks--;
+    mm.tasks++;
     this.share(mm);
     mm.tables.queue = ctx.queue;
     ctx.queue.switchRoot(mm.tables.root);

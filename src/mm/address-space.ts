@@ -124,6 +124,8 @@ export class AddressSpace {
   limits: MemoryLimits = NO_LIMITS;
   /** Set by exec. */
   exec: ExecLayout | null = null;
+  /** Tasks using this address space (kept by the kernel): more than one may run on several vCPUs at once. */
+  tasks = 0;
   private lastFault = -1;
   private repeatedFaults = 0;
 
@@ -137,6 +139,7 @@ export class AddressSpace {
     this.tables = new PageTables(memory, allocator, shared);
     this.tables.inUse = (start, end) => this.vmas.overlaps(start, end);
     this.pager = new Pager(this.tables, allocator, this.bytes);
+    this.pager.soleTask = () => this.tasks <= 1;
   }
 
   get stats(): MemoryStats {

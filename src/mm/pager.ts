@@ -34,6 +34,12 @@ export interface PagerStats {
 export class Pager {
   readonly stats: PagerStats = { hugePages: 0, mappedAhead: 0, collapses: 0, copyOnWrite: 0 };
 
+  /**
+   * Whether at most one task runs on these tables. Collapsing copies pages while the program runs on:
+   * another thread, on another vCPU, could write a page after its copy, and the write would be lost.
+   */
+  soleTask: () => boolean = () => true;
+
   constructor(readonly tables: PageTables, readonly allocator: PageAllocator, private readonly bytes: Uint8Array) {}
 
   /**
@@ -130,7 +136,7 @@ export class Pager {
 
   /** Whether the 2 MiB slot at va could become one huge page: all its pages private to this mapping. */
   collapsible(vma: Vma, slot: number): boolean {
-    if (!hugeAllowed(vma) || slot < vma.start || slot + HUGE_PAGE_SIZE > vma.end || !this.tables.slotHasTable(slot)) return false;
+    if (!this.soleTask() || !hugeAllowed(vma) || slot < vma.start || slot + HUGE_PAGE_SIZE > vma.end || !this.tables.slotHasTable(slot)) return false;
     let ok = true;
     this.tables.forEachLeaf(slot, slot + HUGE_PAGE_SIZE, (_va, m) => {
       if (this.allocator.refCount(m.gpa) !== 1) ok = false;

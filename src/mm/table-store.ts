@@ -26,9 +26,14 @@
 //  - When a batch would overflow the queue, the table being written is replaced by a fresh copy linked
 //    with one write in its parent (and the old one retired and scrubbed later), so that the rest of the
 //    batch is host-side only. A few slots are kept for these parent writes.
+//  - Threads run on several vCPUs, each with a queue of its own that it replays when it next runs, so a
+//    replay may come after the entry changed again. The stub rewrites an entry only while it still holds
+//    the queued value; a host-side write to an entry still waiting in some queue is queued too (or the
+//    shadow would keep the value before the queued one); a retired table's page is freed only once the
+//    queue that scrubbed it has been replayed (PteQueue.awaitReplay).
 import type { RootEntry } from '../platform/boot.js';
 import { HUGE_PAGE_SIZE, PAGE_SIZE } from '../platform/layout.js';
-import { QUEUE_CAPACITY } from '../platform/queue.js';
+import { QUEUE_CAPACITY, STORE_ALWAYS } from '../platform/queue.js';
 import type { PageAllocator } from './physical.js';
 
 export const PTE_PRESENT = 0x1;
@@ -58,6 +63,15 @@ export interface PteQueue {
   readonly length: number;
   push(pteGpa: number, lo: number, hi: number, va: number): void;
   flushAll(): void;
+  /** Calls waiter.replayed(this) once the guest has replayed what is queued now. */
+  awaitReplay(waiter: { replayed(queue: PteQueue): void }): void;
+}
+
+/** What one queue holds of an address space's writes until the guest replays them. */
+interface Unreplayed {
+  entries: number[];
+  /** Retired tables with scrubs in the queue. */
+  tables: Retired[];
 }
 
 export interface Mapping {
@@ -90,6 +104,11 @@ interface Retired {
   /** Entry indexes that need a replayed write of zero; `next` is the first not yet queued. */
   scrub: number[];
   next: number;
+  /** Queues holding scrubs of it (or the last batch's writes) not yet replayed; the last queue added. */
+  queues: number;
+  lastQueue: PteQueue | null;
+  /** Every scrub is queued: the page is freed when `queues` drops to zero. */
+  done: boolean;
 }
 
 export interface PageTableStats {
@@ -115,15 +134,17 @@ export class TableStore {
   /** Tables replaced during this batch, to their replacement: loops holding the old one follow it. */
   protected readonly moved = new Map<number, number>();
   protected retiring: Retired[] = [];
-  /** Retired tables whose scrubs are all queued: freed at the next batch. */
-  protected scrubbed: number[] = [];
+  /** Per queue, what waits there for the guest's replay (records are kept and reused). */
+  private readonly unreplayed = new Map<PteQueue, Unreplayed>();
+  /** Retired tables with every scrub queued, waiting for the replays. */
+  private scrubbedWaiting = 0;
   /** Empty tables kept linked, least recently emptied first, keyed by level and address of their range. */
   protected idle = new Map<string, { level: number; slot: number }>();
   /** Whether an area still covers part of [start, end) (set by the address space): its tables stay. */
   inUse: (start: number, end: number) => boolean = () => false;
-  /** Entries queued in this batch: a later host-side write to one must be queued too, or the replay of the
-   * older value would undo it. */
-  protected readonly queuedEntries = new Set<number>();
+  /** Entries queued and not yet replayed, with how many queues hold them: a host-side write to one is
+   * queued too, so that the shadow learns the new value. */
+  private readonly pendingEntries = new Map<number, number>();
   protected readonly sharedRootIndexes: Set<number>;
   readonly stats: PageTableStats = { updates: 0, replayed: 0, replacements: 0, tablesRetired: 0 };
 
@@ -140,35 +161,56 @@ export class TableStore {
   }
 
   /**
-   * The batch is complete and the guest replays the queue before it runs again: tables scrubbed in an
-   * earlier batch are freed, waiting scrubs join this batch, and this batch's new tables count as live.
+   * The batch is complete and the guest replays the queue before it runs again: waiting scrubs join
+   * this batch, and this batch's new tables count as live.
    */
   endBatch(): void {
-    if (this.scrubbed.length > 0) {
-      const pages = this.scrubbed;
-      this.scrubbed = [];
-      this.allocator.batchFrees(() => { for (const gpa of pages) this.allocator.freePage(gpa); });
-    }
     if (this.retiring.length > 0) this.queueScrubs();
     // Most syscalls touch no table: V8's clear() allocates a fresh backing store even when empty.
     if (this.fresh.size > 0) this.fresh.clear();
     if (this.moved.size > 0) this.moved.clear();
-    if (this.queuedEntries.size > 0) this.queuedEntries.clear();
+  }
+
+  /** The guest replayed what `queue` held of these tables: its entries are settled, its scrubbed tables go. */
+  replayed(queue: PteQueue): void {
+    const u = this.unreplayed.get(queue);
+    if (u === undefined) return;
+    for (const pteGpa of u.entries) {
+      const n = this.pendingEntries.get(pteGpa)!;
+      if (n > 1) this.pendingEntries.set(pteGpa, n - 1);
+      else this.pendingEntries.delete(pteGpa);
+    }
+    u.entries.length = 0;
+    if (u.tables.length > 0) {
+      this.allocator.batchFrees(() => {
+        for (const r of u.tables) {
+          r.lastQueue = null;
+          if (--r.queues > 0 || !r.done) continue;
+          this.scrubbedWaiting--;
+          this.allocator.freePage(r.gpa);
+        }
+      });
+      u.tables.length = 0;
+    }
   }
 
   /** Whether retired tables still wait for their scrubs to be queued or replayed. */
   get pendingRetire(): boolean {
-    return this.retiring.length > 0 || this.scrubbed.length > 0;
+    return this.retiring.length > 0 || this.scrubbedWaiting > 0;
   }
 
   /** Frees every table (the address space is gone); the caller has cleared all mappings. */
   release(): void {
     this.queue = null;
     for (const r of this.retiring) this.allocator.freePage(r.gpa);
-    for (const gpa of this.scrubbed) this.allocator.freePage(gpa);
+    const waiting = new Set<Retired>();
+    for (const u of this.unreplayed.values()) for (const r of u.tables) if (r.done) waiting.add(r);
+    for (const r of waiting) this.allocator.freePage(r.gpa);
     for (const gpa of this.tablePages) this.allocator.freePage(gpa);
     this.retiring = [];
-    this.scrubbed = [];
+    this.unreplayed.clear();
+    this.pendingEntries.clear();
+    this.scrubbedWaiting = 0;
     this.idle.clear();
     this.tablePages.clear();
   }
@@ -232,20 +274,33 @@ export class TableStore {
   }
 
   protected push(pteGpa: number, lo: number, hi: number, va: number): void {
-    this.queue!.push(pteGpa, lo, hi, va);
-    this.queuedEntries.add(pteGpa);
+    const queue = this.queue!;
+    queue.push(pteGpa, lo, hi, va);
+    this.waitingIn(queue).entries.push(pteGpa);
+    this.pendingEntries.set(pteGpa, (this.pendingEntries.get(pteGpa) ?? 0) + 1);
     this.stats.replayed++;
   }
 
+  /** This address space's record in `queue`, the queue told to report its replay. */
+  private waitingIn(queue: PteQueue): Unreplayed {
+    let u = this.unreplayed.get(queue);
+    if (u === undefined) {
+      u = { entries: [], tables: [] };
+      this.unreplayed.set(queue, u);
+    }
+    if (u.entries.length === 0 && u.tables.length === 0) queue.awaitReplay(this);
+    return u;
+  }
+
   /**
-   * A host-side write to an entry that needs no replay of its own; but if the entry was queued earlier
-   * in this batch, the new value is queued too (from the reserve if need be), since the replay of the
-   * queued value would otherwise put it back.
+   * A host-side write to an entry that needs no replay of its own; but if the entry waits in a queue
+   * (this vCPU's or another's), the new value is queued too (from the reserve if need be): the stub
+   * skips a queued value the entry no longer holds, and the shadow would keep the one before it.
    */
   protected hostStore(table: number, index: number, lo: number, hi: number): void {
     this.store(table, index, lo, hi);
     const pteGpa = table + index * 8;
-    if (this.queue !== null && !this.fresh.has(table) && this.queuedEntries.has(pteGpa)) {
+    if (this.queue !== null && !this.fresh.has(table) && this.pendingEntries.has(pteGpa)) {
       if (this.queue.length >= this.queueCapacity) throw new QueueOverflowError('page-table queue reserve exhausted');
       this.push(pteGpa, lo, hi, 0);
     }
@@ -276,7 +331,7 @@ export class TableStore {
       this.allocator.freePage(table);
       return;
     }
-    this.retiring.push({ gpa: table, scrub, next: 0 });
+    this.retiring.push({ gpa: table, scrub, next: 0, queues: 0, lastQueue: null, done: false });
     // Leaves of pages that stay allocated may sit in TLBs under other addresses of the unlinked range.
     if (scrub.length > 0) this.queue.flushAll();
   }
@@ -291,13 +346,21 @@ export class TableStore {
     let room = Math.min(SCRUBS_PER_BATCH, this.queueCapacity - QUEUE_RESERVE - queue.length);
     while (this.retiring.length > 0) {
       const r = this.retiring[0]!;
+      // Its page is freed after this queue's replay (and that of every other queue with scrubs of it):
+      // by then the unlink and the scrubs are all done.
+      if (r.lastQueue !== queue) {
+        this.waitingIn(queue).tables.push(r);
+        r.queues++;
+        r.lastQueue = queue;
+      }
       while (r.next < r.scrub.length && room > 0) {
-        this.push(r.gpa + r.scrub[r.next]! * 8, 0, 0, 0);
+        this.push(r.gpa + r.scrub[r.next]! * 8, 0, 0, STORE_ALWAYS);
         r.next++;
         room--;
       }
       if (r.next < r.scrub.length) break;
-      this.scrubbed.push(r.gpa);
+      r.done = true;
+      this.scrubbedWaiting++;
       this.retiring.shift();
     }
   }

@@ -9,6 +9,7 @@
 // Host-side writes to tables are invisible to it, exactly as on the real host.
 import type { HostMemory } from '../../src/mm/physical.js';
 import type { PteQueue } from '../../src/mm/page-tables.js';
+import { STORE_ALWAYS } from '../../src/platform/queue.js';
 
 const PRESENT = 0x1;
 const WRITE = 0x2;
@@ -132,6 +133,7 @@ export class ShadowMmu {
 export class FakeQueue implements PteQueue {
   entries: Array<[number, number, number, number]> = [];
   fullFlushes = 0;
+  private readonly waiters = new Set<{ replayed(queue: PteQueue): void }>();
 
   get length(): number {
     return this.entries.length;
@@ -142,15 +144,26 @@ export class FakeQueue implements PteQueue {
   flushAll(): void {
     this.fullFlushes++;
   }
-  /** The stub's apply_queue: writes each value and lets the shadow model see the guest write. */
+  awaitReplay(waiter: { replayed(queue: PteQueue): void }): void {
+    this.waiters.add(waiter);
+  }
+  /**
+   * The stub's apply_queue: rewrites each entry that still holds its queued value (lock cmpxchg), or
+   * stores it whatever the entry holds (STORE_ALWAYS, a scrub), and lets the shadow model see the guest
+   * write; then the vCPU's next event tells the waiters. Returns the entries replayed.
+   */
   replay(words: Uint32Array, mmu: ShadowMmu): number {
     const n = this.entries.length;
-    for (const [pteGpa, lo, hi] of this.entries) {
-      words[pteGpa >>> 2] = lo;
-      words[(pteGpa >>> 2) + 1] = hi;
+    for (const [pteGpa, lo, hi, va] of this.entries) {
+      const w = pteGpa >>> 2;
+      if ((va & STORE_ALWAYS) === 0 && (words[w] !== lo || words[w + 1] !== hi)) continue;
+      words[w] = lo;
+      words[w + 1] = hi;
       mmu.guestWrite(pteGpa);
     }
     this.entries = [];
+    for (const w of this.waiters) w.replayed(this);
+    this.waiters.clear();
     return n;
   }
 }
