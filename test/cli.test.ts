@@ -380,6 +380,7 @@ needsKvm('--report-unsupported: what the program used that the sandbox lacks, wi
     ['tsvisor unsupported: file /proc/sys/kernel/no-such-file', '3'],
     ['tsvisor unsupported: syscall sethostname', '2'],
     ['tsvisor unsupported: ioctl 0x5412 (TIOCSTI)', '1'],
+    ['tsvisor unsupported: socket option SOL_SOCKET SO_KEEPALIVE', '1'],
     ['tsvisor unsupported: syscall rseq', '1'],
   ]);
   const none = runSandbox('/bin/true', [], { extraCliArgs: ['--report-unsupported', '--log-level', 'error', '--cwd', '/'] });

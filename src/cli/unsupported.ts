@@ -1,8 +1,8 @@
-// --report-unsupported: at exit, every syscall, ioctl request and /proc or /sys file the program asked
-// for that tsvisor does not have, with how often, so that a user knows what a program missed here
-// (what gVisor users ask for in gvisor#201). A tracer beside --strace's: it sees each call's entry and
-// its result. Sockets are not implemented at all yet, so socket options show as the socket syscalls.
-import { ENOENT, Errno } from '../abi/errno.js';
+// --report-unsupported: at exit, every syscall, ioctl request, /proc or /sys file and socket option the
+// program asked for that tsvisor does not have, with how often, so that a user knows what a program
+// missed here (what gVisor users ask for in gvisor#201). A tracer beside --strace's: it sees each call's
+// entry and its result. Kinds of socket that socket(2) cannot make yet show as that syscall's failures.
+import { ENOENT, ENOPROTOOPT, Errno } from '../abi/errno.js';
 import type { SyscallTracer } from '../kernel/strace.js';
 import { Support, type SyscallEntry } from '../kernel/syscall-table.js';
 import type { Task } from '../kernel/task.js';
@@ -18,10 +18,25 @@ const IOCTL_NAMES: Record<number, string> = {
   0x5410: 'TIOCSPGRP', 0x5412: 'TIOCSTI', 0x5414: 'TIOCSWINSZ', 0x5429: 'TIOCGSID', 0x5432: 'TCGETX', 0x8912: 'SIOCGIFCONF', 0x8933: 'SIOCGIFINDEX',
 };
 const PATH_MAX = 4096;
+const SOCKET_LEVELS: Record<number, string> = { 0: 'IPPROTO_IP', 1: 'SOL_SOCKET', 6: 'IPPROTO_TCP', 17: 'IPPROTO_UDP', 41: 'IPPROTO_IPV6' };
+/** SOL_SOCKET's options (asm-generic/socket.h). */
+const SOCKET_OPTIONS = [
+  '', 'SO_DEBUG', 'SO_REUSEADDR', 'SO_TYPE', 'SO_ERROR', 'SO_DONTROUTE', 'SO_BROADCAST', 'SO_SNDBUF', 'SO_RCVBUF',
+  'SO_KEEPALIVE', 'SO_OOBINLINE', 'SO_NO_CHECK', 'SO_PRIORITY', 'SO_LINGER', 'SO_BSDCOMPAT', 'SO_REUSEPORT',
+  'SO_PASSCRED', 'SO_PEERCRED', 'SO_RCVLOWAT', 'SO_SNDLOWAT', 'SO_RCVTIMEO', 'SO_SNDTIMEO',
+];
+
+/** "SOL_SOCKET SO_KEEPALIVE", or the numbers where there is no name. */
+function socketOptionName(level: number, option: number): string {
+  const levelName = SOCKET_LEVELS[level] ?? `level ${level}`;
+  const optionName = level === 1 && option > 0 ? SOCKET_OPTIONS[option] : undefined;
+  return `${levelName} ${optionName ?? `option ${option}`}`;
+}
 
 export class UnsupportedReport implements SyscallTracer {
   private readonly counts = new Map<string, number>();
-  private readonly pending = new WeakMap<Task, string | null>();
+  /** What the running call would have missed, and the error that says it did. */
+  private readonly pending = new WeakMap<Task, { what: string; missing: Errno } | null>();
 
   enter(task: Task, entry: SyscallEntry | undefined, nr: number): void {
     if (entry === undefined || entry.support === Support.None || entry.handler === undefined) {
@@ -33,10 +48,14 @@ export class UnsupportedReport implements SyscallTracer {
       if (!IMPLEMENTED_IOCTLS.has(request)) this.count(`ioctl 0x${request.toString(16)}${IOCTL_NAMES[request] !== undefined ? ` (${IOCTL_NAMES[request]})` : ''}`);
       return;
     }
+    if (entry.name === 'getsockopt' || entry.name === 'setsockopt') {
+      this.pending.set(task, { what: `socket option ${socketOptionName(task.args.int(1), task.args.int(2))}`, missing: ENOPROTOOPT });
+      return;
+    }
     const arg = PATH_ARGUMENT[entry.name];
     if (arg === undefined) return;
     const path = task.mm.readString(task.args.ptr(arg), PATH_MAX, ENOENT);
-    this.pending.set(task, typeof path === 'string' && /^\/(proc|sys)\//.test(path) ? path : null);
+    this.pending.set(task, typeof path === 'string' && /^\/(proc|sys)\//.test(path) ? { what: `file ${path}`, missing: ENOENT } : null);
   }
   exit(task: Task, result: number | Errno): void {
     this.finish(task, result);
@@ -48,12 +67,13 @@ export class UnsupportedReport implements SyscallTracer {
   ended(): void {}
 
   private finish(task: Task, result: number | Errno): void {
-    const path = this.pending.get(task);
-    if (path === undefined) return;
+    const pending = this.pending.get(task);
+    if (pending === undefined) return;
     this.pending.delete(task);
-    // A /proc or /sys file that Linux has and the sandbox does not: the program got ENOENT. (One that
-    // Linux lacks too is counted alike; the report says what was missing here, not whose fault.)
-    if (path !== null && result === ENOENT) this.count(`file ${path}`);
+    // A /proc or /sys file that Linux has and the sandbox does not: the program got ENOENT; an option
+    // the socket does not know: ENOPROTOOPT. (One that Linux lacks too is counted alike; the report
+    // says what was missing here, not whose fault.)
+    if (pending !== null && result === pending.missing) this.count(pending.what);
   }
 
   private count(what: string): void {

@@ -172,7 +172,7 @@ function setsockopt(task: Task, a: SyscallArgs): number | Errno {
   if (a.int(4) < 4) return EINVAL;
   const raw = new Uint8Array(4);
   if (task.mm.copyIn(a.ptr(3), raw) !== 4) return EFAULT;
-  // Linux doubles the value asked for (for its bookkeeping) and reports that; the ring stays 64 KiB.
+  // Linux doubles the value asked for (for its bookkeeping) and reports that; the ring stays 208 KiB.
   const bytes = Math.max(4608, Math.min(2 * new DataView(raw.buffer).getInt32(0, true), 2 * DEFAULT_MAX_BUFFER));
   if (option === SO_SNDBUF) sock.sendBufferBytes = bytes;
   else sock.receiveBufferBytes = bytes;
@@ -192,7 +192,7 @@ export const socketSyscalls: SyscallEntry[] = [
   partial('recvfrom', recvfrom, 'on socketpair ends: MSG_DONTWAIT (no MSG_PEEK, MSG_WAITALL); other fds ENOTSOCK', 'ibzxpp'),
   partial('shutdown', shutdown, 'on socketpair ends; other fds ENOTSOCK', 'ii'),
   partial('getsockopt', getsockopt, 'SOL_SOCKET: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_SNDBUF, SO_RCVBUF, SO_PEERCRED', 'iiipp'),
-  partial('setsockopt', setsockopt, 'SOL_SOCKET: SO_SNDBUF, SO_RCVBUF (recorded; the buffer stays 64 KiB)', 'iiipi'),
+  partial('setsockopt', setsockopt, 'SOL_SOCKET: SO_SNDBUF, SO_RCVBUF (recorded; the buffer stays 208 KiB)', 'iiipi'),
   partial('getsockname', socketName, 'socketpair ends (unnamed); other fds ENOTSOCK', 'ipp'),
   partial('getpeername', socketName, 'socketpair ends (unnamed); other fds ENOTSOCK', 'ipp'),
 ];
