@@ -1,8 +1,9 @@
 // npm run bench: every benchmark's workloads natively, in tsvisor (exitless kvm and kvm-exit) and in
 // gVisor's runsc, in one run: the columns of each repeat are interleaved, so that a change of the
 // machine's speed (tens of percent within a minute on a shared host) hits all of them alike; each
-// figure is the median of the repeats. A progress bar per benchmark on stderr; the report goes to
-// bench/report/REPORT.md and ratios.png (bench/report.ts).
+// figure is the median of the repeats. Then the memory of a grow-and-shrink workload over time in each
+// column, and where tsvisor's start-up time goes. A progress bar per benchmark on stderr; the report
+// goes to bench/report/REPORT.md with ratios.png, rss.png and startup.png (bench/report.ts).
 //   npm run bench              every workload, 5 repeats (about 15 minutes on 2 cores)
 //   npm run bench -- --quick   a subset with 3 repeats and shorter loops, about 2 minutes
 // BENCH_REPEATS overrides the repeats.
@@ -12,16 +13,19 @@ import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { benchProgram, median, projectRoot, runscAvailable } from './common.js';
-import { type Column, type WorkloadResult, writeReport } from './report.js';
+import { benchProgram, median, projectRoot, runscAvailable, sampleTreePss } from './common.js';
+import { type Column, type MemorySeries, type StartupBreakdown, type WorkloadResult, writeReport } from './report.js';
 
 const quick = process.argv.includes('--quick');
 const REPEATS = Number(process.env.BENCH_REPEATS ?? (quick ? 3 : 5));
-const cli = `${projectRoot}dist/src/cli/main.js`;
+/** The installed command (the bundle package.json's bin names), so that start-up is what users get. */
+const cli = `${projectRoot}dist/bundle/cli/tsvisor.cjs`;
 const dataDir = `${projectRoot}build/bench-files`;
 /** BENCH_REPORT_DIR: somewhere else than bench/report (the test of the quick run writes to a scratch directory). */
 const reportDir = process.env.BENCH_REPORT_DIR ?? `${projectRoot}bench/report`;
 const BUSYBOX = '/bin/busybox';
+const PYTHON = '/usr/bin/python3';
+const GCC = '/usr/bin/gcc';
 
 interface Workload {
   group: string;
@@ -48,6 +52,7 @@ function prepareFiles(): void {
   if (!existsSync(`${dataDir}/big`) || readFileSync(`${dataDir}/big`).length !== bigBytes) writeFileSync(`${dataDir}/big`, Buffer.alloc(bigBytes, 7));
   writeFileSync(`${dataDir}/one-byte`, 'x');
   writeFileSync(`${dataDir}/openclose`, '');
+  writeFileSync(`${dataDir}/hello.c`, '#include <stdio.h>\nint main(void) { puts("hello"); return 0; }\n');
 }
 
 /** One loop-count argument: the full run's, or --quick's. */
@@ -71,8 +76,16 @@ function workloads(): Workload[] {
     { group: 'process', name: 'thread create+join', program: benchProgram('process'), args: processArgs('thread', 200, 50), perOp: true },
     { group: 'process', name: 'futex ping-pong', program: benchProgram('process'), args: processArgs('futex', 2000, 500), perOp: true },
     { group: 'process', name: 'pipe round trip', program: benchProgram('process'), args: processArgs('pipe', 2000, 500), perOp: true },
+    { group: 'signal', name: 'signal round trip', program: benchProgram('signal-roundtrip'), args: n(20_000, 5000), perOp: true },
+    { group: 'poll', name: 'epoll_wait ping-pong', program: benchProgram('epoll-pingpong'), args: n(5000, 1000), perOp: true },
     { group: 'start-up', name: '/bin/true, whole run', program: '/bin/true', args: () => [], perOp: false, quick: true },
   ];
+  if (existsSync(PYTHON)) {
+    list.push({ group: 'apps', name: 'python3 imports', program: PYTHON, args: () => ['-c', 'import json, decimal, email, http.client, asyncio'], perOp: false });
+  }
+  if (existsSync(GCC)) {
+    list.push({ group: 'apps', name: 'gcc -O2 hello.c', program: GCC, args: () => ['-O2', '-o', '/dev/null', `${dataDir}/hello.c`], perOp: false });
+  }
   if (existsSync(BUSYBOX)) {
     const script = Array.from({ length: 100 }, (_, i) => `${BUSYBOX} true ${i}`).join('; ');
     list.push({ group: 'process', name: 'busybox sh, 100 commands', program: BUSYBOX, args: () => ['sh', '-c', script], perOp: false });
@@ -88,11 +101,15 @@ function figure(w: Workload, stdout: string, wallNs: number): number {
   return Number(m[1]) * (m[2] === 'us' ? 1000 : 1);
 }
 
+/** The command line that runs program in a column. */
+function command(column: Column, program: string, args: string[], tsvisorOptions: string[] = []): [string, string[]] {
+  if (column === 'native') return [program, args];
+  if (column === 'runsc') return ['runsc', ['--network=none', '--platform=ptrace', 'do', program, ...args]];
+  return [process.execPath, [cli, 'run', '--platform', column, ...tsvisorOptions, '--', program, ...args]];
+}
+
 function runOnce(column: Column, w: Workload): number {
-  const args = w.args(quick);
-  const [cmd, argv] = column === 'native' ? [w.program, args]
-    : column === 'runsc' ? ['runsc', ['--network=none', '--platform=ptrace', 'do', w.program, ...args]]
-      : [process.execPath, [cli, 'run', '--platform', column, '--', w.program, ...args]];
+  const [cmd, argv] = command(column, w.program, w.args(quick));
   const stdin = w.stdin === undefined ? 'ignore' : openSync(w.stdin, 'r');
   try {
     const t0 = process.hrtime.bigint();
@@ -104,6 +121,31 @@ function runOnce(column: Column, w: Workload): number {
   } finally {
     if (typeof stdin === 'number') closeSync(stdin);
   }
+}
+
+/** tsvisor's start-up steps (--stats=json's startup_ms), each the median of the repeats, with the whole runs measured above. */
+function startupSteps(bar: SingleBar, wholeRunNs: Partial<Record<Column, number>>): StartupBreakdown {
+  const steps: Array<[string, string]> = [
+    ['node_ready', 'Node.js ready'], ['modules_loaded', 'modules loaded'], ['vm_created', 'Gofer spawned, VM created'],
+    ['gofer_ready', 'Gofer ready'], ['program_loaded', 'program loaded'], ['first_syscall', 'first syscall'], ['exited', 'program ran'],
+  ];
+  const samples = steps.map((): number[] => []);
+  const teardown: number[] = [];
+  for (let i = 0; i < REPEATS; i++) {
+    bar.update({ workload: '/bin/true --stats=json (kvm)' });
+    const [cmd, argv] = command('kvm', '/bin/true', [], ['--stats=json']);
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(cmd, argv, { encoding: 'utf8' });
+    const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (r.status !== 0) throw new Error(`tsvisor run --stats=json -- /bin/true ended with status ${r.status}: ${r.stderr.trim()}`);
+    const at = (JSON.parse(r.stderr.trim().split('\n').at(-1)!) as { startup_ms: Record<string, number> }).startup_ms;
+    steps.forEach(([key], j) => samples[j]!.push(at[key]! - (j === 0 ? 0 : at[steps[j - 1]![0]]!)));
+    teardown.push(wallMs - at.exited!);
+    bar.increment();
+  }
+  const wholeRunMs: Partial<Record<Column, number>> = {};
+  for (const c of columns) if (wholeRunNs[c] !== undefined) wholeRunMs[c] = wholeRunNs[c]! / 1e6;
+  return { steps: [...steps.map(([, label], j): [string, number] => [label, median(samples[j]!)]), ['exit and teardown', median(teardown)]], wholeRunMs };
 }
 
 /** runsc when it is there, or Debian's package installed now (as root); null when it cannot run. */
@@ -147,7 +189,12 @@ const barOf = new Map<string, SingleBar>(groups.map((g) => {
   const total = list.filter((w) => w.group === g).length * columns.length * REPEATS;
   return [g, bars.create(total, 0, { group: g.padEnd(8), workload: '' })];
 }));
+const memoryColumns = columns;
+const memoryBar = bars.create(memoryColumns.length, 0, { group: 'rss'.padEnd(8), workload: '' });
+const startupBar = bars.create(REPEATS, 0, { group: 'steps'.padEnd(8), workload: '' });
 const results: WorkloadResult[] = [];
+const memory: MemorySeries[] = [];
+let startup: StartupBreakdown | undefined;
 try {
   for (const w of list) {
     const bar = barOf.get(w.group)!;
@@ -163,6 +210,15 @@ try {
     for (const [column, xs] of samples) medians[column] = median(xs);
     results.push({ group: w.group, name: w.name, medians, published: w.published });
   }
+  const growShrink = benchProgram('mem_grow_shrink');
+  const growArgs = quick ? ['128', '32', '40'] : ['512', '32', '60'];
+  for (const column of memoryColumns) {
+    memoryBar.update({ workload: `grow and shrink (${column})` });
+    const [cmd, argv] = command(column, growShrink, growArgs);
+    memory.push({ column, samples: await sampleTreePss(cmd, argv) });
+    memoryBar.increment();
+  }
+  startup = startupSteps(startupBar, results.find((r) => r.group === 'start-up')?.medians ?? {});
 } finally {
   bars.stop();
   rmSync('/dev/shm/tsvisor-bench-open', { force: true });
@@ -170,5 +226,5 @@ try {
 const path = await writeReport(reportDir, results, {
   date: new Date(), machine: machine(), flavour, runsc, repeats: REPEATS, quick, loadBefore, loadAfter: loadAverage(),
   seconds: (Date.now() - started) / 1000,
-});
-process.stdout.write(`${readFileSync(path, 'utf8')}\nbench: wrote ${path} and ratios.png beside it\n`);
+}, { memory, startup });
+process.stdout.write(`${readFileSync(path, 'utf8')}\nbench: wrote ${path} and ratios.png, rss.png and startup.png beside it\n`);

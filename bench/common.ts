@@ -1,6 +1,6 @@
 // Shared by the benchmarks: compiling guest programs and running them natively and in the sandbox.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { execFileSync, spawn as spawnChild, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { shadowedBySandbox } from '../src/sandbox/sandbox.js';
 
@@ -54,6 +54,93 @@ export function runRunsc(program: string, args: string[], doFlags: string[] = []
 /** Whether runsc is installed and may run here (it needs root). */
 export function runscAvailable(): boolean {
   return process.getuid?.() === 0 && spawnSync('runsc', ['--version'], { encoding: 'utf8' }).status === 0;
+}
+
+/** The process ids of pid and all its descendants now (from each process's parent in /proc/N/stat). */
+function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(name));
+      children.set(ppid, list);
+    } catch {
+      // It ended meanwhile.
+    }
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]!) ?? []));
+  return tree;
+}
+
+/** Proportional set size of one process in bytes, but for its shared-memory pages; 0 once it is gone. */
+function pssWithoutShmem(pid: number): number {
+  try {
+    const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'latin1');
+    const kib = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? 0);
+    return (kib('Pss') - kib('Pss_Shmem')) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** Adds the bytes allocated to each memfd a process holds open, once per file, to `seen`. */
+function addMemfds(pid: number, seen: Map<string, number>): void {
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return;
+  }
+  for (const fd of fds) {
+    try {
+      if (!readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('/memfd:')) continue;
+      const st = statSync(`/proc/${pid}/fd/${fd}`);
+      // A memfd is a tmpfs file: its blocks are the pages it holds, mapped or not.
+      seen.set(`${st.dev}:${st.ino}`, st.blocks * 512);
+    } catch {
+      // Closed meanwhile.
+    }
+  }
+}
+
+/**
+ * Runs a command and samples the memory of its whole process tree every intervalMs until it exits:
+ * each process's proportional set size without its shared-memory pages, plus the pages of every memfd
+ * the tree holds, once each. That counts runsc's sandbox and Gofer, and a guest memory file whether or
+ * not some process maps its pages (runsc's memory file is mostly mapped by no process; tsvisor's by
+ * the Sentry). Answers [seconds since the start, bytes] pairs. The tree is looked up every tenth sample.
+ */
+export function sampleTreePss(command: string, args: string[], intervalMs = 50): Promise<Array<[number, number]>> {
+  return new Promise((resolve, reject) => {
+    const samples: Array<[number, number]> = [];
+    const start = process.hrtime.bigint();
+    const child = spawnChild(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+    let tree: number[] = [];
+    let n = 0;
+    const timer = setInterval(() => {
+      if (n++ % 10 === 0) tree = processTree(child.pid!);
+      const memfds = new Map<string, number>();
+      let bytes = 0;
+      for (const pid of tree) {
+        bytes += pssWithoutShmem(pid);
+        addMemfds(pid, memfds);
+      }
+      for (const b of memfds.values()) bytes += b;
+      if (bytes > 0) samples.push([Number(process.hrtime.bigint() - start) / 1e9, bytes]);
+    }, intervalMs);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearInterval(timer);
+      if (code === 0) resolve(samples);
+      else reject(new Error(`${command} ${args.join(' ')} exited with ${code}: ${stderr.trim().split('\n').slice(-2).join(' | ')}`));
+    });
+  });
 }
 
 export function median(xs: number[]): number {

@@ -5,11 +5,11 @@
 //      RSS natively, next to the sandbox process's (Node.js and guest memory) and the guest memory's share
 //      of it; drawn as a line chart into build/bench/memory-rss.png (Vega to SVG, resvg to PNG).
 // BENCH_PLATFORM=kvm-exit measures the VM-exit mode instead of the exitless default.
-import { Resvg } from '@resvg/resvg-js';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import * as vega from 'vega';
+import type * as vega from 'vega';
 import { benchProgram, printTable, projectRoot, runNative, runSandboxed } from './common.js';
+import { renderPng } from './report.js';
 
 const PLATFORM = (process.env.BENCH_PLATFORM ?? 'kvm') as 'kvm' | 'kvm-exit';
 const MIB = 1024 * 1024;
@@ -144,11 +144,8 @@ const spec: vega.Spec = {
     }],
   }],
 };
-const view = new vega.View(vega.parse(spec), { renderer: 'none' });
-const svg = await view.toSVG();
 mkdirSync(`${projectRoot}build/bench`, { recursive: true });
-const png = new Resvg(svg, { background: 'white', font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' } }).render().asPng();
-writeFileSync(chartPath, png);
+writeFileSync(chartPath, await renderPng(spec, 1));
 console.log(`chart: ${chartPath}`);
 
 console.log('\nratios (sandbox / native):');
