@@ -29,8 +29,8 @@
 //  - Threads run on several vCPUs, each with a queue of its own that it replays when it next runs, so a
 //    replay may come after the entry changed again. The stub rewrites an entry only while it still holds
 //    the queued value; a host-side write to an entry still waiting in some queue is queued too (or the
-//    shadow would keep the value before the queued one); a retired table's page is freed only once the
-//    queue that scrubbed it has been replayed (PteQueue.awaitReplay).
+//    shadow would keep the value before the queued one); a retired table's page is freed only once every
+//    queue that holds its unlink or a scrub of it has been replayed (PteQueue.awaitReplay).
 import type { RootEntry } from '../platform/boot.js';
 import { HUGE_PAGE_SIZE, PAGE_SIZE } from '../platform/layout.js';
 import { QUEUE_CAPACITY, STORE_ALWAYS } from '../platform/queue.js';
@@ -104,7 +104,7 @@ interface Retired {
   /** Entry indexes that need a replayed write of zero; `next` is the first not yet queued. */
   scrub: number[];
   next: number;
-  /** Queues holding scrubs of it (or the last batch's writes) not yet replayed; the last queue added. */
+  /** Queues holding its unlink or scrubs, not yet replayed; the last queue added. */
   queues: number;
   lastQueue: PteQueue | null;
   /** Every scrub is queued: the page is freed when `queues` drops to zero. */
@@ -331,7 +331,10 @@ export class TableStore {
       this.allocator.freePage(table);
       return;
     }
-    this.retiring.push({ gpa: table, scrub, next: 0, queues: 0, lastQueue: null, done: false });
+    // Freed only after the replay of the queue that holds its unlink, too.
+    const r: Retired = { gpa: table, scrub, next: 0, queues: 1, lastQueue: this.queue, done: false };
+    this.waitingIn(this.queue).tables.push(r);
+    this.retiring.push(r);
     // Leaves of pages that stay allocated may sit in TLBs under other addresses of the unlinked range.
     if (scrub.length > 0) this.queue.flushAll();
   }
