@@ -4,7 +4,7 @@
 // figure is the median of the repeats. Then the memory of a grow-and-shrink workload over time in each
 // column, and where tsvisor's start-up time goes. A progress bar per benchmark on stderr; the report
 // goes to bench/report/REPORT.md with ratios.png, rss.png and startup.png (bench/report.ts).
-//   npm run bench              every workload, 5 repeats (about 15 minutes on 2 cores)
+//   npm run bench              every workload, 5 repeats (8 to 15 minutes on 2 cores)
 //   npm run bench -- --quick   a subset with 3 repeats and shorter loops, about 2 minutes
 // BENCH_REPEATS overrides the repeats.
 // runsc (Debian's package) is installed with apt-get when missing and tsvisor runs as root; without
@@ -13,7 +13,7 @@ import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { benchProgram, median, projectRoot, runscAvailable, sampleTreePss } from './common.js';
+import { benchProgram, median, projectRoot, runscAvailable, sampleTreeMemory } from './common.js';
 import { type Column, type MemorySeries, type StartupBreakdown, type WorkloadResult, writeReport } from './report.js';
 
 const quick = process.argv.includes('--quick');
@@ -189,8 +189,7 @@ const barOf = new Map<string, SingleBar>(groups.map((g) => {
   const total = list.filter((w) => w.group === g).length * columns.length * REPEATS;
   return [g, bars.create(total, 0, { group: g.padEnd(8), workload: '' })];
 }));
-const memoryColumns = columns;
-const memoryBar = bars.create(memoryColumns.length, 0, { group: 'rss'.padEnd(8), workload: '' });
+const memoryBar = bars.create(columns.length, 0, { group: 'rss'.padEnd(8), workload: '' });
 const startupBar = bars.create(REPEATS, 0, { group: 'steps'.padEnd(8), workload: '' });
 const results: WorkloadResult[] = [];
 const memory: MemorySeries[] = [];
@@ -212,10 +211,10 @@ try {
   }
   const growShrink = benchProgram('mem_grow_shrink');
   const growArgs = quick ? ['128', '32', '40'] : ['512', '32', '60'];
-  for (const column of memoryColumns) {
+  for (const column of columns) {
     memoryBar.update({ workload: `grow and shrink (${column})` });
     const [cmd, argv] = command(column, growShrink, growArgs);
-    memory.push({ column, samples: await sampleTreePss(cmd, argv) });
+    memory.push({ column, samples: await sampleTreeMemory(cmd, argv) });
     memoryBar.increment();
   }
   startup = startupSteps(startupBar, results.find((r) => r.group === 'start-up')?.medians ?? {});

@@ -114,7 +114,7 @@ function addMemfds(pid: number, seen: Map<string, number>): void {
  * not some process maps its pages (runsc's memory file is mostly mapped by no process; tsvisor's by
  * the Sentry). Answers [seconds since the start, bytes] pairs. The tree is looked up every tenth sample.
  */
-export function sampleTreePss(command: string, args: string[], intervalMs = 50): Promise<Array<[number, number]>> {
+export function sampleTreeMemory(command: string, args: string[], intervalMs = 50): Promise<Array<[number, number]>> {
   return new Promise((resolve, reject) => {
     const samples: Array<[number, number]> = [];
     const start = process.hrtime.bigint();
