@@ -108,39 +108,48 @@ function addMemfds(pid: number, seen: Map<string, number>): void {
 }
 
 /**
+ * Runs a command and calls sample(pid, seconds since the start) every intervalMs until it exits; rejects
+ * with the end of its stderr if it fails.
+ */
+export function sampleWhileRunning(command: string, args: string[], intervalMs: number, sample: (pid: number, seconds: number) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = spawnChild(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const timer = setInterval(() => sample(child.pid!, Number(process.hrtime.bigint() - start) / 1e9), intervalMs);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearInterval(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`${command} ${args.join(' ')} exited with ${code}: ${stderr.trim().split('\n').slice(-2).join(' | ')}`));
+    });
+  });
+}
+
+/**
  * Runs a command and samples the memory of its whole process tree every intervalMs until it exits:
  * each process's proportional set size without its shared-memory pages, plus the pages of every memfd
  * the tree holds, once each. That counts runsc's sandbox and Gofer, and a guest memory file whether or
  * not some process maps its pages (runsc's memory file is mostly mapped by no process; tsvisor's by
  * the Sentry). Answers [seconds since the start, bytes] pairs. The tree is looked up every tenth sample.
  */
-export function sampleTreeMemory(command: string, args: string[], intervalMs = 50): Promise<Array<[number, number]>> {
-  return new Promise((resolve, reject) => {
-    const samples: Array<[number, number]> = [];
-    const start = process.hrtime.bigint();
-    const child = spawnChild(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-    let tree: number[] = [];
-    let n = 0;
-    const timer = setInterval(() => {
-      if (n++ % 10 === 0) tree = processTree(child.pid!);
-      const memfds = new Map<string, number>();
-      let bytes = 0;
-      for (const pid of tree) {
-        bytes += pssWithoutShmem(pid);
-        addMemfds(pid, memfds);
-      }
-      for (const b of memfds.values()) bytes += b;
-      if (bytes > 0) samples.push([Number(process.hrtime.bigint() - start) / 1e9, bytes]);
-    }, intervalMs);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearInterval(timer);
-      if (code === 0) resolve(samples);
-      else reject(new Error(`${command} ${args.join(' ')} exited with ${code}: ${stderr.trim().split('\n').slice(-2).join(' | ')}`));
-    });
+export async function sampleTreeMemory(command: string, args: string[], intervalMs = 50): Promise<Array<[number, number]>> {
+  const samples: Array<[number, number]> = [];
+  let tree: number[] = [];
+  let n = 0;
+  await sampleWhileRunning(command, args, intervalMs, (root, seconds) => {
+    if (n++ % 10 === 0) tree = processTree(root);
+    const memfds = new Map<string, number>();
+    let bytes = 0;
+    for (const pid of tree) {
+      bytes += pssWithoutShmem(pid);
+      addMemfds(pid, memfds);
+    }
+    for (const b of memfds.values()) bytes += b;
+    if (bytes > 0) samples.push([seconds, bytes]);
   });
+  return samples;
 }
 
 export function median(xs: number[]): number {

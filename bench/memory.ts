@@ -5,10 +5,9 @@
 //      RSS natively, next to the sandbox process's (Node.js and guest memory) and the guest memory's share
 //      of it; drawn as a line chart into build/bench/memory-rss.png (Vega to SVG, resvg to PNG).
 // BENCH_PLATFORM=kvm-exit measures the VM-exit mode instead of the exitless default.
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type * as vega from 'vega';
-import { benchProgram, printTable, projectRoot, runNative, runSandboxed } from './common.js';
+import { benchProgram, printTable, projectRoot, runNative, runSandboxed, sampleWhileRunning } from './common.js';
 import { renderPng } from './report.js';
 
 const PLATFORM = (process.env.BENCH_PLATFORM ?? 'kvm') as 'kvm' | 'kvm-exit';
@@ -71,19 +70,9 @@ function status(pid: number): { rss: number; shmem: number } | null {
 
 /** Runs a command and samples its RSS every 20 ms until it exits. */
 function sampleRss(command: string, args: string[], onSample: (t: number, s: { rss: number; shmem: number }) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const start = process.hrtime.bigint();
-    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-    const timer = setInterval(() => {
-      const s = status(child.pid!);
-      if (s !== null && s.rss > 0) onSample(Number(process.hrtime.bigint() - start) / 1e9, s);
-    }, 20);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearInterval(timer);
-      if (code === 0) resolve();
-      else reject(new Error(`${command} ${args.join(' ')} exited with ${code}`));
-    });
+  return sampleWhileRunning(command, args, 20, (pid, t) => {
+    const s = status(pid);
+    if (s !== null && s.rss > 0) onSample(t, s);
   });
 }
 
