@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { AddressSpace } from '../src/mm/address-space.js';
 import { PageAllocator } from '../src/mm/physical.js';
-import { defaultMmapBase, hostAuxv, loadProgram } from '../src/loader/load.js';
+import { defaultMmapBase, execFileOf, hostAuxv, loadProgram } from '../src/loader/load.js';
 import { EventKind, Reg } from '../src/platform/mailbox.js';
 import { type Context, KvmPlatform } from '../src/platform/platform.js';
 import { benchProgram, median, printTable, runNative, runSandboxed } from './common.js';
@@ -37,7 +37,7 @@ function floorNs(program: string, mode: 'kvm' | 'kvm-exit', crossing = false): n
   const platform = new KvmPlatform({ memoryBytes, mode });
   try {
     const mm = new AddressSpace(platform.memory, new PageAllocator(platform, platform.reservedBytes, memoryBytes), platform.rootEntries, { mmapBase: defaultMmapBase() });
-    const loaded = loadProgram(mm, { execfn: program, file: readFileSync(program), argv: [program], envp: [], hostAuxv: hostAuxv(), ids: { uid: 0, euid: 0, gid: 0, egid: 0 } });
+    const loaded = loadProgram(mm, { execfn: program, file: execFileOf(readFileSync(program), { path: program, dev: 0, ino: 0 }), argv: [program], envp: [], hostAuxv: hostAuxv(), ids: { uid: 0, euid: 0, gid: 0, egid: 0 } });
     const ctx = platform.createContext({ cr3: mm.tables.root, rip: loaded.entry, rsp: loaded.sp, fsBase: 0 });
     const t0 = process.hrtime.bigint();
     const answered = crossing ? answerInJs(ctx, N) : platform.runBare(ctx, N);

@@ -3,10 +3,11 @@
 // the Gofer with --mount, a new directory on the overlay root), in both platform modes, and must print
 // the same lines. Writes through the overlay must leave the host untouched.
 import test from 'ava';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, lstatSync, readlinkSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, utimesSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, lstatSync, readlinkSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { guestProgram } from './helpers/guest-programs.js';
+import { startSandbox, waitForOutput } from './helpers/spawned.js';
 import { checkoutMountUnder, kvmSkipReason, overlayScratchBase, platforms, runNative, runSandbox } from './helpers/run.js';
 
 const skip = kvmSkipReason();
@@ -16,7 +17,7 @@ const everywhere: Place[] = ['tmpfs', 'gofer', 'overlay'];
 // so fs_mmap's coherence checks run where files have pages of their own.
 const programs: Array<[string, Place[]]> = [
   ['fs_open', everywhere], ['fs_dir', everywhere], ['fs_stat', everywhere], ['fs_misc', everywhere],
-  ['fs_mmap', ['tmpfs', 'overlay']],
+  ['fs_mmap', ['tmpfs', 'overlay']], ['fs_pagecache', everywhere],
 ];
 
 function scratch(tag: string): string {
@@ -131,5 +132,32 @@ for (const platform of platforms) {
     t.is(boxed.stdout, native.stdout, `sandbox stderr:\n${boxed.stderr}`);
     t.is(snapshot(lower), before, 'the host tree changed');
     rmSync(lower, { recursive: true, force: true });
+  });
+}
+
+// The page cache of a --mount file notices a change made on the host (by its size and times) at the
+// next mapping.
+for (const platform of platforms) {
+  const title = `fs_pagecache_host: a file changed on the host is mapped as it is now [${platform}]`;
+  if (skip) {
+    test.skip(`${title} (skipped: ${skip})`, () => {});
+    continue;
+  }
+  test(title, async (t) => {
+    const program = await guestProgram('fs_pagecache_host');
+    const hostDir = scratch('pagecache');
+    try {
+      writeFileSync(join(hostDir, 'f'), 'original');
+      const run = startSandbox(program, ['/mnt/tsvisor-pc'], platform, ['--mount', `${hostDir}:/mnt/tsvisor-pc`]);
+      await waitForOutput(run, 'waiting\n');
+      writeFileSync(join(hostDir, 'f'), 'replaced');
+      // The same size: only the times tell the change, and the host's file clock is coarse.
+      utimesSync(join(hostDir, 'f'), new Date(Date.now() + 5000), new Date(Date.now() + 5000));
+      writeFileSync(join(hostDir, 'go'), '');
+      t.is(await run.exit, 0, run.stderr);
+      t.is(run.stdout, 'before: original\nwaiting\nafter: replaced\n');
+    } finally {
+      rmSync(hostDir, { recursive: true, force: true });
+    }
   });
 }

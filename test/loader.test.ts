@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { E2BIG, EACCES, ELIBBAD, ENOENT } from '../src/abi/errno.js';
 import { LoaderError, parseElf, PROT_EXEC, PROT_READ, PROT_WRITE, type ElfImage } from '../src/loader/elf.js';
-import { chooseLayout, type ExecFile, loadProgram } from '../src/loader/load.js';
+import { chooseLayout, type ExecFile, execFileOf, loadProgram } from '../src/loader/load.js';
 import { AT, buildInitialStack } from '../src/loader/stack.js';
 import { AddressSpace } from '../src/mm/address-space.js';
 import { PageAllocator } from '../src/mm/physical.js';
@@ -192,8 +192,10 @@ function emptyAddressSpace(randomize = false): AddressSpace {
   return new AddressSpace(memory, allocator, [], chooseLayout(randomize));
 }
 
+const INTERP_BYTES = readFileSync(INTERP);
+
 function interpreterFile(): ExecFile {
-  return { bytes: readFileSync(INTERP), identity: { path: '/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2', dev: 0xfe00, ino: 7 } };
+  return execFileOf(INTERP_BYTES, { path: '/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2', dev: 0xfe00, ino: 7 });
 }
 
 test('loads a dynamic program and its interpreter as Linux does, with its auxv in Linux\'s order', (t) => {
@@ -202,7 +204,7 @@ test('loads a dynamic program and its interpreter as Linux does, with its auxv i
   const opened: string[] = [];
   let vdso = 0;
   const loaded = loadProgram(mm, {
-    execfn: './hello', file: program, identity: { path: '/srv/hello', dev: 0xfe01, ino: 42 }, argv: ['hello', 'x'], envp: ['A=1'],
+    execfn: './hello', file: execFileOf(program, { path: '/srv/hello', dev: 0xfe01, ino: 42 }), argv: ['hello', 'x'], envp: ['A=1'],
     hostAuxv: HOST_AUXV, ids: IDS,
     openInterpreter: (path) => { opened.push(path); return interpreterFile(); },
     mapVdso: (space) => (vdso = space.map({ addr: 0, length: 8192, prot: PROT_READ | PROT_EXEC, fixed: false, noReplace: false, shared: false, kind: VmaKind.Anonymous, name: '[vdso]' }) as number),
@@ -215,7 +217,7 @@ test('loads a dynamic program and its interpreter as Linux does, with its auxv i
   ]);
   const value = new Map(auxv.map(([type, v]) => [type, v]));
   const image = parseElf(program, 'hello');
-  const interp = parseElf(interpreterFile().bytes, INTERP);
+  const interp = parseElf(INTERP_BYTES, INTERP);
   // A PIE with an interpreter goes to ELF_ET_DYN_BASE (without ASLR exactly where Linux puts it).
   const bias = 0x5555_5555_4000;
   t.is(value.get(AT.ENTRY), image.entry + bias);
@@ -252,7 +254,7 @@ test('loads a dynamic program and its interpreter as Linux does, with its auxv i
 test('the dynamic linker run directly is placed like a static PIE, its break at ELF_ET_DYN_BASE', (t) => {
   const mm = emptyAddressSpace();
   const file = interpreterFile();
-  const loaded = loadProgram(mm, { execfn: INTERP, file: file.bytes, identity: file.identity, argv: [INTERP, '/bin/true'], envp: [], hostAuxv: HOST_AUXV, ids: IDS });
+  const loaded = loadProgram(mm, { execfn: INTERP, file, argv: [INTERP, '/bin/true'], envp: [], hostAuxv: HOST_AUXV, ids: IDS });
   const value = new Map(mm.exec!.auxv.map(([type, v]) => [type, v]));
   t.is(value.get(AT.BASE), 0);
   t.is(loaded.interpBase, 0);
@@ -262,7 +264,7 @@ test('the dynamic linker run directly is placed like a static PIE, its break at 
 
 test('a dynamic program whose interpreter cannot be opened is refused with execve\'s error', (t) => {
   const program = readFileSync(binaries.dynamic);
-  const request = { execfn: '/srv/hello', file: program, argv: ['hello'], envp: [], hostAuxv: HOST_AUXV, ids: IDS };
+  const request = { execfn: '/srv/hello', file: execFileOf(program, { path: '/srv/hello', dev: 0, ino: 0 }), argv: ['hello'], envp: [], hostAuxv: HOST_AUXV, ids: IDS };
   const missing = t.throws(() => loadProgram(emptyAddressSpace(), { ...request, openInterpreter: () => ENOENT }), { instanceOf: LoaderError });
   t.is(missing?.exitStatus, 127);
   t.is(missing?.errno, ENOENT);
@@ -271,7 +273,7 @@ test('a dynamic program whose interpreter cannot be opened is refused with execv
   t.is(denied?.exitStatus, 126);
   t.is(denied?.errno, EACCES);
   const notElf = t.throws(() => loadProgram(emptyAddressSpace(), {
-    ...request, openInterpreter: () => ({ bytes: new TextEncoder().encode('#!/bin/sh\n'), identity: { path: INTERP, dev: 0, ino: 0 } }),
+    ...request, openInterpreter: () => execFileOf(new TextEncoder().encode('#!/bin/sh\n'), { path: INTERP, dev: 0, ino: 0 }),
   }), { instanceOf: LoaderError });
   t.is(notElf?.errno, ELIBBAD);
   t.regex(notElf?.message ?? '', /not an ELF file/);

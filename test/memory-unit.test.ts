@@ -8,6 +8,7 @@ import { PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE } from '../src/abi/mman.js'
 import { advise, MADV, residency, sync } from '../src/mm/advice.js';
 import { AddressSpace, type FaultResult, type MapRequest } from '../src/mm/address-space.js';
 import type { Mappable } from '../src/mm/mappable.js';
+import { type FileCache, PageCache } from '../src/mm/page-cache.js';
 import { PageAllocator } from '../src/mm/physical.js';
 import { MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, remap } from '../src/mm/remap.js';
 import { VmaKind } from '../src/mm/vma.js';
@@ -454,6 +455,67 @@ test('file mappings: shared pages are the file\'s, private ones copy on write, p
   g.mm.release();
   t.is(file.holds, 0);
   file.free();
+  t.is(g.allocator.stats.committedBytes, 0);
+});
+
+/** A file without pages of its own whose private mappings share a page cache (a host file's way). */
+class CachedFile implements Mappable {
+  readonly mapName = '/hostfile';
+  reads = 0;
+  constructor(readonly contents: Uint8Array, readonly cache: FileCache) {
+    cache.validate({ size: contents.length, mtimeNs: 0n, ctimeNs: 0n });
+  }
+  size(): number { return this.contents.length; }
+  sharedPage(): null { return null; }
+  readAt(offset: number, dst: Uint8Array): number {
+    this.reads++;
+    const part = this.contents.subarray(offset, offset + dst.length);
+    dst.set(part);
+    return part.length;
+  }
+  writeAt(): number { return 0; }
+}
+
+test('the page cache: private mappings share its pages, writes reach them, memory pressure takes the unused', (t) => {
+  const g = guest();
+  const cache = new PageCache({ memory: g.bytes, allocator: g.allocator }, 64 * PAGE);
+  g.allocator.reclaim = (pages) => cache.reclaim(pages);
+  const contents = new Uint8Array(8 * PAGE).fill(0x41);
+  const file = new CachedFile(contents, cache.file('1:2'));
+  const a = g.mmap({ length: 8 * PAGE, kind: VmaKind.File, file, name: file.mapName, prot: PROT_READ });
+  const b = g.mmap({ length: 8 * PAGE, kind: VmaKind.File, file, name: file.mapName, prot: PROT_READ });
+  t.is(g.read(a + 3 * PAGE), 0x41);
+  t.is(g.read(b + 3 * PAGE), 0x41);
+  t.is(file.reads, 1, 'one read fills the fault-around window, and the second mapping reads nothing');
+  t.is(g.mm.tables.lookup(a + 3 * PAGE)!.gpa, g.mm.tables.lookup(b + 3 * PAGE)!.gpa, 'both map the cached page');
+  t.false(g.mm.tables.lookup(a)!.writable);
+  file.cache.written(3 * PAGE + 5, Uint8Array.of(0x42), () => ({ size: contents.length, mtimeNs: 1n, ctimeNs: 1n }));
+  t.is(g.read(a + 3 * PAGE + 5), 0x42, 'a write through the file reaches the mappings');
+  t.is(g.mm.protect(b, 8 * PAGE, RW), null);
+  g.batch();
+  g.write(b + 3 * PAGE, 0x43);
+  t.is(g.read(a + 3 * PAGE), 0x41, 'a private write goes to a copy');
+  const w = g.mmap({ length: 8 * PAGE, kind: VmaKind.File, file, name: file.mapName, prot: RW });
+  t.is(g.read(w + PAGE), 0x41);
+  t.not(g.mm.tables.lookup(w + PAGE)!.gpa, g.mm.tables.lookup(a + PAGE)!.gpa, 'a writable private mapping takes copies');
+  t.is(g.mm.unmap(a, 8 * PAGE), null);
+  t.is(g.mm.unmap(b, 8 * PAGE), null);
+  t.is(g.mm.unmap(w, 8 * PAGE), null);
+  g.batch();
+  t.is(cache.stats.pages, 8, 'unmapped pages stay cached');
+  // Every other page of guest memory taken: the allocator asks the cache for its unused pages.
+  const taken: number[] = [];
+  for (let p = g.allocator.allocPage(); p >= 0; p = g.allocator.allocPage()) taken.push(p);
+  t.is(cache.stats.pages, 0, 'memory pressure reclaimed the cache');
+  for (const p of taken) g.allocator.freePage(p);
+  // Past the budget, the least recently used pages go.
+  const big = new CachedFile(new Uint8Array(128 * PAGE).fill(7), cache.file('1:3'));
+  const m = g.mmap({ length: 128 * PAGE, kind: VmaKind.File, file: big, name: big.mapName, prot: PROT_READ });
+  for (let va = m; va < m + 128 * PAGE; va += PAGE) t.is(g.read(va), 7);
+  t.true(cache.stats.pages <= 64 && cache.stats.evicted > 0, `cache within its budget: ${JSON.stringify(cache.stats)}`);
+  t.is(g.read(m), 7, 'a mapping keeps the pages the cache dropped');
+  g.mm.release();
+  cache.reclaim(Infinity);
   t.is(g.allocator.stats.committedBytes, 0);
 });
 

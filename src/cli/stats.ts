@@ -20,6 +20,7 @@ export function printStats(result: SandboxResult): void {
     `guest memory peak       ${mib(result.memory.peakCommittedBytes)}`,
     `guest memory at exit    ${mib(result.memory.committedBytes)}`,
     `returned to the host    ${mib(result.memory.returnedBytes)}`,
+    `page cache at exit      ${mib(result.pageCache.pages * 4096)} (${result.pageCache.reads} pages read, ${result.pageCache.evicted} evicted; dropped before the line above)`,
     `Sentry RSS              ${sentryRss(mib)}`,
     ...startupLines(result.startup),
   ];
@@ -56,6 +57,7 @@ export function printStatsJson(result: SandboxResult, mode: string, syscalls: Sy
     memory: {
       guest_peak_bytes: result.memory.peakCommittedBytes, guest_at_exit_bytes: result.memory.committedBytes,
       returned_to_host_bytes: result.memory.returnedBytes, sentry_rss_bytes: process.memoryUsage.rss(),
+      page_cache: { at_exit_bytes: result.pageCache.pages * 4096, pages_read: result.pageCache.reads, pages_evicted: result.pageCache.evicted },
     },
     tasks: { created: result.kernel.tasksCreated, vcpu_contexts: result.kernel.contexts },
     phases_ms: {

@@ -3,6 +3,7 @@
 // execute bit the caller may use.
 import { EACCES, EISDIR, ELOOP, ENOENT, Errno } from '../abi/errno.js';
 import { O_RDONLY, S_IFMT, S_IFREG, X_OK, isDir, isSymlink } from '../abi/fcntl.js';
+import { BufferMappable, type Mappable } from '../mm/mappable.js';
 import { openVd } from './ops.js';
 import { pathFrom, pathOf, resolve } from './walk.js';
 import { type FileDescription, type FsContext, type VirtualDentry, mayAccess } from './vfs.js';
@@ -62,28 +63,66 @@ export function executableAt(ctx: FsContext, vd: VirtualDentry, path: string): F
   return { vd, name: path, path: pathOf(ctx, vd) ?? path };
 }
 
-/** The whole file, read through its filesystem. */
-export function readProgramFile(ctx: FsContext, vd: VirtualDentry): Uint8Array | Errno {
+/** What exec reads of a program to decide how to run it: a `#!` line, or the ELF and program headers. */
+const HEAD_BYTES = 4096;
+
+/**
+ * A program opened for exec, as Linux's open_exec: its first bytes, reads of the rest of its headers,
+ * and the object its segments map (the file's own: its page cache or its pages, so that nothing is
+ * read twice and every process running it shares them).
+ */
+export interface ProgramFile {
+  size: number;
+  /** The first HEAD_BYTES of the file (all of it if it is shorter). */
+  head: Uint8Array;
+  /** Bytes at offset (fewer at the end of the file). */
+  read(offset: number, length: number): Uint8Array | Errno;
+  mappable: Mappable;
+  identity: FileIdentity;
+  /** Drops exec's reference on the open file: its mappings hold their own. */
+  close(): void;
+}
+
+export function openProgramFile(ctx: FsContext, vd: VirtualDentry): ProgramFile | Errno {
   const file = openVd(ctx, vd, O_RDONLY, false);
   if (file instanceof Errno) return file;
   file.incRef();
-  try {
-    const st = file.stat();
-    if (st instanceof Errno) return st;
-    const parts: Uint8Array[] = [];
-    let total = 0;
-    for (;;) {
-      const buf = new Uint8Array(Math.max(65536, st.size - total + 1));
-      const n = file.pread(buf, total);
-      if (n instanceof Errno) return n;
-      if (n === 0) break;
-      parts.push(buf.subarray(0, n));
-      total += n;
-    }
-    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-  } finally {
+  const st = file.stat();
+  if (st instanceof Errno) {
     file.decRef();
+    return st;
   }
+  const readFile = (offset: number, length: number): Uint8Array | Errno => {
+    const buf = new Uint8Array(Math.max(0, Math.min(length, st.size - offset)));
+    for (let got = 0; got < buf.length;) {
+      const n = file.pread(buf.subarray(got), offset + got);
+      if (n instanceof Errno) return n;
+      if (n === 0) return buf.subarray(0, got);
+      got += n;
+    }
+    return buf;
+  };
+  const head = readFile(0, HEAD_BYTES);
+  if (head instanceof Errno) {
+    file.decRef();
+    return head;
+  }
+  const identity = identityOf(vd, st);
+  let mappable = file.mappable();
+  if (mappable === null) {
+    // A file mmap cannot map (a generated one): exec maps a copy of it.
+    const whole = readFile(0, st.size);
+    if (whole instanceof Errno) {
+      file.decRef();
+      return whole;
+    }
+    mappable = new BufferMappable(whole, identity.path);
+  }
+  return {
+    size: st.size, head, mappable, identity,
+    read: (offset, length) => (offset + length <= head.length ? head.subarray(offset, offset + length) : readFile(offset, length)),
+    close: () => file.decRef(),
+  };
 }
 
 /**
@@ -104,14 +143,12 @@ export function mappedFileIdentity(file: FileDescription): FileIdentity | null {
 
 /**
  * The dynamic linker a program names (PT_INTERP), opened as execve opens it (open_exec: a relative path
- * starts at the working directory; it must be a regular file the caller may execute) and read whole.
+ * starts at the working directory; it must be a regular file the caller may execute).
  */
-export function readInterpreter(ctx: FsContext, path: string): { bytes: Uint8Array; identity: FileIdentity } | Errno {
+export function openInterpreter(ctx: FsContext, path: string): ProgramFile | Errno {
   const vd = resolve(ctx, ctx.cwd, path, true);
   if (vd instanceof Errno) return vd;
   const bad = executable(ctx, vd);
   if (bad !== null) return bad;
-  const bytes = readProgramFile(ctx, vd);
-  if (bytes instanceof Errno) return bytes;
-  return { bytes, identity: identityOf(vd, vd.dentry.stat()) };
+  return openProgramFile(ctx, vd);
 }

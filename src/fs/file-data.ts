@@ -3,14 +3,10 @@
 // file and every mapping of it see one copy. Holes read as zeros and take no memory.
 import { ENOSPC, Errno } from '../abi/errno.js';
 import type { Mappable } from '../mm/mappable.js';
-import type { PageAllocator } from '../mm/physical.js';
+import type { PageAllocator, PageStore } from '../mm/physical.js';
 import { PAGE_SHIFT, PAGE_SIZE } from '../platform/layout.js';
 
-/** Guest memory as the filesystem sees it: the bytes, and who hands out pages. */
-export interface PageStore {
-  memory: Uint8Array;
-  allocator: PageAllocator;
-}
+export type { PageStore };
 
 /**
  * A PageStore whose machine is created after the filesystems (the program is found through them

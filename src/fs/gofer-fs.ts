@@ -7,6 +7,7 @@ import { closeSync, fstatSync, ftruncateSync, readSync, writeSync } from 'node:f
 import { EINVAL, EISDIR, ENOENT, ENXIO, EOPNOTSUPP, Errno } from '../abi/errno.js';
 import { GoferClient, type GoferStat } from '../gofer/client.js';
 import type { Mappable } from '../mm/mappable.js';
+import type { FileCache, FileVersion, PageCache } from '../mm/page-cache.js';
 import { hostCalls } from '../platform/host.js';
 import { type CachingDentry, DENTRY_BUDGET, pruneCache } from './dcache.js';
 import { DirectoryFile } from './dir-file.js';
@@ -33,18 +34,19 @@ export class GoferFs extends FileSystem {
   readonly root: GoferDentry;
   cached = 0;
 
-  private constructor(readonly client: GoferClient, rootStat: GoferStat) {
+  /** pageCache: where private mappings of its files find their pages (none: each reads its own). */
+  private constructor(readonly client: GoferClient, rootStat: GoferStat, readonly pageCache: PageCache | null) {
     super();
     this.dev = rootStat.dev;
     this.root = new GoferDentry('/', null, this, rootStat);
   }
 
   /** A filesystem over client's root; the Gofer's error (EIO if it could not start) otherwise. */
-  static open(client: GoferClient): GoferFs | Errno {
+  static open(client: GoferClient, pageCache: PageCache | null = null): GoferFs | Errno {
     const st = client.stat([]);
     if (st instanceof Errno) return st;
     if (!isDir(st.mode)) return ENOENT;
-    return new GoferFs(client, st);
+    return new GoferFs(client, st, pageCache);
   }
 
   get readOnly(): boolean {
@@ -69,7 +71,10 @@ export class GoferDentry extends Dentry implements CachingDentry {
   mode: number;
   uid: number;
   gid: number;
+  dev: number;
   ino: number;
+  /** The page cache of the host file, once it was mapped or opened for writing after that. */
+  fileCache: FileCache | null = null;
   private linkTarget: string | null = null;
   /**
    * An fd opened ahead (by create, or by prepareOpen with these host flags; -1 means any access,
@@ -83,6 +88,7 @@ export class GoferDentry extends Dentry implements CachingDentry {
     this.mode = st.mode;
     this.uid = st.uid;
     this.gid = st.gid;
+    this.dev = st.dev;
     this.ino = st.ino;
   }
 
@@ -107,7 +113,23 @@ export class GoferDentry extends Dentry implements CachingDentry {
     this.mode = st.mode;
     this.uid = st.uid;
     this.gid = st.gid;
+    if (st.dev !== this.dev || st.ino !== this.ino) this.fileCache = null;
+    this.dev = st.dev;
     this.ino = st.ino;
+  }
+
+  /** The host file's page cache, as it is now (a change on the host drops its pages); null without one. */
+  cacheFor(now: FileVersion & { dev: number; ino: number }): FileCache | null {
+    const cache = this.fs.pageCache;
+    if (cache === null) return null;
+    this.fileCache = cache.file(`${now.dev}:${now.ino}`);
+    this.fileCache.validate(now);
+    return this.fileCache;
+  }
+
+  /** For a writer: the page cache its writes must keep current, if the file has one. */
+  private findCache(): void {
+    this.fileCache ??= this.fs.pageCache?.existing(`${this.dev}:${this.ino}`) ?? null;
   }
 
   stat(): FileStat | Errno {
@@ -169,6 +191,7 @@ export class GoferDentry extends Dentry implements CachingDentry {
       fd = r.fd;
       this.remember(r.stat);
     }
+    if ((flags & O_ACCMODE) !== O_RDONLY) this.findCache();
     return new GoferFile(flags, new SharedFd(fd), this);
   }
 
@@ -259,6 +282,12 @@ export class GoferDentry extends Dentry implements CachingDentry {
       if (isDir(this.mode)) return EISDIR;
       const r = c.truncate(path, attr.size);
       if (r !== null) return r;
+      this.findCache();
+      const size = attr.size;
+      this.fileCache?.truncated(size, () => {
+        const st = c.stat(path);
+        return st instanceof Errno ? null : st;
+      });
     }
     if (attr.uid !== undefined || attr.gid !== undefined) {
       const r = c.chown(path, attr.uid ?? -1, attr.gid ?? -1);
@@ -354,12 +383,21 @@ export class GoferFile extends FileDescription {
   }
 
   private writeAt(buf: Uint8Array, offset: number): number | Errno {
+    let n: number;
     try {
-      return writeSync(this.fd, buf, 0, buf.length, offset);
+      n = writeSync(this.fd, buf, 0, buf.length, offset);
     } catch (err) {
       return Errno.fromHost(err);
     }
+    this.dentry.fileCache?.written(offset, buf.subarray(0, n), this.version);
+    return n;
   }
+
+  /** The file's version now, for its page cache after a change of the sandbox's own. */
+  private readonly version = (): FileVersion | null => {
+    const st = this.stat();
+    return st instanceof Errno ? null : st;
+  };
 
   override seek(offset: number, whence: number): number | Errno {
     let next: number;
@@ -402,10 +440,11 @@ export class GoferFile extends FileDescription {
   override truncate(length: number): Errno | null {
     try {
       ftruncateSync(this.fd, length);
-      return null;
     } catch (err) {
       return Errno.fromHost(err);
     }
+    this.dentry.fileCache?.truncated(length, this.version);
+    return null;
   }
 
   /** Mode 0 grows the file to cover the range; KEEP_SIZE reserves nothing (the host allocates on write). */
@@ -429,7 +468,8 @@ export class GoferFile extends FileDescription {
   override mappable(): Mappable | null {
     if ((this.dentry.mode & S_IFMT) !== S_IFREG) return null;
     const name = this.location === null ? this.dentry.name : pathFrom(null, this.location) ?? this.dentry.name;
-    return new HostFileMappable(this, name);
+    const st = this.stat();
+    return new HostFileMappable(this, name, st instanceof Errno ? undefined : this.dentry.cacheFor(st) ?? undefined);
   }
 
   protected override release(): void {
@@ -438,11 +478,12 @@ export class GoferFile extends FileDescription {
 }
 
 /**
- * A host file as mmap sees it: no pages of its own, so mappings are filled by reads and written back.
- * Each area holds a reference on the description, which keeps the host fd open after close().
+ * A host file as mmap sees it: no pages of its own. Private mappings map the pages of its page cache;
+ * shared ones are filled by reads and written back. Each area holds a reference on the description,
+ * which keeps the host fd open after close().
  */
 class HostFileMappable implements Mappable {
-  constructor(private readonly file: GoferFile, readonly mapName: string) {}
+  constructor(private readonly file: GoferFile, readonly mapName: string, readonly cache: FileCache | undefined) {}
 
   hold(): void {
     this.file.incRef();

@@ -7,6 +7,7 @@
 import { Errno } from '../abi/errno.js';
 import type { GoferClient } from '../gofer/client.js';
 import { type ConsoleTerminal, Devices, buildDevfs } from './dev.js';
+import type { PageCache } from '../mm/page-cache.js';
 import type { PageStore } from './file-data.js';
 import { GoferFs } from './gofer-fs.js';
 import { mkdirAt } from './ops.js';
@@ -57,6 +58,8 @@ export interface FilesystemPlan {
   /** Absolute paths in the sandbox that get a fresh tmpfs (--tmpfs). */
   tmpfs?: readonly string[];
   store: PageStore;
+  /** The page cache that private mappings of Gofer files share. */
+  pageCache: PageCache | null;
   system: ProcSystem;
   /** Host fd of the sandbox's terminal for /dev/tty, or -1. */
   hostTty: number;
@@ -76,7 +79,7 @@ const ROOT_CREDS: Creds = { uid: 0, gid: 0 };
 
 /** Builds the mount table; a Gofer that cannot serve its directory gives that error (EIO, ENOENT). */
 export function buildFilesystems(plan: FilesystemPlan): SandboxFilesystems | { error: Errno; what: string } {
-  const rootGofer = GoferFs.open(plan.rootfs);
+  const rootGofer = GoferFs.open(plan.rootfs, plan.pageCache);
   if (rootGofer instanceof Errno) return { error: rootGofer, what: 'the root filesystem' };
   let rootFs: FileSystem;
   let rootDentry: Dentry;
@@ -127,7 +130,7 @@ export function buildFilesystems(plan: FilesystemPlan): SandboxFilesystems | { e
   }
   // The user's mounts, parents before what is mounted inside them.
   const extra: Array<{ path: string; open: () => GoferFs | Tmpfs | Errno; readOnly: boolean; what: string; source: string }> = [
-    ...plan.mounts.map((m) => ({ path: m.guestPath, open: () => GoferFs.open(m.client), readOnly: m.readOnly, what: m.client.hostRoot, source: 'none' })),
+    ...plan.mounts.map((m) => ({ path: m.guestPath, open: () => GoferFs.open(m.client, plan.pageCache), readOnly: m.readOnly, what: m.client.hostRoot, source: 'none' })),
     ...tmpfs.map((path) => ({ path, open: () => new Tmpfs(plan.store, devices), readOnly: false, what: path, source: 'tmpfs' })),
   ];
   const depth = (path: string): number => normalise(path).split('/').length;

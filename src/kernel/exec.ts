@@ -4,7 +4,7 @@
 // interpreter (one level of nesting, as BINPRM_BUF_SIZE and Linux's recursion allow for a script
 // naming a script is refused with ELOOP beyond that).
 import { E2BIG, ELOOP, ENOENT, ENOEXEC, Errno } from '../abi/errno.js';
-import { executableAt, type FileIdentity, findExecutable, identityOf, readInterpreter, readProgramFile } from '../fs/exec.js';
+import { executableAt, findExecutable, openInterpreter, openProgramFile, type ProgramFile } from '../fs/exec.js';
 import type { VirtualDentry } from '../fs/vfs.js';
 import { LoaderError } from '../loader/elf.js';
 import { hostAuxv, loadProgram } from '../loader/load.js';
@@ -39,29 +39,38 @@ export interface ExecRequest {
 export function execTask(kernel: Kernel, task: Task, req: ExecRequest): number | Errno {
   let { path, argv } = req;
   let start = req.start;
-  let image: Uint8Array | null = null;
-  let identity: FileIdentity | undefined;
+  let program: ProgramFile;
   let exePath = path;
   for (let depth = 0; ; depth++) {
     const found = depth === 0 && req.file !== undefined ? executableAt(task.fs, req.file.vd, path) : findExecutable(task.fs, start, path, depth > 0 || req.noFollow !== true);
     if (found instanceof Errno) return found;
-    const file = readProgramFile(task.fs, found.vd);
+    const file = openProgramFile(task.fs, found.vd);
     if (file instanceof Errno) return file;
     exePath = found.path;
-    if (file[0] !== 0x23 || file[1] !== 0x21) {
-      image = file;
-      identity = identityOf(found.vd, found.vd.dentry.stat());
+    const head = file.head;
+    if (head[0] !== 0x23 || head[1] !== 0x21) {
+      program = file;
       break;
     }
+    file.close();
     if (depth >= MAX_INTERPRETER_DEPTH) return ELOOP;
     if (depth === 0 && req.file?.closeOnExec === true) return ENOENT;
-    const script = parseScriptLine(file);
+    const script = parseScriptLine(head);
     if (script === null) return ENOEXEC;
     // The interpreter gets: its name, the optional argument, the script's path, the script's arguments.
     argv = [script.interpreter, ...(script.arg !== null ? [script.arg] : []), path, ...argv.slice(1)];
     path = script.interpreter;
     start = task.fs.cwd;
   }
+  try {
+    return execProgram(kernel, task, req, program, argv, exePath);
+  } finally {
+    program.close();
+  }
+}
+
+/** Past the `#!` lines: the new image from program, then what exec replaces. */
+function execProgram(kernel: Kernel, task: Task, req: ExecRequest, program: ProgramFile, argv: string[], exePath: string): number | Errno {
   if (argv.reduce((n, s) => n + Buffer.byteLength(s) + 1 + 8, 0) + req.envp.reduce((n, s) => n + Buffer.byteLength(s) + 1 + 8, 0) > argLimit(task)) {
     return E2BIG;
   }
@@ -71,9 +80,9 @@ export function execTask(kernel: Kernel, task: Task, req: ExecRequest): number |
   let loaded;
   try {
     loaded = loadProgram(mm, {
-      execfn: req.path, file: image, identity, argv, envp: req.envp, hostAuxv: hostAuxv(),
+      execfn: req.path, file: program, argv, envp: req.envp, hostAuxv: hostAuxv(),
       ids: { uid: task.uid, euid: task.euid, gid: task.gid, egid: task.egid },
-      openInterpreter: (interp) => readInterpreter(task.fs, interp),
+      openInterpreter: (interp) => openInterpreter(task.fs, interp),
       mapVdso: (m) => kernel.options.vdso?.mapOrNone(m) ?? null,
     });
   } catch (err) {

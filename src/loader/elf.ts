@@ -1,9 +1,20 @@
 // ELF64 parsing for the loader: validates an executable the way Linux's fs/binfmt_elf.c and gVisor's
-// pkg/sentry/loader/elf.go do, and describes what to map. Pure: no I/O and no guest memory, so every
+// pkg/sentry/loader/elf.go do, and describes what to map. Pure: it reads only through the ElfSource it is given, and no guest memory, so every
 // check here runs in unit tests against real and deliberately broken binaries.
 import { ENOEXEC, type Errno } from '../abi/errno.js';
 
 export const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
+
+/** Where parseElf reads a file: its size and the bytes at an offset (the range lies inside the file). */
+export interface ElfSource {
+  size: number;
+  read(offset: number, length: number): Uint8Array;
+}
+
+/** A file held whole in memory as an ElfSource. */
+export function bytesSource(file: Uint8Array): ElfSource {
+  return { size: file.length, read: (offset, length) => file.subarray(offset, offset + length) };
+}
 
 export interface LoadSegment { vaddr: number; memsz: number; filesz: number; offset: number; prot: number; align: number }
 
@@ -50,13 +61,17 @@ const pageDown = (address: number): number => address - (address % PAGE_SIZE);
 const pageUp = (address: number): number => pageDown(address + PAGE_SIZE - 1);
 
 /**
- * Parses and validates an x86-64 ELF64 executable. `name` is only used in messages.
+ * Parses and validates an x86-64 ELF64 executable, reading only its headers. `name` is only used in
+ * messages.
  * Every rejection is a LoaderError with exit status 126, a one-line message naming the file, and errno
  * (ENOEXEC; an interpreter that is no ELF64 x86-64 executable is ELIBBAD to execve).
  */
-export function parseElf(file: Uint8Array, name: string, errno: Errno = ENOEXEC): ElfImage {
+export function parseElf(file: Uint8Array | ElfSource, name: string, errno: Errno = ENOEXEC): ElfImage {
   const reject: (problem: string) => never = (problem) => { throw new LoaderError(`${name}: ${problem}`, 126, errno); };
-  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  const source = file instanceof Uint8Array ? bytesSource(file) : file;
+  const size = source.size;
+  const header = source.read(0, Math.min(size, ELF_HEADER_SIZE));
+  let view = new DataView(header.buffer, header.byteOffset, header.byteLength);
 
   // 64-bit fields become numbers only when exact; nothing legitimate comes near 2^53.
   const u64 = (offset: number, field: string): number => {
@@ -71,12 +86,12 @@ export function parseElf(file: Uint8Array, name: string, errno: Errno = ENOEXEC)
     return sum;
   };
 
-  if (file.length < 4 || file[0] !== 0x7f || file[1] !== 0x45 || file[2] !== 0x4c || file[3] !== 0x46) {
+  if (size < 4 || header[0] !== 0x7f || header[1] !== 0x45 || header[2] !== 0x4c || header[3] !== 0x46) {
     reject('not an ELF file');
   }
-  if (file.length < ELF_HEADER_SIZE) reject(`truncated ELF header (${file.length} bytes, need ${ELF_HEADER_SIZE})`);
+  if (size < ELF_HEADER_SIZE) reject(`truncated ELF header (${size} bytes, need ${ELF_HEADER_SIZE})`);
 
-  const elfClass = file[4]!, dataEncoding = file[5]!, identVersion = file[6]!;
+  const elfClass = header[4]!, dataEncoding = header[5]!, identVersion = header[6]!;
   if (elfClass !== ELFCLASS64) reject(`ELF class ${elfClass}, not ELFCLASS64 (only 64-bit programs run)`);
   if (dataEncoding !== ELFDATA2LSB) reject(`ELF data encoding ${dataEncoding}, not little-endian`);
   if (identVersion !== EV_CURRENT) reject(`ELF identification version ${identVersion}, not EV_CURRENT`);
@@ -97,9 +112,11 @@ export function parseElf(file: Uint8Array, name: string, errno: Errno = ENOEXEC)
   if (phentsize !== PHDR_SIZE) reject(`program header size ${phentsize}, not ${PHDR_SIZE}`);
   if (phnum < 1 || phnum > MAX_PHNUM) reject(`${phnum} program headers, expected 1 to ${MAX_PHNUM}`);
   const phEnd = checkedAdd(phoff, phnum * PHDR_SIZE, 'program header table end');
-  if (phEnd > file.length) {
-    reject(`program header table (offset ${hex(phoff)}, ${phnum} entries) extends past the end of the file (${file.length} bytes)`);
+  if (phEnd > size) {
+    reject(`program header table (offset ${hex(phoff)}, ${phnum} entries) extends past the end of the file (${size} bytes)`);
   }
+  const table = source.read(phoff, phnum * PHDR_SIZE);
+  view = new DataView(table.buffer, table.byteOffset, table.byteLength);
 
   const segments: LoadSegment[] = [];
   let interp: string | null = null;
@@ -107,7 +124,7 @@ export function parseElf(file: Uint8Array, name: string, errno: Errno = ENOEXEC)
   let previousEnd = 0;
 
   for (let index = 0; index < phnum; index++) {
-    const at = phoff + index * PHDR_SIZE;
+    const at = index * PHDR_SIZE;
     const segmentType = view.getUint32(at, true);
     const flags = view.getUint32(at + 4, true);
     const where = `program header ${index}`;
@@ -116,7 +133,7 @@ export function parseElf(file: Uint8Array, name: string, errno: Errno = ENOEXEC)
       executableStack = (flags & PF_X) !== 0;
     } else if (segmentType === PT_INTERP) {
       if (interp !== null) reject(`more than one PT_INTERP`);
-      interp = readInterpreter(file, u64(at + 8, `${where} p_offset`), u64(at + 32, `${where} p_filesz`), reject);
+      interp = readInterpreter(source, u64(at + 8, `${where} p_offset`), u64(at + 32, `${where} p_filesz`), reject);
     } else if (segmentType === PT_LOAD) {
       const offset = u64(at + 8, `${where} p_offset`);
       const vaddr = u64(at + 16, `${where} p_vaddr`);
@@ -125,8 +142,8 @@ export function parseElf(file: Uint8Array, name: string, errno: Errno = ENOEXEC)
       const align = u64(at + 48, `${where} p_align`);
       if (filesz > memsz) reject(`${where}: PT_LOAD file size ${hex(filesz)} exceeds memory size ${hex(memsz)}`);
       const fileEnd = checkedAdd(offset, filesz, `${where} file range`);
-      if (fileEnd > file.length) {
-        reject(`${where}: PT_LOAD file range ${hex(offset)}..${hex(fileEnd)} extends past the end of the file (${file.length} bytes)`);
+      if (fileEnd > size) {
+        reject(`${where}: PT_LOAD file range ${hex(offset)}..${hex(fileEnd)} extends past the end of the file (${size} bytes)`);
       }
       // mmap maps whole pages, so the file offset must sit at the same place in its page as the address.
       if (vaddr % PAGE_SIZE !== offset % PAGE_SIZE) {
@@ -159,10 +176,10 @@ export function parseElf(file: Uint8Array, name: string, errno: Errno = ENOEXEC)
 }
 
 /** The PT_INTERP path: bounded like Linux ("p_filesz > PATH_MAX || p_filesz < 2") and NUL-terminated. */
-function readInterpreter(file: Uint8Array, offset: number, size: number, reject: (problem: string) => never): string {
+function readInterpreter(source: ElfSource, offset: number, size: number, reject: (problem: string) => never): string {
   if (size < 2 || size > PATH_MAX) reject(`PT_INTERP size ${size} is not between 2 and ${PATH_MAX}`);
-  if (offset > file.length - size) reject(`PT_INTERP at ${hex(offset)} extends past the end of the file (${file.length} bytes)`);
-  const bytes = file.subarray(offset, offset + size);
+  if (offset > source.size - size) reject(`PT_INTERP at ${hex(offset)} extends past the end of the file (${source.size} bytes)`);
+  const bytes = source.read(offset, size);
   if (bytes[size - 1] !== 0) reject('PT_INTERP path is not NUL-terminated');
   // The kernel opens it as a C string, so anything after the first NUL is ignored.
   const path = bytes.subarray(0, bytes.indexOf(0));

@@ -9,10 +9,10 @@ import { readFileSync } from 'node:fs';
 import { ELIBBAD, ENOENT, ENOMEM, Errno } from '../abi/errno.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../abi/mman.js';
 import { type AddressSpace, type AddressSpaceLayout, roundUp } from '../mm/address-space.js';
-import { BufferMappable } from '../mm/mappable.js';
+import { BufferMappable, type Mappable } from '../mm/mappable.js';
 import { STACK_GUARD_GAP, VmaKind } from '../mm/vma.js';
 import { PAGE_SIZE, USER_TOP } from '../platform/layout.js';
-import { LoaderError, parseElf, type ElfImage } from './elf.js';
+import { type ElfImage, type ElfSource, LoaderError, parseElf } from './elf.js';
 import { AT, buildInitialStack } from './stack.js';
 
 /** Linux's ELF_ET_DYN_BASE on x86-64: two thirds of the 47-bit space (not page aligned). */
@@ -37,18 +37,32 @@ export interface FileIdentity {
   ino: number;
 }
 
-/** A file read whole for exec (the program, its interpreter), with what identifies it. */
+/**
+ * A file exec maps (the program, its interpreter): its size, reads of its headers, the object its
+ * segments map, and what identifies it. fs opens one (ProgramFile); execFileOf makes one of bytes.
+ */
 export interface ExecFile {
-  bytes: Uint8Array;
+  size: number;
+  read(offset: number, length: number): Uint8Array | Errno;
+  mappable: Mappable;
   identity: FileIdentity;
+  /** Drops the loader's hold on the file once it is mapped (the interpreter's: the loader opened it). */
+  close?(): void;
+}
+
+/** A file held in memory as an ExecFile. */
+export function execFileOf(bytes: Uint8Array, identity: FileIdentity): ExecFile {
+  return {
+    size: bytes.length, read: (offset, length) => bytes.subarray(offset, offset + length),
+    mappable: new BufferMappable(bytes, identity.path), identity,
+  };
 }
 
 export interface ExecRequest {
   /** Path as the program named it: argv[0] is separate, this is AT_EXECFN. */
   execfn: string;
-  file: Uint8Array;
-  /** The program's path, device and inode for its mappings (default: execfn, 0, 0). */
-  identity?: FileIdentity;
+  /** The program; its identity is the path, device and inode its mappings show. */
+  file: ExecFile;
   argv: string[];
   envp: string[];
   /** Host auxv entries passed through unchanged (hardware capabilities, clock ticks). */
@@ -109,12 +123,19 @@ export function readProgram(path: string): Uint8Array {
  * is what execve returns.
  */
 export function loadProgram(mm: AddressSpace, req: ExecRequest): LoadedProgram {
-  const image = parseElf(req.file, req.execfn);
-  const identity = req.identity ?? { path: req.execfn, dev: 0, ino: 0 };
+  const image = parseElf(elfSource(req.file, req.execfn), req.execfn);
   const interp = image.interp === null ? null : openInterpreter(req, image.interp);
+  try {
+    return loadImages(mm, req, image, interp);
+  } finally {
+    interp?.file.close?.();
+  }
+}
+
+function loadImages(mm: AddressSpace, req: ExecRequest, image: ElfImage, interp: { name: string; image: ElfImage; file: ExecFile } | null): LoadedProgram {
   const randomize = mm.layout.randomize === true;
   const bias = loadBias(mm, image, randomize);
-  mapImage(mm, req.execfn, image, new BufferMappable(req.file, identity.path), identity, bias);
+  mapImage(mm, req.execfn, image, req.file, bias);
 
   // The break: right after the program. A program without an interpreter that is itself ET_DYN (a
   // static PIE, or ld.so run directly) has it at ELF_ET_DYN_BASE: Linux moves it out of the mmap area.
@@ -132,7 +153,7 @@ export function loadProgram(mm: AddressSpace, req: ExecRequest): LoadedProgram {
   let interpBase = 0;
   if (interp !== null) {
     const interpBias = interp.image.kind === 'dyn' ? placeAnywhere(mm, interp.image) : 0;
-    mapImage(mm, interp.name, interp.image, new BufferMappable(interp.file.bytes, interp.file.identity.path), interp.file.identity, interpBias);
+    mapImage(mm, interp.name, interp.image, interp.file, interpBias);
     entry = interp.image.entry + interpBias;
     interpBase = interpBias;
   }
@@ -201,7 +222,25 @@ function openInterpreter(req: ExecRequest, name: string): { name: string; image:
   if (file instanceof Errno) {
     throw new LoaderError(`${req.execfn}: cannot open its interpreter ${name} (${file.name})`, file === ENOENT ? 127 : 126, file);
   }
-  return { name, image: parseElf(file.bytes, name, ELIBBAD), file };
+  try {
+    return { name, image: parseElf(elfSource(file, name), name, ELIBBAD), file };
+  } catch (err) {
+    file.close?.();
+    throw err;
+  }
+}
+
+/** An ExecFile as parseElf reads it: a failed or short read is exec's error. */
+function elfSource(file: ExecFile, name: string): ElfSource {
+  return {
+    size: file.size,
+    read: (offset, length) => {
+      const bytes = file.read(offset, length);
+      if (bytes instanceof Errno) throw new LoaderError(`${name}: cannot read it (${bytes.name})`, 126, bytes);
+      if (bytes.length < length) throw new LoaderError(`${name}: the file shrank while it was read`, 126);
+      return bytes;
+    },
+  };
 }
 
 /** Linux's start_code, end_code, start_data, end_data: the executable segments, and all of them. */
@@ -245,15 +284,16 @@ function placeAnywhere(mm: AddressSpace, image: ElfImage): number {
 }
 
 /** Every PT_LOAD of an image, at its address plus bias. */
-function mapImage(mm: AddressSpace, name: string, image: ElfImage, file: BufferMappable, identity: FileIdentity, bias: number): void {
-  for (const seg of image.segments) mapSegment(mm, name, file, identity, seg, bias);
+function mapImage(mm: AddressSpace, name: string, image: ElfImage, file: ExecFile, bias: number): void {
+  for (const seg of image.segments) mapSegment(mm, name, file.mappable, file.identity, seg, bias);
 }
 
 /**
- * One PT_LOAD: its file part as a private mapping of the file (read in now: faults are expensive here),
- * the rest of the page after the file bytes zeroed (padzero), and the remaining bss anonymous.
+ * One PT_LOAD: its file part as a private mapping of the file (mapped now: faults are expensive here;
+ * a file with a page cache gives its cached pages), the rest of the page after the file bytes zeroed
+ * (padzero), and the remaining bss anonymous.
  */
-function mapSegment(mm: AddressSpace, name: string, file: BufferMappable, identity: FileIdentity, seg: ElfImage['segments'][number], bias: number): void {
+function mapSegment(mm: AddressSpace, name: string, file: Mappable, identity: FileIdentity, seg: ElfImage['segments'][number], bias: number): void {
   const vaddr = seg.vaddr + bias;
   const mapStart = vaddr - (vaddr % PAGE_SIZE);
   // A segment without file bytes is all bss, from its first page on (Linux elf_load).

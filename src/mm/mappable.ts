@@ -1,7 +1,8 @@
 // What a file must offer to back a mapping (mmap of a file). src/fs implements it; src/mm only uses it.
-// shared-memory.ts implements it for MAP_SHARED|MAP_ANONYMOUS, and BufferMappable below for the
-// program image read at exec (and for tests).
+// shared-memory.ts implements it for MAP_SHARED|MAP_ANONYMOUS, and BufferMappable below for bytes held
+// in memory (a program exec cannot map otherwise: a generated file; and tests).
 import type { Errno } from '../abi/errno.js';
+import type { FileCache } from './page-cache.js';
 
 export interface Mappable {
   /** Size in bytes now: a page wholly past the end gives SIGBUS when touched, as in Linux. */
@@ -13,6 +14,11 @@ export interface Mappable {
    * of its own (a host file) returns null, and the mapping is filled and written back instead.
    */
   sharedPage(offset: number): number | null | Errno;
+  /**
+   * A file without pages of its own that keeps a page cache (a host file): private mappings map its
+   * cached pages, read with readAt, instead of reading copies of their own.
+   */
+  readonly cache?: FileCache;
   /** MAP_PRIVATE and write-back-less files: reads the file at offset into dst; returns bytes read. */
   readAt(offset: number, dst: Uint8Array): number | Errno;
   /** msync / munmap of a MAP_SHARED mapping of a file without its own pages: writes src at offset. */

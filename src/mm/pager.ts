@@ -14,6 +14,7 @@
 //    until touched (nor a replay: the entries were not present).
 import { PAGE_SIZE, HUGE_PAGE_SIZE } from '../platform/layout.js';
 import type { Mappable } from './mappable.js';
+import type { FileCache } from './page-cache.js';
 import { OutOfMemoryError, type LeafFlags, type Mapping, type PageTables } from './page-tables.js';
 import type { PageAllocator } from './physical.js';
 import { Advice, canExec, canRead, canWrite, fileOffset, type Vma } from './vma.js';
@@ -208,6 +209,7 @@ export class Pager {
 
   private fileFault(vma: Vma, va: number, write: boolean): PageResult {
     const file = vma.file!;
+    if (file.cache !== undefined && !vma.shared) return this.cachedFault(vma, file, file.cache, va);
     const offset = fileOffset(vma, va);
     const eof = roundUpPage(file.size());
     // "SIGBUS: attempted access to a portion of the buffer that does not correspond to the file".
@@ -261,6 +263,47 @@ export class Pager {
       this.tables.map4k(p, gpa, leafFlags(vma, true, p === va));
       if (p !== va) this.stats.mappedAhead++;
     });
+    return PageResult.Mapped;
+  }
+
+  /**
+   * A private mapping of a file with a page cache: the window's pages are read into the cache if they
+   * are not there, then mapped: the cache's own pages, read-only, where the mapping cannot write;
+   * copies where it can (it would fault again to copy at its first write, and faults cost more here).
+   */
+  private cachedFault(vma: Vma, file: Mappable, cache: FileCache, va: number): PageResult {
+    let size = cache.size;
+    if (fileOffset(vma, va) >= roundUpPage(size)) {
+      // Past the end as last seen: the file may have grown on the host since.
+      size = file.size();
+      if (fileOffset(vma, va) >= roundUpPage(size)) return PageResult.Bus;
+    }
+    const [from, to] = this.window(vma, va, Math.min(vma.end, vma.start + (roundUpPage(size) - vma.offset)));
+    const first = fileOffset(vma, from) / PAGE_SIZE;
+    const filled = cache.fill(first, (to - from) / PAGE_SIZE, (offset, dst) => file.readAt(offset, dst));
+    if (typeof filled !== 'number') return PageResult.Bus;
+    const copies = canWrite(vma);
+    for (let p = from; p < to; p += PAGE_SIZE) {
+      if (p !== va && this.tables.lookup(p) !== null) continue;
+      const page = cache.page(first + (p - from) / PAGE_SIZE);
+      if (page === 0) {
+        if (p === va) return PageResult.OutOfMemory;
+        continue;
+      }
+      if (copies) {
+        const copy = this.allocator.allocPage();
+        if (copy < 0) {
+          if (p === va) return PageResult.OutOfMemory;
+          break;
+        }
+        this.bytes.copyWithin(copy, page, page + PAGE_SIZE);
+        this.tables.map4k(p, copy, leafFlags(vma, true, p === va));
+      } else {
+        this.allocator.ref(page);
+        this.tables.map4k(p, page, leafFlags(vma, false, p === va));
+      }
+      if (p !== va) this.stats.mappedAhead++;
+    }
     return PageResult.Mapped;
   }
 

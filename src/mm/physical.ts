@@ -9,9 +9,17 @@ import { HUGE_PAGE_SIZE, PAGE_SIZE } from '../platform/layout.js';
 const PAGES_PER_CHUNK = HUGE_PAGE_SIZE / PAGE_SIZE;
 const WORDS_PER_CHUNK = PAGES_PER_CHUNK / 32;
 const enum ChunkState { Free, Split, Huge }
+/** Pages reclaimed at once when memory runs out, so that the next allocations find some. */
+const RECLAIM_PAGES = 64;
 
 export interface HostMemory {
   punchHole(gpa: number, length: number): void;
+}
+
+/** Guest memory as a holder of pages sees it: the bytes, and who hands out pages. */
+export interface PageStore {
+  memory: Uint8Array;
+  allocator: PageAllocator;
 }
 
 export interface AllocatorStats {
@@ -46,6 +54,11 @@ export class PageAllocator {
    */
   private batching = 0;
   private readonly pending: number[] = [];
+  /**
+   * Called when no 4 KiB page is left: frees what memory can spare (the page cache's unused pages)
+   * and returns how many pages it freed.
+   */
+  reclaim: ((pages: number) => number) | null = null;
 
   constructor(private readonly host: HostMemory, private readonly base: number, readonly limit: number) {
     if (base % HUGE_PAGE_SIZE !== 0) throw new RangeError('allocator base must be 2 MiB aligned');
@@ -99,7 +112,7 @@ export class PageAllocator {
       this.inPartial[c] = 0;
     }
     if (chunk < 0) {
-      if (this.freeChunkCount === 0) return -1;
+      if (this.freeChunkCount === 0) return this.reclaim !== null && this.reclaim(RECLAIM_PAGES) > 0 ? this.takePage() : -1;
       chunk = this.freeChunks[--this.freeChunkCount]!;
       this.chunkState[chunk] = ChunkState.Split;
       this.partial.push(chunk);

@@ -5,9 +5,10 @@ import { constants as osConstants } from 'node:os';
 import { resolve as resolveHostPath } from 'node:path';
 import { EACCES, EISDIR, ENOENT, Errno } from '../abi/errno.js';
 import { findHostTty } from '../fs/dev.js';
-import { type FileIdentity, findProgram, identityOf, readInterpreter, readProgramFile } from '../fs/exec.js';
+import { findProgram, openInterpreter, openProgramFile, type ProgramFile } from '../fs/exec.js';
 import { FdTable } from '../fs/fd-table.js';
 import { LatePageStore } from '../fs/file-data.js';
+import { PageCache, type PageCacheStats, pageCacheBudget } from '../mm/page-cache.js';
 import { HostFile } from '../fs/file.js';
 import { restoreHostTerminals } from '../fs/host-terminal.js';
 import { PtySlave } from '../fs/pty.js';
@@ -101,7 +102,10 @@ export interface SandboxResult {
   exit: TaskExit;
   flavour: HostFlavour;
   kernel: KernelStats;
+  /** Guest memory, taken after the page cache was dropped: what is left at exit is what leaked. */
   memory: AllocatorStats;
+  /** The page cache as the program left it (its pages then went back with the sandbox). */
+  pageCache: PageCacheStats;
   /** Page tables and paging of the program's address space. */
   paging: MemoryStats;
   /** How the program's vDSO tells the time: "tsc" or "syscall", and getcpu's way. */
@@ -171,12 +175,12 @@ function startGofer(roots: readonly GoferRoot[]): GoferClient[] {
 }
 
 /** Builds the mount table over the Gofer's clients (the root's first); waits for the Gofer to be up. */
-function buildSandboxFilesystems(options: SandboxOptions, clients: readonly GoferClient[], store: LatePageStore, machine: Machine,
-  ttyConsole: SandboxConsole | null): SandboxFilesystems {
+function buildSandboxFilesystems(options: SandboxOptions, clients: readonly GoferClient[], store: LatePageStore, pageCache: PageCache,
+  machine: Machine, ttyConsole: SandboxConsole | null): SandboxFilesystems {
   const mounts = (options.mounts ?? []).map((m, i) => ({ client: clients[i + 1]!, guestPath: m.guest, readOnly: m.readOnly }));
   const ids = sandboxIds(options);
   const fsys = buildFilesystems({
-    rootfs: clients[0]!, rootfsWritable: options.rootfsWritable ?? false, mounts, tmpfs: options.tmpfs ?? [], store,
+    rootfs: clients[0]!, rootfsWritable: options.rootfsWritable ?? false, mounts, tmpfs: options.tmpfs ?? [], store, pageCache,
     hostTty: findHostTty(), system: machine, console: ttyConsole === null ? null : { pty: ttyConsole.pty, uid: ids.uid, gid: ids.gid },
   });
   if ('error' in fsys) throw new SandboxSetupError(`cannot serve ${fsys.what} (${fsys.error.name}): is it an existing directory?`);
@@ -205,8 +209,8 @@ function enterCwd(ctx: FsContext, dir: string): void {
   ctx.cwd = vd;
 }
 
-/** The program, found and read inside the sandbox as execvp would. */
-function loadExecutable(ctx: FsContext, options: SandboxOptions): { name: string; path: string; file: Uint8Array; identity: FileIdentity } {
+/** The program, found and opened inside the sandbox as execvp would. */
+function openExecutable(ctx: FsContext, options: SandboxOptions): { name: string; path: string; file: ProgramFile } {
   const program = options.program;
   const found = findProgram(ctx, program, options.env.PATH ?? '/usr/local/bin:/usr/bin:/bin');
   if (found instanceof Errno) {
@@ -221,9 +225,9 @@ function loadExecutable(ctx: FsContext, options: SandboxOptions): { name: string
     if (found === EISDIR) throw new LoaderError(`${program}: is a directory`, 126);
     throw new LoaderError(`${program}: ${found.name}`, 126);
   }
-  const file = readProgramFile(ctx, found.vd);
+  const file = openProgramFile(ctx, found.vd);
   if (file instanceof Errno) throw new LoaderError(`${program}: cannot read it (${file.name})`, 126);
-  return { name: found.name, path: found.path, file, identity: identityOf(found.vd, found.vd.dentry.stat()) };
+  return { name: found.name, path: found.path, file };
 }
 
 /** A host terminal on stdio is the sandbox's /dev/pts/N of the same name (where ttyname(3) looks for it). */
@@ -270,6 +274,7 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
     vmCreateMs: 0, goferReady: 0, goferWaitMs: 0, programLoaded: 0, firstSyscall: 0, exited: 0,
   };
   const store = new LatePageStore();
+  const pageCache = new PageCache(store, pageCacheBudget(options.memoryBytes));
   let procfs: SandboxFilesystems['procfs'] | null = null;
   const machine = new Machine({
     cpus: options.cpus ?? Machine.hostCpus(), cpusLimited: options.cpus !== undefined, memoryBytes: options.memoryBytes,
@@ -294,7 +299,7 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
   try {
     let fsys: SandboxFilesystems;
     try {
-      fsys = buildSandboxFilesystems(options, clients, store, machine, ttyConsole);
+      fsys = buildSandboxFilesystems(options, clients, store, pageCache, machine, ttyConsole);
     } catch (err) {
       for (const c of clients) c.close();
       throw err;
@@ -303,7 +308,7 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
     startup.goferWaitMs = clients[0]!.waitedMs;
     procfs = fsys.procfs;
     try {
-      return await runInFilesystems(options, fsys, store, rootfs, machine, platform, startup, ttyConsole);
+      return await runInFilesystems(options, fsys, store, pageCache, rootfs, machine, platform, startup, ttyConsole);
     } finally {
       fsys.release();
     }
@@ -315,16 +320,18 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
 }
 
 async function runInFilesystems(
-  options: SandboxOptions, fsys: SandboxFilesystems, store: LatePageStore, rootfs: string, machine: Machine, platform: KvmPlatform,
+  options: SandboxOptions, fsys: SandboxFilesystems, store: LatePageStore, pageCache: PageCache, rootfs: string, machine: Machine,
+  platform: KvmPlatform,
   startup: StartupTimes, ttyConsole: SandboxConsole | null,
 ): Promise<SandboxResult> {
   const ids = sandboxIds(options);
   const fsContext = fsys.newContext(ids, guestCwd(rootfs, options.mounts ?? []));
   if (options.cwd !== undefined) enterCwd(fsContext, options.cwd);
-  const { name: path, path: exePath, file, identity } = loadExecutable(fsContext, options);
+  const { name: path, path: exePath, file } = openExecutable(fsContext, options);
   log.info(`host KVM flavour: ${platform.flavour}; platform mode: ${options.mode}`);
   const allocator = new PageAllocator(platform, platform.reservedBytes, options.memoryBytes);
   store.bind(new Uint8Array(platform.memory), allocator);
+  allocator.reclaim = (pages) => pageCache.reclaim(pages);
   const vdso = Vdso.create(allocator, platform.memory);
   const layout = (): ReturnType<typeof chooseLayout> => chooseLayout(options.aslr ?? true);
   const mm = new AddressSpace(platform.memory, allocator, platform.rootEntries, layout());
@@ -349,17 +356,21 @@ async function runInFilesystems(
     strace: options.strace, patchSyscalls: options.patchSyscalls ?? true, procfs: fsys.procfs,
     aslr: options.aslr ?? true, layout, vdso, machine,
   });
-  const loaded = loadProgram(mm, {
-    execfn: path,
-    file,
-    identity,
-    openInterpreter: (interp) => readInterpreter(fsContext, interp),
-    argv,
-    envp: Object.entries(options.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`),
-    hostAuxv: hostAuxv(),
-    ids: options.ids !== undefined ? { ...ids, euid: ids.uid, egid: ids.gid } : { uid: ids.uid, euid: process.geteuid?.() ?? ids.uid, gid: ids.gid, egid: process.getegid?.() ?? ids.gid },
-    mapVdso: (m) => vdso.mapOrNone(m),
-  });
+  let loaded;
+  try {
+    loaded = loadProgram(mm, {
+      execfn: path,
+      file,
+      openInterpreter: (interp) => openInterpreter(fsContext, interp),
+      argv,
+      envp: Object.entries(options.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`),
+      hostAuxv: hostAuxv(),
+      ids: options.ids !== undefined ? { ...ids, euid: ids.uid, egid: ids.gid } : { uid: ids.uid, euid: process.geteuid?.() ?? ids.uid, gid: ids.gid, egid: process.getegid?.() ?? ids.gid },
+      mapVdso: (m) => vdso.mapOrNone(m),
+    });
+  } finally {
+    file.close();
+  }
   const init = kernel.createProcess({ mm, fds, fs: fsContext, exePath, entry: loaded.entry, sp: loaded.sp, ids, comm: loaded.comm });
   // The first process leads the sandbox's session; its terminal (the console, or a host terminal on
   // its stdio) is the session's controlling terminal, its group in the foreground.
@@ -383,8 +394,11 @@ async function runInFilesystems(
     const exit = await kernel.run();
     startup.exited = performance.now();
     startup.firstSyscall = kernel.stats.firstSyscallAt;
+    const cacheAtExit = { ...pageCache.stats };
+    pageCache.reclaim(Infinity);
     return {
-      exit, flavour: platform.flavour, kernel: kernel.stats, memory: allocator.stats, paging: mm.stats, vdso: timekeeper.guestMode, startup,
+      exit, flavour: platform.flavour, kernel: kernel.stats, memory: allocator.stats, pageCache: cacheAtExit, paging: mm.stats,
+      vdso: timekeeper.guestMode, startup,
     };
   } finally {
     timekeeper.close();
