@@ -10,7 +10,7 @@ import type { RootEntry } from '../platform/boot.js';
 import { HUGE_PAGE_SIZE, PAGE_SIZE, RESERVED_VA_END, RESERVED_VA_START, USER_TOP } from '../platform/layout.js';
 import type { Mappable } from './mappable.js';
 import { PageTables } from './page-tables.js';
-import { leafFlags, PageResult, Pager } from './pager.js';
+import { PageResult, Pager } from './pager.js';
 import type { PageAllocator } from './physical.js';
 import { SharedMemory } from './shared-memory.js';
 import { Advice, canExec, canRead, canWrite, startGap, STACK_GUARD_GAP, VmaKind, VmaList, type Vma } from './vma.js';
@@ -26,6 +26,8 @@ const PF_WRITE = 0x2;
 const PF_INSTRUCTION = 0x10;
 /** A fault the tables allow, this many times in a row at one place: the host disagrees, give up. */
 const MAX_REPEATED_FAULTS = 64;
+/** The used private pages fork copies for the child at once (1 MiB), rather than share copy-on-write. */
+export const FORK_COPY_PAGES = 256;
 
 export type FaultResult =
   | { mapped: true }
@@ -489,7 +491,14 @@ export class AddressSpace {
    * fork(2): a new address space with the same areas, whose pages are those of this one: shared
    * mappings share them outright; private ones share them read-only in both until a write copies the
    * page (the pager's copy-on-write break, as for a private file page). MADV_DONTFORK areas are left
-   * out; MADV_WIPEONFORK areas come empty. Nothing is copied now.
+   * out; MADV_WIPEONFORK areas come empty.
+   *
+   * Except that the private writable 4 KiB pages the program has used and this process alone holds
+   * (its stack first) are copied for the child now, up to FORK_COPY_PAGES: they are the pages either
+   * side is about to write, and here a copy-on-write break (a fault), and taking the right to write
+   * away from the parent (a replayed page-table write), each cost far more than copying 4 KiB. The
+   * parent then keeps writing those pages without a fault, and a child that execs at once (a shell's)
+   * has cost no page-table change in the parent at all.
    */
   fork(): AddressSpace {
     const child = new AddressSpace(this.memory, this.allocator, this.shared, this.layout);
@@ -497,20 +506,26 @@ export class AddressSpace {
     child.brkEnd = this.brkEnd;
     // The arguments, environment and auxiliary vector are in the copied memory, at the same places.
     child.exec = this.exec;
-    for (const vma of this.vmas.list) {
+    let copies = FORK_COPY_PAGES;
+    const copy = (gpa: number): number => {
+      if (copies === 0 || this.allocator.refCount(gpa) !== 1) return -1;
+      const page = this.allocator.allocPage();
+      if (page < 0) return -1;
+      this.bytes.copyWithin(page, gpa, gpa + PAGE_SIZE);
+      copies--;
+      return page;
+    };
+    const stackFirst = [...this.vmas.list].sort((a, b) => Number(b.growsDown) - Number(a.growsDown));
+    for (const vma of stackFirst) {
       if ((vma.advice & Advice.dontFork) !== 0) continue;
-      const copy: Vma = { ...vma };
-      copy.file?.hold?.();
-      child.vmas.insert(copy);
+      const area: Vma = { ...vma };
+      area.file?.hold?.();
+      child.vmas.insert(area);
       if ((vma.advice & Advice.wipeOnFork) !== 0) continue;
-      this.tables.forEachLeaf(vma.start, vma.end, (va, m) => {
-        this.allocator.ref(m.gpa);
-        const flags = leafFlags(vma, vma.shared, m.accessed);
-        if (m.size === PAGE_SIZE) child.tables.map4k(va, m.gpa, flags);
-        else child.tables.map2m(va, m.gpa, flags);
-      });
-      if (!vma.shared && canWrite(vma)) {
-        this.tables.restrict(vma.start, vma.end, { user: canRead(vma), write: false, exec: canExec(vma) });
+      const cow = !vma.shared && canWrite(vma);
+      const shared = this.tables.forkInto(child.tables, vma.start, vma.end, cow, copy);
+      for (let i = 0; i < shared.length; i += 2) {
+        this.tables.restrict(shared[i]!, shared[i + 1]!, { user: canRead(vma), write: false, exec: canExec(vma) });
       }
     }
     return child;

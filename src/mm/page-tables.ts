@@ -174,6 +174,54 @@ export class PageTables extends TableStore {
   }
 
   /**
+   * fork: gives `child` (a new address space's tables, which no vCPU has run) the leaves of [start, end)
+   * of one area, as they are here, each page with one more reference; where `cow` (a private writable
+   * area), writable entries become read-only in the child. A used, writable 4 KiB page is first offered
+   * to `copy`, which returns a page of the child's own holding a copy, or -1 to share it. Returns the
+   * [start, end) runs of entries still writable here whose pages the child now shares: the caller
+   * takes the right to write away from them (restrict).
+   */
+  forkInto(child: PageTables, start: number, end: number, cow: boolean, copy: (gpa: number) => number): number[] {
+    const runs: number[] = [];
+    this.forkIn(child, this.root, ROOT_LEVEL, 0, start, end, cow, copy, runs);
+    return runs;
+  }
+
+  private forkIn(child: PageTables, table: number, level: number, base: number, start: number, end: number, cow: boolean,
+    copy: (gpa: number) => number, runs: number[]): void {
+    const span = SPAN[level];
+    const [first, last] = indexRange(base, span, start, end);
+    let childTable = -1;
+    for (let i = first; i <= last; i++) {
+      if (level === ROOT_LEVEL && this.sharedRootIndexes.has(i)) continue;
+      const w = entryWord(table, i);
+      const lo = this.words[w]!;
+      if ((lo & PTE_PRESENT) === 0) continue;
+      const hi = this.words[w + 1]!;
+      const slot = base + i * span;
+      if (!isLeaf(level, lo)) {
+        this.forkIn(child, entryAddress(lo, hi), level - 1, slot, start, end, cow, copy, runs);
+        continue;
+      }
+      if (childTable < 0) childTable = child.walkCreate(slot, level);
+      const gpa = entryAddress(lo, hi);
+      const writable = cow && (lo & PTE_WRITE) !== 0;
+      if (writable && level === 0 && (lo & PTE_ACCESSED) !== 0) {
+        const own = copy(gpa);
+        if (own >= 0) {
+          child.store(childTable, i, ((lo & ~ADDR_LOW_MASK) | (own % TWO_32)) >>> 0, ((hi & ~ADDR_HIGH_MASK) | Math.floor(own / TWO_32)) >>> 0);
+          continue;
+        }
+      }
+      this.allocator.ref(gpa);
+      child.store(childTable, i, writable ? (lo & ~PTE_WRITE) >>> 0 : lo, hi);
+      if (!writable) continue;
+      if (runs.length > 0 && runs[runs.length - 1] === slot) runs[runs.length - 1] = slot + span;
+      else runs.push(slot, slot + span);
+    }
+  }
+
+  /**
    * Moves the mappings of [src, src+length) to [dst, dst+length), which must be empty (mremap). Pages
    * stay where they are in memory. Whole 2 MiB slots that land on 2 MiB boundaries move with one write
    * each (a huge page, or a whole table of 4 KiB pages); the rest moves leaf by leaf.
