@@ -175,6 +175,34 @@ test('anonymous memory gets 2 MiB pages; a partial munmap splits one and frees t
   finish(t, g);
 });
 
+// A fork child that unmaps part of a 2 MiB page the parent still maps whole splits the page under it:
+// the parent's copy-on-write, fork and unmap must then treat it as its 512 pages.
+test('a 2 MiB page shared by fork and split by one side stays right for the other', (t) => {
+  const g = guest();
+  const a = g.mmap({ length: 4 * MIB });
+  g.write(a + 5, 7);
+  g.write(a + 2 * MIB, 8);
+  t.is(g.mm.pager.stats.hugePages, 2);
+  const child = g.mm.fork();
+  g.batch();
+  child.tables.queue = new FakeQueue();
+  t.is(child.unmap(a + 12 * KIB, 8 * KIB), null, 'the child splits the first 2 MiB page');
+  child.tables.endBatch();
+  t.is(g.allocator.refCount(g.mm.tables.lookup(a)!.gpa, HUGE), 2, 'its other pages are still shared');
+  g.write(a + 6, 9);
+  t.not(g.mm.tables.lookup(a)!.gpa, child.tables.lookup(a)!.gpa - (child.tables.lookup(a)!.gpa % HUGE), 'the parent\'s write copied the page');
+  const grandchild = g.mm.fork();
+  g.batch();
+  grandchild.tables.queue = new FakeQueue();
+  t.is(g.mm.unmap(a, 4 * MIB), null);
+  g.batch();
+  t.is(g.bytes[child.tables.lookup(a)!.gpa + 5], 7, 'the child keeps its contents');
+  t.is(g.bytes[grandchild.tables.lookup(a)!.gpa + 6], 9);
+  child.release();
+  grandchild.release();
+  finish(t, g);
+});
+
 test('munmap of 4 KiB pages needs no replay; the table freed is safe to reuse as a table', (t) => {
   const g = guest();
   const a = g.mmap({ length: 2 * MIB, addr: 0x5000_0000, fixed: true });

@@ -241,7 +241,7 @@ export class AddressSpace {
     const vma = this.vmas.find(va);
     if (vma === undefined || !canRead(vma) || (write && !canWrite(vma))) return -1;
     let m = this.tables.lookup(va);
-    if (m === null || (write && !m.writable && !vma.shared && this.allocator.refCount(m.gpa) > 1)) {
+    if (m === null || (write && !m.writable && !vma.shared && this.allocator.refCount(m.gpa, m.size) > 1)) {
       const page = va - (va % PAGE_SIZE);
       if (this.pager.fault(vma, page, write) !== PageResult.Mapped) return -1;
       m = this.tables.lookup(va);

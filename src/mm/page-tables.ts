@@ -213,7 +213,7 @@ export class PageTables extends TableStore {
           continue;
         }
       }
-      this.allocator.ref(gpa);
+      this.allocator.ref(gpa, level === 0 ? PAGE_SIZE : HUGE_PAGE_SIZE);
       child.store(childTable, i, writable ? (lo & ~PTE_WRITE) >>> 0 : lo, hi);
       if (!writable) continue;
       if (runs.length > 0 && runs[runs.length - 1] === slot) runs[runs.length - 1] = slot + span;

@@ -112,7 +112,7 @@ export class Pager {
     this.tables.forEachLeaf(start, end, (va, m) => {
       const from = Math.max(va, start);
       const to = Math.min(va + m.size, end);
-      if (this.allocator.refCount(m.gpa) > 1) {
+      if (this.allocator.refCount(m.gpa, m.size) > 1) {
         shared.push([from, to]);
         return;
       }
@@ -158,8 +158,8 @@ export class Pager {
 
   private upgrade(vma: Vma, va: number, m: Mapping, write: boolean): PageResult {
     const base = va - (va % m.size);
-    if (write && !m.writable && !vma.shared && this.allocator.refCount(m.gpa) > 1) return this.breakCopyOnWrite(vma, base, m);
-    const exclusive = vma.shared || this.allocator.refCount(m.gpa) === 1;
+    if (write && !m.writable && !vma.shared && this.allocator.refCount(m.gpa, m.size) > 1) return this.breakCopyOnWrite(vma, base, m);
+    const exclusive = vma.shared || this.allocator.refCount(m.gpa, m.size) === 1;
     const flags = leafFlags(vma, exclusive, true);
     if (flags.user !== m.user || flags.write !== m.writable || flags.exec !== m.exec || !m.accessed) {
       this.tables.setLeaf(base, m.gpa, flags);

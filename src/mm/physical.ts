@@ -145,11 +145,14 @@ export class PageAllocator {
    * One more user of an allocated page (a tmpfs page mapped MAP_SHARED, say). Each user calls
    * freePage or freeHuge when done; the page goes back to the host with the last one.
    */
-  ref(gpa: number): void {
+  ref(gpa: number, size = PAGE_SIZE): void {
     const { chunk, page } = this.locate(gpa);
-    const i = chunk * PAGES_PER_CHUNK + page;
-    if (this.extraRefs[i] === 0xffff) throw new Error(`too many references to guest page ${gpa.toString(16)}`);
-    this.extraRefs[i]!++;
+    // A 2 MiB page that another address space split (split()) is held as its 512 pages.
+    const count = size === HUGE_PAGE_SIZE && this.chunkState[chunk] === ChunkState.Split ? PAGES_PER_CHUNK : 1;
+    for (let i = chunk * PAGES_PER_CHUNK + page, end = i + count; i < end; i++) {
+      if (this.extraRefs[i] === 0xffff) throw new Error(`too many references to guest page ${gpa.toString(16)}`);
+      this.extraRefs[i]!++;
+    }
   }
 
   /** Drops one reference; frees the page when it was the last. Returns whether it was freed. */
@@ -175,8 +178,18 @@ export class PageAllocator {
     return true;
   }
 
+  /**
+   * Drops one reference on a 2 MiB page mapped whole; frees it when it was the last. A holder's 2 MiB
+   * page may have been split since by another holder (a fork relative that unmapped or protected part
+   * of it): it is then one reference on each of its 512 pages.
+   */
   freeHuge(gpa: number): boolean {
     const { chunk, page } = this.locate(gpa);
+    if (page === 0 && this.chunkState[chunk] === ChunkState.Split) {
+      let freed = true;
+      for (let i = 0; i < PAGES_PER_CHUNK; i++) freed = this.freePage(gpa + i * PAGE_SIZE) && freed;
+      return freed;
+    }
     if (page !== 0 || this.chunkState[chunk] !== ChunkState.Huge) throw new Error(`bad huge page free ${gpa.toString(16)}`);
     if (this.dropExtraRef(chunk, 0)) return false;
     this.punch(gpa, HUGE_PAGE_SIZE);
@@ -187,12 +200,20 @@ export class PageAllocator {
     return true;
   }
 
-  /** How many users the allocated page at gpa has (a huge page counts on its first 4 KiB); 0 if free. */
-  refCount(gpa: number): number {
+  /**
+   * How many users the allocated page at gpa has (a huge page counts on its first 4 KiB); 0 if free.
+   * For a 2 MiB page mapped whole (size) that another holder split: the most any of its pages has.
+   */
+  refCount(gpa: number, size = PAGE_SIZE): number {
     const { chunk, page } = this.locate(gpa);
     const state = this.chunkState[chunk];
     if (state === ChunkState.Free) return 0;
     if (state === ChunkState.Huge) return 1 + this.extraRefs[chunk * PAGES_PER_CHUNK]!;
+    if (size === HUGE_PAGE_SIZE) {
+      let most = 0;
+      for (let i = 0; i < PAGES_PER_CHUNK; i++) most = Math.max(most, this.refCount(gpa + i * PAGE_SIZE));
+      return most;
+    }
     const used = (this.bitmap[chunk * WORDS_PER_CHUNK + (page >> 5)]! & (1 << (page & 31))) !== 0;
     return used ? 1 + this.extraRefs[chunk * PAGES_PER_CHUNK + page]! : 0;
   }
@@ -209,6 +230,8 @@ export class PageAllocator {
    */
   splitHuge(gpa: number): void {
     const { chunk, page } = this.locate(gpa);
+    // Split already by another holder: its pages carry every holder's reference.
+    if (page === 0 && this.chunkState[chunk] === ChunkState.Split) return;
     if (page !== 0 || this.chunkState[chunk] !== ChunkState.Huge) throw new Error(`bad huge page split ${gpa.toString(16)}`);
     this.chunkState[chunk] = ChunkState.Split;
     this.chunkUsed[chunk] = PAGES_PER_CHUNK;
