@@ -67,18 +67,27 @@ int main(int argc, char **argv) {
   int none = waitpid(-1, &status, WNOHANG);
   printf("no child: %d %s\n", none, strerror(errno));
 
+  // The orphan waits (up to 5 s) for its parent to end, and the top process for the orphan to end:
+  // its end of the pipe closes then. No sleep decides the order on a loaded machine.
+  int done[2];
+  pipe(done);
   pid = fork();
   if (pid == 0) {
     pid_t middle = getpid();
     if (fork() == 0) {
-      usleep(50000);
+      close(done[0]);
+      for (int i = 0; i < 5000 && getppid() == middle; i++) usleep(1000);
       printf("orphan reparented: %d\n", getppid() != middle);
+      fflush(stdout);
       _exit(0);
     }
     _exit(0);
   }
+  close(done[1]);
   waitpid(pid, &status, 0);
-  usleep(150000);
+  char end;
+  while (read(done[0], &end, 1) > 0) {}
+  close(done[0]);
 
   siginfo_t info;
   pid = fork();
