@@ -62,6 +62,17 @@ export function setControllingTerminal(task: Task, tty: Terminal, readable: bool
   return 0;
 }
 
+/**
+ * open(2) of a terminal without O_NOCTTY (Linux tty_open_proc_set_tty): a session leader that has no
+ * controlling terminal takes this one if no session has it. (A pty master is no terminal here, and
+ * /dev/tty is the caller's own already.)
+ */
+export function takeTerminalOnOpen(task: Task, tty: Terminal): void {
+  const group = task.group;
+  if (group.pid !== group.sid || group.tty !== null || tty.session !== 0) return;
+  attachTerminal(task.kernel, group, tty);
+}
+
 /** TIOCNOTTY: a session leader gives the terminal up for its whole session; another process only for itself. */
 export function dropControllingTerminal(task: Task, tty: Terminal): number | Errno {
   const group = task.group;

@@ -3,13 +3,14 @@
 import { E2BIG, EAGAIN, EFAULT, EINVAL, ENOENT, EOPNOTSUPP, Errno } from '../abi/errno.js';
 import { MAX_FDS } from '../fs/fd-table.js';
 import {
-  O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_TMPFILE, O_TRUNC, O_VALID, O_WRONLY, PERM_MASK,
+  O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NOCTTY, O_NOFOLLOW, O_PATH, O_TMPFILE, O_TRUNC, O_VALID, O_WRONLY, PERM_MASK,
 } from '../abi/fcntl.js';
 import { openAt } from '../fs/ops.js';
 import type { FileDescription } from '../fs/vfs.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
 import type { SyscallEntry } from '../kernel/syscall-table.js';
 import type { Task } from '../kernel/task.js';
+import { takeTerminalOnOpen } from '../kernel/terminal-control.js';
 import { partial, supported } from './define.js';
 import { readPath, startAt } from './path.js';
 
@@ -48,7 +49,10 @@ function open(task: Task, dirfd: number, pathVa: number, flags: number, mode: nu
   const f = (flags & O_PATH) !== 0 ? flags & (O_PATH | O_CLOEXEC | O_DIRECTORY | O_NOFOLLOW) : flags & O_VALID;
   const file = openAt(task.fs, start, path, f, mode & PERM_MASK);
   if (file instanceof Errno) return file;
-  return install(task, file, (flags & O_CLOEXEC) !== 0);
+  const fd = install(task, file, (flags & O_CLOEXEC) !== 0);
+  const tty = file.terminal;
+  if (!(fd instanceof Errno) && tty !== null && (f & (O_NOCTTY | O_PATH)) === 0) takeTerminalOnOpen(task, tty);
+  return fd;
 }
 
 /** openat2(2): open_how is checked strictly; RESOLVE_* restrictions beyond the sandbox's are refused. */

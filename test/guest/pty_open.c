@@ -1,6 +1,7 @@
 // A program's own pseudo-terminal through /dev/ptmx: posix_openpt, grantpt, unlockpt, ptsname; the
 // locked slave; input typed at the master read line by line at the slave, output with ONLCR; the window
-// size set through the master; TIOCGPTPEER; a child that makes the slave its controlling terminal; EIO
+// size set through the master; TIOCGPTPEER; a child that makes the slave its controlling terminal, and
+// children that take it by opening it (or not, with O_NOCTTY); EIO
 // at the master once the slave is closed; the slave's hang-up and its node going with the master.
 #define _GNU_SOURCE
 #include <errno.h>
@@ -83,6 +84,22 @@ int main(void) {
   int status;
   waitpid(pid, &status, 0);
   printf("the master's foreground group is the child's: %s\n", tcgetpgrp(m) == pid ? "yes" : "no");
+
+  // A session leader without a terminal that opens one without O_NOCTTY takes it (tty_open); with
+  // O_NOCTTY it does not.
+  for (int noctty = 0; noctty <= 1; noctty++) {
+    pid = fork();
+    if (pid == 0) {
+      setsid();
+      int c = open(slave_path, O_RDWR | (noctty ? O_NOCTTY : 0));
+      pid_t sid = tcgetsid(c);
+      int fd = open("/dev/tty", O_RDWR);
+      printf("child, open %s: the slave's session is its own: %s, /dev/tty opens: %s\n",
+             noctty ? "with O_NOCTTY" : "without O_NOCTTY", sid == getpid() ? "yes" : "no", err(fd));
+      _exit(0);
+    }
+    waitpid(pid, &status, 0);
+  }
 
   close(s);
   n = read(m, buf, sizeof buf);
