@@ -44,6 +44,8 @@ const FIX_EFLAGS = 0x5_0dd5;
 const CANONICAL_HIGH_WORD = 0x8000;
 /** Frames built in one return at most; the next return delivers the rest. */
 const MAX_FRAMES = 64;
+/** restart_syscall(2)'s number on x86-64. */
+const NR_RESTART_SYSCALL = 219;
 const PAGE = 4096;
 const PF_WRITE = 0x2;
 const PF_USER = 0x4;
@@ -93,6 +95,13 @@ export function signalWork(task: Task, syscall: boolean): boolean {
 /** Run the syscall again: rax back to its number, rip back over the two bytes of `syscall`. */
 function restartSyscall(mb: Mailbox): void {
   copyWord64(mb, MailboxOffset.origRax >> 2, MailboxOffset.regs + Reg.rax * 8);
+  mb.setReg(Reg.rip, mb.reg(Reg.rip) - 2);
+  mb.set32(MailboxOffset.slowReturn, 1);
+}
+
+/** Linux's ERESTART_RESTARTBLOCK without a handler: the program makes restart_syscall(2) instead. */
+function continueThroughRestartSyscall(mb: Mailbox): void {
+  mb.setReg(Reg.rax, NR_RESTART_SYSCALL);
   mb.setReg(Reg.rip, mb.reg(Reg.rip) - 2);
   mb.set32(MailboxOffset.slowReturn, 1);
 }
@@ -162,9 +171,9 @@ export function deliverSignals(task: Task, syscall: boolean, trace: SyscallTrace
     if (frames === 0) firstArea = area;
     frames++;
   }
-  // No handler ran: the interrupted call starts again (a sleep would continue through restart_syscall,
-  // which is not implemented: it returns EINTR, and only a signal that no handler takes could get here).
-  if (restart === ERESTART_RESTARTBLOCK.code) mb.setReg(Reg.rax, -EINTR.code);
+  // No handler ran: the interrupted call starts again, or a sleep or timed poll goes on with the time
+  // left through restart_syscall (the task's restartBlock), as Linux.
+  if (restart === ERESTART_RESTARTBLOCK.code) continueThroughRestartSyscall(mb);
   else if (restart !== 0) restartSyscall(mb);
   if (sig.savedMask !== null) {
     sig.setMask(sig.savedMask);

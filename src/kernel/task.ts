@@ -12,6 +12,7 @@ import { BlockedCall } from './blocking.js';
 import type { Kernel } from './kernel.js';
 import { ThreadSignals } from './signals.js';
 import type { SyscallArgs } from './syscall-args.js';
+import type { Blocked } from './syscall-table.js';
 import type { Machine } from './machine.js';
 import type { SyscallSites } from './syscall-sites.js';
 import type { ThreadGroup } from './thread-group.js';
@@ -94,6 +95,11 @@ export class Task implements ProcessView {
   readonly signals: ThreadSignals;
   /** The blocked syscall a signal may interrupt (blocking.ts); null while the task is not blocked. */
   blocked: BlockedCall | null = null;
+  /**
+   * Linux's restart_block: how restart_syscall(2) continues a call interrupted with
+   * ERESTART_RESTARTBLOCK (a sleep or a timed poll, with the time left) when no handler ran.
+   */
+  restartBlock: (() => number | Errno | Blocked) | null = null;
   /**
    * Parked by a group stop on its way back to the program (job-control.ts); afterSyscall: the return
    * still has a syscall's result (and maybe a restart code) to deliver once continued.

@@ -152,10 +152,20 @@ function doPoll(task: Task, fdsVa: number, nfds: number, timeoutNs: bigint | nul
 
 function poll(task: Task, a: SyscallArgs): number | Errno | Blocked {
   const ms = a.int(2);
-  // Linux restarts an interrupted poll through restart_syscall with the time left; without that here,
-  // a timed poll says EINTR, and one without a timeout simply starts again.
-  const timeoutNs = ms < 0 ? null : BigInt(ms) * NS_PER_MS;
-  return doPoll(task, a.ptr(0), a.uint(1), timeoutNs, timeoutNs === null ? ERESTARTNOHAND : ERESTART_RESTARTBLOCK, (r) => r);
+  if (ms < 0) return doPoll(task, a.ptr(0), a.uint(1), null, ERESTARTNOHAND, (r) => r);
+  return pollUntil(task, a.ptr(0), a.uint(1), monotonicNs() + BigInt(ms) * NS_PER_MS);
+}
+
+/**
+ * A timed poll: interrupted by a signal that runs no handler, it goes on through restart_syscall with
+ * the time left, as Linux's do_restart_poll (an untimed one simply starts again).
+ */
+function pollUntil(task: Task, fdsVa: number, nfds: number, deadlineNs: bigint): number | Errno | Blocked {
+  const left = deadlineNs - monotonicNs();
+  return doPoll(task, fdsVa, nfds, left > 0n ? left : 0n, ERESTART_RESTARTBLOCK, (r) => {
+    if (r === ERESTART_RESTARTBLOCK) task.restartBlock = () => pollUntil(task, fdsVa, nfds, deadlineNs);
+    return r;
+  });
 }
 
 function ppoll(task: Task, a: SyscallArgs): number | Errno | Blocked {

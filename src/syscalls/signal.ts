@@ -82,6 +82,8 @@ function sigaltstack(task: Task, a: SyscallArgs): number | Errno {
 }
 
 function rtSigreturn(task: Task): number | RegistersRestored {
+  // Linux restore_sigcontext: whatever was interrupted before the handler ran is not restarted.
+  task.restartBlock = null;
   return sigreturn(task);
 }
 
@@ -179,6 +181,15 @@ function tgkill(task: Task, a: SyscallArgs): number | Errno {
   return threadKill(task, a.int(0), a.int(1), a.int(2));
 }
 
+/**
+ * restart_syscall(2): what the program makes after a sleep or a timed poll was interrupted by a signal
+ * that ran no handler (a stop and continue): the call goes on with the time it had left. As on Linux,
+ * the block stays until a signal handler returns (rt_sigreturn); without one it is EINTR.
+ */
+function restartSyscall(task: Task): number | Errno | Blocked {
+  return task.restartBlock === null ? EINTR : task.restartBlock();
+}
+
 export const signalSyscalls: SyscallEntry[] = [
   supported('rt_sigaction', rtSigaction, 'gjJz'),
   supported('rt_sigprocmask', rtSigprocmask, 'hqKz'),
@@ -186,6 +197,7 @@ export const signalSyscalls: SyscallEntry[] = [
   supported('sigaltstack', sigaltstack, 'xx'),
   supported('rt_sigreturn', rtSigreturn, ''),
   supported('pause', pause, ''),
+  supported('restart_syscall', restartSyscall, ''),
   supported('rt_sigsuspend', rtSigsuspend, 'qz'),
   supported('rt_sigtimedwait', rtSigtimedwait, 'qxtz'),
   supported('kill', (t, a) => kill(t, a.int(0), a.int(1)), 'ig'),

@@ -108,6 +108,8 @@ function sleepUntil(task: Task, clock: number, deadlineNs: bigint, absolute: boo
       const left = deadlineNs - (nowNs(task, clock) as bigint);
       if (task.mm.copyOut(remVa, pair(Number(left > 0n ? left / NS : 0n), Number(left > 0n ? left % NS : 0n))) !== 16) return EFAULT;
     }
+    // Continued without a handler, the sleep goes on to the same deadline (hrtimer_nanosleep_restart).
+    task.restartBlock = () => sleepUntil(task, clock, deadlineNs, false, remVa);
     return ERESTART_RESTARTBLOCK;
   });
   // Every clock here runs at the rate of the monotonic one: wait on that.

@@ -1,15 +1,20 @@
 /* Blocking calls interrupted by signals, compared with the host kernel: SIGALRM from setitimer(ITIMER_REAL)
  * ends a blocking read of an empty pipe with EINTR, or restarts it under SA_RESTART; a blocking write
  * returns what it wrote; nanosleep is never restarted and writes the time left; pause, sigsuspend and
- * sigtimedwait; alarm's and getitimer's answers. The program holds both ends of its pipes. */
+ * sigtimedwait; alarm's and getitimer's answers; a timed poll and a nanosleep stopped and continued
+ * (a signal that runs no handler) go on with the time they had left (restart_syscall). The program
+ * holds both ends of its pipes. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,6 +47,26 @@ static void use(int flags) {
 static void in_ms(long ms) {
   struct itimerval it = {.it_value = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000}};
   setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static long now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* A child that stops this process 100 ms from now and continues it 100 ms later. */
+static pid_t stop_and_continue(void) {
+  pid_t parent = getpid();
+  pid_t c = fork();
+  if (c == 0) {
+    usleep(100000);
+    kill(parent, SIGSTOP);
+    usleep(100000);
+    kill(parent, SIGCONT);
+    _exit(0);
+  }
+  return c;
 }
 
 static void result(const char *what, long r) {
@@ -172,5 +197,21 @@ int main(void) {
   result("another signal's handler", sigtimedwait(&want, &si, &two));
   tenth.tv_nsec = 1000000000;
   result("bad timeout", sigtimedwait(&want, &si, &tenth));
+
+  // Every call interrupted so far ran a handler: there is nothing for restart_syscall to go on with.
+  result("restart_syscall with nothing to restart", syscall(SYS_restart_syscall));
+  printf("stopped and continued during the wait:\n");
+  struct pollfd pf = {.fd = pfd[0], .events = POLLIN};
+  pid_t c = stop_and_continue();
+  long t0 = now_ms();
+  result("poll of an empty pipe, 400 ms", poll(&pf, 1, 400));
+  printf("  took >= 400 ms: %d\n", now_ms() - t0 >= 400);
+  waitpid(c, NULL, 0);
+  struct timespec nap = {0, 400000000}, nap_left = {9, 9};
+  c = stop_and_continue();
+  t0 = now_ms();
+  result("nanosleep 400 ms", nanosleep(&nap, &nap_left));
+  printf("  took >= 400 ms: %d\n", now_ms() - t0 >= 400);
+  waitpid(c, NULL, 0);
   return 0;
 }
