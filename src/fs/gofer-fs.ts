@@ -4,7 +4,7 @@
 // host fd that the Sentry then reads and writes itself with positioned host calls (the host-syscall
 // tier), and closes when the last reference to the description goes.
 import { closeSync, fstatSync, ftruncateSync, readSync, writeSync } from 'node:fs';
-import { EINVAL, EISDIR, ENOENT, ENXIO, EOPNOTSUPP, Errno } from '../abi/errno.js';
+import { EINVAL, EISDIR, ENOENT, ENOTEMPTY, ENXIO, EOPNOTSUPP, EXDEV, Errno } from '../abi/errno.js';
 import { GoferClient, type GoferStat } from '../gofer/client.js';
 import type { Mappable } from '../mm/mappable.js';
 import type { FileCache, FileVersion, PageCache } from '../mm/page-cache.js';
@@ -15,11 +15,12 @@ import { hostStat, syncHostFd } from './file.js';
 import {
   O_ACCMODE, O_APPEND, O_CREAT, O_DIRECT, O_DIRECTORY, O_DSYNC, O_EXCL, O_NOATIME, O_NONBLOCK, O_PATH, O_RDONLY,
   O_RDWR, O_SYNC, O_TRUNC,
-  RENAME_EXCHANGE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET, isDir,
+  DT_SOCK, PERM_MASK, RENAME_EXCHANGE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET, isDir,
 } from '../abi/fcntl.js';
 import { pathFrom } from './walk.js';
 import {
-  type Creds, Dentry, type DirEntry, FileDescription, FileSystem, type FileStat, type SetAttr,
+  type Creds, Dentry, type DirEntry, FileDescription, FileSystem, type FileStat, type SetAttr, allocIno, nowNs,
+  syntheticStat,
 } from './vfs.js';
 
 /**
@@ -76,6 +77,8 @@ export class GoferDentry extends Dentry implements CachingDentry {
   /** The page cache of the host file, once it was mapped or opened for writing after that. */
   fileCache: FileCache | null = null;
   private linkTarget: string | null = null;
+  /** Socket nodes that bind(2) made here: the sandbox's alone (see SocketNode). */
+  private sockets: Map<string, SocketNode> | null = null;
   /**
    * An fd opened ahead (by create, or by prepareOpen with these host flags; -1 means any access,
    * the O_RDWR fd of a create), for the open that follows.
@@ -139,8 +142,8 @@ export class GoferDentry extends Dentry implements CachingDentry {
     return st;
   }
 
-  override child(name: string): GoferDentry | Errno {
-    const hit = this.children?.get(name);
+  override child(name: string): Dentry | Errno {
+    const hit = this.children?.get(name) ?? this.sockets?.get(name);
     if (hit !== undefined) return hit;
     if (!isDir(this.mode)) return ENOENT;
     const st = this.fs.client.stat(this.childPath(name));
@@ -164,7 +167,10 @@ export class GoferDentry extends Dentry implements CachingDentry {
   }
 
   override readdir(): DirEntry[] | Errno {
-    return this.fs.client.readdir(this.path());
+    const entries = this.fs.client.readdir(this.path());
+    if (entries instanceof Errno || this.sockets === null) return entries;
+    for (const [name, node] of this.sockets) entries.push({ name, ino: node.ino, type: DT_SOCK });
+    return entries;
   }
 
   override readlink(): string | Errno {
@@ -229,8 +235,30 @@ export class GoferDentry extends Dentry implements CachingDentry {
     return this.fs.client.mkdir(this.childPath(name), mode);
   }
 
-  override mknod(): Errno {
-    return EOPNOTSUPP;
+  /**
+   * Only socket nodes (what bind(2) makes), and only in the sandbox: the Gofer has no mknod, and a
+   * host socket node would lead no host program to the sandbox's socket. The directory is held while
+   * it has some, so the dentry cache keeps them.
+   */
+  override mknod(name: string, mode: number, _rdev: number, creds: Creds): Errno | null {
+    if ((mode & S_IFMT) !== S_IFSOCK) return EOPNOTSUPP;
+    if (this.sockets === null) {
+      this.sockets = new Map();
+      this.hold();
+    }
+    this.sockets.set(name, new SocketNode(name, this, this.fs, mode, creds));
+    return null;
+  }
+
+  private removeSocket(name: string, node: SocketNode): Errno | null {
+    if (this.sockets?.get(name) !== node) return ENOENT;
+    this.sockets.delete(name);
+    node.deleted = true;
+    if (this.sockets.size === 0) {
+      this.sockets = null;
+      this.drop();
+    }
+    return null;
   }
 
   override symlink(name: string, target: string, _creds: Creds): Errno | null {
@@ -242,19 +270,23 @@ export class GoferDentry extends Dentry implements CachingDentry {
     return this.fs.client.link(existing.path(), this.childPath(name));
   }
 
-  override unlink(name: string): Errno | null {
+  override unlink(name: string, child: Dentry): Errno | null {
+    if (child instanceof SocketNode) return this.removeSocket(name, child);
     const r = this.fs.client.unlink(this.childPath(name), false);
     if (r === null) this.forget(name);
     return r;
   }
 
-  override rmdir(name: string): Errno | null {
+  override rmdir(name: string, child: Dentry): Errno | null {
+    if (child instanceof GoferDentry && child.sockets !== null) return ENOTEMPTY;
     const r = this.fs.client.unlink(this.childPath(name), true);
     if (r === null) this.forget(name);
     return r;
   }
 
   override rename(oldName: string, child: Dentry, newDir: Dentry, newName: string, replaced: Dentry | null, flags: number): Errno | null {
+    // A socket node is the sandbox's alone: the host cannot move it (nor replace one).
+    if (child instanceof SocketNode || replaced instanceof SocketNode) return EXDEV;
     if (!(newDir instanceof GoferDentry) || !(child instanceof GoferDentry)) return EINVAL;
     const r = this.fs.client.rename(this.childPath(oldName), newDir.childPath(newName), flags);
     if (r !== null) return r;
@@ -304,6 +336,36 @@ export class GoferDentry extends Dentry implements CachingDentry {
     }
     const st = c.stat(path);
     if (!(st instanceof Errno)) this.remember(st);
+    return null;
+  }
+}
+
+/**
+ * A socket node bound in a host directory. The sandbox sees it (stat, readdir, connect, unlink); the
+ * host sees nothing there, and it goes with the sandbox.
+ */
+class SocketNode extends Dentry {
+  readonly ino = allocIno();
+  mode: number;
+  uid: number;
+  gid: number;
+  private readonly timeNs = nowNs();
+
+  constructor(name: string, parent: GoferDentry, readonly fs: GoferFs, mode: number, creds: Creds) {
+    super(name, parent);
+    this.mode = S_IFSOCK | (mode & PERM_MASK);
+    this.uid = creds.uid;
+    this.gid = creds.gid;
+  }
+
+  stat(): FileStat {
+    return syntheticStat(this.ino, this.mode, this.fs.dev, { uid: this.uid, gid: this.gid, mtimeNs: this.timeNs });
+  }
+
+  override setattr(attr: SetAttr): Errno | null {
+    if (attr.mode !== undefined) this.mode = S_IFSOCK | (attr.mode & PERM_MASK);
+    if (attr.uid !== undefined) this.uid = attr.uid;
+    if (attr.gid !== undefined) this.gid = attr.gid;
     return null;
   }
 }

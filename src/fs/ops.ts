@@ -7,7 +7,7 @@ import {
 import {
   MAX_SYMLINKS, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_LARGEFILE, O_NOCTTY, O_NOFOLLOW, O_PATH,
   O_RDONLY, O_TRUNC, O_WRONLY, PERM_MASK, RENAME_EXCHANGE, RENAME_NOREPLACE, R_OK, S_IFBLK, S_IFCHR, S_IFDIR,
-  S_IFLNK, S_IFMT, S_IFREG, S_ISGID, S_ISUID, S_ISVTX, S_IXGRP, W_OK, X_OK, isDir, isSymlink,
+  S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID, S_ISVTX, S_IXGRP, W_OK, X_OK, isDir, isSymlink,
 } from '../abi/fcntl.js';
 import { resolve, resolveParent, step, type WalkState } from './walk.js';
 import {
@@ -153,6 +153,28 @@ export function mknodAt(ctx: FsContext, start: VirtualDentry, path: string, mode
   const denied = mayModify(ctx, p.dir);
   if (denied !== null) return denied;
   return p.dir.dentry.mknod(p.name, (type === 0 ? S_IFREG : type) | (mode & ~ctx.umask & PERM_MASK), rdev, ctx.creds);
+}
+
+/**
+ * bind(2)'s socket node: made as mknod makes one (the umask applied to perm), and returned. EEXIST if
+ * the name is taken (a symlink too: bind follows none at its last component).
+ */
+export function makeSocketNode(ctx: FsContext, start: VirtualDentry, path: string, perm: number): VirtualDentry | Errno {
+  const p = parentOfNewName(ctx, start, path);
+  if (p instanceof Errno) return p;
+  const denied = mayModify(ctx, p.dir);
+  if (denied !== null) return denied;
+  const made = p.dir.dentry.mknod(p.name, S_IFSOCK | (perm & ~ctx.umask & PERM_MASK), 0, ctx.creds);
+  if (made !== null) return made;
+  const node = p.dir.dentry.child(p.name, ctx);
+  return node instanceof Errno ? node : { mount: p.dir.mount, dentry: node };
+}
+
+/** connect(2)'s lookup: the node at path (symlinks followed), which the caller must be able to write. */
+export function socketNodeAt(ctx: FsContext, start: VirtualDentry, path: string): VirtualDentry | Errno {
+  const vd = resolve(ctx, start, path, true);
+  if (vd instanceof Errno) return vd;
+  return may(ctx, vd.dentry, W_OK) ? vd : EACCES;
 }
 
 export function symlinkAt(ctx: FsContext, target: string, start: VirtualDentry, path: string): Errno | null {

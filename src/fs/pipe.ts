@@ -30,15 +30,18 @@ interface Slot {
  */
 export class Pipe {
   readonly ino = allocIno();
-  readonly queue = new WaitQueue();
   readers = 0;
   writers = 0;
   private readonly slots: Slot[] = [];
   private spare: Uint8Array[] = [];
   private length = 0;
 
-  /** slots: its size in pages (a socket's direction is larger than a pipe, as Linux's socket buffers are). */
-  constructor(private readonly capacitySlots = SLOTS) {}
+  /**
+   * slots: its size in pages (a socket's direction is larger than a pipe, as Linux's socket buffers are).
+   * queue is told when data arrives (POLLIN), writerQueue when room is made (POLLOUT); a pipe has one
+   * queue for both, a socket's direction tells each end on its own queue.
+   */
+  constructor(private readonly capacitySlots = SLOTS, readonly queue = new WaitQueue(), readonly writerQueue = queue) {}
 
   get size(): number {
     return this.length;
@@ -59,8 +62,46 @@ export class Pipe {
       }
     }
     this.length -= done;
-    this.queue.notify(POLLOUT);
+    this.writerQueue.notify(POLLOUT);
     return done;
+  }
+
+  /**
+   * Hands up to max bytes, in order, to sink, which copies what it can and says how much: a short
+   * count stops. peek leaves the bytes in the ring. The count taken.
+   */
+  drain(max: number, sink: (chunk: Uint8Array) => number, peek = false): number {
+    let done = 0;
+    for (let i = 0; done < max && i < this.slots.length;) {
+      const slot = this.slots[i]!;
+      const n = Math.min(max - done, slot.end - slot.start);
+      const took = sink(slot.page.subarray(slot.start, slot.start + n));
+      done += took;
+      if (peek) {
+        if (took < n) break;
+        i++;
+        continue;
+      }
+      slot.start += took;
+      if (took < n) break;
+      if (slot.start === slot.end) {
+        this.slots.shift();
+        if (this.spare.length < 2) this.spare.push(slot.page);
+      }
+    }
+    if (!peek && done > 0) {
+      this.length -= done;
+      this.writerQueue.notify(POLLOUT);
+    }
+    return done;
+  }
+
+  /** Whether a write of n bytes would go in whole now (a seqpacket message goes in whole or waits). */
+  fits(n: number): boolean {
+    const odd = n % PAGE;
+    const last = this.slots[this.slots.length - 1];
+    const tail = odd !== 0 && last !== undefined && last.end + odd <= PAGE ? odd : 0;
+    return n - tail <= (this.capacitySlots - this.slots.length) * PAGE;
   }
 
   /**

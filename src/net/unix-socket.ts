@@ -1,131 +1,487 @@
-// Unix-domain stream sockets made by socketpair(2) (Linux net/unix/af_unix.c, SOCK_STREAM): two
-// connected ends, each reading what the other writes through a pipe ring of its own direction (a pipe's
-// ring, sized to Linux's default socket buffer, 208 KiB, rather than a pipe's 64 KiB). shutdown(2)
-// closes one direction or both; a read after the peer's SHUT_WR or close is end of file, a write after
-// the peer's SHUT_RD or close is EPIPE (and SIGPIPE, which the syscall layer sends). Readiness follows
-// unix_poll: POLLRDHUP once the peer stops writing, POLLHUP once both directions are shut.
-import { EPIPE, type Errno } from '../abi/errno.js';
+// Unix-domain sockets (Linux net/unix/af_unix.c), stream and seqpacket: socketpair(2)'s connected
+// pairs, and socket(2)'s sockets that bind a name (unix-names.ts), listen, accept and connect.
+//
+// A connection is two channels, one per direction, each a pipe ring sized to Linux's default socket
+// buffer (208 KiB), so a writer waits where Linux's would. Control data (SCM_RIGHTS files, SCM_CREDENTIALS)
+// rides on the byte range of the write that carried it: a read that reaches passed files stops at the
+// end of that write and takes them, as unix_stream_read_generic does; a seqpacket channel also keeps its
+// message lengths, so that each read takes one message. Each socket has one wait queue that every
+// change it can see is told on: data arriving, room made by the peer's reads, the peer going, a
+// connection waiting to be accepted.
+//
+// connect(2) makes the server's end at once (as Linux does) and queues it on the listener until
+// accept(2) takes it: the client may write before that. Closing a listener resets the connections
+// still queued (ECONNRESET, then end of file); closing an end that has unread data resets its peer.
 import {
-  O_NONBLOCK, O_RDWR, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRNORM, S_IFSOCK, waitEvents,
+  EAGAIN, ECONNREFUSED, ECONNRESET, EFAULT, EINVAL, EISCONN, EMSGSIZE, ENOTCONN, EOPNOTSUPP, EPIPE, EPROTOTYPE, Errno,
+} from '../abi/errno.js';
+import {
+  O_NONBLOCK, O_RDWR, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRBAND, POLLWRNORM, S_IFSOCK,
+  waitEvents,
 } from '../abi/fcntl.js';
 import { Pipe } from '../fs/pipe.js';
-import { allocAnonDev, FileDescription, type FileStat, syntheticStat } from '../fs/vfs.js';
-import type { Cancellable, ReadinessListener, ReadinessSubscription } from '../fs/wait.js';
+import { allocAnonDev, allocIno, FileDescription, type FileStat, syntheticStat } from '../fs/vfs.js';
+import { type Cancellable, type ReadinessListener, type ReadinessSubscription, WaitQueue } from '../fs/wait.js';
 
 export const AF_UNIX = 1;
 export const SOCK_STREAM = 1;
+export const SOCK_DGRAM = 2;
+export const SOCK_SEQPACKET = 5;
 export const SHUT_RD = 0;
 export const SHUT_WR = 1;
 export const SHUT_RDWR = 2;
 /** What SO_SNDBUF and SO_RCVBUF report by default (Linux's net.core.wmem_default). */
 export const DEFAULT_BUFFER_BYTES = 212992;
+/** listen(2)'s backlog is capped at net.core.somaxconn. */
+export const SOMAXCONN = 4096;
+/** A waitFor event of a connecting socket: the listener it tries has room in its backlog (never in readiness()). */
+export const BACKLOG_ROOM = 0x4000_0000;
 const sockDev = allocAnonDev();
 /** Each direction holds what Linux's default send buffer lets through before a writer waits. */
 const BUFFER_PAGES = Math.ceil(DEFAULT_BUFFER_BYTES / 4096);
+/** A seqpacket message may use the send buffer less Linux's per-message overhead. */
+const MESSAGE_OVERHEAD = 32;
 
-/** Who made the pair: SO_PEERCRED of either end. */
+/** Who is at an end: SO_PEERCRED, SCM_CREDENTIALS. */
 export interface PeerCredentials {
   pid: number;
   uid: number;
   gid: number;
 }
 
-export class UnixStreamSocket extends FileDescription {
+/** SO_PEERCRED of a socket without a peer. */
+export const NO_CREDENTIALS: PeerCredentials = { pid: 0, uid: -1, gid: -1 };
+
+function sameCredentials(a: PeerCredentials, b: PeerCredentials): boolean {
+  return a.pid === b.pid && a.uid === b.uid && a.gid === b.gid;
+}
+
+/** Control data a write carries. */
+export interface Ancillary {
+  /** SCM_RIGHTS: references the channel holds until a read takes them. */
+  files: FileDescription[] | null;
+  /** SCM_CREDENTIALS as sent (checked by the caller), or the sender's own when the reader asks for them. */
+  credentials: PeerCredentials | null;
+}
+
+/** Control data on the bytes [start, end) of a channel. */
+interface Rider extends Ancillary {
+  start: number;
+  end: number;
+}
+
+/** What one read took. */
+export interface Received {
+  bytes: number;
+  /** A seqpacket message longer than the buffer: its whole length (the rest is dropped unless peeked). */
+  messageLength: number;
+  files: FileDescription[] | null;
+  /** The sender's credentials, when the reader has SO_PASSCRED. */
+  credentials: PeerCredentials | null;
+}
+
+/** One direction of a connection: the ring, and what rides on it. */
+class Channel {
+  readonly pipe: Pipe;
+  /** Bytes written and read so far: positions of the riders. */
+  written = 0;
+  consumed = 0;
+  riders: Rider[] = [];
+  /** Seqpacket: the lengths of the messages in the ring, oldest first. */
+  readonly messages: number[] | null;
+
+  constructor(readonly to: UnixSocket, from: UnixSocket, seqpacket: boolean) {
+    this.pipe = new Pipe(BUFFER_PAGES, to.queue, from.queue);
+    this.messages = seqpacket ? [] : null;
+  }
+
+  get empty(): boolean {
+    return this.messages !== null ? this.messages.length === 0 : this.pipe.size === 0;
+  }
+
+  /** The reader is gone: files in flight are closed. */
+  discard(): void {
+    for (const r of this.riders) for (const f of r.files ?? []) f.decRef();
+    this.riders = [];
+  }
+
+  /** Riders wholly read go; riders whose first byte was read have given up their files. */
+  advance(n: number): void {
+    this.consumed += n;
+    while (this.riders.length > 0 && this.riders[0]!.end <= this.consumed) this.riders.shift();
+  }
+}
+
+type State = 'unconnected' | 'listening' | 'connected';
+
+export class UnixSocket extends FileDescription {
+  readonly queue = new WaitQueue();
+  readonly ino = allocIno();
+  private state: State = 'unconnected';
+  /** getsockname's struct sockaddr_un (sun_family included); null while unnamed. */
+  address: Uint8Array | null = null;
+  /** Takes the name back (abstract name, socket node) when the socket goes. */
+  private unbind: (() => void) | null = null;
+  private peer: UnixSocket | null = null;
+  private rx: Channel | null = null;
+  private tx: Channel | null = null;
   private readShut = false;
   private writeShut = false;
+  /** ECONNRESET when the peer went with data unread or before accept; SO_ERROR takes it. */
+  private error: Errno | null = null;
+  /** SO_PEERCRED: the peer's at connect time (a listener: its own at listen time). */
+  peerCredentials: PeerCredentials = NO_CREDENTIALS;
+  /** SO_PASSCRED. */
+  passCredentials = false;
   sendBufferBytes = DEFAULT_BUFFER_BYTES;
   receiveBufferBytes = DEFAULT_BUFFER_BYTES;
+  private backlog = 0;
+  /** A listener's connections not accepted yet: their server ends. */
+  private readonly pending: UnixSocket[] = [];
+  /** The listener a blocked connect waits for room on. */
+  private connectingTo: UnixSocket | null = null;
+  /** A server end not accepted yet. */
+  private embryo = false;
 
-  /** rx carries what the peer writes to this end; tx what this end writes to the peer. */
-  constructor(private readonly rx: Pipe, private readonly tx: Pipe, flags: number, readonly peerCredentials: PeerCredentials) {
+  constructor(readonly type: number, flags: number, readonly owner: PeerCredentials) {
     super(O_RDWR | flags);
-    rx.readers++;
-    tx.writers++;
+  }
+
+  get listening(): boolean {
+    return this.state === 'listening';
+  }
+  get connected(): boolean {
+    return this.state === 'connected';
+  }
+  /** getpeername's address: the peer's name (null: unnamed); ENOTCONN without a peer. */
+  peerAddress(): Uint8Array | null | Errno {
+    return this.peer === null || this.state !== 'connected' ? ENOTCONN : this.peer.address;
+  }
+
+  /** Gives the socket a name; `unbind` takes it back when the socket goes. */
+  setName(address: Uint8Array, unbind: () => void): void {
+    this.address = address;
+    this.unbind = unbind;
+  }
+
+  /** SO_ERROR: the pending error, cleared. */
+  takeError(): Errno | null {
+    const e = this.error;
+    this.error = null;
+    return e;
+  }
+
+  /** Connects this socket and peer, both unconnected. */
+  pairWith(peer: UnixSocket): void {
+    const seqpacket = this.type === SOCK_SEQPACKET;
+    const toPeer = new Channel(peer, this, seqpacket);
+    const toThis = new Channel(this, peer, seqpacket);
+    this.link(peer, toThis, toPeer);
+    peer.link(this, toPeer, toThis);
+  }
+
+  private link(peer: UnixSocket, rx: Channel, tx: Channel): void {
+    this.state = 'connected';
+    this.peer = peer;
+    this.rx = rx;
+    this.tx = tx;
+    // A shutdown before the connection holds for it.
+    if (!this.readShut) rx.pipe.readers++;
+    if (!this.writeShut) tx.pipe.writers++;
+    this.queue.notify(POLLOUT | POLLWRNORM);
+  }
+
+  /** listen(2): backlog as given (capped as Linux does, a negative one meaning the cap). */
+  listen(backlog: number, creds: PeerCredentials): Errno | null {
+    if (this.type !== SOCK_STREAM && this.type !== SOCK_SEQPACKET) return EOPNOTSUPP;
+    if (this.address === null || this.state === 'connected') return EINVAL;
+    if (this.state === 'unconnected') {
+      this.state = 'listening';
+      this.peerCredentials = creds;
+    }
+    const wider = (backlog >>> 0) > SOMAXCONN ? SOMAXCONN : backlog;
+    if (wider > this.backlog) this.queue.notify(BACKLOG_ROOM);
+    this.backlog = wider;
+    return null;
+  }
+
+  /**
+   * connect(2) to listener, as creds: EAGAIN while its backlog is full (the caller waits for
+   * BACKLOG_ROOM on this socket, or answers EAGAIN if it does not block).
+   */
+  connect(listener: UnixSocket, creds: PeerCredentials): Errno | null {
+    this.connectingTo = null;
+    if (listener.type !== this.type) return EPROTOTYPE;
+    if (listener.state !== 'listening' || listener.readShut) return ECONNREFUSED;
+    // Linux lets one more than the backlog wait (unix_recvq_full: the queue longer than the backlog).
+    if (listener.pending.length > listener.backlog) {
+      this.connectingTo = listener;
+      return EAGAIN;
+    }
+    if (this.state === 'connected') return EISCONN;
+    if (this.state === 'listening') return EINVAL;
+    const server = new UnixSocket(this.type, 0, listener.owner);
+    server.embryo = true;
+    server.address = listener.address;
+    server.peerCredentials = creds;
+    server.passCredentials = listener.passCredentials;
+    this.pairWith(server);
+    this.peerCredentials = listener.peerCredentials;
+    listener.pending.push(server);
+    listener.queue.notify(POLLIN | POLLRDNORM);
+    return null;
+  }
+
+  /** accept(2): the server end of the oldest connection, with the status flags given (O_NONBLOCK). */
+  accept(flags: number): UnixSocket | Errno {
+    if (this.type !== SOCK_STREAM && this.type !== SOCK_SEQPACKET) return EOPNOTSUPP;
+    if (this.state !== 'listening') return EINVAL;
+    const s = this.pending.shift();
+    if (s === undefined) return EAGAIN;
+    s.embryo = false;
+    s.flags = O_RDWR | (flags & O_NONBLOCK);
+    this.queue.notify(BACKLOG_ROOM);
+    return s;
+  }
+
+  /**
+   * Reads up to max bytes into sink (which copies what it can, a short count meaning a fault).
+   * EAGAIN when nothing is there yet; 0 bytes at end of file.
+   */
+  receive(sink: (chunk: Uint8Array) => number, max: number, peek: boolean): Received | Errno {
+    if (this.state !== 'connected') return this.type === SOCK_SEQPACKET ? ENOTCONN : EINVAL;
+    const ch = this.rx!;
+    if (this.readShut) return { bytes: 0, messageLength: 0, files: null, credentials: null };
+    if (ch.empty) {
+      const e = this.takeError();
+      if (e !== null) return e;
+      if (ch.pipe.writers === 0) return { bytes: 0, messageLength: 0, files: null, credentials: null };
+      return EAGAIN;
+    }
+    const fallback = this.peer?.owner ?? NO_CREDENTIALS;
+    let files: FileDescription[] | null = null;
+    let credentials: PeerCredentials | null = null;
+    let n: number;
+    let messageLength: number;
+    if (ch.messages !== null) {
+      messageLength = ch.messages[0]!;
+      n = Math.min(max, messageLength);
+      const r = ch.riders[0];
+      if (r !== undefined && r.start === ch.consumed) {
+        files = r.files;
+        credentials = r.credentials;
+      }
+    } else {
+      // Up to max bytes, stopping after the first write that carried files, and (for a reader of
+      // credentials) before bytes from a different sender.
+      const pos = ch.consumed;
+      const stop = pos + Math.min(max, ch.pipe.size);
+      let at = pos;
+      let first: PeerCredentials | null = null;
+      for (let i = 0; at < stop;) {
+        const r = ch.riders[i];
+        let end: number;
+        let creds = fallback;
+        let carried: FileDescription[] | null = null;
+        if (r !== undefined && r.start <= at) {
+          end = r.end;
+          creds = r.credentials ?? fallback;
+          carried = r.files;
+          i++;
+        } else {
+          end = r?.start ?? Infinity;
+        }
+        if (this.passCredentials) {
+          if (first === null) first = creds;
+          else if (!sameCredentials(first, creds)) break;
+        }
+        at = Math.min(end, stop);
+        if (carried !== null) {
+          files = carried;
+          break;
+        }
+      }
+      n = at - pos;
+      messageLength = n;
+      credentials = first;
+    }
+    const bytes = ch.pipe.drain(n, sink, peek);
+    if (bytes === 0 && n > 0) return EFAULT;
+    if (!peek) {
+      if (ch.messages !== null) {
+        ch.messages.shift();
+        const rest = messageLength - bytes;
+        if (rest > 0) ch.pipe.drain(rest, (c) => c.length);
+        ch.advance(messageLength);
+      } else {
+        // Files go with the first read that touches their write.
+        for (const r of ch.riders) {
+          if (r.start >= ch.consumed + bytes) break;
+          r.files = null;
+        }
+        ch.advance(bytes);
+      }
+    } else if (files !== null) {
+      for (const f of files) f.incRef();
+    }
+    if (this.passCredentials) credentials ??= fallback;
+    else credentials = null;
+    return { bytes, messageLength, files, credentials };
+  }
+
+  /**
+   * Writes src (all of it for a seqpacket message, which goes in whole or not at all), with control
+   * data on its first byte. EAGAIN when nothing fits; EPIPE once the peer stopped reading.
+   */
+  send(src: Uint8Array, ancillary: Ancillary | null, sender: PeerCredentials = this.owner): number | Errno {
+    if (this.state !== 'connected') return ENOTCONN;
+    const ch = this.tx!;
+    if (this.writeShut || ch.pipe.readers === 0) return EPIPE;
+    if (ch.messages !== null) {
+      if (src.length > this.sendBufferBytes - MESSAGE_OVERHEAD) return EMSGSIZE;
+      if (!ch.pipe.fits(src.length)) return EAGAIN;
+      if (src.length === 0) ch.to.queue.notify(POLLIN | POLLRDNORM);
+    }
+    const r = src.length === 0 ? 0 : ch.pipe.write(src);
+    if (typeof r !== 'number') return r;
+    if (r > 0 || ch.messages !== null) {
+      if (ancillary !== null && (ancillary.files !== null || ancillary.credentials !== null)) {
+        const credentials = ancillary.credentials ?? (ch.to.passCredentials ? sender : null);
+        ch.riders.push({ start: ch.written, end: ch.written + r, files: ancillary.files, credentials });
+      } else if (ch.to.passCredentials) {
+        ch.riders.push({ start: ch.written, end: ch.written + r, files: null, credentials: sender });
+      }
+      ch.written += r;
+      ch.messages?.push(r);
+    }
+    return r;
   }
 
   override read(buf: Uint8Array): number | Errno {
-    if (this.readShut) return 0;
-    return this.rx.read(buf);
+    let at = 0;
+    const r = this.receive((c) => {
+      buf.set(c, at);
+      at += c.length;
+      return c.length;
+    }, buf.length, false);
+    if (r instanceof Errno) return r;
+    for (const f of r.files ?? []) f.decRef();
+    return r.bytes;
   }
 
   override write(buf: Uint8Array): number | Errno {
-    if (this.writeShut) return EPIPE;
-    return this.tx.write(buf);
+    return this.send(buf, null);
   }
 
-  /** shutdown(2): SHUT_RD, SHUT_WR or SHUT_RDWR; again is a no-op, as on Linux. */
+  /** shutdown(2): SHUT_RD, SHUT_WR or SHUT_RDWR; again is a no-op, as on Linux (without a peer too). */
   shutdown(how: number): void {
+    if (this.state !== 'connected') {
+      if (how === SHUT_RD || how === SHUT_RDWR) this.readShut = true;
+      if (how === SHUT_WR || how === SHUT_RDWR) this.writeShut = true;
+      this.queue.notify(POLLIN | POLLRDHUP | POLLHUP);
+      return;
+    }
+    const rx = this.rx!;
+    const tx = this.tx!;
     if ((how === SHUT_RD || how === SHUT_RDWR) && !this.readShut) {
       this.readShut = true;
-      if (--this.rx.readers === 0) this.rx.queue.notify(POLLERR | POLLOUT);
-      this.rx.queue.notify(POLLIN | POLLRDHUP);
+      if (--rx.pipe.readers === 0) rx.pipe.writerQueue.notify(POLLERR | POLLOUT);
+      this.queue.notify(POLLIN | POLLRDHUP);
     }
     if ((how === SHUT_WR || how === SHUT_RDWR) && !this.writeShut) {
       this.writeShut = true;
-      if (--this.tx.writers === 0) this.tx.queue.notify(POLLHUP | POLLIN | POLLRDHUP);
-      this.tx.queue.notify(POLLOUT);
+      if (--tx.pipe.writers === 0) tx.to.queue.notify(POLLHUP | POLLIN | POLLRDHUP);
+      this.queue.notify(POLLOUT);
     }
   }
 
   stat(): FileStat {
-    return syntheticStat(this.rx.ino, S_IFSOCK | 0o777, sockDev, { blksize: 4096 });
+    return syntheticStat(this.ino, S_IFSOCK | 0o777, sockDev, { blksize: 4096 });
   }
 
   override readableBytes(): number {
-    return this.readShut ? 0 : this.rx.size;
+    if (this.state !== 'connected' || this.readShut) return 0;
+    const ch = this.rx!;
+    return ch.messages !== null ? ch.messages[0] ?? 0 : ch.pipe.size;
   }
 
   override readiness(): number {
-    let mask = 0;
-    const peerStoppedWriting = this.rx.writers === 0;
-    const peerStoppedReading = this.tx.readers === 0;
-    if (this.readShut || this.rx.size > 0 || peerStoppedWriting) mask |= POLLIN | POLLRDNORM;
+    let mask = this.error !== null ? POLLERR : 0;
+    if (this.state !== 'connected') {
+      // unix_poll: the socket's own shutdown, a listener's waiting connections; not connected is a hang-up.
+      if (this.readShut) mask |= POLLRDHUP | POLLIN | POLLRDNORM;
+      if (this.readShut && this.writeShut) mask |= POLLHUP;
+      if (this.state === 'listening') return mask | (this.pending.length > 0 ? POLLIN | POLLRDNORM : 0);
+      return mask | POLLHUP | POLLOUT | POLLWRNORM | POLLWRBAND;
+    }
+    const rx = this.rx!;
+    const tx = this.tx!;
+    const peerStoppedWriting = rx.pipe.writers === 0;
+    const peerStoppedReading = tx.pipe.readers === 0;
+    if (this.readShut || !rx.empty || peerStoppedWriting) mask |= POLLIN | POLLRDNORM;
     if (this.readShut || peerStoppedWriting) mask |= POLLRDHUP;
     if ((this.readShut || peerStoppedWriting) && (this.writeShut || peerStoppedReading)) mask |= POLLHUP;
     // Writable while the ring has room; a write to a peer that stopped reading answers EPIPE at once.
-    if (this.writeShut || peerStoppedReading || (this.tx.readiness(false) & POLLOUT) !== 0) mask |= POLLOUT | POLLWRNORM;
+    if (this.writeShut || peerStoppedReading || (tx.pipe.readiness(false) & POLLOUT) !== 0) mask |= POLLOUT | POLLWRNORM | POLLWRBAND;
     return mask;
   }
 
   override waitFor(events: number, callback: () => void): Cancellable | null {
+    if ((events & BACKLOG_ROOM) !== 0) {
+      const listener = this.connectingTo;
+      if (listener === null || listener.state !== 'listening' || listener.pending.length <= listener.backlog) {
+        callback();
+        return null;
+      }
+      return listener.queue.add(BACKLOG_ROOM | POLLHUP, callback);
+    }
     if ((this.readiness() & (events | POLLHUP | POLLERR)) !== 0) {
       callback();
       return null;
     }
-    let done = false;
-    const once = (): void => {
-      if (done) return;
-      done = true;
-      for (const w of waiters) w.cancel();
-      callback();
-    };
-    const waiters = [this.rx.queue.add(events | POLLHUP | POLLERR | POLLRDHUP, once), this.tx.queue.add(POLLOUT | POLLERR, once)];
-    return { cancel: () => { done = true; for (const w of waiters) w.cancel(); } };
+    return this.queue.add(events | POLLHUP | POLLERR | POLLRDHUP, callback);
   }
 
   override subscribe(events: number, onChange: ReadinessListener, exclusive = false): ReadinessSubscription {
-    const wanted = waitEvents(events);
-    const subs = [this.rx.queue.subscribe(wanted, onChange, exclusive), this.tx.queue.subscribe(wanted, onChange, exclusive)];
-    return {
-      cancel: () => { for (const s of subs) s.cancel(); },
-      rearm: () => { for (const s of subs) s.rearm(); },
-    };
+    return this.queue.subscribe(waitEvents(events), onChange, exclusive);
   }
 
   override describe(): string {
-    return `socket:[${this.rx.ino}]`;
+    return `socket:[${this.ino}]`;
   }
 
   protected override release(): void {
-    this.shutdown(SHUT_RDWR);
+    this.close();
+  }
+
+  /** The last reference went (or, for a connection never accepted, its listener did). */
+  private close(): void {
+    if (this.state === 'listening') {
+      this.state = 'unconnected';
+      for (const s of this.pending.splice(0)) s.close();
+      this.queue.notify(BACKLOG_ROOM | POLLHUP);
+    } else if (this.state === 'connected') {
+      const peer = this.peer!;
+      const rx = this.rx!;
+      if (this.embryo || !rx.empty) {
+        peer.error = ECONNRESET;
+        peer.queue.notify(POLLERR | POLLIN);
+      }
+      this.shutdown(SHUT_RDWR);
+      rx.discard();
+    }
+    this.unbind?.();
+    this.unbind = null;
   }
 }
 
-/** socketpair(AF_UNIX, SOCK_STREAM): two connected ends (flags: O_NONBLOCK for both). */
-export function newStreamPair(flags: number, creator: PeerCredentials): [UnixStreamSocket, UnixStreamSocket] {
-  const aToB = new Pipe(BUFFER_PAGES);
-  const bToA = new Pipe(BUFFER_PAGES);
+/** socketpair(AF_UNIX): two connected ends of type (stream or seqpacket); flags: O_NONBLOCK for both. */
+export function newSocketPair(type: number, flags: number, creator: PeerCredentials): [UnixSocket, UnixSocket] {
   const status = flags & O_NONBLOCK;
-  return [new UnixStreamSocket(bToA, aToB, status, creator), new UnixStreamSocket(aToB, bToA, status, creator)];
+  const a = new UnixSocket(type, status, creator);
+  const b = new UnixSocket(type, status, creator);
+  a.pairWith(b);
+  a.peerCredentials = creator;
+  b.peerCredentials = creator;
+  return [a, b];
 }
-

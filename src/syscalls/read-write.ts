@@ -9,6 +9,7 @@ import { O_NONBLOCK, POLLIN, POLLOUT } from '../abi/fcntl.js';
 import { PIPE_BUF, PIPE_CAPACITY, PipeEnd } from '../fs/pipe.js';
 import type { FileDescription } from '../fs/vfs.js';
 import { sendSignal } from '../kernel/signal-send.js';
+import { UnixSocket } from '../net/unix-socket.js';
 import { SignalFile } from '../kernel/signalfd.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
 import { Blocked, type SyscallEntry } from '../kernel/syscall-table.js';
@@ -133,6 +134,7 @@ export function readAt(task: Task, fd: number, va: number, count: number, pos: n
   if (denied !== null) return denied;
   // A signalfd reads the reading thread's signals, whole records at a time.
   if (file instanceof SignalFile) return pos !== null ? ESPIPE : file.readFor(task, va, count);
+  if (file instanceof UnixSocket) return pos !== null ? ESPIPE : socketRead(task, file, [[va, count]]);
   return blockingIo(task, file, POLLIN, () => transfer(task, file, va, count, true, pos));
 }
 
@@ -211,8 +213,56 @@ function withSigpipe<R extends number | Errno | Blocked>(task: Task, sigpipe: bo
   return r;
 }
 
+/**
+ * A sink that copies what it is given into the iovecs, in order, across calls: how much it took (a
+ * short count at a fault). bytes() is the total so far.
+ */
+export function guestSink(task: Task, iovs: ReadonlyArray<readonly [number, number]>): { sink: (chunk: Uint8Array) => number; bytes: () => number } {
+  let i = 0;
+  let off = 0;
+  let total = 0;
+  const sink = (chunk: Uint8Array): number => {
+    let done = 0;
+    while (done < chunk.length && i < iovs.length) {
+      const [base, length] = iovs[i]!;
+      const n = Math.min(length - off, chunk.length - done);
+      if (n <= 0) {
+        i++;
+        off = 0;
+        continue;
+      }
+      const w = task.mm.copyOut(base + off, chunk.subarray(done, done + n));
+      const wrote = w instanceof Errno ? 0 : w;
+      done += wrote;
+      off += wrote;
+      total += wrote;
+      if (wrote < n) return done;
+    }
+    return done;
+  };
+  return { sink, bytes: () => total };
+}
+
+/** The total length of iovecs, capped at MAX_RW_COUNT. */
+export function iovecsLength(iovs: ReadonlyArray<readonly [number, number]>): number {
+  let total = 0;
+  for (const [, length] of iovs) total = Math.min(total + length, MAX_RW_COUNT);
+  return total;
+}
+
+/** read(2) and readv(2) of a socket: one receive, which may stop early (at files passed with the data, dropped here). */
+function socketRead(task: Task, file: UnixSocket, iovs: ReadonlyArray<readonly [number, number]>): number | Errno | Blocked {
+  const total = iovecsLength(iovs);
+  return blockingIo(task, file, POLLIN, () => {
+    const r = file.receive(guestSink(task, iovs).sink, total, false);
+    if (r instanceof Errno) return r;
+    for (const f of r.files ?? []) f.decRef();
+    return r.bytes;
+  });
+}
+
 /** The iovec array: [base, length] pairs, EINVAL if their sum overflows ssize_t. */
-function readIovecs(task: Task, va: number, count: number): Array<[number, number]> | Errno {
+export function readIovecs(task: Task, va: number, count: number): Array<[number, number]> | Errno {
   if (count < 0 || count > MAX_IOV) return EINVAL;
   if (count === 0) return [];
   const raw = new Uint8Array(count * 16);
@@ -239,6 +289,7 @@ function vectorAt(task: Task, fd: number, iovVa: number, iovcnt: number, toGuest
   if (denied !== null) return denied;
   const iovs = readIovecs(task, iovVa, iovcnt);
   if (iovs instanceof Errno) return iovs;
+  if (toGuest && file instanceof UnixSocket) return pos !== null ? ESPIPE : socketRead(task, file, iovs);
   let total = 0;
   for (const [, length] of iovs) total = Math.min(total + length, MAX_RW_COUNT);
   // Bytes moved by earlier attempts (a blocking write that waited for room), skipped on the next.

@@ -1,101 +1,243 @@
-// The socket calls on the sockets the sandbox has: Unix-domain stream pairs from socketpair(2)
-// (src/net/unix-socket.ts). Every other fd is no socket (ENOTSOCK), as on Linux; socket(2) itself is not
-// implemented yet, so no other kind exists.
-import { EFAULT, EINVAL, EISCONN, ENOPROTOOPT, ENOTSOCK, EOPNOTSUPP, EPROTONOSUPPORT, Errno } from '../abi/errno.js';
-import { O_CLOEXEC, O_NONBLOCK } from '../abi/fcntl.js';
+// The socket calls, over the sandbox's Unix-domain sockets (src/net): socket(2) and socketpair(2) of
+// AF_UNIX stream and seqpacket sockets, bind (a socket node through src/fs, an abstract name,
+// autobind), listen, accept, connect, the send and receive calls with SCM_RIGHTS and SCM_CREDENTIALS,
+// the socket options, names and shutdown. Every other family answers EAFNOSUPPORT (no network yet);
+// an fd that is no socket answers ENOTSOCK, as on Linux.
+import {
+  EADDRINUSE, EAFNOSUPPORT, EAGAIN, ECONNREFUSED, EEXIST, EFAULT, EINVAL, EISCONN, EMFILE, EMSGSIZE, ENOBUFS, ENOPROTOOPT,
+  ENOTCONN, ENOTSOCK, EOPNOTSUPP, EPERM, EPIPE, EPROTONOSUPPORT, ERESTARTSYS, ESOCKTNOSUPPORT, Errno,
+} from '../abi/errno.js';
+import { AT_FDCWD, O_CLOEXEC, O_NONBLOCK, POLLIN, POLLOUT, S_IFMT, S_IFSOCK } from '../abi/fcntl.js';
+import { makeSocketNode, socketNodeAt, unlinkAt } from '../fs/ops.js';
+import type { FileDescription } from '../fs/vfs.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
 import type { SyscallEntry, SyscallResult } from '../kernel/syscall-table.js';
 import type { Task } from '../kernel/task.js';
+import { autobind, bindAbstract, bindNode, socketAtAbstractName, socketAtNode } from '../net/unix-names.js';
 import {
-  AF_UNIX, newStreamPair, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_STREAM, UnixStreamSocket,
+  AF_UNIX, type Ancillary, BACKLOG_ROOM, newSocketPair, type PeerCredentials, type Received, SHUT_RD, SHUT_RDWR, SHUT_WR,
+  SOCK_SEQPACKET, SOCK_STREAM, UnixSocket,
 } from '../net/unix-socket.js';
 import { partial } from './define.js';
-import { readAt, writeAt } from './read-write.js';
+import { startAt } from './path.js';
+import { blockingIo, guestSink, iovecsLength, readIovecs, sendSigpipe, writeAt } from './read-write.js';
 
 const SOCK_TYPE_MASK = 0xf;
 const SOCK_NONBLOCK = O_NONBLOCK;
 const SOCK_CLOEXEC = O_CLOEXEC;
 const SOCK_DGRAM = 2;
-const SOCK_SEQPACKET = 5;
+const SOCK_RAW = 3;
+/** Types above this are EINVAL for any family. */
+const SOCK_MAX = 11;
+/** Families at or above this are EAFNOSUPPORT before anything else. */
+const AF_MAX = 46;
+const MSG_OOB = 0x1;
+const MSG_PEEK = 0x2;
+const MSG_CTRUNC = 0x8;
+const MSG_TRUNC = 0x20;
 const MSG_DONTWAIT = 0x40;
+const MSG_WAITALL = 0x100;
 const MSG_NOSIGNAL = 0x4000;
 const MSG_CMSG_CLOEXEC = 0x4000_0000;
 const SOL_SOCKET = 1;
+const SCM_RIGHTS = 1;
+const SCM_CREDENTIALS = 2;
+/** Files one message may pass (SCM_MAX_FD). */
+const SCM_MAX_FD = 253;
+/** The control data a sendmsg may carry (net.core.optmem_max). */
+const MAX_CONTROL = 131072;
+const UIO_MAXIOV = 1024;
 const SO_TYPE = 3;
 const SO_ERROR = 4;
 const SO_SNDBUF = 7;
 const SO_RCVBUF = 8;
+const SO_PASSCRED = 16;
 const SO_PEERCRED = 17;
 const SO_ACCEPTCONN = 30;
 const SO_PROTOCOL = 38;
 const SO_DOMAIN = 39;
 /** net.core.wmem_max and rmem_max's default. */
 const DEFAULT_MAX_BUFFER = 212992;
-/** struct sockaddr_un of an unnamed socket: sa_family alone. */
+/** offsetof(struct sockaddr_un, sun_path), and sizeof(struct sockaddr_un). */
+const SUN_PATH = 2;
+const SOCKADDR_UN_SIZE = 110;
+/** sizeof(struct sockaddr_storage): the most an address argument may be. */
+const SOCKADDR_STORAGE_SIZE = 128;
+/** struct sockaddr_un of an unnamed socket: sun_family alone. */
 const UNNAMED_ADDRESS = new Uint8Array([AF_UNIX, 0]);
+const NO_ADDRESS = new Uint8Array(0);
+/** struct msghdr (x86-64): the offsets of its fields. */
+const MSGHDR_SIZE = 56;
+const CMSG_HEADER = 16;
+const UCRED_SIZE = 12;
 
-function socketOf(task: Task, fd: number): UnixStreamSocket | Errno {
+function socketOf(task: Task, fd: number): UnixSocket | Errno {
   const file = task.fds.get(fd);
   if (file instanceof Errno) return file;
-  return file instanceof UnixStreamSocket ? file : ENOTSOCK;
+  return file instanceof UnixSocket ? file : ENOTSOCK;
+}
+
+function credentialsOf(task: Task): PeerCredentials {
+  return { pid: task.group.pid, uid: task.euid, gid: task.egid };
+}
+
+function int32(n: number): Uint8Array {
+  return new Uint8Array(new Int32Array([n]).buffer);
+}
+
+/** Installs files as new fds: their numbers, or the error after undoing the ones made. */
+function installAll(task: Task, files: FileDescription[], cloexec: boolean): number[] | Errno {
+  const fds: number[] = [];
+  for (const f of files) {
+    f.incRef();
+    const fd = task.fds.add(f, cloexec);
+    f.decRef();
+    if (fd instanceof Errno) {
+      for (const made of fds) task.fds.remove(made);
+      return fd;
+    }
+    fds.push(fd);
+  }
+  return fds;
+}
+
+/** The type argument of socket(2) and socketpair(2): kind and flags, or Linux's error. */
+function socketType(type: number): { kind: number; nonblock: number; cloexec: boolean } | Errno {
+  if ((type & ~(SOCK_TYPE_MASK | SOCK_NONBLOCK | SOCK_CLOEXEC)) !== 0) return EINVAL;
+  return { kind: type & SOCK_TYPE_MASK, nonblock: type & SOCK_NONBLOCK, cloexec: (type & SOCK_CLOEXEC) !== 0 };
+}
+
+function socket(task: Task, a: SyscallArgs): number | Errno {
+  const domain = a.int(0);
+  const protocol = a.int(2);
+  const t = socketType(a.int(1));
+  if (t instanceof Errno) return t;
+  // Linux checks the family's range, then the type's; every family but AF_UNIX is missing here.
+  if (domain < 0 || domain >= AF_MAX) return EAFNOSUPPORT;
+  if (t.kind >= SOCK_MAX) return EINVAL;
+  if (domain !== AF_UNIX) return EAFNOSUPPORT;
+  if (protocol !== 0 && protocol !== AF_UNIX) return EPROTONOSUPPORT;
+  // SOCK_DGRAM (and SOCK_RAW, which Linux makes a datagram socket) are not here yet.
+  if (t.kind !== SOCK_STREAM && t.kind !== SOCK_SEQPACKET) return ESOCKTNOSUPPORT;
+  const sock = new UnixSocket(t.kind, t.nonblock, credentialsOf(task));
+  sock.incRef();
+  try {
+    return task.fds.add(sock, t.cloexec);
+  } finally {
+    sock.decRef();
+  }
 }
 
 function socketpair(task: Task, a: SyscallArgs): number | Errno {
   const domain = a.int(0);
-  const type = a.int(1);
   const protocol = a.int(2);
-  if ((type & ~(SOCK_TYPE_MASK | SOCK_NONBLOCK | SOCK_CLOEXEC)) !== 0) return EINVAL;
+  const t = socketType(a.int(1));
+  if (t instanceof Errno) return t;
   // Linux: socketpair exists for AF_UNIX only (others EOPNOTSUPP); protocol 0 or PF_UNIX.
+  if (t.kind >= SOCK_MAX) return EINVAL;
   if (domain !== AF_UNIX) return EOPNOTSUPP;
   if (protocol !== 0 && protocol !== AF_UNIX) return EPROTONOSUPPORT;
-  const kind = type & SOCK_TYPE_MASK;
-  if (kind === SOCK_DGRAM || kind === SOCK_SEQPACKET) return EOPNOTSUPP; // datagram pairs: not yet
-  if (kind !== SOCK_STREAM) return EINVAL;
-  const [x, y] = newStreamPair(type & SOCK_NONBLOCK, { pid: task.group.pid, uid: task.euid, gid: task.egid });
-  const cloexec = (type & SOCK_CLOEXEC) !== 0;
-  x.incRef();
-  y.incRef();
-  try {
-    const fdX = task.fds.add(x, cloexec);
-    if (fdX instanceof Errno) return fdX;
-    const fdY = task.fds.add(y, cloexec);
-    if (fdY instanceof Errno) {
-      task.fds.remove(fdX);
-      return fdY;
-    }
-    const out = new Uint8Array(new Int32Array([fdX, fdY]).buffer);
-    if (task.mm.copyOut(a.ptr(3), out) !== 8) {
-      task.fds.remove(fdX);
-      task.fds.remove(fdY);
-      return EFAULT;
-    }
-    return 0;
-  } finally {
-    x.decRef();
-    y.decRef();
+  if (t.kind === SOCK_DGRAM || t.kind === SOCK_RAW) return EOPNOTSUPP; // datagram pairs: not yet
+  if (t.kind !== SOCK_STREAM && t.kind !== SOCK_SEQPACKET) return ESOCKTNOSUPPORT;
+  const [x, y] = newSocketPair(t.kind, t.nonblock, credentialsOf(task));
+  const fds = installAll(task, [x, y], t.cloexec);
+  if (fds instanceof Errno) return fds;
+  const out = new Uint8Array(new Int32Array(fds).buffer);
+  if (task.mm.copyOut(a.ptr(3), out) !== 8) {
+    for (const fd of fds) task.fds.remove(fd);
+    return EFAULT;
   }
+  return 0;
 }
 
-/** A call with MSG_DONTWAIT runs as if the description were O_NONBLOCK, for this call only. */
-function withFlags(sock: UnixStreamSocket, dontWait: boolean, call: () => SyscallResult): SyscallResult {
-  if (!dontWait || (sock.flags & O_NONBLOCK) !== 0) return call();
-  sock.flags |= O_NONBLOCK;
-  try {
-    return call();
-  } finally {
-    sock.flags &= ~O_NONBLOCK;
-  }
+/** A struct sockaddr_un argument, as unix_validate_addr and unix_mkname_bsd read it. */
+type UnixAddress =
+  | { kind: 'path'; path: string; bytes: Uint8Array }
+  | { kind: 'abstract'; name: Uint8Array }
+  | { kind: 'autobind' };
+
+/** The raw bytes of an address argument (move_addr_to_kernel): EINVAL past sockaddr_storage, EFAULT. */
+function copyAddress(task: Task, va: number, len: number): Uint8Array | Errno {
+  if (len < 0 || len > SOCKADDR_STORAGE_SIZE) return EINVAL;
+  const raw = new Uint8Array(len);
+  if (len > 0 && task.mm.copyIn(va, raw) !== len) return EFAULT;
+  return raw;
 }
 
-function sendto(task: Task, a: SyscallArgs): SyscallResult {
-  const fd = a.int(0);
-  const sock = socketOf(task, fd);
+function readAddress(task: Task, va: number, len: number): UnixAddress | Errno {
+  const raw = copyAddress(task, va, len);
+  if (raw instanceof Errno) return raw;
+  const family = len >= 2 ? raw[0]! | (raw[1]! << 8) : -1;
+  if (len === SUN_PATH && family === AF_UNIX) return { kind: 'autobind' };
+  if (len <= SUN_PATH || len > SOCKADDR_UN_SIZE || family !== AF_UNIX) return EINVAL;
+  const sunPath = raw.subarray(SUN_PATH);
+  if (sunPath[0] === 0) return { kind: 'abstract', name: sunPath.slice() };
+  const nul = sunPath.indexOf(0);
+  const bytes = sunPath.slice(0, nul < 0 ? sunPath.length : nul);
+  return { kind: 'path', path: Buffer.from(bytes).toString('utf8'), bytes };
+}
+
+function bind(task: Task, a: SyscallArgs): number | Errno {
+  const sock = socketOf(task, a.int(0));
   if (sock instanceof Errno) return sock;
-  const flags = a.uint(3);
-  if ((flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL)) !== 0) return EOPNOTSUPP;
-  // A connected stream socket takes no address (Linux unix_stream_sendmsg).
-  if (a.ptr(4) !== 0) return EISCONN;
-  return withFlags(sock, (flags & MSG_DONTWAIT) !== 0, () => writeAt(task, fd, a.ptr(1), a.size(2), null, (flags & MSG_NOSIGNAL) === 0));
+  const addr = readAddress(task, a.ptr(1), a.int(2));
+  if (addr instanceof Errno) return addr;
+  if (addr.kind === 'autobind') return sock.address !== null ? 0 : autobind(sock) ?? 0;
+  if (addr.kind === 'abstract') {
+    if (sock.address !== null) return EINVAL;
+    return bindAbstract(sock, addr.name) ?? 0;
+  }
+  // As Linux: the node is made first (a taken name is EADDRINUSE), and taken back if the socket has a name.
+  const start = startAt(task, AT_FDCWD, addr.path);
+  if (start instanceof Errno) return start;
+  const node = makeSocketNode(task.fs, start, addr.path, 0o777);
+  if (node instanceof Errno) return node === EEXIST ? EADDRINUSE : node;
+  if (sock.address !== null) {
+    unlinkAt(task.fs, start, addr.path);
+    return EINVAL;
+  }
+  bindNode(sock, node.dentry.lockKey, addr.bytes);
+  return 0;
+}
+
+function listen(task: Task, a: SyscallArgs): number | Errno {
+  const sock = socketOf(task, a.int(0));
+  if (sock instanceof Errno) return sock;
+  return sock.listen(a.int(1), credentialsOf(task)) ?? 0;
+}
+
+/** The listening socket an address names: ENOENT, EACCES and the rest from the walk, ECONNREFUSED if none. */
+function listenerAt(task: Task, addr: UnixAddress): UnixSocket | Errno {
+  if (addr.kind === 'abstract') return socketAtAbstractName(addr.name) ?? ECONNREFUSED;
+  if (addr.kind !== 'path') return EINVAL;
+  const start = startAt(task, AT_FDCWD, addr.path);
+  if (start instanceof Errno) return start;
+  const vd = socketNodeAt(task.fs, start, addr.path);
+  if (vd instanceof Errno) return vd;
+  if ((vd.dentry.mode & S_IFMT) !== S_IFSOCK) return ECONNREFUSED;
+  return socketAtNode(vd.dentry.lockKey) ?? ECONNREFUSED;
+}
+
+function connect(task: Task, a: SyscallArgs): SyscallResult {
+  const sock = socketOf(task, a.int(0));
+  if (sock instanceof Errno) return sock;
+  const addr = readAddress(task, a.ptr(1), a.int(2));
+  if (addr instanceof Errno) return addr;
+  if (addr.kind === 'autobind') return EINVAL;
+  // A socket that passes credentials gets a name to be known by (unix_stream_connect).
+  if (sock.passCredentials && sock.address === null) {
+    const r = autobind(sock);
+    if (r !== null) return r;
+  }
+  // Each try looks the name up again, as Linux does after waiting for room in the backlog.
+  const attempt = (): number | Errno => {
+    const listener = listenerAt(task, addr);
+    if (listener instanceof Errno) return listener;
+    return sock.connect(listener, credentialsOf(task)) ?? 0;
+  };
+  const first = attempt();
+  if (first !== EAGAIN || (sock.flags & O_NONBLOCK) !== 0) return first;
+  return blockingIo(task, sock, BACKLOG_ROOM, attempt);
 }
 
 /**
@@ -110,26 +252,382 @@ function copyOutSized(task: Task, va: number, lenVa: number, value: Uint8Array, 
   const room = len.getInt32(0, true);
   if (room < 0) return EINVAL;
   const n = Math.min(room, value.length);
-  if (task.mm.copyOut(va, value.subarray(0, n)) !== n) return EFAULT;
+  if (n > 0 && task.mm.copyOut(va, value.subarray(0, n)) !== n) return EFAULT;
   len.setInt32(0, reportWhole ? value.length : n, true);
   return task.mm.copyOut(lenVa, lenBytes) === 4 ? null : EFAULT;
 }
 
-function putAddress(task: Task, addrVa: number, lenVa: number): Errno | null {
-  if (addrVa === 0 || lenVa === 0) return null;
-  return copyOutSized(task, addrVa, lenVa, UNNAMED_ADDRESS, true);
+function accept(task: Task, fd: number, addrVa: number, lenVa: number, flags: number): SyscallResult {
+  if ((flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK)) !== 0) return EINVAL;
+  const sock = socketOf(task, fd);
+  if (sock instanceof Errno) return sock;
+  if (!task.fds.hasRoom()) return EMFILE;
+  return blockingIo(task, sock, POLLIN, () => {
+    const s = sock.accept(flags & SOCK_NONBLOCK);
+    if (s instanceof Errno) return s;
+    s.incRef();
+    try {
+      if (addrVa !== 0) {
+        const peer = s.peerAddress();
+        const e = copyOutSized(task, addrVa, lenVa, peer instanceof Errno || peer === null ? UNNAMED_ADDRESS : peer, true);
+        if (e !== null) return e;
+      }
+      return task.fds.add(s, (flags & SOCK_CLOEXEC) !== 0);
+    } finally {
+      s.decRef();
+    }
+  });
 }
 
-function recvfrom(task: Task, a: SyscallArgs): SyscallResult {
+/** getsockname and getpeername. */
+function socketName(task: Task, a: SyscallArgs, peer: boolean): number | Errno {
+  const sock = socketOf(task, a.int(0));
+  if (sock instanceof Errno) return sock;
+  const name = peer ? sock.peerAddress() : sock.address;
+  if (name instanceof Errno) return name;
+  return copyOutSized(task, a.ptr(1), a.ptr(2), name ?? UNNAMED_ADDRESS, true) ?? 0;
+}
+
+/** A call with MSG_DONTWAIT runs as if the description were O_NONBLOCK, for this call only. */
+function withFlags(sock: UnixSocket, dontWait: boolean, call: () => SyscallResult): SyscallResult {
+  if (!dontWait || (sock.flags & O_NONBLOCK) !== 0) return call();
+  sock.flags |= O_NONBLOCK;
+  try {
+    return call();
+  } finally {
+    sock.flags &= ~O_NONBLOCK;
+  }
+}
+
+/** Bytes [offset, offset + n) of the iovecs, copied in: shorter at a fault, EFAULT if none could be. */
+function gather(task: Task, iovs: ReadonlyArray<readonly [number, number]>, offset: number, n: number): Uint8Array | Errno {
+  const out = new Uint8Array(n);
+  let at = 0;
+  let skip = offset;
+  for (const [base, length] of iovs) {
+    if (at >= n) break;
+    if (skip >= length) {
+      skip -= length;
+      continue;
+    }
+    const take = Math.min(length - skip, n - at);
+    const got = task.mm.copyIn(base + skip, out.subarray(at, at + take));
+    const ok = got instanceof Errno ? 0 : got;
+    at += ok;
+    skip = 0;
+    if (ok < take) return at > 0 ? out.subarray(0, at) : EFAULT;
+  }
+  return out.subarray(0, at);
+}
+
+/** How much one stream write copies in at a time. */
+const SEND_CHUNK = 65536;
+
+/**
+ * sendto and sendmsg: the bytes of iovs, with control data on the first that goes. A blocking stream
+ * send goes on until all is written; a seqpacket message goes whole. hasName: an address was given.
+ */
+function sendData(task: Task, sock: UnixSocket, iovs: ReadonlyArray<readonly [number, number]>, flags: number,
+  ancillary: Ancillary | null, hasName: boolean): SyscallResult {
+  let pending = ancillary;
+  const release = (): void => {
+    for (const f of pending?.files ?? []) f.decRef();
+    pending = null;
+  };
+  const fail = (e: Errno): Errno => {
+    release();
+    return e;
+  };
+  if ((flags & MSG_OOB) !== 0) return fail(EOPNOTSUPP);
+  if (sock.type === SOCK_STREAM && hasName) return fail(sock.connected ? EISCONN : EOPNOTSUPP);
+  if (!sock.connected) return fail(ENOTCONN);
+  const total = iovecsLength(iovs);
+  const sigpipe = (flags & MSG_NOSIGNAL) === 0;
+  const sender = credentialsOf(task);
+  let done = 0;
+  const attempt = (): number | Errno | null => {
+    if (sock.type === SOCK_SEQPACKET) {
+      const message = gather(task, iovs, 0, total);
+      if (message instanceof Errno) return fail(message);
+      const r = sock.send(message, pending, sender);
+      if (r === EAGAIN) return r;
+      if (r instanceof Errno) {
+        if (r === EPIPE && sigpipe) sendSigpipe(task);
+        return fail(r);
+      }
+      pending = null;
+      return r;
+    }
+    do {
+      const want = Math.min(total - done, SEND_CHUNK);
+      const chunk = gather(task, iovs, done, want);
+      if (chunk instanceof Errno) return done > 0 ? done : fail(chunk);
+      const r = sock.send(chunk, pending, sender);
+      if (r === EAGAIN) return done > 0 ? ((sock.flags & O_NONBLOCK) !== 0 ? done : null) : EAGAIN;
+      if (r instanceof Errno) {
+        // SIGPIPE only when nothing went (unix_stream_sendmsg).
+        if (done > 0) return done;
+        if (r === EPIPE && sigpipe) sendSigpipe(task);
+        return fail(r);
+      }
+      if (r > 0) pending = null;
+      done += r;
+      // A fault cut the chunk short: what could be copied went.
+      if (r === chunk.length && chunk.length < want) return done;
+    } while (done < total);
+    release();
+    return done;
+  };
+  return withFlags(sock, (flags & MSG_DONTWAIT) !== 0, () => {
+    const r = blockingIo(task, sock, POLLOUT, attempt, () => {
+      release();
+      return done > 0 ? done : ERESTARTSYS;
+    });
+    if (r === EAGAIN) release();
+    return r;
+  });
+}
+
+function sendto(task: Task, a: SyscallArgs): SyscallResult {
   const fd = a.int(0);
   const sock = socketOf(task, fd);
   if (sock instanceof Errno) return sock;
   const flags = a.uint(3);
-  // MSG_PEEK and MSG_WAITALL are not there yet; MSG_CMSG_CLOEXEC has nothing to act on without control data.
-  if ((flags & ~(MSG_DONTWAIT | MSG_CMSG_CLOEXEC)) !== 0) return EOPNOTSUPP;
-  const r = withFlags(sock, (flags & MSG_DONTWAIT) !== 0, () => readAt(task, fd, a.ptr(1), a.size(2), null));
-  if (typeof r !== 'number') return r;
-  return putAddress(task, a.ptr(4), a.ptr(5)) ?? r;
+  let hasName = false;
+  if (a.ptr(4) !== 0) {
+    const raw = copyAddress(task, a.ptr(4), a.int(5));
+    if (raw instanceof Errno) return raw;
+    hasName = raw.length > 0;
+  }
+  if ((flags & MSG_OOB) === 0 && !hasName && sock.type === SOCK_STREAM) {
+    // The common case moves bytes in place, as write(2) does.
+    return withFlags(sock, (flags & MSG_DONTWAIT) !== 0, () => writeAt(task, fd, a.ptr(1), a.size(2), null, (flags & MSG_NOSIGNAL) === 0));
+  }
+  return sendData(task, sock, [[a.ptr(1), a.size(2)]], flags, null, hasName);
+}
+
+/** struct msghdr's fields. */
+interface MsgHeader {
+  name: number;
+  nameLen: number;
+  iovs: Array<[number, number]>;
+  control: number;
+  controlLen: number;
+}
+
+function readMsgHeader(task: Task, va: number): MsgHeader | Errno {
+  const raw = new Uint8Array(MSGHDR_SIZE);
+  if (task.mm.copyIn(va, raw) !== MSGHDR_SIZE) return EFAULT;
+  const v = new DataView(raw.buffer);
+  const name = Number(v.getBigUint64(0, true));
+  const nameLen = v.getInt32(8, true);
+  const iovVa = Number(v.getBigUint64(16, true));
+  const iovLen = v.getBigUint64(24, true);
+  const control = Number(v.getBigUint64(32, true));
+  const controlLen = v.getBigUint64(40, true);
+  if (iovLen > BigInt(UIO_MAXIOV)) return EMSGSIZE;
+  if (name !== 0 && nameLen < 0) return EINVAL;
+  const iovs = readIovecs(task, iovVa, Number(iovLen));
+  if (iovs instanceof Errno) return iovs;
+  if (controlLen > 0x7fff_ffffn) return ENOBUFS;
+  return { name, nameLen: name === 0 ? 0 : Math.min(nameLen, SOCKADDR_STORAGE_SIZE), iovs, control, controlLen: Number(controlLen) };
+}
+
+/** SCM_CREDENTIALS a sender may claim: its own ids (root: any), as scm_check_creds allows. */
+function mayClaim(task: Task, c: PeerCredentials): boolean {
+  if (task.euid === 0) return true;
+  return c.pid === task.group.pid && [task.uid, task.euid, task.suid].includes(c.uid) && [task.gid, task.egid, task.sgid].includes(c.gid);
+}
+
+/** The control messages of a sendmsg (__scm_send): files to pass (held), credentials claimed. */
+function readControl(task: Task, va: number, len: number): Ancillary | Errno {
+  if (len === 0) return { files: null, credentials: null };
+  if (len > MAX_CONTROL) return ENOBUFS;
+  const raw = new Uint8Array(len);
+  if (task.mm.copyIn(va, raw) !== len) return EFAULT;
+  const v = new DataView(raw.buffer);
+  const files: FileDescription[] = [];
+  let credentials: PeerCredentials | null = null;
+  const fail = (e: Errno): Errno => {
+    for (const f of files) f.decRef();
+    return e;
+  };
+  for (let off = 0; off + CMSG_HEADER <= len;) {
+    const cmsgLen = v.getBigUint64(off, true);
+    if (cmsgLen < BigInt(CMSG_HEADER) || cmsgLen > BigInt(len - off)) return fail(EINVAL);
+    const n = Number(cmsgLen);
+    const level = v.getInt32(off + 8, true);
+    const type = v.getInt32(off + 12, true);
+    if (level === SOL_SOCKET) {
+      if (type === SCM_RIGHTS) {
+        const count = Math.floor((n - CMSG_HEADER) / 4);
+        if (files.length + count > SCM_MAX_FD) return fail(EINVAL);
+        for (let i = 0; i < count; i++) {
+          const f = task.fds.get(v.getInt32(off + CMSG_HEADER + 4 * i, true));
+          if (f instanceof Errno) return fail(f);
+          f.incRef();
+          files.push(f);
+        }
+      } else if (type === SCM_CREDENTIALS) {
+        if (n !== CMSG_HEADER + UCRED_SIZE) return fail(EINVAL);
+        const c = { pid: v.getInt32(off + 16, true), uid: v.getInt32(off + 20, true), gid: v.getInt32(off + 24, true) };
+        if (!mayClaim(task, c)) return fail(EPERM);
+        credentials = c;
+      } else {
+        return fail(EINVAL);
+      }
+    }
+    off += (n + 7) & ~7;
+  }
+  return { files: files.length > 0 ? files : null, credentials };
+}
+
+function sendmsg(task: Task, a: SyscallArgs): SyscallResult {
+  const sock = socketOf(task, a.int(0));
+  if (sock instanceof Errno) return sock;
+  const h = readMsgHeader(task, a.ptr(1));
+  if (h instanceof Errno) return h;
+  let hasName = false;
+  if (h.name !== 0 && h.nameLen > 0) {
+    const raw = copyAddress(task, h.name, h.nameLen);
+    if (raw instanceof Errno) return raw;
+    hasName = true;
+  }
+  const ancillary = readControl(task, h.control, h.controlLen);
+  if (ancillary instanceof Errno) return ancillary;
+  return sendData(task, sock, h.iovs, a.uint(2), ancillary, hasName);
+}
+
+/**
+ * recvfrom and recvmsg: receives into iovs (MSG_PEEK, MSG_WAITALL, MSG_DONTWAIT), then finish writes
+ * what goes with the data (address, control messages) and gives the call's answer.
+ */
+function receiveData(task: Task, sock: UnixSocket, iovs: ReadonlyArray<readonly [number, number]>, flags: number,
+  finish: (r: Received) => number | Errno): SyscallResult {
+  if ((flags & MSG_OOB) !== 0) return EOPNOTSUPP;
+  const peek = (flags & MSG_PEEK) !== 0;
+  const waitAll = (flags & MSG_WAITALL) !== 0 && !peek && sock.type === SOCK_STREAM;
+  const total = iovecsLength(iovs);
+  const out = guestSink(task, iovs);
+  let taken: Received | null = null;
+  const attempt = (): number | Errno | null => {
+    for (;;) {
+      const r = sock.receive(out.sink, total - out.bytes(), peek);
+      if (r instanceof Errno) {
+        if (taken === null) return r;
+        // What came before an error or the wait is the answer, unless MSG_WAITALL waits for more.
+        if (r === EAGAIN && waitAll && (sock.flags & O_NONBLOCK) === 0) return null;
+        return finish(taken);
+      }
+      if (taken === null) {
+        taken = r;
+      } else {
+        taken.bytes += r.bytes;
+        taken.messageLength = taken.bytes;
+        taken.files ??= r.files;
+      }
+      if (!waitAll || r.bytes === 0 || r.files !== null || out.bytes() >= total) return finish(taken);
+    }
+  };
+  return withFlags(sock, (flags & MSG_DONTWAIT) !== 0, () => blockingIo(task, sock, POLLIN, attempt, () => {
+    if (taken === null) return ERESTARTSYS;
+    const got = taken;
+    taken = null;
+    return finish(got);
+  }));
+}
+
+/** Files received where nobody takes them (recvfrom, a short control buffer) are closed. */
+function dropFiles(files: FileDescription[] | null): void {
+  for (const f of files ?? []) f.decRef();
+}
+
+/** The sender's address as recvfrom and recvmsg give it: none (length 0) from an unnamed socket. */
+function senderAddress(sock: UnixSocket, r: Received): Uint8Array {
+  if (r.bytes === 0 && r.messageLength === 0) return NO_ADDRESS;
+  const peer = sock.peerAddress();
+  return peer instanceof Errno || peer === null ? NO_ADDRESS : peer;
+}
+
+function recvfrom(task: Task, a: SyscallArgs): SyscallResult {
+  const sock = socketOf(task, a.int(0));
+  if (sock instanceof Errno) return sock;
+  const flags = a.uint(3);
+  const addrVa = a.ptr(4);
+  const lenVa = a.ptr(5);
+  return receiveData(task, sock, [[a.ptr(1), a.size(2)]], flags, (r) => {
+    dropFiles(r.files);
+    if (addrVa !== 0) {
+      const e = copyOutSized(task, addrVa, lenVa, senderAddress(sock, r), true);
+      if (e !== null) return e;
+    }
+    return (flags & MSG_TRUNC) !== 0 && sock.type === SOCK_SEQPACKET ? r.messageLength : r.bytes;
+  });
+}
+
+/** A control message: header and data, padded to CMSG_SPACE. */
+function cmsg(type: number, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(CMSG_HEADER + ((data.length + 7) & ~7));
+  const v = new DataView(out.buffer);
+  v.setBigUint64(0, BigInt(CMSG_HEADER + data.length), true);
+  v.setInt32(8, SOL_SOCKET, true);
+  v.setInt32(12, type, true);
+  out.set(data, CMSG_HEADER);
+  return out;
+}
+
+function recvmsg(task: Task, a: SyscallArgs): SyscallResult {
+  const sock = socketOf(task, a.int(0));
+  if (sock instanceof Errno) return sock;
+  const msgVa = a.ptr(1);
+  const h = readMsgHeader(task, msgVa);
+  if (h instanceof Errno) return h;
+  const flags = a.uint(2);
+  return receiveData(task, sock, h.iovs, flags, (r) => {
+    let msgFlags = flags & MSG_CMSG_CLOEXEC;
+    if (sock.type === SOCK_SEQPACKET && r.messageLength > r.bytes) msgFlags |= MSG_TRUNC;
+    // Control messages as scm_recv writes them: credentials, then the files that fit.
+    const parts: Uint8Array[] = [];
+    let room = h.control === 0 ? 0 : h.controlLen;
+    if (r.credentials !== null) {
+      const c = cmsg(SCM_CREDENTIALS, new Uint8Array(new Int32Array([r.credentials.pid, r.credentials.uid, r.credentials.gid]).buffer));
+      if (room < CMSG_HEADER) {
+        msgFlags |= MSG_CTRUNC;
+      } else {
+        const n = Math.min(c.length, room);
+        if (room < CMSG_HEADER + UCRED_SIZE) msgFlags |= MSG_CTRUNC;
+        parts.push(c.subarray(0, n));
+        room -= n;
+      }
+    }
+    if (r.files !== null) {
+      const fit = room < CMSG_HEADER ? 0 : Math.min(r.files.length, Math.floor((room - CMSG_HEADER) / 4));
+      const fds = installAll(task, r.files.slice(0, fit), (flags & MSG_CMSG_CLOEXEC) !== 0);
+      dropFiles(r.files);
+      if (fds instanceof Errno || fds.length < r.files.length) msgFlags |= MSG_CTRUNC;
+      if (!(fds instanceof Errno) && fds.length > 0) {
+        const c = cmsg(SCM_RIGHTS, new Uint8Array(new Int32Array(fds).buffer));
+        parts.push(c.subarray(0, Math.min(c.length, room)));
+        room -= Math.min(c.length, room);
+      }
+    }
+    let used = 0;
+    for (const p of parts) {
+      if (task.mm.copyOut(h.control + used, p) !== p.length) return EFAULT;
+      used += p.length;
+    }
+    const name = h.name !== 0 ? senderAddress(sock, r) : NO_ADDRESS;
+    const nameLen = Math.min(name.length, h.nameLen);
+    if (nameLen > 0 && task.mm.copyOut(h.name, name.subarray(0, nameLen)) !== nameLen) return EFAULT;
+    const back = new DataView(new ArrayBuffer(4));
+    back.setInt32(0, name.length, true);
+    if (task.mm.copyOut(msgVa + 8, new Uint8Array(back.buffer)) !== 4) return EFAULT;
+    const len = new DataView(new ArrayBuffer(8));
+    len.setBigUint64(0, BigInt(used), true);
+    if (task.mm.copyOut(msgVa + 40, new Uint8Array(len.buffer)) !== 8) return EFAULT;
+    if (task.mm.copyOut(msgVa + 48, int32(msgFlags)) !== 4) return EFAULT;
+    return (flags & MSG_TRUNC) !== 0 && sock.type === SOCK_SEQPACKET ? r.messageLength : r.bytes;
+  });
 }
 
 function shutdown(task: Task, a: SyscallArgs): number | Errno {
@@ -146,13 +644,16 @@ function getsockopt(task: Task, a: SyscallArgs): number | Errno {
   if (sock instanceof Errno) return sock;
   if (a.int(1) !== SOL_SOCKET) return ENOPROTOOPT;
   let value: Uint8Array;
-  const int = (n: number): Uint8Array => new Uint8Array(new Int32Array([n]).buffer);
-  switch (a.int(2)) {
-    case SO_TYPE: value = int(SOCK_STREAM); break;
-    case SO_DOMAIN: value = int(AF_UNIX); break;
-    case SO_PROTOCOL: case SO_ERROR: case SO_ACCEPTCONN: value = int(0); break;
-    case SO_SNDBUF: value = int(sock.sendBufferBytes); break;
-    case SO_RCVBUF: value = int(sock.receiveBufferBytes); break;
+  const option = a.int(2);
+  switch (option) {
+    case SO_TYPE: value = int32(sock.type); break;
+    case SO_DOMAIN: value = int32(AF_UNIX); break;
+    case SO_PROTOCOL: value = int32(0); break;
+    case SO_ERROR: value = int32(sock.takeError()?.code ?? 0); break;
+    case SO_ACCEPTCONN: value = int32(sock.listening ? 1 : 0); break;
+    case SO_PASSCRED: value = int32(sock.passCredentials ? 1 : 0); break;
+    case SO_SNDBUF: value = int32(sock.sendBufferBytes); break;
+    case SO_RCVBUF: value = int32(sock.receiveBufferBytes); break;
     case SO_PEERCRED: {
       const c = sock.peerCredentials;
       value = new Uint8Array(new Int32Array([c.pid, c.uid, c.gid]).buffer);
@@ -168,31 +669,37 @@ function setsockopt(task: Task, a: SyscallArgs): number | Errno {
   if (sock instanceof Errno) return sock;
   if (a.int(1) !== SOL_SOCKET) return ENOPROTOOPT;
   const option = a.int(2);
-  if (option !== SO_SNDBUF && option !== SO_RCVBUF) return ENOPROTOOPT;
+  if (option !== SO_SNDBUF && option !== SO_RCVBUF && option !== SO_PASSCRED) return ENOPROTOOPT;
   if (a.int(4) < 4) return EINVAL;
   const raw = new Uint8Array(4);
   if (task.mm.copyIn(a.ptr(3), raw) !== 4) return EFAULT;
+  const v = new DataView(raw.buffer).getInt32(0, true);
+  if (option === SO_PASSCRED) {
+    sock.passCredentials = v !== 0;
+    return 0;
+  }
   // Linux doubles the value asked for (for its bookkeeping) and reports that; the ring stays 208 KiB.
-  const bytes = Math.max(4608, Math.min(2 * new DataView(raw.buffer).getInt32(0, true), 2 * DEFAULT_MAX_BUFFER));
+  const bytes = Math.max(4608, Math.min(2 * v, 2 * DEFAULT_MAX_BUFFER));
   if (option === SO_SNDBUF) sock.sendBufferBytes = bytes;
   else sock.receiveBufferBytes = bytes;
   return 0;
 }
 
-/** getsockname and getpeername: a socketpair's ends are unnamed. */
-function socketName(task: Task, a: SyscallArgs): number | Errno {
-  const sock = socketOf(task, a.int(0));
-  if (sock instanceof Errno) return sock;
-  return putAddress(task, a.ptr(1), a.ptr(2)) ?? 0;
-}
-
 export const socketSyscalls: SyscallEntry[] = [
-  partial('socketpair', socketpair, 'AF_UNIX SOCK_STREAM (SOCK_DGRAM and SOCK_SEQPACKET: EOPNOTSUPP)', 'iiip'),
-  partial('sendto', sendto, 'on socketpair ends: MSG_DONTWAIT, MSG_NOSIGNAL; other fds ENOTSOCK', 'iBzxpi'),
-  partial('recvfrom', recvfrom, 'on socketpair ends: MSG_DONTWAIT (no MSG_PEEK, MSG_WAITALL); other fds ENOTSOCK', 'ibzxpp'),
-  partial('shutdown', shutdown, 'on socketpair ends; other fds ENOTSOCK', 'ii'),
-  partial('getsockopt', getsockopt, 'SOL_SOCKET: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_SNDBUF, SO_RCVBUF, SO_PEERCRED', 'iiipp'),
-  partial('setsockopt', setsockopt, 'SOL_SOCKET: SO_SNDBUF, SO_RCVBUF (recorded; the buffer stays 208 KiB)', 'iiipi'),
-  partial('getsockname', socketName, 'socketpair ends (unnamed); other fds ENOTSOCK', 'ipp'),
-  partial('getpeername', socketName, 'socketpair ends (unnamed); other fds ENOTSOCK', 'ipp'),
+  partial('socket', socket, 'AF_UNIX SOCK_STREAM and SOCK_SEQPACKET; SOCK_DGRAM ESOCKTNOSUPPORT; other families (AF_INET, AF_INET6 too) EAFNOSUPPORT', 'iii'),
+  partial('socketpair', socketpair, 'AF_UNIX SOCK_STREAM and SOCK_SEQPACKET (SOCK_DGRAM: EOPNOTSUPP)', 'iiip'),
+  partial('bind', bind, 'AF_UNIX: a socket node (on a --mount directory seen by the sandbox only), an abstract name, autobind', 'ipi'),
+  partial('listen', listen, 'AF_UNIX stream and seqpacket sockets', 'ii'),
+  partial('accept', (t, a) => accept(t, a.int(0), a.ptr(1), a.ptr(2), 0), 'AF_UNIX stream and seqpacket listeners', 'ipp'),
+  partial('accept4', (t, a) => accept(t, a.int(0), a.ptr(1), a.ptr(2), a.int(3)), 'AF_UNIX stream and seqpacket listeners', 'ippi'),
+  partial('connect', connect, 'AF_UNIX: a bound socket node or abstract name', 'ipi'),
+  partial('sendto', sendto, 'AF_UNIX: MSG_DONTWAIT, MSG_NOSIGNAL (MSG_OOB: EOPNOTSUPP); other fds ENOTSOCK', 'iBzxpi'),
+  partial('recvfrom', recvfrom, 'AF_UNIX: MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL, MSG_TRUNC (MSG_OOB: EOPNOTSUPP); other fds ENOTSOCK', 'ibzxpp'),
+  partial('sendmsg', sendmsg, 'AF_UNIX: SCM_RIGHTS, SCM_CREDENTIALS; flags as sendto', 'ipx'),
+  partial('recvmsg', recvmsg, 'AF_UNIX: SCM_RIGHTS (MSG_CMSG_CLOEXEC, MSG_CTRUNC), SCM_CREDENTIALS (SO_PASSCRED); flags as recvfrom', 'ipx'),
+  partial('shutdown', shutdown, 'AF_UNIX sockets; other fds ENOTSOCK', 'ii'),
+  partial('getsockopt', getsockopt, 'SOL_SOCKET: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PASSCRED, SO_PEERCRED, SO_SNDBUF, SO_RCVBUF', 'iiipp'),
+  partial('setsockopt', setsockopt, 'SOL_SOCKET: SO_PASSCRED, SO_SNDBUF, SO_RCVBUF (recorded; the buffer stays 208 KiB)', 'iiipi'),
+  partial('getsockname', (t, a) => socketName(t, a, false), 'AF_UNIX sockets; other fds ENOTSOCK', 'ipp'),
+  partial('getpeername', (t, a) => socketName(t, a, true), 'AF_UNIX sockets; other fds ENOTSOCK', 'ipp'),
 ];
