@@ -3,16 +3,15 @@
 // the Gofer with --mount, a new directory on the overlay root), in both platform modes, and must print
 // the same lines. Writes through the overlay must leave the host untouched.
 import test from 'ava';
-import { existsSync, utimesSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, lstatSync, readlinkSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, utimesSync, mkdirSync, readFileSync, readdirSync, rmSync, lstatSync, readlinkSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { guestProgram } from './helpers/guest-programs.js';
+import { everyPlace, type Place, runInPlace, scratch } from './helpers/places.js';
 import { startSandbox, waitForOutput } from './helpers/spawned.js';
-import { checkoutMountUnder, kvmSkipReason, overlayScratchBase, platforms, runNative, runSandbox } from './helpers/run.js';
+import { kvmSkipReason, overlayScratchBase, platforms, runNative, runSandbox } from './helpers/run.js';
 
 const skip = kvmSkipReason();
-type Place = 'tmpfs' | 'gofer' | 'overlay';
-const everywhere: Place[] = ['tmpfs', 'gofer', 'overlay'];
+const everywhere = everyPlace;
 // A shared mapping of a host file is written back only at msync/munmap (src/mm's documented limit),
 // so fs_mmap's coherence checks run where files have pages of their own.
 const programs: Array<[string, Place[]]> = [
@@ -20,9 +19,6 @@ const programs: Array<[string, Place[]]> = [
   ['fs_mmap', ['tmpfs', 'overlay']], ['fs_pagecache', everywhere],
 ];
 
-function scratch(tag: string): string {
-  return mkdtempSync(join(tmpdir(), `tsvisor-${tag}-`));
-}
 
 for (const [name, places] of programs) {
   for (const place of places) {
@@ -34,28 +30,11 @@ for (const [name, places] of programs) {
       }
       test(title, async (t) => {
         const program = await guestProgram(name);
-        const nativeDir = scratch('native');
-        const native = runNative(program, [join(nativeDir, 'work')]);
-        rmSync(nativeDir, { recursive: true, force: true });
+        const { native, boxed, dir, hostDir } = runInPlace(program, place, platform, `fs-${name}`);
         t.is(native.status, 0, native.stderr);
-        let arg: string;
-        const extra: string[] = [];
-        let hostDir: string | null = null;
-        if (place === 'tmpfs') {
-          // The sandbox's /tmp is the host's through the overlay; --tmpfs gives it a tmpfs of its own.
-          extra.push('--tmpfs', '/tmp', ...checkoutMountUnder(['/tmp']));
-          arg = '/tmp/fs-work';
-        } else if (place === 'gofer') {
-          hostDir = scratch('gofer');
-          extra.push('--mount', `${hostDir}:/mnt/tsvisor-fs`);
-          arg = '/mnt/tsvisor-fs/work';
-        } else {
-          arg = join(overlayScratchBase, `fs-overlay-${process.pid}-${name}-${platform}`);
-        }
-        const boxed = runSandbox(program, [arg], { platform, extraCliArgs: extra, withoutCheckout: place === 'tmpfs' });
         t.is(boxed.stdout, native.stdout, `sandbox stderr:\n${boxed.stderr}`);
         t.is(boxed.status, 0);
-        if (place === 'overlay') t.false(existsSync(arg), 'an overlay write reached the host');
+        if (place === 'overlay') t.false(existsSync(dir), 'an overlay write reached the host');
         if (hostDir !== null) {
           t.true(existsSync(join(hostDir, 'work')), 'a --mount write did not reach the host');
           rmSync(hostDir, { recursive: true, force: true });

@@ -3,20 +3,15 @@
 // through the Gofer with --mount, in a new directory of the overlay root), in both platform modes, and
 // must print the same lines. Python's socket module does the same through its own calls.
 import test from 'ava';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { guestProgram } from './helpers/guest-programs.js';
-import { checkoutMountUnder, kvmSkipReason, overlayScratchBase, platforms, runNative, runSandbox } from './helpers/run.js';
+import { everyPlace, runInPlace, scratch } from './helpers/places.js';
+import { checkoutMountUnder, kvmSkipReason, platforms, runNative, runSandbox } from './helpers/run.js';
 
 const skip = kvmSkipReason();
 const PYTHON = '/usr/bin/python3';
-type Place = 'tmpfs' | 'gofer' | 'overlay';
-const places: Place[] = ['tmpfs', 'gofer', 'overlay'];
-
-function scratch(tag: string): string {
-  return mkdtempSync(join(tmpdir(), `tsvisor-net-${tag}-`));
-}
+const places = everyPlace;
 
 for (const place of places) {
   for (const platform of platforms) {
@@ -27,24 +22,8 @@ for (const place of places) {
     }
     test(title, async (t) => {
       const program = await guestProgram('net_unix');
-      const nativeDir = scratch('native');
-      const native = runNative(program, [join(nativeDir, 'work')]);
-      rmSync(nativeDir, { recursive: true, force: true });
+      const { native, boxed, dir: arg, hostDir } = runInPlace(program, place, platform, 'net');
       t.is(native.status, 0, native.stderr);
-      let arg: string;
-      const extra: string[] = [];
-      let hostDir: string | null = null;
-      if (place === 'tmpfs') {
-        extra.push('--tmpfs', '/tmp', ...checkoutMountUnder(['/tmp']));
-        arg = '/tmp/net-work';
-      } else if (place === 'gofer') {
-        hostDir = scratch('gofer');
-        extra.push('--mount', `${hostDir}:/mnt/tsvisor-net`);
-        arg = '/mnt/tsvisor-net/work';
-      } else {
-        arg = join(overlayScratchBase, `net-overlay-${process.pid}-${platform}`);
-      }
-      const boxed = runSandbox(program, [arg], { platform, extraCliArgs: extra, withoutCheckout: place === 'tmpfs' });
       t.is(boxed.stdout, native.stdout, `sandbox stderr:\n${boxed.stderr}`);
       t.is(boxed.status, 0);
       if (place === 'overlay') t.false(existsSync(arg), 'an overlay write reached the host');
