@@ -128,7 +128,8 @@ for (const platform of platforms) {
     try {
       writeFileSync(join(hostDir, 'f'), 'original');
       const run = startSandbox(program, ['/mnt/tsvisor-pc'], platform, ['--mount', `${hostDir}:/mnt/tsvisor-pc`]);
-      await waitForOutput(run, 'waiting\n');
+      // Its start may take long while the rest of the suite loads both cores.
+      await waitForOutput(run, 'waiting\n', 90_000);
       writeFileSync(join(hostDir, 'f'), 'replaced');
       // The same size: only the times tell the change, and the host's file clock is coarse.
       utimesSync(join(hostDir, 'f'), new Date(Date.now() + 5000), new Date(Date.now() + 5000));
