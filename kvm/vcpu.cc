@@ -469,6 +469,7 @@ Napi::Value Vcpu::RunBare(const Napi::CallbackInfo& info) {
 // halts are posted by this thread in the same format, then it sleeps until the Sentry answers. When the
 // stub gives up spinning it parks here. Each post or park calls on_event_ so that a sleeping Sentry wakes.
 void Vcpu::ThreadMain() {
+  pthread_setname_np(pthread_self(), "tsvisor-vcpu");  // so that ps and /proc tell it from Node.js's own
   uint32_t* state = MailboxU32(mailbox::kState);
   uint32_t* parked = MailboxU32(mailbox::kParked);
   auto wait_for_answer = [&]() {

@@ -6,8 +6,8 @@
 // every case runs in one busybox sh per platform mode, inside the sandbox as natively: each program
 // then also goes through fork, exec and wait at real CPL 0. Markers between the cases split stdout
 // and carry each status, and the cases are compared one by one.
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { shadowedBySandbox } from '../../dist/src/fs/namespace.js';
 
@@ -88,14 +88,72 @@ function splitCases(stdout) {
   return results;
 }
 
-// Like test/helpers/run.ts: death by signal is reported as 128 + signal, as by a shell.
+// How long one run (every case in one sh) may take: ~45 s here normally, the emulated CPU being slow.
+const RUN_LIMIT_MS = 600_000;
+
+/** What each process of a hung run and each of its threads waits on, read from /proc (we are root). */
+function hangReport(pids) {
+  const read = (f) => { try { return readFileSync(f, 'utf8').trim(); } catch { return '?'; } };
+  const lines = [];
+  for (const pid of pids) {
+    lines.push(`    pid ${pid}: ${read(`/proc/${pid}/cmdline`).replace(/\0/g, ' ').slice(0, 160)}`);
+    let tids = [];
+    try { tids = readdirSync(`/proc/${pid}/task`); } catch { /* gone */ }
+    for (const tid of tids) {
+      const stat = read(`/proc/${pid}/task/${tid}/stat`);
+      const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+      const stack = read(`/proc/${pid}/task/${tid}/stack`).split('\n').slice(0, 4).map((l) => l.replace(/^\[<[0-9a-f]+>\] /, '')).join(' < ');
+      lines.push(`      ${tid} ${read(`/proc/${pid}/task/${tid}/comm`)} ${state} ${read(`/proc/${pid}/task/${tid}/wchan`)}: ${stack}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** The process and every descendant (script(1) starts its child in a session of its own). */
+function descendants(root) {
+  const children = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat;
+    try { stat = readFileSync(`/proc/${name}/stat`, 'utf8'); } catch { continue; }
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+  }
+  const all = [];
+  for (const queue = [root]; queue.length > 0;) {
+    const pid = queue.shift();
+    all.push(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return all;
+}
+
+// Like test/helpers/run.ts: death by signal is reported as 128 + signal, as by a shell. A run that
+// outlives RUN_LIMIT_MS is reported with what its processes wait on, and killed with all they started.
 function run(file, args) {
   const env = { ...process.env };
   delete env.TSVISOR_TEST_B;
-  const r = spawnSync(file, args, { env, input: '', encoding: 'utf8', timeout: 900_000, maxBuffer: 64 << 20 });
-  if (r.error) return { stdout: r.stdout ?? '', stderr: `${r.error.message}\n${r.stderr ?? ''}`, status: -1 };
-  const status = r.status ?? 128 + constants.signals[r.signal];
-  return { stdout: r.stdout, stderr: r.stderr, status };
+  return new Promise((resolve) => {
+    const child = spawn(file, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin.end();
+    const out = [];
+    const err = [];
+    child.stdout.on('data', (d) => out.push(d));
+    child.stderr.on('data', (d) => err.push(d));
+    let hang = '';
+    const timer = setTimeout(() => {
+      const pids = descendants(child.pid);
+      hang = `hung for ${RUN_LIMIT_MS / 1000} s; its processes:\n${hangReport(pids)}\n`;
+      for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+    }, RUN_LIMIT_MS);
+    child.on('error', (e) => { hang += `${e.message}\n`; });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const stdout = Buffer.concat(out).toString('utf8');
+      const stderr = Buffer.concat(err).toString('utf8');
+      resolve({ stdout, stderr, hang, status: hang !== '' ? -1 : code ?? 128 + constants.signals[signal] });
+    });
+  });
 }
 const sh = (text) => ['/bin/busybox', 'sh', '-c', text];
 const sandboxArgs = (platform, extra, argv) => [cli, 'run', '--platform', platform, ...checkoutMount, ...extra, '--', ...argv];
@@ -114,14 +172,15 @@ let passed = 0;
 let failed = 0;
 
 /** Runs the cases natively and in the sandbox on both modes and compares them case by case. */
-function compareAll(list, label, wrap, extra) {
+async function compareAll(list, label, wrap, extra) {
   const text = caseScript(list);
-  const native = splitCases(run(...wrap(sh(text))).stdout);
+  const native = splitCases((await run(...wrap(sh(text)))).stdout);
   for (const platform of ['kvm-exit', 'kvm']) {
     const started = Date.now();
     const argv = wrap([process.execPath, ...sandboxArgs(platform, extra(platform), sh(text))]);
-    const boxed = run(...argv);
+    const boxed = await run(...argv);
     const results = splitCases(boxed.stdout);
+    if (boxed.hang !== '') console.log(`FAIL the sandbox [${platform}]${label} ${boxed.hang}${tail(boxed.stderr)}`);
     if (platform === 'kvm-exit' && label === '') {
       // Which host variant the sandbox chose (SVM is expected here); printed for the log only.
       console.log(boxed.stderr.split('\n').find((l) => /flavour/i.test(l)) ?? 'flavour: (not reported by the sandbox)');
@@ -155,14 +214,14 @@ const present = cases.filter((c) => {
   failed++;
   return false;
 });
-compareAll(present, '', (argv) => [argv[0], argv.slice(1)], (platform) => (platform === 'kvm-exit' ? ['--log-level', 'info'] : []));
+await compareAll(present, '', (argv) => [argv[0], argv.slice(1)], (platform) => (platform === 'kvm-exit' ? ['--log-level', 'info'] : []));
 
-const ptyWorks = script !== undefined && run(script, onTty(['/bin/busybox', 'true'])).status === 0;
+const ptyWorks = script !== undefined && (await run(script, onTty(['/bin/busybox', 'true']))).status === 0;
 if (!ptyWorks) {
   console.log(`FAIL on a terminal: ${script === undefined ? 'script(1) is not installed' : 'no pseudo-terminal (is devpts mounted?)'}`);
   failed++;
 } else {
-  compareAll(ttyCases.filter((c) => present.includes(c)), ' on a terminal', (argv) => [script, onTty(argv)], () => ['--log-level', 'error']);
+  await compareAll(ttyCases.filter((c) => present.includes(c)), ' on a terminal', (argv) => [script, onTty(argv)], () => ['--log-level', 'error']);
 }
 console.log(`svm: ${passed} passed, ${failed} failed`);
 process.exit(failed > 0 ? 1 : 0);
