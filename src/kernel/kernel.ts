@@ -658,6 +658,7 @@ export class Kernel {
   /** A thread group stopped using mm; the last one out hands it over for retiring. */
   dropAddressSpace(mm: AddressSpace, via: Context | null): void {
     if (this.unshare(mm) > 0) return;
+    mm.dropAreas();
     this.sites.delete(mm);
     this.stats.pageTableUpdates += mm.tables.updates;
     // Retired only once no context can have it loaded: from the batch after the switch away.
