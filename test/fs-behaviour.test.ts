@@ -44,20 +44,23 @@ for (const [name, places] of programs) {
   }
 }
 
-for (const platform of platforms) {
-  const title = `fs_pipe [${platform}]`;
-  if (skip) {
-    test.skip(`${title} (skipped: ${skip})`, () => {});
-    continue;
+// Programs that need no directory: pipes (and F_SETPIPE_SZ), memfd_create and seals.
+for (const name of ['fs_pipe', 'fs_memfd']) {
+  for (const platform of platforms) {
+    const title = `${name} [${platform}]`;
+    if (skip) {
+      test.skip(`${title} (skipped: ${skip})`, () => {});
+      continue;
+    }
+    test(title, async (t) => {
+      const program = await guestProgram(name);
+      const native = runNative(program);
+      t.is(native.status, 0, native.stderr);
+      const boxed = runSandbox(program, [], { platform });
+      t.is(boxed.stdout, native.stdout, `sandbox stderr:\n${boxed.stderr}`);
+      t.is(boxed.status, 0);
+    });
   }
-  test(title, async (t) => {
-    const program = await guestProgram('fs_pipe');
-    const native = runNative(program);
-    t.is(native.status, 0, native.stderr);
-    const boxed = runSandbox(program, [], { platform });
-    t.is(boxed.stdout, native.stdout, `sandbox stderr:\n${boxed.stderr}`);
-    t.is(boxed.status, 0);
-  });
 }
 
 /** The lower tree of fs_overlay.c. */

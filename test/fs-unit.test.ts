@@ -1,16 +1,17 @@
 // The VFS without a machine: tmpfs over a page allocator on plain memory, path walks over a small
 // mount table, pipes and their wait queues, advisory locks, the dentry cache's pruning.
 import test from 'ava';
-import { EAGAIN, EBUSY, ELOOP, ENOENT, EPIPE, ERESTARTSYS, EXDEV, Errno } from '../src/abi/errno.js';
+import { EAGAIN, EBUSY, ELOOP, ENOENT, ENOMEM, EPERM, EPIPE, ERESTARTSYS, EXDEV, Errno } from '../src/abi/errno.js';
 import { type CachingDentry, pruneCache } from '../src/fs/dcache.js';
 import { FdTable } from '../src/fs/fd-table.js';
 import { FileData, type PageStore } from '../src/fs/file-data.js';
-import { O_CREAT, O_EXCL, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, POLLIN, POLLOUT } from '../src/abi/fcntl.js';
+import { F_SEAL_WRITE, O_CREAT, O_EXCL, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, POLLIN, POLLOUT } from '../src/abi/fcntl.js';
 import { F_RDLCK, F_UNLCK, F_WRLCK, LOCK_EX, LOCK_SH, LOCK_UN, LockTable } from '../src/fs/lock.js';
 import { mkdirAt, openAt, renameAt, rmdirAt, statAt, symlinkAt, unlinkAt } from '../src/fs/ops.js';
 import { OverlayFs } from '../src/fs/overlay.js';
 import { newPipe } from '../src/fs/pipe.js';
-import { Tmpfs, TmpfsDentry } from '../src/fs/tmpfs.js';
+import { addSeals } from '../src/fs/seals.js';
+import { InternalTmpfs, Tmpfs, TmpfsDentry } from '../src/fs/tmpfs.js';
 import { pathOf, resolve } from '../src/fs/walk.js';
 import { FsContext, MountNamespace, type VirtualDentry } from '../src/fs/vfs.js';
 import { BlockedCall } from '../src/kernel/blocking.js';
@@ -99,6 +100,41 @@ test('a MAP_SHARED page of a tmpfs file is the file page itself', (t) => {
   const dentry = resolve(ctx, ctx.cwd, '/m', true) as VirtualDentry;
   t.is((dentry.dentry as TmpfsDentry).fileData.page(0), gpa);
   f.decRef();
+});
+
+test('a memfd lives while a description or a mapping holds it, and counts its writable shared mappings', (t) => {
+  const s = store();
+  const memfds = new InternalTmpfs(s);
+  const f = memfds.createFile('memfd:t', 0o777, { uid: 0, gid: 0 }, O_RDWR, 0);
+  f.incRef();
+  t.is(f.write(new Uint8Array(5000).fill(1)), 5000);
+  t.is(s.allocator.stats.committedBytes, 2 * 4096);
+  const m = f.mappable();
+  m.hold!(true);
+  t.is(addSeals(f.sealState, true, 0o100777, F_SEAL_WRITE), EBUSY);
+  m.hold!(false);
+  m.drop!(true);
+  f.decRef();
+  t.is(s.allocator.stats.committedBytes, 2 * 4096, 'the mapping keeps the file');
+  t.is(addSeals(f.sealState, true, 0o100777, F_SEAL_WRITE), null);
+  m.drop!(false);
+  t.is(s.allocator.stats.committedBytes, 0);
+});
+
+test('F_SETPIPE_SZ: past pipe-max-size only with privilege, and never a ring Linux cannot allocate', (t) => {
+  const [r, w] = newPipe(O_NONBLOCK);
+  r.incRef();
+  w.incRef();
+  t.is(r.pipe.resize(2 * MIB, false), EPERM);
+  t.is(r.pipe.resize(256 * MIB, true), 256 * MIB);
+  t.is(r.pipe.resize(512 * MIB, true), ENOMEM);
+  // Shrinking needs no privilege, even from above the limit.
+  t.is(r.pipe.resize(4 * MIB, false), 4 * MIB);
+  t.is(r.pipe.resize(8 * MIB, false), EPERM);
+  t.is(w.write(new Uint8Array(3 * MIB)), 3 * MIB);
+  t.is(r.pipe.resize(2 * MIB, false), EBUSY);
+  r.decRef();
+  w.decRef();
 });
 
 test('.. never climbs above the root, and absolute symlinks start from it', (t) => {

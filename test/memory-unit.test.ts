@@ -571,6 +571,23 @@ test('shared anonymous memory is one object; mremap with old size 0 maps it twic
   finish(t, g);
 });
 
+test('a fork child\'s shared mapping holds its object once: the pages go when both sides unmap', (t) => {
+  const g = guest();
+  const shm = g.mm.createSharedMemory(4 * PAGE);
+  const a = g.mmap({ length: 4 * PAGE, shared: true, kind: VmaKind.File, file: shm, name: shm.mapName });
+  g.write(a, 5);
+  const child = g.mm.fork();
+  g.batch();
+  child.tables.queue = new FakeQueue();
+  t.is(child.unmap(a, 4 * PAGE), null);
+  child.tables.endBatch();
+  child.release();
+  t.is(g.mm.unmap(a, 4 * PAGE), null);
+  g.batch();
+  t.is(shm.pageCount, 0);
+  finish(t, g);
+});
+
 test('bad input gives the Linux errno', (t) => {
   const g = guest();
   const base: MapRequest = { addr: 0, length: PAGE, prot: RW, fixed: false, noReplace: false, shared: false, kind: VmaKind.Anonymous, name: '' };

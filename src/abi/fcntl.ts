@@ -90,6 +90,14 @@ export const RENAME_NOREPLACE = 1;
 export const RENAME_EXCHANGE = 2;
 export const RENAME_WHITEOUT = 4;
 
+// File seals (fcntl F_ADD_SEALS / F_GET_SEALS, include/uapi/linux/fcntl.h).
+export const F_SEAL_SEAL = 0x1;
+export const F_SEAL_SHRINK = 0x2;
+export const F_SEAL_GROW = 0x4;
+export const F_SEAL_WRITE = 0x8;
+export const F_SEAL_FUTURE_WRITE = 0x10;
+export const F_SEAL_EXEC = 0x20;
+
 // lseek(2) whence.
 export const SEEK_SET = 0;
 export const SEEK_CUR = 1;

@@ -2,9 +2,11 @@
 // number. A MAP_SHARED mapping of the file maps these same pages (with its own reference), so the
 // file and every mapping of it see one copy. Holes read as zeros and take no memory.
 import { ENOSPC, Errno } from '../abi/errno.js';
+import { F_SEAL_SEAL } from '../abi/fcntl.js';
 import type { Mappable } from '../mm/mappable.js';
 import type { PageAllocator, PageStore } from '../mm/physical.js';
 import { PAGE_SHIFT, PAGE_SIZE } from '../platform/layout.js';
+import type { SealState } from './seals.js';
 
 export type { PageStore };
 
@@ -34,8 +36,11 @@ export class LatePageStore implements PageStore {
 const DENSE_LIMIT = 1 << 18;
 const EMPTY = new Uint32Array(0);
 
-export class FileData {
+export class FileData implements SealState {
   size = 0;
+  /** F_SEAL_* of the file (seals.ts): none can be added to a file made sealed against sealing. */
+  seals = F_SEAL_SEAL;
+  writableMappings = 0;
   /** Page frame numbers (gpa >> 12); 0 is a hole (page 0 belongs to the platform, never a file). */
   private dense: Uint32Array = EMPTY;
   private sparse: Map<number, number> | null = null;
@@ -221,12 +226,14 @@ export class FileDataMappable implements Mappable {
 
   constructor(private readonly data: FileData, readonly mapName: string, private readonly owner: { incRef(): void; decRef(): void } | null) {}
 
-  hold(): void {
+  hold(writable: boolean): void {
+    if (writable) this.data.writableMappings++;
     if (this.owner !== null) this.owner.incRef();
     else this.holders++;
   }
 
-  drop(): void {
+  drop(writable: boolean): void {
+    if (writable) this.data.writableMappings--;
     if (this.owner !== null) this.owner.decRef();
     else if (--this.holders === 0) this.data.release();
   }

@@ -15,7 +15,7 @@ import { OverlayFs } from './overlay.js';
 import { Procfs, type ProcSystem } from './proc.js';
 import { buildCgroupFs } from './cgroup.js';
 import { buildSysfs } from './sys.js';
-import { Tmpfs } from './tmpfs.js';
+import { InternalTmpfs, Tmpfs } from './tmpfs.js';
 import { resolve } from './walk.js';
 import { type Creds, type FileSystem, FsContext, MountNamespace, type VirtualDentry, type Dentry } from './vfs.js';
 
@@ -70,6 +70,8 @@ export interface FilesystemPlan {
 export interface SandboxFilesystems {
   ns: MountNamespace;
   procfs: Procfs;
+  /** The tmpfs, mounted nowhere, that holds memfd_create's files (Linux's internal shm_mnt). */
+  memfds: InternalTmpfs;
   /** A task's filesystem context with the sandbox root, working directory cwd (or / if it is missing). */
   newContext(creds: Creds, cwd: string): FsContext;
   release(): void;
@@ -145,6 +147,7 @@ export function buildFilesystems(plan: FilesystemPlan): SandboxFilesystems | { e
   return {
     ns,
     procfs,
+    memfds: new InternalTmpfs(plan.store),
     newContext(creds: Creds, cwd: string): FsContext {
       const start = resolve(admin, rootVd, cwd, true);
       return new FsContext(ns, rootVd, start instanceof Errno ? rootVd : start, creds);

@@ -1,7 +1,8 @@
-// Pipes (pipe(2), and FIFOs on tmpfs): a 64 KiB ring buffer in the Sentry with a reader count and a
-// writer count. An empty pipe with writers answers EAGAIN; the syscall layer turns that into a wait on
-// the pipe's queue (blocking only the reading task) unless the description is O_NONBLOCK.
-import { EAGAIN, EPIPE, Errno } from '../abi/errno.js';
+// Pipes (pipe(2), and FIFOs on tmpfs): a ring of pages in the Sentry (64 KiB unless F_SETPIPE_SZ
+// changes it) with a reader count and a writer count. An empty pipe with writers answers EAGAIN; the
+// syscall layer turns that into a wait on the pipe's queue (blocking only the reading task) unless the
+// description is O_NONBLOCK.
+import { EAGAIN, EBUSY, EINVAL, ENOMEM, EPERM, EPIPE, Errno } from '../abi/errno.js';
 import {
   O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, S_IFIFO, waitEvents,
 } from '../abi/fcntl.js';
@@ -14,6 +15,13 @@ const PAGE = 4096;
 /** Linux's default pipe: 16 page buffers (PIPE_DEF_BUFFERS), 64 KiB. */
 const SLOTS = 16;
 export const PIPE_CAPACITY = SLOTS * PAGE;
+/** /proc/sys/fs/pipe-max-size: the largest F_SETPIPE_SZ without CAP_SYS_RESOURCE. */
+export const PIPE_MAX_SIZE = 1 << 20;
+/**
+ * Larger rings fail in Linux even with the capability: their array of 40-byte pipe_buffers is more
+ * than kcalloc can give (KMALLOC_MAX_SIZE, 4 MiB on x86-64).
+ */
+const MAX_RING_SLOTS = 1 << 16;
 const pipeDev = allocAnonDev();
 
 /** One page of a pipe's ring, with the part of it that holds data. */
@@ -24,9 +32,10 @@ interface Slot {
 }
 
 /**
- * The ring of a pipe as Linux keeps it (fs/pipe.c): up to 16 pages. A write first tops up the last
- * page if its odd tail fits there whole, then fills fresh pages; so how much fits depends on page
- * boundaries exactly as on Linux, and writes of at most PIPE_BUF bytes are never split.
+ * The ring of a pipe as Linux keeps it (fs/pipe.c): up to 16 pages, or what F_SETPIPE_SZ set. A write
+ * first tops up the last page if its odd tail fits there whole, then fills fresh pages; so how much
+ * fits depends on page boundaries exactly as on Linux, and writes of at most PIPE_BUF bytes are never
+ * split.
  */
 export class Pipe {
   readonly ino = allocIno();
@@ -41,10 +50,33 @@ export class Pipe {
    * queue is told when data arrives (POLLIN), writerQueue when room is made (POLLOUT); a pipe has one
    * queue for both, a socket's direction tells each end on its own queue.
    */
-  constructor(private readonly capacitySlots = SLOTS, readonly queue = new WaitQueue(), readonly writerQueue = queue) {}
+  constructor(private capacitySlots = SLOTS, readonly queue = new WaitQueue(), readonly writerQueue = queue) {}
 
   get size(): number {
     return this.length;
+  }
+
+  /** F_GETPIPE_SZ: how many bytes the ring's pages hold. */
+  get capacity(): number {
+    return this.capacitySlots * PAGE;
+  }
+
+  /**
+   * F_SETPIPE_SZ (Linux pipe_set_size): size rounded up to a power of two pages, one at least; more
+   * than PIPE_MAX_SIZE only with privilege (CAP_SYS_RESOURCE), and never fewer pages than hold data
+   * now. The new capacity in bytes.
+   */
+  resize(size: number, privileged: boolean): number | Errno {
+    if (size > 2 ** 31) return EINVAL;
+    let bytes = PAGE;
+    while (bytes < size) bytes *= 2;
+    const slots = bytes / PAGE;
+    if (slots > this.capacitySlots && bytes > PIPE_MAX_SIZE && !privileged) return EPERM;
+    if (slots > MAX_RING_SLOTS) return ENOMEM;
+    if (slots < this.slots.length) return EBUSY;
+    this.capacitySlots = slots;
+    this.writerQueue.notify(POLLOUT);
+    return bytes;
   }
 
   read(dst: Uint8Array): number | Errno {

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
+import { PIPE_MAX_SIZE } from './pipe.js';
 import type { ProcSystem } from './proc-system.js';
 import type { SynthDir } from './synthetic.js';
 
@@ -46,4 +47,10 @@ export function buildProcSys(sys: SynthDir, system: ProcSystem): void {
   vm.fileNode('overcommit_ratio', () => '50\n');
   // mmap refuses addresses below this without MAP_FIXED privileges (src/mm MMAP_MIN_ADDR).
   vm.fileNode('mmap_min_addr', () => '65536\n');
+  // memfd_create's files may be executable unless MFD_NOEXEC_SEAL asks otherwise.
+  vm.fileNode('memfd_noexec', () => '0\n');
+
+  const fs = sys.dirNode('fs');
+  // F_SETPIPE_SZ grows a pipe past this only with CAP_SYS_RESOURCE.
+  fs.fileNode('pipe-max-size', () => `${PIPE_MAX_SIZE}\n`);
 }

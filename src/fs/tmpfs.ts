@@ -11,9 +11,10 @@ import {
 } from '../abi/fcntl.js';
 import { InodeTable } from './inode-table.js';
 import { openFifo, Pipe } from './pipe.js';
+import { type SealState, sealedAllocate, sealedModeChange, sealedResize, sealedWriteLength } from './seals.js';
 import { pathFrom } from './walk.js';
 import {
-  type Creds, Dentry, type DirEntry, FileDescription, FileSystem, type FileStat, type FsContext, type SetAttr,
+  type Creds, Dentry, type DirEntry, FileDescription, FileSystem, type FileStat, type FsContext, Mount, type SetAttr,
   allocAnonDev, encodeStatfs,
 } from './vfs.js';
 
@@ -60,6 +61,36 @@ export class Tmpfs extends FileSystem {
     const data = t.data[slot];
     if (data instanceof FileData) data.release();
     t.release(slot);
+  }
+}
+
+/**
+ * A tmpfs mounted in no namespace (Linux's internal shm_mnt), for files in no directory: memfd_create's.
+ * Each is "/NAME" on this mount, unlinked, so /proc/PID/fd and /proc/PID/maps show it as Linux's d_path
+ * does ("/memfd:NAME (deleted)"), and the calls that change an open file's inode (fchmod, futimens) find it.
+ */
+export class InternalTmpfs {
+  readonly fs: Tmpfs;
+  readonly mount: Mount;
+
+  constructor(store: PageStore) {
+    this.fs = new Tmpfs(store, null);
+    this.mount = new Mount(this.fs, this.fs.root, null, null, false, 'tmpfs');
+  }
+
+  /**
+   * A regular file without links, open as flags say, with these seals: it goes with its last open
+   * description or mapping.
+   */
+  createFile(name: string, mode: number, creds: Creds, flags: number, seals: number): TmpfsFile {
+    const data = new FileData(this.fs.store);
+    data.seals = seals;
+    const slot = this.fs.inodes.alloc(S_IFREG | (mode & PERM_MASK), creds.uid, creds.gid, data);
+    const dentry = new TmpfsDentry(name, this.fs.root, this.fs, slot);
+    dentry.deleted = true;
+    const file = new TmpfsFile(flags, dentry);
+    file.setLocation({ mount: this.mount, dentry });
+    return file;
   }
 }
 
@@ -149,12 +180,10 @@ export class TmpfsDentry extends Dentry {
   override open(flags: number, caller: FsContext): FileDescription | Errno {
     const t = this.fs.inodes;
     switch (this.mode & S_IFMT) {
-      case S_IFREG:
-        if ((flags & O_TRUNC) !== 0 && this.fileData.size > 0) {
-          this.fileData.truncate(0);
-          t.touch(this.slot, MTIME | CTIME);
-        }
-        return new TmpfsFile(flags, this);
+      case S_IFREG: {
+        const truncated = (flags & O_TRUNC) !== 0 ? this.truncateOnOpen() : null;
+        return truncated ?? new TmpfsFile(flags, this);
+      }
       case S_IFDIR:
         return new DirectoryFile(flags, this);
       case S_IFCHR:
@@ -164,6 +193,17 @@ export class TmpfsDentry extends Dentry {
       default:
         return ENXIO;
     }
+  }
+
+  /** O_TRUNC: the contents go, unless the file's seals keep them (F_SEAL_SHRINK: EPERM). */
+  truncateOnOpen(): Errno | null {
+    const data = this.fileData;
+    if (data.size === 0) return null;
+    const sealed = sealedResize(data.seals, data.size, 0);
+    if (sealed !== null) return sealed;
+    data.truncate(0);
+    this.touch(MTIME | CTIME);
+    return null;
   }
 
   /** Adds a new inode called name; the VFS has checked that the name is free and allowed. */
@@ -288,9 +328,15 @@ export class TmpfsDentry extends Dentry {
   override setattr(attr: SetAttr): Errno | null {
     const t = this.fs.inodes;
     const s = this.slot;
+    const data = t.data[s];
+    if (attr.mode !== undefined && data instanceof FileData) {
+      const sealed = sealedModeChange(data.seals, t.mode[s]!, attr.mode);
+      if (sealed !== null) return sealed;
+    }
     if (attr.size !== undefined) {
-      const data = t.data[s];
       if (!(data instanceof FileData)) return isDir(this.mode) ? EISDIR : EINVAL;
+      const sealed = sealedResize(data.seals, data.size, attr.size);
+      if (sealed !== null) return sealed;
       if (attr.size !== data.size) {
         data.truncate(attr.size);
         t.touch(s, MTIME);
@@ -362,7 +408,9 @@ export class TmpfsFile extends FileDescription {
   private pwriteAt(buf: Uint8Array, offset: number): number | Errno {
     if (buf.length === 0) return 0;
     if (offset + buf.length > MAX_FILE_SIZE) return EFBIG;
-    const n = this.data.writeAt(offset, buf);
+    const allowed = sealedWriteLength(this.data.seals, offset, buf.length, this.data.size);
+    if (allowed instanceof Errno) return allowed;
+    const n = this.data.writeAt(offset, allowed < buf.length ? buf.subarray(0, allowed) : buf);
     if (typeof n === 'number') this.dentry.touch(MTIME | CTIME);
     return n;
   }
@@ -402,26 +450,30 @@ export class TmpfsFile extends FileDescription {
   override allocate(mode: number, offset: number, length: number): Errno | null {
     const KEEP_SIZE = 1;
     const PUNCH_HOLE = 2;
-    if (mode === 0 || mode === KEEP_SIZE) {
-      const size = this.data.size;
-      const r = this.data.allocate(offset, length);
-      if (mode === KEEP_SIZE) this.data.size = size;
-      this.dentry.touch(MTIME | CTIME);
-      return r;
-    }
-    if (mode === (PUNCH_HOLE | KEEP_SIZE)) {
+    const punch = mode === (PUNCH_HOLE | KEEP_SIZE);
+    if (mode !== 0 && mode !== KEEP_SIZE && !punch) return EOPNOTSUPP;
+    const size = this.data.size;
+    const sealed = sealedAllocate(this.data.seals, punch, offset + length, size);
+    if (sealed !== null) return sealed;
+    if (punch) {
       this.data.punchHole(offset, length);
       this.dentry.touch(MTIME | CTIME);
       return null;
     }
-    return EOPNOTSUPP;
+    const r = this.data.allocate(offset, length);
+    if (mode === KEEP_SIZE) this.data.size = size;
+    this.dentry.touch(MTIME | CTIME);
+    return r;
   }
 
   override readableBytes(): number {
     return Math.max(0, this.data.size - this.offset);
   }
 
-  override reopen(flags: number): TmpfsFile {
+  /** Opening /proc/PID/fd/N of a file in no directory (or no longer in one): the same inode, O_TRUNC applied. */
+  override reopen(flags: number): TmpfsFile | Errno {
+    const truncated = (flags & O_TRUNC) !== 0 ? this.dentry.truncateOnOpen() : null;
+    if (truncated !== null) return truncated;
     const f = new TmpfsFile(flags, this.dentry);
     if (this.location !== null) f.setLocation(this.location);
     return f;
@@ -430,6 +482,14 @@ export class TmpfsFile extends FileDescription {
   override mappable(): Mappable {
     const name = this.location === null ? this.dentry.name : pathFrom(null, this.location) ?? this.dentry.name;
     return new FileDataMappable(this.data, name, this);
+  }
+
+  /**
+   * Files of a tmpfs have seals; one opened through the overlay is the overlay's file to Linux, which
+   * has none.
+   */
+  override get sealState(): SealState | null {
+    return this.location === null || this.location.dentry === this.dentry ? this.data : null;
   }
 
   protected override release(): void {

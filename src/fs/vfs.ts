@@ -9,6 +9,7 @@
 import { EBADF, EINVAL, ENODEV, ENOTDIR, ENXIO, EPERM, ESPIPE, Errno } from '../abi/errno.js';
 import type { AddressSpace } from '../mm/address-space.js';
 import type { Mappable } from '../mm/mappable.js';
+import type { SealState } from './seals.js';
 import type { Cancellable, ReadinessListener, ReadinessSubscription } from './wait.js';
 import type { Terminal } from './terminal.js';
 import {
@@ -448,6 +449,13 @@ export abstract class FileDescription {
   }
   /** mmap of this file: pages (tmpfs) or reads and write-backs (host files); null if it cannot be mapped. */
   mappable(): Mappable | null {
+    return null;
+  }
+  /**
+   * The seals of the file's inode (seals.ts; fcntl F_ADD_SEALS, F_GET_SEALS, and mmap's check): tmpfs
+   * files have them, memfd_create's among them; null for the rest, where the seal commands are EINVAL.
+   */
+  get sealState(): SealState | null {
     return null;
   }
   /** Opening /proc/PID/fd/N of a file without a location (a pipe, host stdio): a new description. */

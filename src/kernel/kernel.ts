@@ -16,6 +16,7 @@ import { CLD_DUMPED, CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SI_USER, SIG_IGN, Sig
 import { syscallNumber } from '../abi/syscall-names.js';
 import type { FdTable } from '../fs/fd-table.js';
 import type { Procfs } from '../fs/proc.js';
+import type { InternalTmpfs } from '../fs/tmpfs.js';
 import type { FsContext } from '../fs/vfs.js';
 import { log, logOnce } from '../log/log.js';
 import { AddressSpace, type AddressSpaceLayout, type MemoryLimits } from '../mm/address-space.js';
@@ -54,6 +55,8 @@ export interface KernelOptions {
   vdso?: Vdso | null;
   /** The machine the sandbox shows (--cpus, --memory). */
   machine: Machine;
+  /** Where memfd_create makes its files: a tmpfs mounted nowhere (Linux's internal shm_mnt). */
+  memfds: InternalTmpfs;
 }
 
 export interface KernelStats {
@@ -153,6 +156,10 @@ export class Kernel {
   private readonly idle: AddressSpace;
   get machine(): Machine {
     return this.options.machine;
+  }
+
+  get memfds(): InternalTmpfs {
+    return this.options.memfds;
   }
 
   /** The sandbox's clocks; the sandbox sets its timekeeper once the first vCPU exists (it needs its TSC). */
@@ -658,6 +665,7 @@ export class Kernel {
   /** A thread group stopped using mm; the last one out hands it over for retiring. */
   dropAddressSpace(mm: AddressSpace, via: Context | null): void {
     if (this.unshare(mm) > 0) return;
+    mm.dropAreas();
     this.sites.delete(mm);
     this.stats.pageTableUpdates += mm.tables.updates;
     // Retired only once no context can have it loaded: from the batch after the switch away.

@@ -518,9 +518,8 @@ export class AddressSpace {
     const stackFirst = [...this.vmas.list].sort((a, b) => Number(b.growsDown) - Number(a.growsDown));
     for (const vma of stackFirst) {
       if ((vma.advice & Advice.dontFork) !== 0) continue;
-      const area: Vma = { ...vma };
-      area.file?.hold?.();
-      child.vmas.insert(area);
+      // insert takes the child's reference on the area's object.
+      child.vmas.insert({ ...vma });
       if ((vma.advice & Advice.wipeOnFork) !== 0) continue;
       const cow = !vma.shared && canWrite(vma);
       const shared = this.tables.forkInto(child.tables, vma.start, vma.end, cow, copy);
@@ -532,14 +531,24 @@ export class AddressSpace {
   }
 
   /**
-   * The last task using this address space is gone and no vCPU runs on its tables any more: drop every
-   * area and page, and hand the tables to the retire machinery (PageTables.releaseAll), which the guest
-   * completes through the attached queue. Done when `tablesPending` turns false.
+   * The last task using this address space is gone: its areas go at once, as in Linux's exit_mmap
+   * before the parent can reap the process (a file's last mapping lets it go by then), shared file
+   * pages written back first. The pages stay mapped, each by its own reference, until retire()
+   * releases the tables.
    */
-  retire(): void {
+  dropAreas(): void {
     const pieces = this.vmas.carve(0, USER_TOP);
     for (const piece of pieces) if (piece.shared && piece.file !== null) this.pager.writeBack(piece, piece.start, piece.end);
     for (const piece of pieces) this.vmas.release(piece);
+  }
+
+  /**
+   * No vCPU runs on the tables any more: drop every page (and any area still left), and hand the tables
+   * to the retire machinery (PageTables.releaseAll), which the guest completes through the attached
+   * queue. Done when `tablesPending` turns false.
+   */
+  retire(): void {
+    this.dropAreas();
     this.tables.releaseAll();
   }
 
@@ -551,7 +560,9 @@ export class AddressSpace {
   /** Drops every mapping and page table: the process is gone. Shared file pages are written back. */
   release(): void {
     this.tables.queue = null;
-    this.unmapRange(0, USER_TOP);
+    // The areas may have gone already (dropAreas), their pages not.
+    this.dropAreas();
+    this.pager.clear(0, USER_TOP);
     this.tables.release();
   }
 

@@ -29,9 +29,11 @@ export interface Mappable {
    * An area starts (hold) or stops (drop) using the object; every split area holds its own reference.
    * Like Linux's vma->vm_file, a mapping keeps its file open after the program closes the fd: a file
    * description implements these with its reference count. Objects without a lifetime leave them out.
+   * writable: the area is shared and may write to the object (Linux counts these in i_mmap_writable,
+   * which F_SEAL_WRITE waits out); a drop says what its hold said.
    */
-  hold?(): void;
-  drop?(): void;
+  hold?(writable: boolean): void;
+  drop?(writable: boolean): void;
 }
 
 /** A read-only file held in host memory (the program image at exec): no pages of its own. */

@@ -78,6 +78,20 @@ export function startGap(vma: Vma): number {
   return vma.growsDown ? Math.max(0, vma.start - STACK_GUARD_GAP) : vma.start;
 }
 
+/** Linux's VM_SHARED with VM_MAYWRITE: the area may write to its object. */
+function writesObject(vma: Vma): boolean {
+  return vma.shared && vma.mayWrite;
+}
+
+/** Each area holds its own reference on its object (split pieces and fork's copies too). */
+function holdObject(vma: Vma): void {
+  vma.file?.hold?.(writesObject(vma));
+}
+
+function dropObject(vma: Vma): void {
+  vma.file?.drop?.(writesObject(vma));
+}
+
 function alike(a: Vma, b: Vma): boolean {
   return a.end === b.start && a.prot === b.prot && a.mayWrite === b.mayWrite && a.shared === b.shared &&
     a.growsDown === b.growsDown && a.advice === b.advice && a.kind === b.kind && a.name === b.name &&
@@ -144,7 +158,7 @@ export class VmaList {
 
   /** Adds an area that overlaps none; takes a reference on its object. */
   insert(vma: Vma): void {
-    vma.file?.hold?.();
+    holdObject(vma);
     this.list.splice(this.indexAfter(vma.start), 0, vma);
     this.totalBytes += vma.end - vma.start;
     if (this.totalBytes > this.peakBytes) this.peakBytes = this.totalBytes;
@@ -168,7 +182,7 @@ export class VmaList {
       const pieces: Vma[] = [];
       if (v.start < cutStart) pieces.push({ ...v, end: cutStart });
       if (cutEnd < v.end) pieces.push({ ...v, start: cutEnd, offset: fileOffset(v, cutEnd) });
-      for (let k = 0; k < pieces.length; k++) v.file?.hold?.();
+      for (let k = 0; k < pieces.length; k++) holdObject(v);
       this.list.splice(i, 1, ...pieces);
       this.totalBytes -= cutEnd - cutStart;
       i += pieces.length;
@@ -183,13 +197,13 @@ export class VmaList {
     if (v === undefined || va <= v.start || va >= v.end) return;
     const upper: Vma = { ...v, start: va, offset: fileOffset(v, va) };
     v.end = va;
-    v.file?.hold?.();
+    holdObject(v);
     this.list.splice(i + 1, 0, upper);
   }
 
   /** Drops a piece returned by carve (or an area taken out of the list): its object reference goes. */
   release(vma: Vma): void {
-    vma.file?.drop?.();
+    dropObject(vma);
   }
 
   /** Grows or shrinks an area in place (brk, mremap, stack growth); the caller checked the space. */
@@ -257,7 +271,7 @@ export class VmaList {
       if (alike(a, b)) {
         a.end = b.end;
         this.list.splice(i + 1, 1);
-        b.file?.drop?.();
+        dropObject(b);
       } else {
         i++;
       }

@@ -354,7 +354,7 @@ async function runInFilesystems(
   }
   const kernel = new Kernel(platform, allocator, options.syscallTable ?? buildSyscallTable(), {
     strace: options.strace, patchSyscalls: options.patchSyscalls ?? true, procfs: fsys.procfs,
-    aslr: options.aslr ?? true, layout, vdso, machine,
+    aslr: options.aslr ?? true, layout, vdso, machine, memfds: fsys.memfds,
   });
   let loaded;
   try {

@@ -5,6 +5,7 @@ import { O_CLOEXEC, SETFL_MASK, SEEK_HOLE } from '../abi/fcntl.js';
 import { FLOCK_SIZE } from '../abi/structs.js';
 import { F_RDLCK, F_UNLCK, F_WRLCK, type LockOwner, type RecordLock, fileLocks } from '../fs/lock.js';
 import { PipeEnd } from '../fs/pipe.js';
+import { addSeals } from '../fs/seals.js';
 import type { FileDescription } from '../fs/vfs.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
 import { Blocked, type SyscallEntry } from '../kernel/syscall-table.js';
@@ -23,9 +24,11 @@ const F_OFD_GETLK = 36;
 const F_OFD_SETLK = 37;
 const F_OFD_SETLKW = 38;
 const F_DUPFD_CLOEXEC = 1030;
+const F_SETPIPE_SZ = 1031;
 const F_GETPIPE_SZ = 1032;
+const F_ADD_SEALS = 1033;
+const F_GET_SEALS = 1034;
 const FD_CLOEXEC = 1;
-const PIPE_SIZE = 65536;
 
 function close(task: Task, a: SyscallArgs): number | Errno {
   return task.fds.remove(a.int(0)) ?? 0;
@@ -155,8 +158,18 @@ function fcntl(task: Task, a: SyscallArgs): number | Errno | Blocked {
     case F_OFD_SETLK:
     case F_OFD_SETLKW:
       return recordLock(task, file, cmd, a.ptr(2));
+    // Only pipes and FIFOs have a size (EBADF otherwise, as Linux's pipe_fcntl).
     case F_GETPIPE_SZ:
-      return file instanceof PipeEnd ? PIPE_SIZE : EBADF;
+      return file instanceof PipeEnd ? file.pipe.capacity : EBADF;
+    case F_SETPIPE_SZ:
+      // CAP_SYS_RESOURCE, which the sandbox's root has.
+      return file instanceof PipeEnd ? file.pipe.resize(a.uint(2), task.euid === 0) : EBADF;
+    case F_ADD_SEALS: {
+      const s = file.stat();
+      return addSeals(file.sealState, file.writable, s instanceof Errno ? 0 : s.mode, a.uint(2)) ?? 0;
+    }
+    case F_GET_SEALS:
+      return file.sealState?.seals ?? EINVAL;
     default:
       return EINVAL;
   }
@@ -175,6 +188,6 @@ export const fdSyscalls: SyscallEntry[] = [
   supported('dup', dup, 'i'),
   supported('dup2', dup2, 'ii'),
   supported('dup3', (t, a) => dup3(t, a.int(0), a.int(1), a.int(2)), 'iix'),
-  partial('fcntl', fcntl, 'F_DUPFD(_CLOEXEC), F_GETFD, F_SETFD, F_GETFL, F_SETFL, record and OFD locks, F_GETPIPE_SZ; no F_SETOWN, leases, seals or F_SETPIPE_SZ', 'inx'),
+  partial('fcntl', fcntl, 'F_DUPFD(_CLOEXEC), F_GETFD, F_SETFD, F_GETFL, F_SETFL, record and OFD locks, F_GETPIPE_SZ, F_SETPIPE_SZ, F_ADD_SEALS, F_GET_SEALS; no F_SETOWN or leases', 'inx'),
   supported('lseek', lseek, 'ilw'),
 ];

@@ -9,6 +9,7 @@ import {
   MLOCK_ONFAULT, PROT_GROWSDOWN, PROT_GROWSUP, PROT_MASK, PROT_SEM,
 } from '../abi/mman.js';
 import { type FileIdentity, mappedFileIdentity } from '../fs/exec.js';
+import { writeSealed } from '../fs/seals.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
 import type { SyscallEntry, SyscallHandler } from '../kernel/syscall-table.js';
 import type { Task } from '../kernel/task.js';
@@ -41,13 +42,16 @@ function mmap(task: Task, a: SyscallArgs): number | Errno {
   let flags = a.int(3);
   const offset = a.long(5);
   const anonymous = (flags & MAP_ANONYMOUS) !== 0;
-  let source: { mappable: Mappable | null; readable: boolean; writable: boolean; identity: FileIdentity | null } | null = null;
+  let source: { mappable: Mappable | null; readable: boolean; writable: boolean; identity: FileIdentity | null; writeSealed: boolean } | null = null;
   if (!anonymous) {
     const file = task.fds.get(a.int(4));
     if (file instanceof Errno) return EBADF;
     // MAP_HUGETLB needs a hugetlbfs file.
     if ((flags & MAP_HUGETLB) !== 0) return EINVAL;
-    source = { mappable: file.mappable(), readable: file.readable, writable: file.writable, identity: mappedFileIdentity(file) };
+    source = {
+      mappable: file.mappable(), readable: file.readable, writable: file.writable, identity: mappedFileIdentity(file),
+      writeSealed: writeSealed(file.sealState?.seals ?? 0),
+    };
   } else if ((flags & MAP_HUGETLB) !== 0) {
     // Linux takes these from the reserved huge page pool, empty unless the host admin filled it.
     return ENOMEM;
@@ -75,6 +79,11 @@ function mmap(task: Task, a: SyscallArgs): number | Errno {
     if (!source.readable) return EACCES;
     if (source.mappable === null) return ENODEV;
     if ((flags & MAP_GROWSDOWN) !== 0) return EINVAL;
+    // A write-sealed file maps shared only without write, and mprotect cannot add it (memfd_check_seals_mmap).
+    if (shared && mayWrite && source.writeSealed) {
+      if ((prot & 2) !== 0) return EPERM;
+      mayWrite = false;
+    }
     mappable = source.mappable;
   } else if (type === MAP_SHARED) {
     if ((flags & MAP_GROWSDOWN) !== 0) return EINVAL;

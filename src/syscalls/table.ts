@@ -11,6 +11,7 @@ import { futexSyscalls } from './futex.js';
 import { ioctlSyscalls } from './ioctl.js';
 import { linkSyscalls } from './link.js';
 import { lockSyscalls } from './lock.js';
+import { memfdSyscalls } from './memfd.js';
 import { mmSyscalls } from './mm.js';
 import { openSyscalls } from './open.js';
 import { pathSyscalls } from './path.js';
@@ -40,7 +41,7 @@ export const FAMILIES: ReadonlyArray<readonly SyscallEntry[]> = [
   readWriteSyscalls, statSyscalls, ioctlSyscalls, fdSyscalls, pathSyscalls, mmSyscalls, processSyscalls,
   archSyscalls, timeSyscalls, timerSyscalls, randomSyscalls, signalSyscalls,
   openSyscalls, dirSyscalls, linkSyscalls, attrSyscalls, pipeSyscalls, sendfileSyscalls, lockSyscalls,
-  threadSyscalls, futexSyscalls, xattrSyscalls, schedSyscalls, sysinfoSyscalls, fadviseSyscalls,
+  memfdSyscalls, threadSyscalls, futexSyscalls, xattrSyscalls, schedSyscalls, sysinfoSyscalls, fadviseSyscalls,
   usageSyscalls, pollSyscalls, epollSyscalls, eventfdSyscalls, timerfdSyscalls,
   signalfdSyscalls,
   pidfdSyscalls,

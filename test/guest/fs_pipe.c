@@ -1,8 +1,115 @@
-// pipe and pipe2: reading, writing, end of file, EPIPE, O_NONBLOCK, FIONREAD, and a pipe written and
-// read by one task, compared with the host kernel.
+// pipe and pipe2: reading, writing, end of file, EPIPE, O_NONBLOCK, FIONREAD, a pipe written and
+// read by one task, and F_SETPIPE_SZ: the sizes it gives, its limits and the capacity that follows;
+// compared with the host kernel.
 #include "fs_common.h"
+#include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+/** Whether this process has CAP_SYS_RESOURCE (bit 24 of CapEff), which may grow pipes past pipe-max-size. */
+static int has_sys_resource(void) {
+  char line[256];
+  unsigned long long caps = 0;
+  FILE *f = fopen("/proc/self/status", "r");
+  while (f != NULL && fgets(line, sizeof line, f) != NULL) sscanf(line, "CapEff: %llx", &caps);
+  if (f != NULL) fclose(f);
+  return (caps >> 24) & 1;
+}
+
+static int writable_now(int fd) {
+  struct pollfd p = {.fd = fd, .events = POLLOUT};
+  return poll(&p, 1, 0) == 1 && (p.revents & POLLOUT) != 0;
+}
+
+static void pipe_sizes(void) {
+  char buf[128];
+  int fd = open("/proc/sys/fs/pipe-max-size", O_RDONLY);
+  long n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+  printf("pipe-max-size: %.*s", n > 0 ? (int)n : 0, buf);
+  if (fd >= 0) close(fd);
+  int p[2];
+  T(pipe2(p, O_NONBLOCK));
+  T(fcntl(p[1], F_GETPIPE_SZ));
+  // Rounded up to a power of two pages, one at least; the argument is an unsigned int.
+  T(fcntl(p[0], F_SETPIPE_SZ, 0));
+  T(fcntl(p[1], F_GETPIPE_SZ));
+  T(fcntl(p[0], F_SETPIPE_SZ, 5000));
+  T(fcntl(p[0], F_SETPIPE_SZ, 3 * 4096));
+  T(fcntl(p[0], F_SETPIPE_SZ, 1 << 20));
+  T(fcntl(p[0], F_SETPIPE_SZ, (1u << 31) + 1));
+  T(fcntl(p[0], F_SETPIPE_SZ, -1));
+  T(fcntl(p[0], F_SETPIPE_SZ, 0x100001000L));
+  long big = fcntl(p[0], F_SETPIPE_SZ, 2 << 20);
+  printf("past pipe-max-size as the capability says: %d\n", has_sys_resource() ? big == 2 << 20 : big == -1 && errno == EPERM);
+  fflush(stdout);
+  int mfd = T(memfd_create("notapipe", 0));
+  T(fcntl(mfd, F_SETPIPE_SZ, 4096));
+  T(fcntl(mfd, F_GETPIPE_SZ));
+  T(close(mfd));
+
+  // The capacity follows: a one-page pipe takes one page, and a write of up to PIPE_BUF goes in whole or not at all.
+  T(fcntl(p[0], F_SETPIPE_SZ, 4096));
+  static char data[20000];
+  memset(data, 'd', sizeof data);
+  T(write(p[1], data, 10000));
+  T(write(p[1], data, 1));
+  T(writable_now(p[1]));
+  T(read(p[0], buf, 1));
+  T(write(p[1], data, 1));
+  T(read(p[0], data + 10000, 5000));
+  T(fcntl(p[0], F_SETPIPE_SZ, 8192));
+  T(write(p[1], data, 5000));
+  T(write(p[1], data, 3500));
+  T(write(p[1], data, 3000));
+  T(write(p[1], data, 1));
+  T(writable_now(p[1]));
+  T(fcntl(p[0], F_SETPIPE_SZ, 4096));
+  T(fcntl(p[0], F_SETPIPE_SZ, 16384));
+  T(writable_now(p[1]));
+  T(write(p[1], data, 10000));
+  T(fcntl(p[0], F_SETPIPE_SZ, 8192));
+  long drained = 0;
+  for (long r; (r = read(p[0], data, sizeof data)) > 0;) drained += r;
+  printf("drained: %ld\n", drained);
+  fflush(stdout);
+  T(fcntl(p[0], F_SETPIPE_SZ, 4096));
+  T(fcntl(p[0], F_GETPIPE_SZ));
+
+  // A blocking writer waits for a reader of a one-page pipe, as with any full pipe.
+  T(fcntl(p[1], F_SETFL, 0));
+  pid_t child = fork();
+  if (child == 0) _exit(write(p[1], data, sizeof data) == sizeof data ? 0 : 1);
+  T(fcntl(p[0], F_SETFL, 0));
+  long got = 0;
+  while (got < (long)sizeof data) {
+    long r = read(p[0], data, 3000);
+    if (r <= 0) break;
+    got += r;
+  }
+  int status;
+  T(waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  printf("read from the blocked writer: %ld\n", got);
+  fflush(stdout);
+
+  // Without privilege: more than pipe-max-size is EPERM, up to it or smaller is fine.
+  child = fork();
+  if (child == 0) {
+    if (setuid(65534) != 0) {
+      printf("setuid: %s\n", strerrorname_np(errno));
+      _exit(0);
+    }
+    T(fcntl(p[0], F_SETPIPE_SZ, (1 << 20) + 1));
+    T(fcntl(p[0], F_SETPIPE_SZ, 1 << 20));
+    T(fcntl(p[0], F_SETPIPE_SZ, 4096));
+    _exit(0);
+  }
+  T(waitpid(child, &status, 0) == child && WIFEXITED(status));
+  T(fcntl(p[0], F_GETPIPE_SZ));
+  T(close(p[0]));
+  T(close(p[1]));
+}
 
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
@@ -67,5 +174,7 @@ int main(void) {
   T(close(w2));
   T(close(p[1]));
   T(read(p[0], buf, sizeof buf));
+  T(close(p[0]));
+  pipe_sizes();
   return 0;
 }
