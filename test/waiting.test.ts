@@ -93,6 +93,30 @@ for (const [what, args] of blockers) {
   }
 }
 
+for (const platform of platforms) {
+  const title = `SIGQUIT to tsvisor: a report of each task and vCPU, then the program ends with SIGQUIT, as natively [${platform}]`;
+  if (skip !== null) {
+    test.skip(`${title} (skipped: ${skip})`, () => {});
+    continue;
+  }
+  test(title, async (t) => {
+    const program = await guestProgram('block_forever');
+    const runs = [start(program, ['pipe']), startSandbox(program, ['pipe'], platform)];
+    const [native, boxed] = await Promise.all(runs.map(async (r) => {
+      await waitForOutput(r, 'blocking');
+      r.child.kill('SIGQUIT');
+      const status = await Promise.race([r.exit, delay(2 * STOP_MS).then(() => null)]);
+      if (status === null) r.child.kill('SIGKILL');
+      return status;
+    }));
+    t.is(native, 128 + 3);
+    t.is(boxed, native, runs[1]!.stderr);
+    const report = runs[1]!.stderr.split('\n').filter((l) => l.startsWith('tsvisor state: '));
+    t.regex(report[0] ?? '', /^tsvisor state: task 1 \(pid 1, block_forever\): blocked, \d+ syscalls; vCPU 0: .*doorbell \d, event \d+, parked [01], interrupt [01], syscall 0, rip 0x[0-9a-f]+$/, runs[1]!.stderr);
+    t.true(!/Warning/.test(runs[1]!.stderr), runs[1]!.stderr);
+  });
+}
+
 /** Node's active handles and requests by kind ("Timeout", "TTYWrap", ...), counted. */
 function activeResources(): Map<string, number> {
   const counts = new Map<string, number>();

@@ -263,6 +263,23 @@ export class Kernel {
     return this.initExit ?? { status: null, signal: Signal.SIGKILL, detail: 'no task exited' };
   }
 
+  /**
+   * The sandbox's state for a report when it seems to hang (`tsvisor` on SIGQUIT): each task, what it
+   * waits on, and its vCPU as the platform sees it; then each vCPU that runs no task.
+   */
+  describeState(): string[] {
+    const lines: string[] = [];
+    const seen = new Set<Context>();
+    for (const t of this.tasks.values()) {
+      const state = t.exit !== null ? 'exiting' : t.parked !== null ? 'stopped' : t.blocked !== null ? 'blocked' : t.ctx?.handling ? 'in the Sentry' : 'runnable';
+      const on = t.ctx === null ? 'no vCPU' : this.platform.describe(t.ctx);
+      if (t.ctx !== null) seen.add(t.ctx);
+      lines.push(`task ${t.tid} (pid ${t.group.pid}, ${t.comm}): ${state}, ${t.syscalls} syscalls; ${on}`);
+    }
+    for (const ctx of this.slots.keys()) if (!seen.has(ctx)) lines.push(`no task: ${this.platform.describe(ctx)}`);
+    return lines;
+  }
+
   /** Ends every process with `signal`, as when the sandbox itself is told to stop. */
   killAll(signal: number, detail: string): void {
     const init = this.init;

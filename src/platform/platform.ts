@@ -9,7 +9,7 @@ import { loadAddon, type NativeMachine, type NativeVcpu } from './addon.js';
 import { buildSharedTables, buildVcpu, loadStub, type RootEntry, type StubImage } from './boot.js';
 import { MAX_VCPUS, PHYS_BASE, PLATFORM_RESERVED, stubVa } from './layout.js';
 import { KeepAlive } from './keep-alive.js';
-import { DoorbellState, EventKind, Mailbox, MailboxOffset } from './mailbox.js';
+import { DoorbellState, EventKind, Mailbox, MailboxOffset, Reg } from './mailbox.js';
 import { PageTableQueue } from './queue.js';
 import { GuestTsc, hostClocksource } from './tsc.js';
 
@@ -346,6 +346,17 @@ export class KvmPlatform {
     const w = this.wakeup;
     this.wakeup = null;
     w?.();
+  }
+
+  /**
+   * One line on a context for a state report (`tsvisor` on SIGQUIT): what the Sentry thinks of it and
+   * what its mailbox says, so that a hang shows which side waits for which.
+   */
+  describe(ctx: Context): string {
+    const m = ctx.mailbox;
+    const flags = (['stopped', 'busy', 'runnable', 'atStub', 'handling'] as const).filter((f) => ctx[f]).join(',') || 'running';
+    return `vCPU ${ctx.id}: ${flags}; doorbell ${m.get32(MailboxOffset.state)}, event ${m.kind}, parked ${m.get32(MailboxOffset.parked)}, ` +
+      `interrupt ${m.get32(MailboxOffset.interrupt)}, syscall ${m.u64(MailboxOffset.origRax)}, rip 0x${m.reg(Reg.rip).toString(16)}`;
   }
 
   /** Benchmark floor: the context's syscalls answered by the addon alone, in this platform's mode. */

@@ -28,6 +28,7 @@ import { LoaderError } from '../loader/elf.js';
 import { chooseLayout, hostAuxv, loadProgram } from '../loader/load.js';
 import { Vdso } from '../loader/vdso.js';
 import { log } from '../log/log.js';
+import { stderrSink } from '../log/stderr.js';
 import { AddressSpace, type MemoryStats } from '../mm/address-space.js';
 import { type AllocatorStats, PageAllocator } from '../mm/physical.js';
 import { type HostFlavour, KvmPlatform, type PlatformMode } from '../platform/platform.js';
@@ -384,6 +385,12 @@ async function runInFilesystems(
   const stop = (signal: NodeJS.Signals): void => kernel.killAll(osSignals[signal], 'the sandbox was told to stop');
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // SIGQUIT too, after a report of every task and vCPU: what a sandbox that seems to hang waits on.
+  const quit = (): void => {
+    stderrSink.write(kernel.describeState().map((line) => `tsvisor state: ${line}\n`).join(''));
+    stop('SIGQUIT');
+  };
+  process.on('SIGQUIT', quit);
   // With -t the user's terminal may close under tsvisor: the program is hung up, as a login's would be.
   if (ttyConsole !== null) process.on('SIGHUP', stop);
   const consoleError = ttyConsole?.start() ?? null;
@@ -404,6 +411,7 @@ async function runInFilesystems(
     timekeeper.close();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    process.off('SIGQUIT', quit);
     process.off('SIGHUP', stop);
     options.stop?.removeEventListener('abort', timedOut);
   }

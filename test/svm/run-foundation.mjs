@@ -141,13 +141,24 @@ function run(file, args) {
     child.stdout.on('data', (d) => out.push(d));
     child.stderr.on('data', (d) => err.push(d));
     let hang = '';
+    let closed = false;
     const timer = setTimeout(() => {
       const pids = descendants(child.pid);
       hang = `hung for ${RUN_LIMIT_MS / 1000} s; its processes:\n${hangReport(pids)}\n`;
-      for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+      // SIGQUIT first: a sandbox whose Sentry still runs reports each task and vCPU, then ends.
+      for (const pid of pids) {
+        try {
+          if (/tsvisor\.cjs\0run/.test(readFileSync(`/proc/${pid}/cmdline`, 'latin1'))) process.kill(pid, 'SIGQUIT');
+        } catch { /* gone */ }
+      }
+      setTimeout(() => {
+        if (closed) return;
+        for (const pid of descendants(child.pid)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+      }, 5000);
     }, RUN_LIMIT_MS);
     child.on('error', (e) => { hang += `${e.message}\n`; });
     child.on('close', (code, signal) => {
+      closed = true;
       clearTimeout(timer);
       const stdout = Buffer.concat(out).toString('utf8');
       const stderr = Buffer.concat(err).toString('utf8');
@@ -180,7 +191,10 @@ async function compareAll(list, label, wrap, extra) {
     const argv = wrap([process.execPath, ...sandboxArgs(platform, extra(platform), sh(text))]);
     const boxed = await run(...argv);
     const results = splitCases(boxed.stdout);
-    if (boxed.hang !== '') console.log(`FAIL the sandbox [${platform}]${label} ${boxed.hang}${tail(boxed.stderr)}`);
+    if (boxed.hang !== '') {
+      const state = `${boxed.stderr}\n${boxed.stdout}`.split(/\r?\n/).filter((l) => l.startsWith('tsvisor state:'));
+      console.log(`FAIL the sandbox [${platform}]${label} ${boxed.hang}${state.map((l) => `    ${l}\n`).join('')}${tail(boxed.stderr)}`);
+    }
     if (platform === 'kvm-exit' && label === '') {
       // Which host variant the sandbox chose (SVM is expected here); printed for the log only.
       console.log(boxed.stderr.split('\n').find((l) => /flavour/i.test(l)) ?? 'flavour: (not reported by the sandbox)');
