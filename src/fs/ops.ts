@@ -12,7 +12,7 @@ import {
 import { resolve, resolveParent, step, type WalkState } from './walk.js';
 import {
   type Dentry, type FileDescription, type FileStat, type FsContext, PathFile, type SetAttr, type VirtualDentry,
-  mayAccess, nowNs,
+  inGroup, mayAccess, nowNs,
 } from './vfs.js';
 
 function may(ctx: FsContext, d: Dentry, want: number): boolean {
@@ -307,7 +307,7 @@ export function chmodVd(ctx: FsContext, vd: VirtualDentry, mode: number): Errno 
   if (!isOwner(ctx, vd.dentry)) return EPERM;
   let m = mode & PERM_MASK;
   // Only a member of the file's group (or root) may set S_ISGID on it.
-  if (ctx.creds.uid !== 0 && ctx.creds.gid !== vd.dentry.gid) m &= ~S_ISGID;
+  if (ctx.creds.uid !== 0 && !inGroup(ctx.creds, vd.dentry.gid)) m &= ~S_ISGID;
   return vd.dentry.setattr({ mode: m });
 }
 
@@ -317,7 +317,7 @@ export function chownVd(ctx: FsContext, vd: VirtualDentry, uid: number, gid: num
   const d = vd.dentry;
   const root = ctx.creds.uid === 0;
   if (uid !== -1 && uid !== d.uid && !root) return EPERM;
-  if (gid !== -1 && gid !== d.gid && !(root || (ctx.creds.uid === d.uid && ctx.creds.gid === gid))) return EPERM;
+  if (gid !== -1 && gid !== d.gid && !(root || (ctx.creds.uid === d.uid && inGroup(ctx.creds, gid)))) return EPERM;
   if (uid === -1 && gid === -1) return null;
   const attr: SetAttr = {};
   if (uid !== -1) attr.uid = uid;

@@ -91,7 +91,7 @@ export function status(p: ProcessView, system: ProcSystem): string {
   const lines = [
     `Name:\t${p.comm}`, `Umask:\t${p.fs.umask.toString(8).padStart(4, '0')}`, `State:\t${p.zombie ? 'Z (zombie)' : p.stopped ? 'T (stopped)' : p.sleeping ? 'S (sleeping)' : 'R (running)'}`, `Tgid:\t${pid}`,
     'Ngid:\t0', `Pid:\t${p.id.tid}`, `PPid:\t${ppid}`, 'TracerPid:\t0', `Uid:\t${uid}\t${uid}\t${uid}\t${uid}`,
-    `Gid:\t${gid}\t${gid}\t${gid}\t${gid}`, 'FDSize:\t64', 'Groups:\t ', `NStgid:\t${pid}`, `NSpid:\t${p.id.tid}`,
+    `Gid:\t${gid}\t${gid}\t${gid}\t${gid}`, 'FDSize:\t64', `Groups:\t${p.groups.join(' ')} `, `NStgid:\t${pid}`, `NSpid:\t${p.id.tid}`,
     `NSpgid:\t${p.pgid}`, `NSsid:\t${p.sid}`, 'Kthread:\t0',
     `VmPeak:\t${kb(u.peak)}`, `VmSize:\t${kb(u.size)}`, `VmLck:\t${kb(0)}`, `VmPin:\t${kb(0)}`,
     `VmRSS:\t${kb(u.rss)}`, `RssAnon:\t${kb(u.rssAnon)}`, `RssFile:\t${kb(u.rssFile)}`,

@@ -35,6 +35,13 @@ export interface SetAttr {
 export interface Creds {
   uid: number;
   gid: number;
+  /** Supplementary groups (setgroups); none if absent. */
+  groups?: readonly number[];
+}
+
+/** Linux's in_group_p: gid is the caller's group for access, the effective one or a supplementary one. */
+export function inGroup(creds: Creds, gid: number): boolean {
+  return creds.gid === gid || (creds.groups?.includes(gid) ?? false);
 }
 
 /**
@@ -44,7 +51,7 @@ export interface Creds {
  */
 export function mayAccess(mode: number, uid: number, gid: number, creds: Creds, want: number): boolean {
   if (creds.uid === 0) return (want & 1) === 0 || isDir(mode) || (mode & 0o111) !== 0;
-  const bits = creds.uid === uid ? mode >> 6 : creds.gid === gid ? mode >> 3 : mode;
+  const bits = creds.uid === uid ? mode >> 6 : inGroup(creds, gid) ? mode >> 3 : mode;
   return (bits & want & 7) === (want & 7);
 }
 
@@ -257,6 +264,8 @@ export class MountNamespace {
 /** What /proc shows of a process; the kernel's Task implements it. */
 export interface ProcessView {
   readonly id: { pid: number; tid: number; ppid: number; uid: number; gid: number };
+  /** Supplementary groups, as /proc/PID/status's Groups: line lists them. */
+  readonly groups: readonly number[];
   readonly comm: string;
   /** The program's path inside the sandbox. */
   readonly exePath: string;

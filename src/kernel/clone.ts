@@ -72,7 +72,7 @@ export function cloneTask(kernel: Kernel, task: Task, req: CloneRequest): number
   }
 
   const child = kernel.newTask(tid, group, {
-    uid: task.uid, gid: task.gid, euid: task.euid, egid: task.egid, suid: task.suid, sgid: task.sgid,
+    uid: task.uid, gid: task.gid, euid: task.euid, egid: task.egid, suid: task.suid, sgid: task.sgid, groups: task.groups,
   }, task.comm);
   child.signals.setMask(task.signals.mask);
   if ((f & CLONE_VM) === 0 || (f & CLONE_VFORK) !== 0) child.signals.altStack = { ...task.signals.altStack };

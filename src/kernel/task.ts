@@ -29,6 +29,8 @@ export interface TaskIdentity {
   egid?: number;
   suid?: number;
   sgid?: number;
+  /** Supplementary groups, sorted as setgroups(2) leaves them; none if absent. */
+  groups?: readonly number[];
 }
 
 /** How the task ended: an exit status, or the signal that killed it. */
@@ -112,6 +114,8 @@ export class Task implements ProcessView {
   egid: number;
   suid: number;
   sgid: number;
+  /** Supplementary groups, ascending (setgroups sorts them, duplicates kept). */
+  groups: readonly number[];
   /**
    * CPU time, measured by the Sentry: user is the time its vCPU ran the program between events, system
    * the time the Sentry spent on its events; runningSince the host time it was last let run (0: not now).
@@ -143,6 +147,7 @@ export class Task implements ProcessView {
     this.egid = this.sgid = ids.egid ?? ids.gid;
     if (ids.suid !== undefined) this.suid = ids.suid;
     if (ids.sgid !== undefined) this.sgid = ids.sgid;
+    this.groups = ids.groups ?? [];
     this.signals = new ThreadSignals(group.signals);
     this.comm = comm.slice(0, 15);
   }

@@ -87,12 +87,34 @@ function getrlimit(task: Task, a: SyscallArgs): number | Errno {
   return task.mm.copyOut(a.ptr(1), out) === RLIMIT_SIZE ? 0 : EFAULT;
 }
 
-/**
- * getgroups: the sandbox has one user and no supplementary groups. A size of 0 asks for the count;
- * a negative one is EINVAL.
- */
-function getgroups(_task: Task, a: SyscallArgs): number | Errno {
-  return a.int(0) < 0 ? EINVAL : 0;
+/** NGROUPS_MAX: the most supplementary groups a task may have. */
+const NGROUPS_MAX = 65536;
+
+/** getgroups: a size of 0 asks for the count; a smaller one than the count is EINVAL. */
+function getgroups(task: Task, a: SyscallArgs): number | Errno {
+  const size = a.int(0);
+  if (size < 0) return EINVAL;
+  const count = task.groups.length;
+  if (size === 0) return count;
+  if (size < count) return EINVAL;
+  const out = new Uint8Array(new Uint32Array(task.groups).buffer);
+  return task.mm.copyOut(a.ptr(1), out) === out.length ? count : EFAULT;
+}
+
+/** setgroups: privileged only (CAP_SETGID: an effective uid of 0 here); Linux sorts the list it keeps. */
+function setgroups(task: Task, a: SyscallArgs): number | Errno {
+  if (task.euid !== 0) return EPERM;
+  const size = a.int(0);
+  if (size < 0 || size > NGROUPS_MAX) return EINVAL;
+  const raw = new Uint8Array(size * 4);
+  if (size > 0 && task.mm.copyIn(a.ptr(1), raw) !== raw.length) return EFAULT;
+  const groups = [...new Uint32Array(raw.buffer)];
+  // (gid_t)-1 maps to no group in any user namespace.
+  if (groups.includes(UNCHANGED)) return EINVAL;
+  groups.sort((x, y) => x - y);
+  task.groups = groups;
+  task.fs.creds.groups = groups;
+  return 0;
 }
 
 type IdKind = 'uid' | 'gid';
@@ -222,6 +244,7 @@ export const processSyscalls: SyscallEntry[] = [
   supported('getgid', (t) => t.id.gid, ''),
   supported('getegid', (t) => t.egid, ''),
   supported('getgroups', getgroups, 'ip'),
+  partial('setgroups', setgroups, 'privilege is an effective uid of 0 (no capability sets)', 'ip'),
   supported('getresuid', (t, a) => getres(t, a, 'uid'), 'ppp'),
   supported('getresgid', (t, a) => getres(t, a, 'gid'), 'ppp'),
   partial('setuid', (t, a) => setid(t, a, 'uid'), 'privilege is an effective uid of 0 (no capability sets)', 'u'),
