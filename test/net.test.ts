@@ -38,6 +38,25 @@ for (const place of places) {
   }
 }
 
+// Datagram sockets (net_unix_dgram.c): pairs, names, queues, control data, readiness.
+for (const place of places) {
+  for (const platform of platforms) {
+    const title = `net_unix_dgram on ${place} [${platform}]`;
+    if (skip) {
+      test.skip(`${title} (skipped: ${skip})`, () => {});
+      continue;
+    }
+    test(title, async (t) => {
+      const program = await guestProgram('net_unix_dgram');
+      const { native, boxed, hostDir } = runInPlace(program, place, platform, 'dgram');
+      t.is(native.status, 0, native.stderr);
+      t.is(boxed.stdout, native.stdout, `sandbox stderr:\n${boxed.stderr}`);
+      t.is(boxed.status, 0);
+      if (hostDir !== null) rmSync(hostDir, { recursive: true, force: true });
+    });
+  }
+}
+
 /** Python's socket module over AF_UNIX: bind, listen, accept, connect, send_fds and recv_fds. */
 const pythonScript = String.raw`
 import os, socket, sys, array

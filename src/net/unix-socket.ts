@@ -40,7 +40,7 @@ const sockDev = allocAnonDev();
 /** Each direction holds what Linux's default send buffer lets through before a writer waits. */
 const BUFFER_PAGES = Math.ceil(DEFAULT_BUFFER_BYTES / 4096);
 /** A seqpacket message may use the send buffer less Linux's per-message overhead. */
-const MESSAGE_OVERHEAD = 32;
+export const MESSAGE_OVERHEAD = 32;
 
 /** Who is at an end: SO_PEERCRED, SCM_CREDENTIALS. */
 export interface PeerCredentials {
@@ -78,6 +78,8 @@ export interface Received {
   files: FileDescription[] | null;
   /** The sender's credentials, when the reader has SO_PASSCRED. */
   credentials: PeerCredentials | null;
+  /** A datagram's sender's name (null: unnamed); absent for a connection, whose peer sent it. */
+  from?: Uint8Array | null;
 }
 
 /** One direction of a connection: the ring, and what rides on it. */
@@ -121,14 +123,14 @@ export class UnixSocket extends FileDescription {
   /** getsockname's struct sockaddr_un (sun_family included); null while unnamed. */
   address: Uint8Array | null = null;
   /** Takes the name back (abstract name, socket node) when the socket goes. */
-  private unbind: (() => void) | null = null;
+  protected unbind: (() => void) | null = null;
   private peer: UnixSocket | null = null;
   private rx: Channel | null = null;
   private tx: Channel | null = null;
   private readShut = false;
   private writeShut = false;
   /** ECONNRESET when the peer went with data unread or before accept; SO_ERROR takes it. */
-  private error: Errno | null = null;
+  protected error: Errno | null = null;
   /** SO_PEERCRED: the peer's at connect time (a listener: its own at listen time). */
   peerCredentials: PeerCredentials = NO_CREDENTIALS;
   /** SO_PASSCRED. */

@@ -1,5 +1,5 @@
 // The socket calls, over the sandbox's Unix-domain sockets (src/net): socket(2) and socketpair(2) of
-// AF_UNIX stream and seqpacket sockets, bind (a socket node through src/fs, an abstract name,
+// AF_UNIX stream, seqpacket and datagram sockets, bind (a socket node through src/fs, an abstract name,
 // autobind), listen, accept, connect, the send and receive calls with SCM_RIGHTS and SCM_CREDENTIALS,
 // the socket options, names and shutdown. Every other family answers EAFNOSUPPORT (no network yet);
 // an fd that is no socket answers ENOTSOCK, as on Linux.
@@ -13,6 +13,7 @@ import type { FileDescription } from '../fs/vfs.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
 import type { SyscallEntry, SyscallResult } from '../kernel/syscall-table.js';
 import type { Task } from '../kernel/task.js';
+import { newDatagramPair, UnixDatagramSocket } from '../net/unix-dgram.js';
 import { autobind, bindAbstract, bindNode, socketAtAbstractName, socketAtNode } from '../net/unix-names.js';
 import {
   AF_UNIX, type Ancillary, BACKLOG_ROOM, newSocketPair, type PeerCredentials, type Received, SHUT_RD, SHUT_RDWR, SHUT_WR,
@@ -27,6 +28,7 @@ const SOCK_NONBLOCK = O_NONBLOCK;
 const SOCK_CLOEXEC = O_CLOEXEC;
 const SOCK_DGRAM = 2;
 const SOCK_RAW = 3;
+const AF_UNSPEC = 0;
 /** Types above this are EINVAL for any family. */
 const SOCK_MAX = 11;
 /** Families at or above this are EAFNOSUPPORT before anything else. */
@@ -117,9 +119,11 @@ function socket(task: Task, a: SyscallArgs): number | Errno {
   if (t.kind >= SOCK_MAX) return EINVAL;
   if (domain !== AF_UNIX) return EAFNOSUPPORT;
   if (protocol !== 0 && protocol !== AF_UNIX) return EPROTONOSUPPORT;
-  // SOCK_DGRAM (and SOCK_RAW, which Linux makes a datagram socket) are not here yet.
-  if (t.kind !== SOCK_STREAM && t.kind !== SOCK_SEQPACKET) return ESOCKTNOSUPPORT;
-  const sock = new UnixSocket(t.kind, t.nonblock, credentialsOf(task));
+  // Linux makes SOCK_RAW a datagram socket.
+  const datagram = t.kind === SOCK_DGRAM || t.kind === SOCK_RAW;
+  if (t.kind !== SOCK_STREAM && t.kind !== SOCK_SEQPACKET && !datagram) return ESOCKTNOSUPPORT;
+  const owner = credentialsOf(task);
+  const sock = datagram ? new UnixDatagramSocket(t.nonblock, owner) : new UnixSocket(t.kind, t.nonblock, owner);
   sock.incRef();
   try {
     return task.fds.add(sock, t.cloexec);
@@ -137,9 +141,9 @@ function socketpair(task: Task, a: SyscallArgs): number | Errno {
   if (t.kind >= SOCK_MAX) return EINVAL;
   if (domain !== AF_UNIX) return EOPNOTSUPP;
   if (protocol !== 0 && protocol !== AF_UNIX) return EPROTONOSUPPORT;
-  if (t.kind === SOCK_DGRAM || t.kind === SOCK_RAW) return EOPNOTSUPP; // datagram pairs: not yet
-  if (t.kind !== SOCK_STREAM && t.kind !== SOCK_SEQPACKET) return ESOCKTNOSUPPORT;
-  const [x, y] = newSocketPair(t.kind, t.nonblock, credentialsOf(task));
+  const datagram = t.kind === SOCK_DGRAM || t.kind === SOCK_RAW;
+  if (t.kind !== SOCK_STREAM && t.kind !== SOCK_SEQPACKET && !datagram) return ESOCKTNOSUPPORT;
+  const [x, y] = datagram ? newDatagramPair(t.nonblock, credentialsOf(task)) : newSocketPair(t.kind, t.nonblock, credentialsOf(task));
   const fds = installAll(task, [x, y], t.cloexec);
   if (fds instanceof Errno) return fds;
   const out = new Uint8Array(new Int32Array(fds).buffer);
@@ -206,8 +210,8 @@ function listen(task: Task, a: SyscallArgs): number | Errno {
   return sock.listen(a.int(1), credentialsOf(task)) ?? 0;
 }
 
-/** The listening socket an address names: ENOENT, EACCES and the rest from the walk, ECONNREFUSED if none. */
-function listenerAt(task: Task, addr: UnixAddress): UnixSocket | Errno {
+/** The socket an address names (unix_find_other): ENOENT, EACCES and the rest from the walk, ECONNREFUSED if none. */
+function socketAt(task: Task, addr: UnixAddress): UnixSocket | Errno {
   if (addr.kind === 'abstract') return socketAtAbstractName(addr.name) ?? ECONNREFUSED;
   if (addr.kind !== 'path') return EINVAL;
   const start = startAt(task, AT_FDCWD, addr.path);
@@ -218,9 +222,30 @@ function listenerAt(task: Task, addr: UnixAddress): UnixSocket | Errno {
   return socketAtNode(vd.dentry.lockKey) ?? ECONNREFUSED;
 }
 
+/** connect(2) of a datagram socket: sets or (AF_UNSPEC) clears the default peer. */
+function connectDatagram(task: Task, sock: UnixDatagramSocket, va: number, len: number): number | Errno {
+  const raw = copyAddress(task, va, len);
+  if (raw instanceof Errno) return raw;
+  if (len < SUN_PATH) return EINVAL;
+  if ((raw[0]! | (raw[1]! << 8)) === AF_UNSPEC) {
+    sock.disconnect();
+    return 0;
+  }
+  const addr = readAddress(task, va, len);
+  if (addr instanceof Errno) return addr;
+  if (sock.passCredentials && sock.address === null) {
+    const r = autobind(sock);
+    if (r !== null) return r;
+  }
+  const target = socketAt(task, addr);
+  if (target instanceof Errno) return target;
+  return sock.connect(target) ?? 0;
+}
+
 function connect(task: Task, a: SyscallArgs): SyscallResult {
   const sock = socketOf(task, a.int(0));
   if (sock instanceof Errno) return sock;
+  if (sock instanceof UnixDatagramSocket) return connectDatagram(task, sock, a.ptr(1), a.int(2));
   const addr = readAddress(task, a.ptr(1), a.int(2));
   if (addr instanceof Errno) return addr;
   if (addr.kind === 'autobind') return EINVAL;
@@ -231,7 +256,7 @@ function connect(task: Task, a: SyscallArgs): SyscallResult {
   }
   // Each try looks the name up again, as Linux does after waiting for room in the backlog.
   const attempt = (): number | Errno => {
-    const listener = listenerAt(task, addr);
+    const listener = socketAt(task, addr);
     if (listener instanceof Errno) return listener;
     return sock.connect(listener, credentialsOf(task)) ?? 0;
   };
@@ -388,11 +413,64 @@ function sendData(task: Task, sock: UnixSocket, iovs: ReadonlyArray<readonly [nu
   });
 }
 
+/**
+ * sendto and sendmsg on a datagram socket: one datagram, to the address given or the default peer,
+ * which is looked up again after each wait (as unix_dgram_sendmsg restarts). No SIGPIPE, as on Linux.
+ */
+function sendDatagram(task: Task, sock: UnixDatagramSocket, iovs: ReadonlyArray<readonly [number, number]>, flags: number,
+  ancillary: Ancillary | null, name: { va: number; len: number } | null): SyscallResult {
+  let pending = ancillary;
+  const fail = (e: Errno): Errno => {
+    for (const f of pending?.files ?? []) f.decRef();
+    pending = null;
+    return e;
+  };
+  if ((flags & MSG_OOB) !== 0) return fail(EOPNOTSUPP);
+  let addr: UnixAddress | null = null;
+  if (name !== null) {
+    const parsed = readAddress(task, name.va, name.len);
+    if (parsed instanceof Errno) return fail(parsed);
+    // An address of sun_family alone names nobody (unix_validate_addr).
+    if (parsed.kind === 'autobind') return fail(EINVAL);
+    addr = parsed;
+  } else if (!sock.connected) {
+    return fail(ENOTCONN);
+  }
+  // A sender that passes credentials gets a name to be known by.
+  if (sock.passCredentials && sock.address === null) {
+    const r = autobind(sock);
+    if (r !== null) return fail(r);
+  }
+  const total = iovecsLength(iovs);
+  if (sock.tooLong(total)) return fail(EMSGSIZE);
+  // A datagram is copied whole or not sent: a fault anywhere is EFAULT.
+  const message = gather(task, iovs, 0, total);
+  if (message instanceof Errno || message.length < total) return fail(EFAULT);
+  const sender = credentialsOf(task);
+  const named = addr;
+  const lookUp = named === null ? null : (): UnixSocket | Errno => socketAt(task, named);
+  const attempt = (): number | Errno => {
+    const r = sock.sendTo(lookUp, message, pending, sender);
+    if (r === EAGAIN) return r;
+    if (r instanceof Errno) return fail(r);
+    pending = null;
+    return r;
+  };
+  return withFlags(sock, (flags & MSG_DONTWAIT) !== 0, () => {
+    const r = blockingIo(task, sock, POLLOUT, attempt, () => fail(ERESTARTSYS));
+    if (r === EAGAIN) fail(r);
+    return r;
+  });
+}
+
 function sendto(task: Task, a: SyscallArgs): SyscallResult {
   const fd = a.int(0);
   const sock = socketOf(task, fd);
   if (sock instanceof Errno) return sock;
   const flags = a.uint(3);
+  if (sock instanceof UnixDatagramSocket) {
+    return sendDatagram(task, sock, [[a.ptr(1), a.size(2)]], flags, null, a.ptr(4) !== 0 ? { va: a.ptr(4), len: a.int(5) } : null);
+  }
   let hasName = false;
   if (a.ptr(4) !== 0) {
     const raw = copyAddress(task, a.ptr(4), a.int(5));
@@ -495,6 +573,9 @@ function sendmsg(task: Task, a: SyscallArgs): SyscallResult {
   }
   const ancillary = readControl(task, h.control, h.controlLen);
   if (ancillary instanceof Errno) return ancillary;
+  if (sock instanceof UnixDatagramSocket) {
+    return sendDatagram(task, sock, h.iovs, a.uint(2), ancillary, hasName ? { va: h.name, len: h.nameLen } : null);
+  }
   return sendData(task, sock, h.iovs, a.uint(2), ancillary, hasName);
 }
 
@@ -544,6 +625,7 @@ function dropFiles(files: FileDescription[] | null): void {
 
 /** The sender's address as recvfrom and recvmsg give it: none (length 0) from an unnamed socket. */
 function senderAddress(sock: UnixSocket, r: Received): Uint8Array {
+  if (r.from !== undefined) return r.from ?? NO_ADDRESS;
   if (r.bytes === 0 && r.messageLength === 0) return NO_ADDRESS;
   const peer = sock.peerAddress();
   return peer instanceof Errno || peer === null ? NO_ADDRESS : peer;
@@ -561,7 +643,7 @@ function recvfrom(task: Task, a: SyscallArgs): SyscallResult {
       const e = copyOutSized(task, addrVa, lenVa, senderAddress(sock, r), true);
       if (e !== null) return e;
     }
-    return (flags & MSG_TRUNC) !== 0 && sock.type === SOCK_SEQPACKET ? r.messageLength : r.bytes;
+    return (flags & MSG_TRUNC) !== 0 && sock.type !== SOCK_STREAM ? r.messageLength : r.bytes;
   });
 }
 
@@ -585,7 +667,7 @@ function recvmsg(task: Task, a: SyscallArgs): SyscallResult {
   const flags = a.uint(2);
   return receiveData(task, sock, h.iovs, flags, (r) => {
     let msgFlags = flags & MSG_CMSG_CLOEXEC;
-    if (sock.type === SOCK_SEQPACKET && r.messageLength > r.bytes) msgFlags |= MSG_TRUNC;
+    if (sock.type !== SOCK_STREAM && r.messageLength > r.bytes) msgFlags |= MSG_TRUNC;
     // Control messages as scm_recv writes them: credentials, then the files that fit.
     const parts: Uint8Array[] = [];
     let room = h.control === 0 ? 0 : h.controlLen;
@@ -626,7 +708,7 @@ function recvmsg(task: Task, a: SyscallArgs): SyscallResult {
     len.setBigUint64(0, BigInt(used), true);
     if (task.mm.copyOut(msgVa + 40, new Uint8Array(len.buffer)) !== 8) return EFAULT;
     if (task.mm.copyOut(msgVa + 48, int32(msgFlags)) !== 4) return EFAULT;
-    return (flags & MSG_TRUNC) !== 0 && sock.type === SOCK_SEQPACKET ? r.messageLength : r.bytes;
+    return (flags & MSG_TRUNC) !== 0 && sock.type !== SOCK_STREAM ? r.messageLength : r.bytes;
   });
 }
 
@@ -686,15 +768,15 @@ function setsockopt(task: Task, a: SyscallArgs): number | Errno {
 }
 
 export const socketSyscalls: SyscallEntry[] = [
-  partial('socket', socket, 'AF_UNIX SOCK_STREAM and SOCK_SEQPACKET; SOCK_DGRAM ESOCKTNOSUPPORT; other families (AF_INET, AF_INET6 too) EAFNOSUPPORT', 'iii'),
-  partial('socketpair', socketpair, 'AF_UNIX SOCK_STREAM and SOCK_SEQPACKET (SOCK_DGRAM: EOPNOTSUPP)', 'iiip'),
+  partial('socket', socket, 'AF_UNIX SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM (SOCK_RAW as SOCK_DGRAM); other families (AF_INET, AF_INET6 too) EAFNOSUPPORT', 'iii'),
+  partial('socketpair', socketpair, 'AF_UNIX SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM', 'iiip'),
   partial('bind', bind, 'AF_UNIX: a socket node (on a --mount directory seen by the sandbox only), an abstract name, autobind', 'ipi'),
-  partial('listen', listen, 'AF_UNIX stream and seqpacket sockets', 'ii'),
+  partial('listen', listen, 'AF_UNIX stream and seqpacket sockets (datagram: EOPNOTSUPP)', 'ii'),
   partial('accept', (t, a) => accept(t, a.int(0), a.ptr(1), a.ptr(2), 0), 'AF_UNIX stream and seqpacket listeners', 'ipp'),
   partial('accept4', (t, a) => accept(t, a.int(0), a.ptr(1), a.ptr(2), a.int(3)), 'AF_UNIX stream and seqpacket listeners', 'ippi'),
-  partial('connect', connect, 'AF_UNIX: a bound socket node or abstract name', 'ipi'),
-  partial('sendto', sendto, 'AF_UNIX: MSG_DONTWAIT, MSG_NOSIGNAL (MSG_OOB: EOPNOTSUPP); other fds ENOTSOCK', 'iBzxpi'),
-  partial('recvfrom', recvfrom, 'AF_UNIX: MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL, MSG_TRUNC (MSG_OOB: EOPNOTSUPP); other fds ENOTSOCK', 'ibzxpp'),
+  partial('connect', connect, 'AF_UNIX: a bound socket node or abstract name; a datagram socket\'s default peer (AF_UNSPEC clears it)', 'ipi'),
+  partial('sendto', sendto, 'AF_UNIX: a datagram to an address or the default peer; MSG_DONTWAIT, MSG_NOSIGNAL (MSG_OOB: EOPNOTSUPP); other fds ENOTSOCK', 'iBzxpi'),
+  partial('recvfrom', recvfrom, 'AF_UNIX: the sender\'s address, MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL, MSG_TRUNC (MSG_OOB: EOPNOTSUPP); other fds ENOTSOCK', 'ibzxpp'),
   partial('sendmsg', sendmsg, 'AF_UNIX: SCM_RIGHTS, SCM_CREDENTIALS; flags as sendto', 'ipx'),
   partial('recvmsg', recvmsg, 'AF_UNIX: SCM_RIGHTS (MSG_CMSG_CLOEXEC, MSG_CTRUNC), SCM_CREDENTIALS (SO_PASSCRED); flags as recvfrom', 'ipx'),
   partial('shutdown', shutdown, 'AF_UNIX sockets; other fds ENOTSOCK', 'ii'),
