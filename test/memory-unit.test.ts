@@ -588,6 +588,19 @@ test('a fork child\'s shared mapping holds its object once: the pages go when bo
   finish(t, g);
 });
 
+// The sandbox ends while a dead address space's retired tables still wait for the guest's scrub: its
+// pages were freed by retire(), and release() must not walk the tables and free them twice.
+test('an address space retired and not yet scrubbed is released at shutdown without freeing a page twice', (t) => {
+  const g = guest();
+  const a = g.mmap({ length: 64 * KIB });
+  for (let va = a; va < a + 64 * KIB; va += PAGE) g.write(va, 7);
+  g.mm.dropAreas();
+  g.mm.retire();
+  g.mm.tables.endBatch();
+  t.true(g.mm.tablesPending);
+  finish(t, g);
+});
+
 test('bad input gives the Linux errno', (t) => {
   const g = guest();
   const base: MapRequest = { addr: 0, length: PAGE, prot: RW, fixed: false, noReplace: false, shared: false, kind: VmaKind.Anonymous, name: '' };

@@ -130,6 +130,8 @@ export class AddressSpace {
   tasks = 0;
   private lastFault = -1;
   private repeatedFaults = 0;
+  /** retire() has freed the pages and handed the tables over: release() must not walk them. */
+  private retired = false;
 
   constructor(
     private readonly memory: ArrayBuffer,
@@ -550,6 +552,7 @@ export class AddressSpace {
   retire(): void {
     this.dropAreas();
     this.tables.releaseAll();
+    this.retired = true;
   }
 
   /** Whether retired tables still wait for the guest to scrub them. */
@@ -560,9 +563,10 @@ export class AddressSpace {
   /** Drops every mapping and page table: the process is gone. Shared file pages are written back. */
   release(): void {
     this.tables.queue = null;
-    // The areas may have gone already (dropAreas), their pages not.
+    // The areas may have gone already (dropAreas), their pages not, unless retire() freed them: its
+    // tables still hold the entries the guest has not scrubbed yet, so they must not be walked again.
     this.dropAreas();
-    this.pager.clear(0, USER_TOP);
+    if (!this.retired) this.pager.clear(0, USER_TOP);
     this.tables.release();
   }
 
