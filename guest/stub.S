@@ -276,7 +276,9 @@ exc_common:
 exc_entries:                       # 32 entries of 16 bytes; the CPU pushes an error code for some
 .irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
   .balign 16
-  .if (\v == 8) || (\v >= 10 && \v <= 14) || (\v == 17) || (\v == 21) || (\v == 29) || (\v == 30)
+  .if \v == 2
+    jmp nmi_entry
+  .elseif (\v == 8) || (\v >= 10 && \v <= 14) || (\v == 17) || (\v == 21) || (\v == 29) || (\v == 30)
     pushq $\v
   .else
     pushq $0
@@ -376,6 +378,27 @@ fpu_init:                          # XSAVE area of the initial state: FCW 0x37f,
   .org fpu_init + 24
   .long 0x1f80
   .org fpu_init + 576
+
+# ---- NMI: the Sentry's request to interrupt the program (a signal for a task that computes) ----
+# Only the program's own code takes it. The vCPU thread injects it when the guest is outside this page,
+# but KVM may deliver it later (still masked after the last one's iretq), by which time the guest may
+# be here: in user_entry's spin with a request posted, whose doorbell an interrupt event would
+# overwrite. Here it is dropped: the guest is in a syscall or a signal hop, whose return delivers the
+# signal, and the Sentry asks again while the task still computes (signal-machine.ts RETRY_MS).
+.org 0xb80
+nmi_entry:                         # frame: rip, cs, rflags, rsp, ss (no error code)
+  push %rax
+  lea syscall_entry(%rip), %rax    # this page's first byte
+  neg %rax
+  add 8(%rsp), %rax                # interrupted rip - page start (flags are the frame's, not these)
+  cmp $0x1000, %rax
+  pop %rax
+  jae 1f
+  iretq
+1:
+  pushq $0
+  pushq $2
+  jmp exc_common
 
 # ---- start_context: where a new vCPU starts, and where a context without a task waits ----
 # In user mode with no registers of anyone's; the `syscall` hands the context to the Sentry, which
