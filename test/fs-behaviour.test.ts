@@ -125,7 +125,9 @@ for (const platform of platforms) {
     test.skip(`${title} (skipped: ${skip})`, () => {});
     continue;
   }
-  test(title, async (t) => {
+  // Serial: the other tests of this file run their programs with spawnSync, which holds this worker's
+  // event loop for as long, and the program here waits for our write after its "waiting" line.
+  test.serial(title, async (t) => {
     const program = await guestProgram('fs_pagecache_host');
     const hostDir = scratch('pagecache');
     try {
