@@ -14,6 +14,8 @@ import {
   UnixSocket,
 } from './unix-socket.js';
 
+/** What poll reports, and waiters are told, when a send may go. */
+const WRITABLE = POLLOUT | POLLWRNORM | POLLWRBAND;
 /** net.unix.max_dgram_qlen's default: a receiver's queue is full past this many datagrams. */
 export const MAX_DGRAM_QLEN = 10;
 /** sizeof(struct skb_shared_info) and of struct sk_buff (rounded) on x86-64: what each datagram costs beyond its bytes. */
@@ -193,9 +195,9 @@ export class UnixDatagramSocket extends UnixSocket {
   /** A datagram left the queue: its sender's buffer and the senders waiting for room here may go on. */
   private consumed(d: Datagram): void {
     d.sender.inFlight -= d.charge;
-    d.sender.queue.notify(POLLOUT | POLLWRNORM | POLLWRBAND);
+    d.sender.queue.notify(WRITABLE);
     this.queue.notify(BACKLOG_ROOM);
-    for (const s of this.connectedFrom) s.queue.notify(POLLOUT | POLLWRNORM | POLLWRBAND);
+    for (const s of this.connectedFrom) s.queue.notify(WRITABLE);
   }
 
   /** Drops every queued datagram, closing the files in flight. */
@@ -226,7 +228,7 @@ export class UnixDatagramSocket extends UnixSocket {
     if (this.datagrams.length > 0) mask |= POLLIN | POLLRDNORM;
     // unix_writable: a quarter of the send buffer or less in use, and room at the peer.
     const peerFull = this.defaultPeer !== null && !this.defaultPeer.dead && this.defaultPeer.fullFor(this);
-    if (this.inFlight * 4 <= this.sendBufferBytes && !peerFull) mask |= POLLOUT | POLLWRNORM | POLLWRBAND;
+    if (this.inFlight * 4 <= this.sendBufferBytes && !peerFull) mask |= WRITABLE;
     return mask;
   }
 
@@ -250,7 +252,7 @@ export class UnixDatagramSocket extends UnixSocket {
     this.purge();
     this.defaultPeer?.connectedFrom.delete(this);
     this.defaultPeer = null;
-    for (const s of this.connectedFrom) s.queue.notify(POLLOUT | POLLWRNORM | POLLWRBAND);
+    for (const s of this.connectedFrom) s.queue.notify(WRITABLE);
     this.queue.notify(BACKLOG_ROOM);
     this.unbind?.();
     this.unbind = null;

@@ -222,6 +222,14 @@ function socketAt(task: Task, addr: UnixAddress): UnixSocket | Errno {
   return socketAtNode(vd.dentry.lockKey) ?? ECONNREFUSED;
 }
 
+/**
+ * A socket that passes credentials (SO_PASSCRED) gets a name to be known by before it connects or
+ * sends, as unix_stream_connect and unix_dgram_sendmsg autobind it.
+ */
+function nameForCredentials(sock: UnixSocket): Errno | null {
+  return sock.passCredentials && sock.address === null ? autobind(sock) : null;
+}
+
 /** connect(2) of a datagram socket: sets or (AF_UNSPEC) clears the default peer. */
 function connectDatagram(task: Task, sock: UnixDatagramSocket, va: number, len: number): number | Errno {
   const raw = copyAddress(task, va, len);
@@ -233,10 +241,8 @@ function connectDatagram(task: Task, sock: UnixDatagramSocket, va: number, len: 
   }
   const addr = readAddress(task, va, len);
   if (addr instanceof Errno) return addr;
-  if (sock.passCredentials && sock.address === null) {
-    const r = autobind(sock);
-    if (r !== null) return r;
-  }
+  const autobound = nameForCredentials(sock);
+  if (autobound !== null) return autobound;
   const target = socketAt(task, addr);
   if (target instanceof Errno) return target;
   return sock.connect(target) ?? 0;
@@ -249,11 +255,8 @@ function connect(task: Task, a: SyscallArgs): SyscallResult {
   const addr = readAddress(task, a.ptr(1), a.int(2));
   if (addr instanceof Errno) return addr;
   if (addr.kind === 'autobind') return EINVAL;
-  // A socket that passes credentials gets a name to be known by (unix_stream_connect).
-  if (sock.passCredentials && sock.address === null) {
-    const r = autobind(sock);
-    if (r !== null) return r;
-  }
+  const autobound = nameForCredentials(sock);
+  if (autobound !== null) return autobound;
   // Each try looks the name up again, as Linux does after waiting for room in the backlog.
   const attempt = (): number | Errno => {
     const listener = socketAt(task, addr);
@@ -436,11 +439,8 @@ function sendDatagram(task: Task, sock: UnixDatagramSocket, iovs: ReadonlyArray<
   } else if (!sock.connected) {
     return fail(ENOTCONN);
   }
-  // A sender that passes credentials gets a name to be known by.
-  if (sock.passCredentials && sock.address === null) {
-    const r = autobind(sock);
-    if (r !== null) return fail(r);
-  }
+  const autobound = nameForCredentials(sock);
+  if (autobound !== null) return fail(autobound);
   const total = iovecsLength(iovs);
   if (sock.tooLong(total)) return fail(EMSGSIZE);
   // A datagram is copied whole or not sent: a fault anywhere is EFAULT.
