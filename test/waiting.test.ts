@@ -104,6 +104,8 @@ for (const platform of platforms) {
     const runs = [start(program, ['pipe']), startSandbox(program, ['pipe'], platform)];
     const [native, boxed] = await Promise.all(runs.map(async (r) => {
       await waitForOutput(r, 'blocking');
+      // The marker's write returns before the read blocks: the report must find the task blocked.
+      await delay(WATCH_MS);
       r.child.kill('SIGQUIT');
       const status = await Promise.race([r.exit, delay(2 * STOP_MS).then(() => null)]);
       if (status === null) r.child.kill('SIGKILL');
