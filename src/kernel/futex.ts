@@ -50,8 +50,12 @@ export class Futexes {
   /**
    * FUTEX_WAIT: blocks the task while *addr == expected, until a wake or the deadline (ms from now;
    * null = none). Returns EAGAIN at once when the word differs. The result comes through task.complete.
+   * A timed wait interrupted by a signal calls `onRestartBlock` (to set the task's restart_syscall).
    */
-  wait(task: Task, key: string, addr: number, expected: number, bitset: number, timeoutMs: number | null): Errno | null {
+  wait(
+    task: Task, key: string, addr: number, expected: number, bitset: number, timeoutMs: number | null,
+    onRestartBlock: (() => void) | null = null,
+  ): Errno | null {
     if (bitset === 0) return EINVAL;
     const value = this.load(task.mm, addr);
     if (value instanceof Errno) return value;
@@ -66,8 +70,13 @@ export class Futexes {
         task.complete(ETIMEDOUT);
       });
     }
-    // Interrupted, an untimed wait restarts under SA_RESTART; a timed one gives EINTR (restart_syscall is not offered).
-    task.block(() => (timeoutMs === null ? ERESTARTSYS : ERESTART_RESTARTBLOCK)).waitOn({ cancel: () => this.remove(waiter) });
+    // Interrupted, an untimed wait restarts under SA_RESTART; a timed one gives EINTR to a handler and
+    // otherwise goes on through restart_syscall.
+    task.block(() => {
+      if (timeoutMs === null) return ERESTARTSYS;
+      onRestartBlock?.();
+      return ERESTART_RESTARTBLOCK;
+    }).waitOn({ cancel: () => this.remove(waiter) });
     return null;
   }
 

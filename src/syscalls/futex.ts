@@ -12,16 +12,46 @@ import { partial } from './define.js';
 import { CLOCK_MONOTONIC, CLOCK_REALTIME } from '../kernel/timekeeper.js';
 import { nowNs, readTimespec } from './time.js';
 
+/** When a timed wait ends: an absolute time on one clock, as Linux keeps it (for the restart too). */
+interface Deadline {
+  readonly clock: number;
+  readonly ns: bigint;
+}
 
-/** The timeout argument as milliseconds from now, null for none. */
-function timeoutMs(task: Task, va: number, absolute: boolean, realtime: boolean): number | null | Errno {
+/** The timeout argument as a deadline (FUTEX_WAIT's is relative to now), null for none. */
+function deadlineOf(task: Task, va: number, absolute: boolean, realtime: boolean): Deadline | null | Errno {
   if (va === 0) return null;
   const ns = readTimespec(task, va);
   if (ns instanceof Errno) return ns;
-  if (!absolute) return Number(ns) / 1e6;
-  const now = nowNs(task, realtime ? CLOCK_REALTIME : CLOCK_MONOTONIC);
+  const clock = realtime ? CLOCK_REALTIME : CLOCK_MONOTONIC;
+  if (absolute) return { clock, ns };
+  const now = nowNs(task, clock);
   if (now instanceof Errno) return now;
-  return Number(ns - now) / 1e6;
+  return { clock, ns: now + ns };
+}
+
+/**
+ * FUTEX_WAIT and FUTEX_WAIT_BITSET. A timed wait interrupted by a signal that runs no handler goes on
+ * through restart_syscall to the same deadline, with the key looked up and the word compared again
+ * (Linux's futex_wait_restart).
+ */
+function waitUntil(
+  task: Task, key: string, uaddr: number, shared: boolean, val: number, bitset: number, deadline: Deadline | null,
+): number | Errno | Blocked {
+  let ms: number | null = null;
+  if (deadline !== null) {
+    const now = nowNs(task, deadline.clock);
+    if (now instanceof Errno) return now;
+    ms = Number(deadline.ns - now) / 1e6;
+  }
+  const futexes = task.kernel.futexes;
+  const restart = deadline === null ? null : () => {
+    task.restartBlock = () => {
+      const again = futexes.key(task.mm, uaddr, shared);
+      return again instanceof Errno ? again : waitUntil(task, again, uaddr, shared, val, bitset, deadline);
+    };
+  };
+  return futexes.wait(task, key, uaddr, val, bitset, ms, restart) ?? Blocked.instance;
 }
 
 /** FUTEX_WAKE_OP: the operation on *uaddr2 and the comparison of its old value (futex.h FUTEX_OP). */
@@ -71,10 +101,9 @@ function futex(task: Task, a: SyscallArgs): SyscallResult {
     case FUTEX_WAIT:
     case FUTEX_WAIT_BITSET: {
       const bitset = cmd === FUTEX_WAIT ? FUTEX_BITSET_MATCH_ANY : a.uint(5);
-      const ms = timeoutMs(task, a.ptr(3), cmd === FUTEX_WAIT_BITSET, realtime);
-      if (ms instanceof Errno) return ms;
-      const r = futexes.wait(task, key, uaddr, val, bitset, ms);
-      return r ?? Blocked.instance;
+      const deadline = deadlineOf(task, a.ptr(3), cmd === FUTEX_WAIT_BITSET, realtime);
+      if (deadline instanceof Errno) return deadline;
+      return waitUntil(task, key, uaddr, shared, val, bitset, deadline);
     }
     case FUTEX_WAKE:
       return futexes.wake(key, val);

@@ -1,12 +1,14 @@
 /* Blocking calls interrupted by signals, compared with the host kernel: SIGALRM from setitimer(ITIMER_REAL)
  * ends a blocking read of an empty pipe with EINTR, or restarts it under SA_RESTART; a blocking write
  * returns what it wrote; nanosleep is never restarted and writes the time left; pause, sigsuspend and
- * sigtimedwait; alarm's and getitimer's answers; a timed poll and a nanosleep stopped and continued
- * (a signal that runs no handler) go on with the time they had left (restart_syscall). The program
+ * sigtimedwait; alarm's and getitimer's answers; a timed poll, a nanosleep and timed futex waits
+ * (relative, and an absolute deadline) stopped and continued (a signal that runs no handler) go on with
+ * the time they had left (restart_syscall). The program
  * holds both ends of its pipes. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -211,6 +213,21 @@ int main(void) {
   c = stop_and_continue();
   t0 = now_ms();
   result("nanosleep 400 ms", nanosleep(&nap, &nap_left));
+  printf("  took >= 400 ms: %d\n", now_ms() - t0 >= 400);
+  waitpid(c, NULL, 0);
+  static int word;
+  c = stop_and_continue();
+  t0 = now_ms();
+  result("FUTEX_WAIT 400 ms", syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 0, &nap, NULL, 0));
+  printf("  took >= 400 ms: %d\n", now_ms() - t0 >= 400);
+  waitpid(c, NULL, 0);
+  struct timespec deadline;
+  t0 = now_ms();
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
+  deadline.tv_nsec += 400000000;
+  if (deadline.tv_nsec >= 1000000000) deadline.tv_sec++, deadline.tv_nsec -= 1000000000;
+  c = stop_and_continue();
+  result("FUTEX_WAIT_BITSET to 400 ms from now", syscall(SYS_futex, &word, FUTEX_WAIT_BITSET_PRIVATE, 0, &deadline, NULL, FUTEX_BITSET_MATCH_ANY));
   printf("  took >= 400 ms: %d\n", now_ms() - t0 >= 400);
   waitpid(c, NULL, 0);
   return 0;
