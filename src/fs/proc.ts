@@ -23,6 +23,8 @@ export class Procfs {
   readonly fs = new SyntheticFs('proc', PROC_SUPER_MAGIC);
   readonly root: SynthDir;
   private readonly processes = new Map<number, { view: ProcessView; dir: SynthDir; startNs: bigint }>();
+  /** Each /proc/PID directory's process, kept while an open directory holds it (pidfd_send_signal). */
+  private readonly processOfDir = new WeakMap<Dentry, ProcessView>();
 
   constructor(private readonly system: ProcSystem) {
     this.root = new SynthDir('/', null, this.fs, {
@@ -57,6 +59,14 @@ export class Procfs {
     return this.processes.size;
   }
 
+  /**
+   * The process whose /proc/PID directory this is (its leader's view), even once it has gone; null for
+   * any other directory, /proc/PID/task/TID too (Linux's tgid_pidfd_to_pid).
+   */
+  processOfDirectory(dir: Dentry): ProcessView | null {
+    return this.processOfDir.get(dir) ?? null;
+  }
+
   /** The pids of the sandbox's processes, in ascending order (cgroup.procs). */
   pids(): number[] {
     return [...this.processes.keys()].sort((a, b) => a - b);
@@ -77,6 +87,7 @@ export class Procfs {
   private processDir(p: ProcessView): SynthDir {
     const dir = new SynthDir(String(p.id.pid), this.root, this.fs);
     this.fillProcessDir(dir, p, false);
+    this.processOfDir.set(dir, p);
     // /proc/PID/task/TID: each thread, with the files of its process as that thread sees them. A
     // thread's directory is made when first asked for and kept while the thread lives (a stable inode).
     const threadDirs = new Map<ProcessView, SynthDir>();

@@ -17,7 +17,7 @@ import { syscallNumber } from '../abi/syscall-names.js';
 import type { FdTable } from '../fs/fd-table.js';
 import type { Procfs } from '../fs/proc.js';
 import type { InternalTmpfs } from '../fs/tmpfs.js';
-import type { FsContext } from '../fs/vfs.js';
+import type { Dentry, FsContext } from '../fs/vfs.js';
 import { log, logOnce } from '../log/log.js';
 import { AddressSpace, type AddressSpaceLayout, type MemoryLimits } from '../mm/address-space.js';
 import type { PageAllocator } from '../mm/physical.js';
@@ -249,6 +249,12 @@ export class Kernel {
   /** The process with this pid, zombies included. */
   group(pid: number): ThreadGroup | undefined {
     return this.groups.get(pid);
+  }
+
+  /** The process a /proc/PID directory names (pidfd_send_signal takes one for a pidfd), or null. */
+  processOfProcDirectory(dir: Dentry): ThreadGroup | null {
+    const view = this.options.procfs?.processOfDirectory(dir) ?? null;
+    return view instanceof Task ? view.group : null;
   }
 
   get initProcess(): ThreadGroup | null {

@@ -1,7 +1,8 @@
-// pidfd_open(2) and pidfd_send_signal(2): a process held by a file (src/kernel/pidfd.ts); waitid's
-// P_PIDFD is in thread.ts.
+// pidfd_open(2) and pidfd_send_signal(2): a process held by a file (src/kernel/pidfd.ts), or for
+// pidfd_send_signal an open /proc/PID directory; waitid's P_PIDFD (pidfds only) is in thread.ts.
 import { EBADF, EINVAL, ENOENT, ESRCH, Errno } from '../abi/errno.js';
 import { O_NONBLOCK } from '../abi/fcntl.js';
+import { DirectoryFile } from '../fs/dir-file.js';
 import { PidFile } from '../kernel/pidfd.js';
 import { kill, queueInfo, signalProcess, threadKill } from '../kernel/signal-send.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
@@ -35,16 +36,23 @@ function pidfdOpen(task: Task, a: SyscallArgs): number | Errno {
   return task.fds.add(new PidFile(group, flags), true);
 }
 
+/** pidfd_send_signal's target: a pidfd's process, or the process of an open /proc/PID directory. */
+function signalTarget(task: Task, fd: number): ThreadGroup | Errno {
+  const file = task.fds.get(fd);
+  if (file instanceof Errno) return file;
+  if (file instanceof PidFile) return file.group;
+  return file instanceof DirectoryFile ? task.kernel.processOfProcDirectory(file.dentry) ?? EBADF : EBADF;
+}
+
 function pidfdSendSignal(task: Task, a: SyscallArgs): number | Errno {
-  const target = pidfdProcess(task, a.int(0));
-  if (target instanceof Errno) return target;
+  const group = signalTarget(task, a.int(0));
+  if (group instanceof Errno) return group;
   const signo = a.int(1);
   const scope = a.uint(3);
   if (scope !== 0 && scope !== PIDFD_SIGNAL_THREAD && scope !== PIDFD_SIGNAL_THREAD_GROUP && scope !== PIDFD_SIGNAL_PROCESS_GROUP) return EINVAL;
   const infoVa = a.ptr(2);
   const info = infoVa === 0 ? null : readInfo(task, infoVa, signo);
   if (info instanceof Errno) return info;
-  const group = target.group;
   if (scope === PIDFD_SIGNAL_PROCESS_GROUP) {
     if (group.exit !== null) return ESRCH;
     if (info === null) return kill(task, -group.pgid, signo);

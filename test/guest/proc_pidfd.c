@@ -1,5 +1,6 @@
 // pidfd_open, pidfd_send_signal, poll on a pidfd and waitid(P_PIDFD): a child signalled and reaped
-// through its pidfd, a PIDFD_NONBLOCK pidfd, and the errors for bad pids, flags and fds.
+// through its pidfd, a PIDFD_NONBLOCK pidfd, pidfd_send_signal through an open /proc/PID directory,
+// and the errors for bad pids, flags and fds.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +27,9 @@ static int readable(int fd, int timeout_ms) {
   int n = poll(&p, 1, timeout_ms);
   return n == 1 && (p.revents & POLLIN) != 0;
 }
+
+static volatile int usr1;
+static void on_usr1(int sig) { usr1 += sig == SIGUSR1; }
 
 static pid_t thread_tid;
 static void *thread_main(void *arg) {
@@ -107,5 +111,27 @@ int main(void) {
   printf("pidfd_open of no process: %s\n", err(pidfd_open(4000000, 0)));
   printf("pidfd_send_signal on stdin: %s\n", err(pidfd_send(0, SIGTERM, NULL, 0)));
   printf("waitid P_PIDFD on stdin: %s\n", err(waitid(P_PIDFD, 0, &info, WEXITED)));
+
+  // A /proc/PID directory stands for its process in pidfd_send_signal (not in waitid), a thread's not.
+  signal(SIGUSR1, on_usr1);
+  int self = open("/proc/self", O_RDONLY | O_DIRECTORY);
+  const char *sent = err(pidfd_send(self, SIGUSR1, NULL, 0));
+  printf("/proc/self as a pidfd: %s, handler ran: %d\n", sent, usr1);
+  printf("waitid P_PIDFD on it: %s\n", err(waitid(P_PIDFD, self, &info, WEXITED | WNOHANG)));
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/task/%d", (int)thread_tid);
+  int tdir = open(path, O_RDONLY | O_DIRECTORY);
+  printf("a thread's directory: %s\n", err(pidfd_send(tdir, SIGUSR1, NULL, 0)));
+  int proc = open("/proc", O_RDONLY | O_DIRECTORY);
+  printf("/proc itself: %s\n", err(pidfd_send(proc, SIGUSR1, NULL, 0)));
+  pid_t d = fork();
+  if (d == 0) {
+    for (;;) pause();
+  }
+  snprintf(path, sizeof path, "/proc/%d", (int)d);
+  int ddir = open(path, O_RDONLY | O_DIRECTORY);
+  printf("a child's /proc directory, SIGKILL: %s\n", err(pidfd_send(ddir, SIGKILL, NULL, 0)));
+  printf("the child killed: %s\n", waitpid(d, &r2, 0) == d && WIFSIGNALED(r2) && WTERMSIG(r2) == SIGKILL ? "yes" : "no");
+  printf("after the reap: %s\n", err(pidfd_send(ddir, SIGKILL, NULL, 0)));
   return 0;
 }
