@@ -67,12 +67,13 @@ export function bitmapHex(mask: bigint, nbits: number): string {
 /** MAX_NUMNODES of Debian's kernels (NODES_SHIFT 10): the width of Mems_allowed. */
 const MAX_NUMNODES = 1024;
 
-/** The capability sets of a process: all capabilities for root (the sandbox's root may do anything inside), none otherwise. */
-function capabilities(uid: number): string {
-  if (uid !== 0) return '0000000000000000';
+/** Every capability, as a capability set in /proc/PID/status. */
+function allCapabilities(): string {
   const last = Number(readHostText('/proc/sys/kernel/cap_last_cap', '40').trim());
   return hex(2 ** (last + 1) - 1, 16);
 }
+
+const NO_CAPABILITIES = '0000000000000000';
 
 function readHostText(path: string, fallback: string): string {
   try {
@@ -84,21 +85,25 @@ function readHostText(path: string, fallback: string): string {
 
 /** /proc/PID/status (fs/proc/array.c proc_pid_status), the fields the Sentry knows. */
 export function status(p: ProcessView, system: ProcSystem): string {
-  const { pid, ppid, uid, gid } = p.id;
+  const { pid, ppid, uid, gid, euid, suid, egid, sgid } = p.id;
   const u = memoryUsage(p.mm);
-  const caps = capabilities(uid);
+  // The sandbox's root may do anything inside; leaving uid 0 drops the capabilities as Linux's
+  // cap_emulate_setxuid does (effective with euid, permitted once no id is 0); the bound stays.
+  const all = allCapabilities();
+  const permitted = uid === 0 || euid === 0 || suid === 0 ? all : NO_CAPABILITIES;
+  const effective = euid === 0 ? all : NO_CAPABILITIES;
   const allowed = allowedCpus(p, system);
   const lines = [
     `Name:\t${p.comm}`, `Umask:\t${p.fs.umask.toString(8).padStart(4, '0')}`, `State:\t${p.zombie ? 'Z (zombie)' : p.stopped ? 'T (stopped)' : p.sleeping ? 'S (sleeping)' : 'R (running)'}`, `Tgid:\t${pid}`,
-    'Ngid:\t0', `Pid:\t${p.id.tid}`, `PPid:\t${ppid}`, 'TracerPid:\t0', `Uid:\t${uid}\t${uid}\t${uid}\t${uid}`,
-    `Gid:\t${gid}\t${gid}\t${gid}\t${gid}`, 'FDSize:\t64', `Groups:\t${p.groups.join(' ')} `, `NStgid:\t${pid}`, `NSpid:\t${p.id.tid}`,
+    'Ngid:\t0', `Pid:\t${p.id.tid}`, `PPid:\t${ppid}`, 'TracerPid:\t0', `Uid:\t${uid}\t${euid}\t${suid}\t${euid}`,
+    `Gid:\t${gid}\t${egid}\t${sgid}\t${egid}`, 'FDSize:\t64', `Groups:\t${p.groups.join(' ')} `, `NStgid:\t${pid}`, `NSpid:\t${p.id.tid}`,
     `NSpgid:\t${p.pgid}`, `NSsid:\t${p.sid}`, 'Kthread:\t0',
     `VmPeak:\t${kb(u.peak)}`, `VmSize:\t${kb(u.size)}`, `VmLck:\t${kb(0)}`, `VmPin:\t${kb(0)}`,
     `VmRSS:\t${kb(u.rss)}`, `RssAnon:\t${kb(u.rssAnon)}`, `RssFile:\t${kb(u.rssFile)}`,
     `RssShmem:\t${kb(u.rssShmem)}`, `VmData:\t${kb(u.data)}`, `VmStk:\t${kb(u.stack)}`, `VmExe:\t${kb(u.exe)}`,
     `VmLib:\t${kb(u.lib)}`, `VmSwap:\t${kb(0)}`, `HugetlbPages:\t${kb(0)}`, 'CoreDumping:\t0', 'THP_enabled:\t1',
     'untag_mask:\t0xffffffffffffffff', `Threads:\t${p.threads}`, 'SigQ:\t0/63432',
-    `CapInh:\t0000000000000000`, `CapPrm:\t${caps}`, `CapEff:\t${caps}`, `CapBnd:\t${caps}`, 'CapAmb:\t0000000000000000',
+    `CapInh:\t0000000000000000`, `CapPrm:\t${permitted}`, `CapEff:\t${effective}`, `CapBnd:\t${all}`, 'CapAmb:\t0000000000000000',
     'NoNewPrivs:\t0', 'Seccomp:\t0', 'Seccomp_filters:\t0',
     `Cpus_allowed:\t${bitmapHex(allowed, system.cpus)}`, `Cpus_allowed_list:\t${cpuList(allowed)}`,
     `Mems_allowed:\t${bitmapHex(1n, MAX_NUMNODES)}`, 'Mems_allowed_list:\t0',

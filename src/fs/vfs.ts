@@ -263,7 +263,9 @@ export class MountNamespace {
 
 /** What /proc shows of a process; the kernel's Task implements it. */
 export interface ProcessView {
-  readonly id: { pid: number; tid: number; ppid: number; uid: number; gid: number };
+  readonly id: {
+    pid: number; tid: number; ppid: number; uid: number; gid: number; euid: number; suid: number; egid: number; sgid: number;
+  };
   /** Supplementary groups, as /proc/PID/status's Groups: line lists them. */
   readonly groups: readonly number[];
   readonly comm: string;

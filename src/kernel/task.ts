@@ -54,6 +54,19 @@ export class TaskIds {
   get gid(): number {
     return this.task.gid;
   }
+  /** Effective, saved and filesystem ids, as /proc/PID/status lists them (fsuid follows euid here). */
+  get euid(): number {
+    return this.task.euid;
+  }
+  get suid(): number {
+    return this.task.suid;
+  }
+  get egid(): number {
+    return this.task.egid;
+  }
+  get sgid(): number {
+    return this.task.sgid;
+  }
 }
 
 /** Registers as the mailbox holds them: 18 u64 in struct kvm_regs order, as u32 pairs. */

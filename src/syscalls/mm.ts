@@ -106,7 +106,7 @@ function mmap(task: Task, a: SyscallArgs): number | Errno {
     // "MAP_NONBLOCK ... Since Linux 2.6.23, this flag causes MAP_POPULATE to do nothing."
     populate: ((flags & MAP_POPULATE) !== 0 && (flags & MAP_NONBLOCK) === 0) || (flags & MAP_LOCKED) !== 0,
     noReserve: (flags & MAP_NORESERVE) !== 0,
-    privileged: task.id.uid === 0,
+    privileged: task.euid === 0,
   });
   if (typeof start === 'number' && advice !== 0) {
     const vma = task.mm.vmas.find(start);
@@ -173,7 +173,7 @@ function lockRange(task: Task, addr: number, length: number, populate: boolean):
   if (end === start) return 0;
   const limit = task.rlimits[RLIMIT_MEMLOCK]![0];
   // CAP_IPC_LOCK (root) is not bound by RLIMIT_MEMLOCK; others are, and with a zero limit cannot lock.
-  if (task.id.uid !== 0 && end - start > limit) return limit === 0 ? EPERM : ENOMEM;
+  if (task.euid !== 0 && end - start > limit) return limit === 0 ? EPERM : ENOMEM;
   if (!task.mm.vmas.covers(start, end)) return ENOMEM;
   if (populate && task.mm.populate(start, end, false) === PageResult.OutOfMemory) return ENOMEM;
   return 0;
@@ -199,7 +199,7 @@ function munlock(task: Task, a: SyscallArgs): number | Errno {
 function mlockall(task: Task, a: SyscallArgs): number | Errno {
   const flags = a.int(0);
   if (flags === 0 || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) !== 0 || flags === MCL_ONFAULT) return EINVAL;
-  if (task.id.uid !== 0 && task.rlimits[RLIMIT_MEMLOCK]![0] === 0) return EPERM;
+  if (task.euid !== 0 && task.rlimits[RLIMIT_MEMLOCK]![0] === 0) return EPERM;
   return 0;
 }
 

@@ -70,7 +70,7 @@ function prlimit64(task: Task, a: SyscallArgs): number | Errno {
     if (task.mm.copyIn(a.ptr(2), raw) !== RLIMIT_SIZE) return EFAULT;
     next = decodeRlimit(raw);
     if (next[0] > next[1]) return EINVAL;
-    if (next[1] > old[1] && task.id.uid !== 0) return EPERM;
+    if (next[1] > old[1] && task.euid !== 0) return EPERM;
   }
   if (a.ptr(3) !== 0) {
     const out = encodeRlimit(old);

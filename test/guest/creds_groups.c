@@ -1,5 +1,7 @@
 // Supplementary groups: setgroups/getgroups and their errors, inheritance by fork and execve,
-// /proc/self/status's Groups: line, and group permission through a supplementary group. Must start as root.
+// /proc/self/status's Groups: line, and group permission through a supplementary group; the real,
+// effective and saved ids in status, the capabilities they leave (set or not), and privilege following
+// the effective id (mlock past RLIMIT_MEMLOCK). Must start as root.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -7,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -26,6 +30,31 @@ static void status_groups(void) {
   while (f != NULL && fgets(line, sizeof line, f) != NULL)
     if (strncmp(line, "Groups:", 7) == 0) printf("status [%.*s]\n", (int)strcspn(line, "\n"), line);
   if (f != NULL) fclose(f);
+}
+
+/** status's id lines as they are, and each capability set as set or empty (the host's may lack some). */
+static void status_ids(const char *what) {
+  char line[512];
+  FILE *f = fopen("/proc/self/status", "r");
+  printf("%s:", what);
+  while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+    line[strcspn(line, "\n")] = 0;
+    if (strncmp(line, "Uid:", 4) == 0 || strncmp(line, "Gid:", 4) == 0) printf(" [%s]", line);
+    else if (strncmp(line, "Cap", 3) == 0) printf(" %.6s %s", line, strtoull(strchr(line, '\t') + 1, NULL, 16) != 0 ? "set" : "empty");
+  }
+  if (f != NULL) fclose(f);
+  printf("\n");
+}
+
+/** mlock past a zero RLIMIT_MEMLOCK: CAP_IPC_LOCK, which follows the effective id. */
+static const char *lock_a_page(void) {
+  static char page[4096] __attribute__((aligned(4096)));
+  struct rlimit none = {0, 0};
+  setrlimit(RLIMIT_MEMLOCK, &none);
+  int r = mlock(page, sizeof page);
+  const char *result = r == 0 ? "ok" : strerror(errno);
+  munlock(page, sizeof page);
+  return result;
 }
 
 // Raw syscalls: glibc's setgroups wrapper broadcasts to every thread, and the errors must be the kernel's.
@@ -115,5 +144,20 @@ int main(int argc, char **argv) {
   waitpid(child, NULL, 0);
   unlink(path);
   rmdir(dir);
+
+  child = fork();
+  if (child == 0) {
+    status_ids("root");
+    if (setresgid(5, 6, 7) != 0 || setresuid(1, 0, 0) != 0) _exit(2);
+    status_ids("uid 1, euid 0");
+    printf("  mlock past RLIMIT_MEMLOCK: %s\n", lock_a_page());
+    if (setresuid(1, 2, 0) != 0) _exit(3);
+    status_ids("euid 2, saved 0");
+    printf("  mlock past RLIMIT_MEMLOCK: %s\n", lock_a_page());
+    if (setresuid(1, 2, 2) != 0) _exit(4);
+    status_ids("no id 0");
+    _exit(0);
+  }
+  waitpid(child, NULL, 0);
   return 0;
 }
