@@ -15,8 +15,9 @@ import { hostStat, syncHostFd } from './file.js';
 import {
   O_ACCMODE, O_APPEND, O_CREAT, O_DIRECT, O_DIRECTORY, O_DSYNC, O_EXCL, O_NOATIME, O_NONBLOCK, O_PATH, O_RDONLY,
   O_RDWR, O_SYNC, O_TRUNC,
-  DT_SOCK, PERM_MASK, RENAME_EXCHANGE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET, isDir,
+  DT_FIFO, DT_SOCK, PERM_MASK, RENAME_EXCHANGE, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET, isDir,
 } from '../abi/fcntl.js';
+import { openFifo, Pipe } from './pipe.js';
 import { pathFrom } from './walk.js';
 import {
   type Creds, Dentry, type DirEntry, FileDescription, FileSystem, type FileStat, type SetAttr, allocIno, nowNs,
@@ -77,8 +78,8 @@ export class GoferDentry extends Dentry implements CachingDentry {
   /** The page cache of the host file, once it was mapped or opened for writing after that. */
   fileCache: FileCache | null = null;
   private linkTarget: string | null = null;
-  /** Socket nodes that bind(2) made here: the sandbox's alone (see SocketNode). */
-  private sockets: Map<string, SocketNode> | null = null;
+  /** Socket nodes and FIFOs made here: the sandbox's alone (see SandboxNode). */
+  private sandboxNodes: Map<string, SandboxNode> | null = null;
   /**
    * An fd opened ahead (by create, or by prepareOpen with these host flags; -1 means any access,
    * the O_RDWR fd of a create), for the open that follows.
@@ -143,7 +144,7 @@ export class GoferDentry extends Dentry implements CachingDentry {
   }
 
   override child(name: string): Dentry | Errno {
-    const hit = this.children?.get(name) ?? this.sockets?.get(name);
+    const hit = this.children?.get(name) ?? this.sandboxNodes?.get(name);
     if (hit !== undefined) return hit;
     if (!isDir(this.mode)) return ENOENT;
     const st = this.fs.client.stat(this.childPath(name));
@@ -168,8 +169,8 @@ export class GoferDentry extends Dentry implements CachingDentry {
 
   override readdir(): DirEntry[] | Errno {
     const entries = this.fs.client.readdir(this.path());
-    if (entries instanceof Errno || this.sockets === null) return entries;
-    for (const [name, node] of this.sockets) entries.push({ name, ino: node.ino, type: DT_SOCK });
+    if (entries instanceof Errno || this.sandboxNodes === null) return entries;
+    for (const [name, node] of this.sandboxNodes) entries.push({ name, ino: node.ino, type: (node.mode & S_IFMT) === S_IFIFO ? DT_FIFO : DT_SOCK });
     return entries;
   }
 
@@ -236,26 +237,28 @@ export class GoferDentry extends Dentry implements CachingDentry {
   }
 
   /**
-   * Only socket nodes (what bind(2) makes), and only in the sandbox: the Gofer has no mknod, and a
-   * host socket node would lead no host program to the sandbox's socket. The directory is held while
-   * it has some, so the dentry cache keeps them.
+   * Socket nodes (what bind(2) makes) and FIFOs, only in the sandbox: the Gofer has no mknod, and a
+   * host socket node would lead no host program to the sandbox's socket (gVisor, too, keeps a FIFO or
+   * socket it cannot make on the host as its own). The directory is held while it has some, so the
+   * dentry cache keeps them.
    */
   override mknod(name: string, mode: number, _rdev: number, creds: Creds): Errno | null {
-    if ((mode & S_IFMT) !== S_IFSOCK) return EOPNOTSUPP;
-    if (this.sockets === null) {
-      this.sockets = new Map();
+    const type = mode & S_IFMT;
+    if (type !== S_IFSOCK && type !== S_IFIFO) return EOPNOTSUPP;
+    if (this.sandboxNodes === null) {
+      this.sandboxNodes = new Map();
       this.hold();
     }
-    this.sockets.set(name, new SocketNode(name, this, this.fs, mode, creds));
+    this.sandboxNodes.set(name, new SandboxNode(name, this, this.fs, mode, creds));
     return null;
   }
 
-  private removeSocket(name: string, node: SocketNode): Errno | null {
-    if (this.sockets?.get(name) !== node) return ENOENT;
-    this.sockets.delete(name);
+  private removeSandboxNode(name: string, node: SandboxNode): Errno | null {
+    if (this.sandboxNodes?.get(name) !== node) return ENOENT;
+    this.sandboxNodes.delete(name);
     node.deleted = true;
-    if (this.sockets.size === 0) {
-      this.sockets = null;
+    if (this.sandboxNodes.size === 0) {
+      this.sandboxNodes = null;
       this.drop();
     }
     return null;
@@ -271,22 +274,22 @@ export class GoferDentry extends Dentry implements CachingDentry {
   }
 
   override unlink(name: string, child: Dentry): Errno | null {
-    if (child instanceof SocketNode) return this.removeSocket(name, child);
+    if (child instanceof SandboxNode) return this.removeSandboxNode(name, child);
     const r = this.fs.client.unlink(this.childPath(name), false);
     if (r === null) this.forget(name);
     return r;
   }
 
   override rmdir(name: string, child: Dentry): Errno | null {
-    if (child instanceof GoferDentry && child.sockets !== null) return ENOTEMPTY;
+    if (child instanceof GoferDentry && child.sandboxNodes !== null) return ENOTEMPTY;
     const r = this.fs.client.unlink(this.childPath(name), true);
     if (r === null) this.forget(name);
     return r;
   }
 
   override rename(oldName: string, child: Dentry, newDir: Dentry, newName: string, replaced: Dentry | null, flags: number): Errno | null {
-    // A socket node is the sandbox's alone: the host cannot move it (nor replace one).
-    if (child instanceof SocketNode || replaced instanceof SocketNode) return EXDEV;
+    // A socket node or FIFO is the sandbox's alone: the host cannot move it (nor replace one).
+    if (child instanceof SandboxNode || replaced instanceof SandboxNode) return EXDEV;
     if (!(newDir instanceof GoferDentry) || !(child instanceof GoferDentry)) return EINVAL;
     const r = this.fs.client.rename(this.childPath(oldName), newDir.childPath(newName), flags);
     if (r !== null) return r;
@@ -344,26 +347,34 @@ export class GoferDentry extends Dentry implements CachingDentry {
  * A socket node bound in a host directory. The sandbox sees it (stat, readdir, connect, unlink); the
  * host sees nothing there, and it goes with the sandbox.
  */
-class SocketNode extends Dentry {
+/** A socket node or a FIFO in a Gofer directory, which only the sandbox sees; a FIFO has its pipe here. */
+class SandboxNode extends Dentry {
   readonly ino = allocIno();
   mode: number;
   uid: number;
   gid: number;
   private readonly timeNs = nowNs();
+  private readonly pipe: Pipe | null;
 
   constructor(name: string, parent: GoferDentry, readonly fs: GoferFs, mode: number, creds: Creds) {
     super(name, parent);
-    this.mode = S_IFSOCK | (mode & PERM_MASK);
+    this.mode = mode & (S_IFMT | PERM_MASK);
     this.uid = creds.uid;
     this.gid = creds.gid;
+    this.pipe = (mode & S_IFMT) === S_IFIFO ? new Pipe() : null;
   }
 
   stat(): FileStat {
     return syntheticStat(this.ino, this.mode, this.fs.dev, { uid: this.uid, gid: this.gid, mtimeNs: this.timeNs });
   }
 
+  override open(flags: number): FileDescription | Errno {
+    if (this.pipe === null) return ENXIO;
+    return openFifo(this.pipe, flags) ?? ENXIO;
+  }
+
   override setattr(attr: SetAttr): Errno | null {
-    if (attr.mode !== undefined) this.mode = S_IFSOCK | (attr.mode & PERM_MASK);
+    if (attr.mode !== undefined) this.mode = (this.mode & S_IFMT) | (attr.mode & PERM_MASK);
     if (attr.uid !== undefined) this.uid = attr.uid;
     if (attr.gid !== undefined) this.gid = attr.gid;
     return null;

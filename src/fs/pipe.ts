@@ -41,6 +41,9 @@ export class Pipe {
   readonly ino = allocIno();
   readers = 0;
   writers = 0;
+  /** How many times each end was ever opened (Linux's r_counter, w_counter): what a FIFO's opener waits on. */
+  readerOpens = 0;
+  writerOpens = 0;
   private readonly slots: Slot[] = [];
   private spare: Uint8Array[] = [];
   private length = 0;
@@ -176,10 +179,55 @@ export class Pipe {
 
 /** One end of a pipe. */
 export class PipeEnd extends FileDescription {
+  /**
+   * A FIFO's reader opened without blocking while there was no writer: the writers' open count then
+   * (Linux's f_version), so that it sees no POLLHUP until a writer has come and gone. -1 otherwise.
+   */
+  private hangupAfter = -1;
+  /** A FIFO's end opened to wait for the other end: that end's open count then, or -1. */
+  private partnerAfter = -1;
+
   constructor(readonly pipe: Pipe, flags: number) {
     super(flags);
-    if (this.readable) pipe.readers++;
-    if (this.writable) pipe.writers++;
+    if (this.readable) {
+      pipe.readers++;
+      pipe.readerOpens++;
+    }
+    if (this.writable) {
+      pipe.writers++;
+      pipe.writerOpens++;
+    }
+  }
+
+  /**
+   * fifo_open's rule for an end opened alone: a blocking reader waits until a writer opens, and a
+   * blocking writer until a reader does; a non-blocking reader goes on at once. Either end arriving
+   * wakes whoever waits for it.
+   */
+  openedOnFifo(): void {
+    const p = this.pipe;
+    if (this.readable && this.writable) return;
+    if (this.readable && p.writers === 0) {
+      if ((this.flags & O_NONBLOCK) !== 0) this.hangupAfter = p.writerOpens;
+      else this.partnerAfter = p.writerOpens;
+    } else if (this.writable && p.readers === 0) {
+      this.partnerAfter = p.readerOpens;
+    }
+    p.queue.notify(POLLIN | POLLOUT);
+  }
+
+  /** A blocking FIFO open still waits for the other end to be opened. */
+  get awaitingPartner(): boolean {
+    if (this.partnerAfter < 0) return false;
+    const opens = this.readable ? this.pipe.writerOpens : this.pipe.readerOpens;
+    if (opens === this.partnerAfter) return true;
+    this.partnerAfter = -1;
+    return false;
+  }
+
+  /** Calls back when an end is opened (or data or room comes): check awaitingPartner again then. */
+  waitForPartner(callback: () => void): Waiter {
+    return this.pipe.queue.add(POLLIN | POLLOUT, callback);
   }
 
   override read(buf: Uint8Array): number | Errno {
@@ -205,7 +253,9 @@ export class PipeEnd extends FileDescription {
 
   override readiness(): number {
     // A FIFO opened O_RDWR is both ends.
-    return (this.readable ? this.pipe.readiness(true) : 0) | (this.writable ? this.pipe.readiness(false) : 0);
+    let ready = (this.readable ? this.pipe.readiness(true) : 0) | (this.writable ? this.pipe.readiness(false) : 0);
+    if (this.hangupAfter >= 0 && this.hangupAfter === this.pipe.writerOpens) ready &= ~POLLHUP;
+    return ready;
   }
 
   override waitFor(events: number, callback: () => void): Waiter | null {
@@ -240,8 +290,13 @@ export function newPipe(flags: number): [PipeEnd, PipeEnd] {
   return [new PipeEnd(pipe, O_RDONLY | status), new PipeEnd(pipe, O_WRONLY | status)];
 }
 
-/** Opening a FIFO: both ends may open it; O_WRONLY|O_NONBLOCK without a reader is ENXIO (fifo(7)). */
+/**
+ * Opening a FIFO: both ends may open it; O_WRONLY|O_NONBLOCK without a reader is ENXIO (fifo(7)); a
+ * blocking open alone comes back awaitingPartner, for the open call to wait.
+ */
 export function openFifo(pipe: Pipe, flags: number): PipeEnd | null {
   if ((flags & O_ACCMODE) === O_WRONLY && (flags & O_NONBLOCK) !== 0 && pipe.readers === 0) return null;
-  return new PipeEnd(pipe, flags);
+  const end = new PipeEnd(pipe, flags);
+  end.openedOnFifo();
+  return end;
 }

@@ -6,9 +6,11 @@ import {
   O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NOCTTY, O_NOFOLLOW, O_PATH, O_TMPFILE, O_TRUNC, O_VALID, O_WRONLY, PERM_MASK,
 } from '../abi/fcntl.js';
 import { openAt } from '../fs/ops.js';
+import { PipeEnd } from '../fs/pipe.js';
 import type { FileDescription } from '../fs/vfs.js';
+import type { Cancellable } from '../fs/wait.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
-import type { SyscallEntry } from '../kernel/syscall-table.js';
+import { Blocked, type SyscallEntry } from '../kernel/syscall-table.js';
 import type { Task } from '../kernel/task.js';
 import { takeTerminalOnOpen } from '../kernel/terminal-control.js';
 import { partial, supported } from './define.js';
@@ -38,7 +40,7 @@ export function install(task: Task, file: FileDescription, cloexec: boolean): nu
   return fd;
 }
 
-function open(task: Task, dirfd: number, pathVa: number, flags: number, mode: number): number | Errno {
+function open(task: Task, dirfd: number, pathVa: number, flags: number, mode: number): number | Errno | Blocked {
   const path = readPath(task, pathVa);
   if (path instanceof Errno) return path;
   if (path === '') return ENOENT;
@@ -49,14 +51,40 @@ function open(task: Task, dirfd: number, pathVa: number, flags: number, mode: nu
   const f = (flags & O_PATH) !== 0 ? flags & (O_PATH | O_CLOEXEC | O_DIRECTORY | O_NOFOLLOW) : flags & O_VALID;
   const file = openAt(task.fs, start, path, f, mode & PERM_MASK);
   if (file instanceof Errno) return file;
+  if (file instanceof PipeEnd && file.awaitingPartner) return openWhenPartnered(task, file, (flags & O_CLOEXEC) !== 0);
   const fd = install(task, file, (flags & O_CLOEXEC) !== 0);
   const tty = file.terminal;
   if (!(fd instanceof Errno) && tty !== null && (f & (O_NOCTTY | O_PATH)) === 0) takeTerminalOnOpen(task, tty);
   return fd;
 }
 
+/**
+ * A blocking open of a FIFO's one end waits for the other end (Linux's wait_for_partner); a signal
+ * ends the wait with ERESTARTSYS and the end closed, as does the task's end.
+ */
+function openWhenPartnered(task: Task, file: PipeEnd, cloexec: boolean): Blocked {
+  const call = task.block();
+  let waiter: Cancellable | null = null;
+  const registration: Cancellable = {
+    cancel: () => {
+      waiter?.cancel();
+      discard(file);
+    },
+  };
+  const check = (): void => {
+    if (file.awaitingPartner) {
+      waiter = file.waitForPartner(check);
+      return;
+    }
+    task.complete(install(task, file, cloexec));
+  };
+  waiter = file.waitForPartner(check);
+  call.waitOn(registration);
+  return Blocked.instance;
+}
+
 /** openat2(2): open_how is checked strictly; RESOLVE_* restrictions beyond the sandbox's are refused. */
-function openat2(task: Task, a: SyscallArgs): number | Errno {
+function openat2(task: Task, a: SyscallArgs): number | Errno | Blocked {
   const size = a.size(3);
   if (size < OPEN_HOW_SIZE) return EINVAL;
   if (size > 4096) return E2BIG;
