@@ -22,15 +22,34 @@ function access(task: Task, dirfd: number, pathVa: number, mode: number, flags: 
   if ((flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) !== 0) return EINVAL;
   const path = readPath(task, pathVa);
   if (path instanceof Errno) return path;
-  if (path === '' && (flags & AT_EMPTY_PATH) !== 0) {
-    const t = placeAt(task, dirfd, pathVa, flags, true);
-    if (t instanceof Errno) return t;
-    return accessVd(task.fs, t, mode) ?? 0;
+  const check = (): number | Errno => {
+    if (path === '' && (flags & AT_EMPTY_PATH) !== 0) {
+      const t = placeAt(task, dirfd, pathVa, flags, true);
+      return t instanceof Errno ? t : accessVd(task.fs, t, mode) ?? 0;
+    }
+    const start = startAt(task, dirfd, path);
+    if (start instanceof Errno) return start;
+    return accessAt(task.fs, start, path, mode, (flags & AT_SYMLINK_NOFOLLOW) === 0) ?? 0;
+  };
+  return (flags & AT_EACCESS) !== 0 ? check() : asRealIds(task, check);
+}
+
+/**
+ * access(2) checks as the real ids, not the effective ones (Linux's access_override_creds); the
+ * walk and the check are synchronous, so the credentials are swapped for them and put back.
+ */
+function asRealIds(task: Task, fn: () => number | Errno): number | Errno {
+  const creds = task.fs.creds;
+  const { uid, gid } = creds;
+  if (uid === task.uid && gid === task.gid) return fn();
+  creds.uid = task.uid;
+  creds.gid = task.gid;
+  try {
+    return fn();
+  } finally {
+    creds.uid = uid;
+    creds.gid = gid;
   }
-  const start = startAt(task, dirfd, path);
-  if (start instanceof Errno) return start;
-  // The sandbox has one identity, so real and effective ids (AT_EACCESS) agree.
-  return accessAt(task.fs, start, path, mode, (flags & AT_SYMLINK_NOFOLLOW) === 0) ?? 0;
 }
 
 /** The place an fd was opened at, for fchmod, fchown, futimens. */

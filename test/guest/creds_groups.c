@@ -1,7 +1,7 @@
 // Supplementary groups: setgroups/getgroups and their errors, inheritance by fork and execve,
 // /proc/self/status's Groups: line, and group permission through a supplementary group; the real,
-// effective and saved ids in status, the capabilities they leave (set or not), and privilege following
-// the effective id (mlock past RLIMIT_MEMLOCK). Must start as root.
+// effective and saved ids in status, the capabilities they leave (set or not), privilege following
+// the effective id (mlock past RLIMIT_MEMLOCK) and access(2) the real one. Must start as root.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -145,11 +145,19 @@ int main(int argc, char **argv) {
   unlink(path);
   rmdir(dir);
 
+  char secret[] = "/tmp/creds-secret-XXXXXX";
+  close(mkstemp(secret));
+  chmod(secret, 0600);
   child = fork();
   if (child == 0) {
     status_ids("root");
     if (setresgid(5, 6, 7) != 0 || setresuid(1, 0, 0) != 0) _exit(2);
     status_ids("uid 1, euid 0");
+    // access(2) asks as the real ids, AT_EACCESS as the effective ones (which open uses).
+    printf("  access of a 0600 root file: %s\n", access(secret, R_OK) == 0 ? "ok" : strerror(errno));
+    printf("  with AT_EACCESS: %s\n", faccessat(AT_FDCWD, secret, R_OK, AT_EACCESS) == 0 ? "ok" : strerror(errno));
+    fd = open(secret, O_RDONLY);
+    printf("  open: %s\n", fd >= 0 ? "ok" : strerror(errno));
     printf("  mlock past RLIMIT_MEMLOCK: %s\n", lock_a_page());
     if (setresuid(1, 2, 0) != 0) _exit(3);
     status_ids("euid 2, saved 0");
@@ -159,5 +167,6 @@ int main(int argc, char **argv) {
     _exit(0);
   }
   waitpid(child, NULL, 0);
+  unlink(secret);
   return 0;
 }
