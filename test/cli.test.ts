@@ -343,12 +343,16 @@ needsKvm('--stats=json: per-syscall counts, errors and latency histograms, pagin
     syscalls: { total: number; by_name: Record<string, { count: number; errors: number; latency_us: Record<string, number> }> };
     syscall_sites_patched: number; page_faults: { served: number }; page_tables: { updates: number; replayed_by_guest: number };
     memory: { guest_peak_bytes: number; returned_to_host_bytes: number; sentry_rss_bytes: number };
+    tlb_shootdowns: { total: number; waited: number };
     phases_ms: { cli: number; sandbox_setup: number; program: number; teardown: number };
     startup_ms: Record<string, number>;
   };
   t.deepEqual(Object.keys(report), [
-    'flavour', 'mode', 'vdso', 'exit', 'syscalls', 'syscall_sites_patched', 'page_faults', 'page_tables', 'memory', 'tasks', 'phases_ms', 'startup_ms',
+    'flavour', 'mode', 'vdso', 'exit', 'syscalls', 'syscall_sites_patched', 'page_faults', 'page_tables', 'memory', 'tasks',
+    'tlb_shootdowns', 'phases_ms', 'startup_ms',
   ]);
+  // One thread: nobody else to flush for.
+  t.deepEqual(report.tlb_shootdowns, { total: 0, waited: 0 });
   // The steps of the start, in the order they happen.
   const steps = ['node_ready', 'modules_loaded', 'vm_created', 'gofer_ready', 'program_loaded', 'first_syscall', 'exited'].map((s) => report.startup_ms[s]!);
   t.true(steps.every((at, i) => at > 0 && (i === 0 || at >= steps[i - 1]!)), JSON.stringify(report.startup_ms));

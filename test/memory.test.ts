@@ -36,6 +36,7 @@ const cases: Case[] = [
   { name: 'mem_errors', status: 0 },
   { name: 'mem_file', status: 0 },
   { name: 'mem_threads', status: 0 },
+  { name: 'mem_tlb', status: 0 },
 ];
 
 const skip = kvmSkipReason();

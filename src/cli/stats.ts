@@ -17,6 +17,7 @@ export function printStats(result: SandboxResult): void {
     `page faults served      ${result.kernel.faults}${result.paging.spuriousFaults > 0 ? ` (${result.paging.spuriousFaults} on pages already mapped)` : ''}`,
     `page-table updates      ${result.kernel.pageTableUpdates} (${result.paging.replayed} replayed by the guest at CPL 0)`,
     `2 MiB pages mapped      ${result.paging.hugePages} (and ${result.paging.collapses} slots of 4 KiB pages collapsed)`,
+    `TLB shootdowns          ${result.flavour === 'pvm' ? 'none needed (KVM\'s shadow page tables)' : `${result.kernel.tlbShootdowns} (${result.kernel.tlbShootdownsWaited} waited for a vCPU in user code)`}`,
     `guest memory peak       ${mib(result.memory.peakCommittedBytes)}`,
     `guest memory at exit    ${mib(result.memory.committedBytes)}`,
     `returned to the host    ${mib(result.memory.returnedBytes)}`,
@@ -60,6 +61,7 @@ export function printStatsJson(result: SandboxResult, mode: string, syscalls: Sy
       page_cache: { at_exit_bytes: result.pageCache.pages * 4096, pages_read: result.pageCache.reads, pages_evicted: result.pageCache.evicted },
     },
     tasks: { created: result.kernel.tasksCreated, vcpu_contexts: result.kernel.contexts },
+    tlb_shootdowns: { total: result.kernel.tlbShootdowns, waited: result.kernel.tlbShootdownsWaited },
     phases_ms: {
       cli: round(phases.cliMs), sandbox_setup: round(phases.sandboxSetupMs), program: round(phases.programMs), teardown: round(phases.teardownMs),
     },

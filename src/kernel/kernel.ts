@@ -35,6 +35,7 @@ import { detachSession } from './terminal-control.js';
 import { Blocked, RegistersRestored, type SyscallResult, type SyscallTable } from './syscall-table.js';
 import { SyscallArgs } from './syscall-args.js';
 import type { SyscallTracer } from './strace.js';
+import { Shootdowns } from './shootdown.js';
 import { SyscallSites } from './syscall-sites.js';
 import { newRegisterFile, type RegisterFile, setRegister, Task, type TaskExit, type TaskIdentity } from './task.js';
 import { ProcessSignals } from './signals.js';
@@ -68,6 +69,9 @@ export interface KernelStats {
   /** Processes and threads created (fork, vfork, clone), and vCPU contexts made for them. */
   tasksCreated: number;
   contexts: number;
+  /** TLB shootdowns (shootdown.ts): changes other vCPUs had to flush for, and of those, the ones waited for. */
+  tlbShootdowns: number;
+  tlbShootdownsWaited: number;
   /** When the first syscall came (performance.now(), ms since the Sentry started; 0: none yet), for --stats. */
   firstSyscallAt: number;
 }
@@ -141,7 +145,7 @@ export class Kernel {
   readonly groups = new Map<number, ThreadGroup>();
   readonly futexes = new Futexes();
   readonly stats: KernelStats = {
-    syscalls: 0, faults: 0, pageTableUpdates: 0, syscallSitesPatched: 0, tasksCreated: 0, contexts: 0, firstSyscallAt: 0,
+    syscalls: 0, faults: 0, pageTableUpdates: 0, syscallSitesPatched: 0, tasksCreated: 0, contexts: 0, tlbShootdowns: 0, tlbShootdownsWaited: 0, firstSyscallAt: 0,
   };
   private readonly slots = new Map<Context, Slot>();
   private readonly freeContexts: Context[] = [];
@@ -154,6 +158,7 @@ export class Kernel {
   private readonly lastContext = new Map<ThreadGroup, Context>();
   /** A root with only the shared entries: what a context without a task has loaded. */
   private readonly idle: AddressSpace;
+  private readonly shootdowns: Shootdowns;
   get machine(): Machine {
     return this.options.machine;
   }
@@ -177,6 +182,7 @@ export class Kernel {
   ) {
     this.idle = new AddressSpace(platform.memory, allocator, platform.rootEntries, { mmapBase: 0 });
     this.clocks = hostClocks();
+    this.shootdowns = new Shootdowns(platform);
   }
 
   // ---- processes -------------------------------------------------------------------------------
@@ -348,6 +354,7 @@ export class Kernel {
   private handleEvent(ctx: Context, kind: EventKind): Resume {
     // Before this event queues anything: what the vCPU replayed since its last event is settled.
     ctx.queue.noteReplayed();
+    if (this.shootdowns.waiting) this.shootdowns.noteEvent(ctx);
     const task = this.slots.get(ctx)?.task ?? null;
     if (task === null) return this.dispatchEvent(ctx, kind);
     const start = process.hrtime.bigint();
@@ -491,7 +498,28 @@ export class Kernel {
       }
     }
     this.finishBatch(ctx);
-    return Resume.Now;
+    return task.mm.tables.weakened ? this.shootDown(task, ctx) : Resume.Now;
+  }
+
+  /**
+   * The task took something away from its address space: the other vCPUs that have it loaded drop
+   * their old translations before it runs on (shootdown.ts). Later: it waits for them, and then goes
+   * the way back to user code once more (a signal or a stop may have come meanwhile).
+   */
+  private shootDown(task: Task, ctx: Context): Resume.Now | Resume.Later {
+    const mm = task.mm;
+    mm.tables.weakened = false;
+    if (!this.shootdowns.needed) return Resume.Now;
+    const others: Context[] = [];
+    for (const [c, slot] of this.slots) if (c !== ctx && slot.loaded === mm) others.push(c);
+    if (others.length === 0) return Resume.Now;
+    this.stats.tlbShootdowns++;
+    const waits = this.shootdowns.start(others, () => {
+      if (task.ctx === ctx && task.exit === null && this.returnToUser(task, ctx, false) === Resume.Now) this.resumeTask(task, ctx);
+    });
+    if (!waits) return Resume.Now;
+    this.stats.tlbShootdownsWaited++;
+    return Resume.Later;
   }
 
   /** A group stop: the task waits here, its context not resumed, until SIGCONT (resumeParked). */

@@ -94,6 +94,14 @@ export interface LeafFlags {
   accessed: boolean;
 }
 
+/** Whether a present entry's new value takes something away: the entry, its frame, write or user access, or execution. */
+function weakens(oldLo: number, oldHi: number, lo: number, hi: number): boolean {
+  if ((lo & PTE_PRESENT) === 0) return true;
+  if (((oldLo ^ lo) & ADDR_LOW_MASK) !== 0 || ((oldHi ^ hi) & ADDR_HIGH_MASK) !== 0) return true;
+  if ((oldLo & ~lo & (PTE_WRITE | PTE_USER | PTE_HUGE)) !== 0) return true;
+  return (hi & ~oldHi & NX_HIGH) !== 0;
+}
+
 export class OutOfMemoryError extends Error {}
 export class QueueOverflowError extends Error {}
 
@@ -127,6 +135,11 @@ export class TableStore {
   protected readonly words: Uint32Array;
   /** Null until the guest runs on these tables: until then host-side writes are all it takes. */
   queue: PteQueue | null = null;
+  /**
+   * A live entry lost something since the kernel last looked (unmapped, a right or its frame taken
+   * away): other vCPUs may hold the old translation in their TLBs (src/kernel/shootdown.ts).
+   */
+  weakened = false;
   /** Soft limit of queued writes per batch; the reserve above it links replacement tables. */
   queueCapacity = QUEUE_CAPACITY;
   protected readonly fresh = new Set<number>();
@@ -268,6 +281,8 @@ export class TableStore {
       }
       if (queue.length >= this.queueCapacity) throw new QueueOverflowError('page-table queue reserve exhausted');
     }
+    const w = entryWord(table, index);
+    if (!this.weakened && weakens(this.words[w]!, this.words[w + 1]!, lo, hi)) this.weakened = true;
     this.store(table, index, lo, hi);
     this.push(table + index * 8, lo, hi, va);
     return table;

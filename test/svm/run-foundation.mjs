@@ -43,6 +43,9 @@ const cases = [
   { title: 'busybox sh pipeline', program: '/bin/busybox', args: ['sh', '-c', 'echo $(/bin/busybox echo hi | /bin/busybox tr a-z A-Z); (exit 3); echo $?'] },
   { title: 'proc_threads', program: guest('proc_threads'), args: [] },
   { title: 'futex', program: guest('futex'), args: [] },
+  // A thread spinning on a page while another's mprotect or fork takes its write right away: nested
+  // paging has no shadow to keep the vCPUs' TLBs coherent, as PVM's does.
+  { title: 'mem_tlb', program: guest('mem_tlb'), args: [] },
   // (Not proc_self: it compares the sandbox's /proc and /sys with the host's, and this emulated host
   // has neither cgroup2 nor a /sys of its own; the ava tests compare them on the real host.)
   // Dynamically linked: the dynamic linker, libc and the libraries come from the host's root.
