@@ -37,8 +37,9 @@ export class InetStreamSocket extends UnixSocket {
     return this.inet.name();
   }
 
+  /** inet_getname: no peer once the connection is closed both ways (TCP_CLOSE) or reset. */
   override peerAddress(): Uint8Array | null | Errno {
-    if (!this.connected) return ENOTCONN;
+    if (!this.connected || this.finished) return ENOTCONN;
     return this.inet.peerName() ?? ENOTCONN;
   }
 

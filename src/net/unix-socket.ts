@@ -131,6 +131,8 @@ export class UnixSocket extends FileDescription {
   protected writeShut = false;
   /** ECONNRESET when the peer went with data unread or before accept; SO_ERROR takes it. */
   protected error: Errno | null = null;
+  /** The peer reset the connection (the error above may have been taken since). */
+  protected wasReset = false;
   /** SO_PEERCRED: the peer's at connect time (a listener: its own at listen time). */
   peerCredentials: PeerCredentials = NO_CREDENTIALS;
   /** SO_PASSCRED. */
@@ -158,6 +160,11 @@ export class UnixSocket extends FileDescription {
   /** getpeername's address: the peer's name (null: unnamed); ENOTCONN without a peer. */
   peerAddress(): Uint8Array | null | Errno {
     return this.peer === null || this.state !== 'connected' ? ENOTCONN : this.peer.address;
+  }
+
+  /** Both directions are over: this end stopped writing (or was reset) and the peer's writing ended. */
+  protected get finished(): boolean {
+    return this.state === 'connected' && this.rx!.pipe.writers === 0 && (this.writeShut || this.wasReset);
   }
 
   /** getsockname's address (null: unnamed). */
@@ -499,6 +506,7 @@ export class UnixSocket extends FileDescription {
       const rx = this.rx!;
       if (this.embryo || !rx.empty || this.resetsOnClose) {
         peer.error = ECONNRESET;
+        peer.wasReset = true;
         peer.queue.notify(POLLERR | POLLIN);
       }
       this.shutdown(SHUT_RDWR);
