@@ -24,6 +24,8 @@ done
 [ -x /usr/bin/strace ] || missing="$missing strace"
 # The terminal test drives `tsvisor run -t` through tmux.
 [ -x /usr/bin/tmux ] || missing="$missing tmux"
+# The network test runs redis-server and redis-cli on the sandbox's own loopback.
+[ -x /usr/bin/redis-server ] || missing="$missing redis-server"
 [ -z "$missing" ] && exit 0
 
 fatal_missing() { ! command -v gcc >/dev/null 2>&1 || ! command -v as >/dev/null 2>&1; }

@@ -64,6 +64,7 @@ export const ENODATA = Errno.define(61, 'ENODATA');
 export const EOVERFLOW = Errno.define(75, 'EOVERFLOW');
 export const ELIBBAD = Errno.define(80, 'ELIBBAD');
 export const ENOTSOCK = Errno.define(88, 'ENOTSOCK');
+export const EDESTADDRREQ = Errno.define(89, 'EDESTADDRREQ');
 export const EMSGSIZE = Errno.define(90, 'EMSGSIZE');
 export const EPROTOTYPE = Errno.define(91, 'EPROTOTYPE');
 export const ENOPROTOOPT = Errno.define(92, 'ENOPROTOOPT');
@@ -72,12 +73,17 @@ export const ESOCKTNOSUPPORT = Errno.define(94, 'ESOCKTNOSUPPORT');
 export const EOPNOTSUPP = Errno.define(95, 'EOPNOTSUPP');
 export const EAFNOSUPPORT = Errno.define(97, 'EAFNOSUPPORT');
 export const EADDRINUSE = Errno.define(98, 'EADDRINUSE');
+export const EADDRNOTAVAIL = Errno.define(99, 'EADDRNOTAVAIL');
+export const ENETUNREACH = Errno.define(101, 'ENETUNREACH');
+export const ECONNABORTED = Errno.define(103, 'ECONNABORTED');
 export const ECONNRESET = Errno.define(104, 'ECONNRESET');
 export const ENOBUFS = Errno.define(105, 'ENOBUFS');
 export const EISCONN = Errno.define(106, 'EISCONN');
 export const ENOTCONN = Errno.define(107, 'ENOTCONN');
 export const ECONNREFUSED = Errno.define(111, 'ECONNREFUSED');
 export const ETIMEDOUT = Errno.define(110, 'ETIMEDOUT');
+export const EALREADY = Errno.define(114, 'EALREADY');
+export const EINPROGRESS = Errno.define(115, 'EINPROGRESS');
 
 // Kernel-internal codes of an interrupted syscall (include/linux/errno.h). A program never sees them:
 // on the way back they become EINTR, or the call is restarted, depending on the signal's handler.

@@ -25,7 +25,7 @@ const SKB_STRUCT = 256;
 const SKB_MAX_HEAD = 32768;
 
 /** What Linux charges the sender's buffer for a datagram of len bytes: its sk_buff's truesize. */
-function truesize(len: number): number {
+export function truesize(len: number): number {
   const head = len + SKB_SHARED_INFO;
   if (head > SKB_MAX_HEAD) return SKB_MAX_HEAD + Math.ceil((head - SKB_MAX_HEAD) / 4096) * 4096 + SKB_STRUCT;
   // kmalloc's size classes from 512 up are powers of two.
@@ -209,10 +209,11 @@ export class UnixDatagramSocket extends UnixSocket {
   }
 
   /** shutdown(2): this socket's own directions only; a datagram peer is not told. */
-  override shutdown(how: number): void {
+  override shutdown(how: number): Errno | null {
     if (how === SHUT_RD || how === SHUT_RDWR) this.shutRead = true;
     if (how === SHUT_WR || how === SHUT_RDWR) this.shutWrite = true;
     this.queue.notify(POLLIN | POLLOUT | POLLRDHUP | POLLHUP);
+    return null;
   }
 
   /** SIOCINQ: the length of the next datagram. */

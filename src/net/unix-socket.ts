@@ -127,10 +127,12 @@ export class UnixSocket extends FileDescription {
   private peer: UnixSocket | null = null;
   private rx: Channel | null = null;
   private tx: Channel | null = null;
-  private readShut = false;
-  private writeShut = false;
+  protected readShut = false;
+  protected writeShut = false;
   /** ECONNRESET when the peer went with data unread or before accept; SO_ERROR takes it. */
   protected error: Errno | null = null;
+  /** The peer reset the connection (the error above may have been taken since). */
+  protected wasReset = false;
   /** SO_PEERCRED: the peer's at connect time (a listener: its own at listen time). */
   peerCredentials: PeerCredentials = NO_CREDENTIALS;
   /** SO_PASSCRED. */
@@ -139,9 +141,9 @@ export class UnixSocket extends FileDescription {
   receiveBufferBytes = DEFAULT_BUFFER_BYTES;
   private backlog = 0;
   /** A listener's connections not accepted yet: their server ends. */
-  private readonly pending: UnixSocket[] = [];
+  protected readonly pending: UnixSocket[] = [];
   /** The listener a blocked connect waits for room on. */
-  private connectingTo: UnixSocket | null = null;
+  protected connectingTo: UnixSocket | null = null;
   /** A server end not accepted yet. */
   private embryo = false;
 
@@ -158,6 +160,33 @@ export class UnixSocket extends FileDescription {
   /** getpeername's address: the peer's name (null: unnamed); ENOTCONN without a peer. */
   peerAddress(): Uint8Array | null | Errno {
     return this.peer === null || this.state !== 'connected' ? ENOTCONN : this.peer.address;
+  }
+
+  /** Both directions are over: this end stopped writing (or was reset) and the peer's writing ended. */
+  protected get finished(): boolean {
+    return this.state === 'connected' && this.rx!.pipe.writers === 0 && (this.writeShut || this.wasReset);
+  }
+
+  /** getsockname's address (null: unnamed). */
+  localName(): Uint8Array | null {
+    return this.address;
+  }
+
+  /** What a send on a socket without a connection answers. */
+  get unconnectedSendError(): Errno {
+    return ENOTCONN;
+  }
+
+  /** What a receive on a socket without a connection answers (unix_stream_recvmsg: EINVAL). */
+  protected get unconnectedReceiveError(): Errno {
+    return this.type === SOCK_SEQPACKET ? ENOTCONN : EINVAL;
+  }
+
+  /** The server's end of a connection to this listener, made by connect. */
+  protected newServerEnd(_client: UnixSocket): UnixSocket {
+    const server = new UnixSocket(this.type, 0, this.owner);
+    server.address = this.address;
+    return server;
   }
 
   /** Gives the socket a name; `unbind` takes it back when the socket goes. */
@@ -222,9 +251,8 @@ export class UnixSocket extends FileDescription {
     }
     if (this.state === 'connected') return EISCONN;
     if (this.state === 'listening') return EINVAL;
-    const server = new UnixSocket(this.type, 0, listener.owner);
+    const server = listener.newServerEnd(this);
     server.embryo = true;
-    server.address = listener.address;
     server.peerCredentials = creds;
     server.passCredentials = listener.passCredentials;
     this.pairWith(server);
@@ -251,7 +279,7 @@ export class UnixSocket extends FileDescription {
    * EAGAIN when nothing is there yet; 0 bytes at end of file.
    */
   receive(sink: (chunk: Uint8Array) => number, max: number, peek: boolean): Received | Errno {
-    if (this.state !== 'connected') return this.type === SOCK_SEQPACKET ? ENOTCONN : EINVAL;
+    if (this.state !== 'connected') return this.unconnectedReceiveError;
     const ch = this.rx!;
     if (this.readShut) return { bytes: 0, messageLength: 0, files: null, credentials: null };
     if (ch.empty) {
@@ -336,7 +364,7 @@ export class UnixSocket extends FileDescription {
    * data on its first byte. EAGAIN when nothing fits; EPIPE once the peer stopped reading.
    */
   send(src: Uint8Array, ancillary: Ancillary | null, sender: PeerCredentials = this.owner): number | Errno {
-    if (this.state !== 'connected') return ENOTCONN;
+    if (this.state !== 'connected') return this.unconnectedSendError;
     const ch = this.tx!;
     if (this.writeShut || ch.pipe.readers === 0) return EPIPE;
     if (ch.messages !== null) {
@@ -376,12 +404,12 @@ export class UnixSocket extends FileDescription {
   }
 
   /** shutdown(2): SHUT_RD, SHUT_WR or SHUT_RDWR; again is a no-op, as on Linux (without a peer too). */
-  shutdown(how: number): void {
+  shutdown(how: number): Errno | null {
     if (this.state !== 'connected') {
       if (how === SHUT_RD || how === SHUT_RDWR) this.readShut = true;
       if (how === SHUT_WR || how === SHUT_RDWR) this.writeShut = true;
       this.queue.notify(POLLIN | POLLRDHUP | POLLHUP);
-      return;
+      return null;
     }
     const rx = this.rx!;
     const tx = this.tx!;
@@ -395,6 +423,7 @@ export class UnixSocket extends FileDescription {
       if (--tx.pipe.writers === 0) tx.to.queue.notify(POLLHUP | POLLIN | POLLRDHUP);
       this.queue.notify(POLLOUT);
     }
+    return null;
   }
 
   stat(): FileStat {
@@ -456,17 +485,28 @@ export class UnixSocket extends FileDescription {
     this.close();
   }
 
+  /** Ends listening: the connections not accepted yet are reset. */
+  protected stopListening(): void {
+    this.state = 'unconnected';
+    for (const s of this.pending.splice(0)) s.close();
+    this.queue.notify(BACKLOG_ROOM | POLLHUP);
+  }
+
+  /** Closing resets the peer even when all was read (TCP's SO_LINGER with a zero timeout). */
+  protected get resetsOnClose(): boolean {
+    return false;
+  }
+
   /** The last reference went (or, for a connection never accepted, its listener did). */
-  private close(): void {
+  protected close(): void {
     if (this.state === 'listening') {
-      this.state = 'unconnected';
-      for (const s of this.pending.splice(0)) s.close();
-      this.queue.notify(BACKLOG_ROOM | POLLHUP);
+      this.stopListening();
     } else if (this.state === 'connected') {
       const peer = this.peer!;
       const rx = this.rx!;
-      if (this.embryo || !rx.empty) {
+      if (this.embryo || !rx.empty || this.resetsOnClose) {
         peer.error = ECONNRESET;
+        peer.wasReset = true;
         peer.queue.notify(POLLERR | POLLIN);
       }
       this.shutdown(SHUT_RDWR);

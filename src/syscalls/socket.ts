@@ -1,7 +1,8 @@
-// The socket calls, over the sandbox's Unix-domain sockets (src/net): socket(2) and socketpair(2) of
-// AF_UNIX stream, seqpacket and datagram sockets, bind (a socket node through src/fs, an abstract name,
-// autobind), listen, accept, connect, the send and receive calls with SCM_RIGHTS and SCM_CREDENTIALS,
-// the socket options, names and shutdown. Every other family answers EAFNOSUPPORT (no network yet);
+// The socket calls, over the sandbox's sockets (src/net): socket(2) and socketpair(2) of AF_UNIX
+// stream, seqpacket and datagram sockets, and AF_INET and AF_INET6 TCP and UDP sockets on the
+// sandbox's own loopback; bind (a socket node through src/fs, an abstract name, autobind, an IP
+// address and port), listen, accept, connect, the send and receive calls with SCM_RIGHTS and
+// SCM_CREDENTIALS, the socket options, names and shutdown. Every other family answers EAFNOSUPPORT;
 // an fd that is no socket answers ENOTSOCK, as on Linux.
 import {
   EADDRINUSE, EAFNOSUPPORT, EAGAIN, ECONNREFUSED, EEXIST, EFAULT, EINVAL, EISCONN, EMFILE, EMSGSIZE, ENOBUFS, ENOPROTOOPT,
@@ -13,6 +14,10 @@ import type { FileDescription } from '../fs/vfs.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
 import type { SyscallEntry, SyscallResult } from '../kernel/syscall-table.js';
 import type { Task } from '../kernel/task.js';
+import { AF_INET, AF_INET6, parseAddress, routeTo } from '../net/inet-address.js';
+import { InetDatagramSocket } from '../net/inet-dgram.js';
+import { InetStreamSocket } from '../net/inet-socket.js';
+import { IPPROTO_TCP, IPPROTO_UDP, type InetState } from '../net/inet-state.js';
 import { newDatagramPair, UnixDatagramSocket } from '../net/unix-dgram.js';
 import { autobind, bindAbstract, bindNode, socketAtAbstractName, socketAtNode } from '../net/unix-names.js';
 import {
@@ -60,6 +65,9 @@ const SO_PROTOCOL = 38;
 const SO_DOMAIN = 39;
 /** net.core.wmem_max and rmem_max's default. */
 const DEFAULT_MAX_BUFFER = 212992;
+/** The least SO_SNDBUF and SO_RCVBUF become (SOCK_MIN_SNDBUF, SOCK_MIN_RCVBUF). */
+const SOCK_MIN_SNDBUF = 4608;
+const SOCK_MIN_RCVBUF = 2304;
 /** offsetof(struct sockaddr_un, sun_path), and sizeof(struct sockaddr_un). */
 const SUN_PATH = 2;
 const SOCKADDR_UN_SIZE = 110;
@@ -77,6 +85,12 @@ function socketOf(task: Task, fd: number): UnixSocket | Errno {
   const file = task.fds.get(fd);
   if (file instanceof Errno) return file;
   return file instanceof UnixSocket ? file : ENOTSOCK;
+}
+
+type InetSocket = InetStreamSocket | InetDatagramSocket;
+
+function isInet(sock: UnixSocket): sock is InetSocket {
+  return sock instanceof InetStreamSocket || sock instanceof InetDatagramSocket;
 }
 
 function credentialsOf(task: Task): PeerCredentials {
@@ -117,6 +131,7 @@ function socket(task: Task, a: SyscallArgs): number | Errno {
   // Linux checks the family's range, then the type's; every family but AF_UNIX is missing here.
   if (domain < 0 || domain >= AF_MAX) return EAFNOSUPPORT;
   if (t.kind >= SOCK_MAX) return EINVAL;
+  if (domain === AF_INET || domain === AF_INET6) return inetSocket(task, domain, t.kind, protocol, t.nonblock, t.cloexec);
   if (domain !== AF_UNIX) return EAFNOSUPPORT;
   if (protocol !== 0 && protocol !== AF_UNIX) return EPROTONOSUPPORT;
   // Linux makes SOCK_RAW a datagram socket.
@@ -130,6 +145,29 @@ function socket(task: Task, a: SyscallArgs): number | Errno {
   } finally {
     sock.decRef();
   }
+}
+
+function install(task: Task, sock: FileDescription, cloexec: boolean): number | Errno {
+  sock.incRef();
+  try {
+    return task.fds.add(sock, cloexec);
+  } finally {
+    sock.decRef();
+  }
+}
+
+/** inet_create: TCP for SOCK_STREAM, UDP for SOCK_DGRAM (protocol 0 or its own); no raw sockets. */
+function inetSocket(task: Task, family: number, kind: number, protocol: number, nonblock: number, cloexec: boolean): number | Errno {
+  const owner = credentialsOf(task);
+  if (kind === SOCK_STREAM) {
+    if (protocol !== 0 && protocol !== IPPROTO_TCP) return EPROTONOSUPPORT;
+    return install(task, new InetStreamSocket(family, nonblock, owner, task.euid), cloexec);
+  }
+  if (kind === SOCK_DGRAM) {
+    if (protocol !== 0 && protocol !== IPPROTO_UDP) return EPROTONOSUPPORT;
+    return install(task, new InetDatagramSocket(family, nonblock, owner, task.euid), cloexec);
+  }
+  return ESOCKTNOSUPPORT;
 }
 
 function socketpair(task: Task, a: SyscallArgs): number | Errno {
@@ -184,6 +222,12 @@ function readAddress(task: Task, va: number, len: number): UnixAddress | Errno {
 function bind(task: Task, a: SyscallArgs): number | Errno {
   const sock = socketOf(task, a.int(0));
   if (sock instanceof Errno) return sock;
+  if (isInet(sock)) {
+    const raw = copyAddress(task, a.ptr(1), a.int(2));
+    if (raw instanceof Errno) return raw;
+    const addr = parseAddress(raw, sock.inet.family, { unspecAny: true });
+    return addr instanceof Errno ? addr : sock.bind(addr) ?? 0;
+  }
   const addr = readAddress(task, a.ptr(1), a.int(2));
   if (addr instanceof Errno) return addr;
   if (addr.kind === 'autobind') return sock.address !== null ? 0 : autobind(sock) ?? 0;
@@ -248,9 +292,35 @@ function connectDatagram(task: Task, sock: UnixDatagramSocket, va: number, len: 
   return sock.connect(target) ?? 0;
 }
 
+/** connect(2) of a TCP or UDP socket: to a loopback address (others ENETUNREACH); AF_UNSPEC forgets a UDP peer. */
+function connectInet(task: Task, sock: InetSocket, va: number, len: number): SyscallResult {
+  const raw = copyAddress(task, va, len);
+  if (raw instanceof Errno) return raw;
+  if (len < SUN_PATH) return EINVAL;
+  if ((raw[0]! | (raw[1]! << 8)) === AF_UNSPEC) {
+    if (sock instanceof InetDatagramSocket) sock.disconnect();
+    else if (sock.connected) return EISCONN;
+    return 0;
+  }
+  const dgram = sock instanceof InetDatagramSocket;
+  const addr = parseAddress(raw, sock.inet.family, { acceptV4: dgram });
+  if (addr instanceof Errno) return addr;
+  const ip = routeTo(addr.ip);
+  if (ip instanceof Errno) return ip;
+  const dst = { ip, port: addr.port };
+  if (sock instanceof InetDatagramSocket) return sock.connectTo(dst) ?? 0;
+  const creds = credentialsOf(task);
+  const nonblocking = (sock.flags & O_NONBLOCK) !== 0;
+  const attempt = (): number | Errno => sock.connectTo(dst, creds, nonblocking) ?? 0;
+  const first = attempt();
+  if (first !== EAGAIN || nonblocking) return first;
+  return blockingIo(task, sock, BACKLOG_ROOM, attempt);
+}
+
 function connect(task: Task, a: SyscallArgs): SyscallResult {
   const sock = socketOf(task, a.int(0));
   if (sock instanceof Errno) return sock;
+  if (isInet(sock)) return connectInet(task, sock, a.ptr(1), a.int(2));
   if (sock instanceof UnixDatagramSocket) return connectDatagram(task, sock, a.ptr(1), a.int(2));
   const addr = readAddress(task, a.ptr(1), a.int(2));
   if (addr instanceof Errno) return addr;
@@ -311,7 +381,7 @@ function accept(task: Task, fd: number, addrVa: number, lenVa: number, flags: nu
 function socketName(task: Task, a: SyscallArgs, peer: boolean): number | Errno {
   const sock = socketOf(task, a.int(0));
   if (sock instanceof Errno) return sock;
-  const name = peer ? sock.peerAddress() : sock.address;
+  const name = peer ? sock.peerAddress() : sock.localName();
   if (name instanceof Errno) return name;
   return copyOutSized(task, a.ptr(1), a.ptr(2), name ?? UNNAMED_ADDRESS, true) ?? 0;
 }
@@ -367,10 +437,15 @@ function sendData(task: Task, sock: UnixSocket, iovs: ReadonlyArray<readonly [nu
     return e;
   };
   if ((flags & MSG_OOB) !== 0) return fail(EOPNOTSUPP);
-  if (sock.type === SOCK_STREAM && hasName) return fail(sock.connected ? EISCONN : EOPNOTSUPP);
-  if (!sock.connected) return fail(ENOTCONN);
-  const total = iovecsLength(iovs);
+  // TCP ignores an address (tcp_sendmsg); a Unix stream refuses one.
+  if (sock.type === SOCK_STREAM && hasName && !isInet(sock)) return fail(sock.connected ? EISCONN : EOPNOTSUPP);
   const sigpipe = (flags & MSG_NOSIGNAL) === 0;
+  if (!sock.connected) {
+    const e = sock.unconnectedSendError;
+    if (e === EPIPE && sigpipe) sendSigpipe(task);
+    return fail(e);
+  }
+  const total = iovecsLength(iovs);
   const sender = credentialsOf(task);
   let done = 0;
   const attempt = (): number | Errno | null => {
@@ -471,17 +546,44 @@ function sendto(task: Task, a: SyscallArgs): SyscallResult {
   if (sock instanceof UnixDatagramSocket) {
     return sendDatagram(task, sock, [[a.ptr(1), a.size(2)]], flags, null, a.ptr(4) !== 0 ? { va: a.ptr(4), len: a.int(5) } : null);
   }
+  if (sock instanceof InetDatagramSocket) {
+    return sendUdp(task, sock, [[a.ptr(1), a.size(2)]], flags, a.ptr(4) !== 0 ? { va: a.ptr(4), len: a.int(5) } : null);
+  }
   let hasName = false;
   if (a.ptr(4) !== 0) {
     const raw = copyAddress(task, a.ptr(4), a.int(5));
     if (raw instanceof Errno) return raw;
     hasName = raw.length > 0;
   }
-  if ((flags & MSG_OOB) === 0 && !hasName && sock.type === SOCK_STREAM) {
+  if ((flags & MSG_OOB) === 0 && (!hasName || isInet(sock)) && sock.type === SOCK_STREAM) {
     // The common case moves bytes in place, as write(2) does.
     return withFlags(sock, (flags & MSG_DONTWAIT) !== 0, () => writeAt(task, fd, a.ptr(1), a.size(2), null, (flags & MSG_NOSIGNAL) === 0));
   }
   return sendData(task, sock, [[a.ptr(1), a.size(2)]], flags, null, hasName);
+}
+
+/** The most a UDP datagram's bytes may be before any address says which limit applies. */
+const MAX_UDP_LENGTH = 65535;
+
+/** sendto and sendmsg on a UDP socket: one datagram to the address given or the default peer; it never waits. */
+function sendUdp(task: Task, sock: InetDatagramSocket, iovs: ReadonlyArray<readonly [number, number]>, flags: number,
+  name: { va: number; len: number } | null): SyscallResult {
+  if ((flags & MSG_OOB) !== 0) return EOPNOTSUPP;
+  let dst = null;
+  if (name !== null) {
+    const raw = copyAddress(task, name.va, name.len);
+    if (raw instanceof Errno) return raw;
+    const addr = parseAddress(raw, sock.inet.family, { acceptV4: true, unspecAny: true });
+    if (addr instanceof Errno) return addr;
+    const ip = routeTo(addr.ip);
+    if (ip instanceof Errno) return ip;
+    dst = { ip, port: addr.port };
+  }
+  const total = iovecsLength(iovs);
+  if (total > MAX_UDP_LENGTH) return EMSGSIZE;
+  const message = gather(task, iovs, 0, total);
+  if (message instanceof Errno || message.length < total) return EFAULT;
+  return sock.sendTo(dst, message);
 }
 
 /** struct msghdr's fields. */
@@ -573,6 +675,12 @@ function sendmsg(task: Task, a: SyscallArgs): SyscallResult {
   }
   const ancillary = readControl(task, h.control, h.controlLen);
   if (ancillary instanceof Errno) return ancillary;
+  if (isInet(sock) && (ancillary.files !== null || ancillary.credentials !== null)) {
+    // SCM_RIGHTS and SCM_CREDENTIALS are AF_UNIX's (__sock_cmsg_send: EINVAL elsewhere).
+    for (const f of ancillary.files ?? []) f.decRef();
+    return EINVAL;
+  }
+  if (sock instanceof InetDatagramSocket) return sendUdp(task, sock, h.iovs, a.uint(2), hasName ? { va: h.name, len: h.nameLen } : null);
   if (sock instanceof UnixDatagramSocket) {
     return sendDatagram(task, sock, h.iovs, a.uint(2), ancillary, hasName ? { va: h.name, len: h.nameLen } : null);
   }
@@ -717,16 +825,20 @@ function shutdown(task: Task, a: SyscallArgs): number | Errno {
   if (sock instanceof Errno) return sock;
   const how = a.int(1);
   if (how !== SHUT_RD && how !== SHUT_WR && how !== SHUT_RDWR) return EINVAL;
-  sock.shutdown(how);
-  return 0;
+  return sock.shutdown(how) ?? 0;
 }
 
 function getsockopt(task: Task, a: SyscallArgs): number | Errno {
   const sock = socketOf(task, a.int(0));
   if (sock instanceof Errno) return sock;
+  const option = a.int(2);
+  if (isInet(sock)) {
+    const own = sock.inet.getOption(a.int(1), option);
+    if (own instanceof Errno) return own;
+    if (own !== null) return copyOutSized(task, a.ptr(3), a.ptr(4), own, false) ?? 0;
+  }
   if (a.int(1) !== SOL_SOCKET) return ENOPROTOOPT;
   let value: Uint8Array;
-  const option = a.int(2);
   switch (option) {
     case SO_TYPE: value = int32(sock.type); break;
     case SO_DOMAIN: value = int32(AF_UNIX); break;
@@ -746,9 +858,25 @@ function getsockopt(task: Task, a: SyscallArgs): number | Errno {
   return copyOutSized(task, a.ptr(3), a.ptr(4), value, false) ?? 0;
 }
 
+/** The most of an option value setsockopt reads: struct linger, the largest option kept. */
+const MAX_OPTION_BYTES = 8;
+
+function setInetOption(task: Task, inet: InetState, a: SyscallArgs): number | Errno | undefined {
+  const len = a.int(4);
+  if (len < 0) return EINVAL;
+  const raw = new Uint8Array(Math.min(len, MAX_OPTION_BYTES));
+  if (raw.length > 0 && task.mm.copyIn(a.ptr(3), raw) !== raw.length) return EFAULT;
+  const r = inet.setOption(a.int(1), a.int(2), raw);
+  return r === undefined ? undefined : r ?? 0;
+}
+
 function setsockopt(task: Task, a: SyscallArgs): number | Errno {
   const sock = socketOf(task, a.int(0));
   if (sock instanceof Errno) return sock;
+  if (isInet(sock)) {
+    const r = setInetOption(task, sock.inet, a);
+    if (r !== undefined) return r;
+  }
   if (a.int(1) !== SOL_SOCKET) return ENOPROTOOPT;
   const option = a.int(2);
   if (option !== SO_SNDBUF && option !== SO_RCVBUF && option !== SO_PASSCRED) return ENOPROTOOPT;
@@ -761,27 +889,27 @@ function setsockopt(task: Task, a: SyscallArgs): number | Errno {
     return 0;
   }
   // Linux doubles the value asked for (for its bookkeeping) and reports that; the ring stays 208 KiB.
-  const bytes = Math.max(4608, Math.min(2 * v, 2 * DEFAULT_MAX_BUFFER));
+  const bytes = Math.max(option === SO_SNDBUF ? SOCK_MIN_SNDBUF : SOCK_MIN_RCVBUF, Math.min(2 * v, 2 * DEFAULT_MAX_BUFFER));
   if (option === SO_SNDBUF) sock.sendBufferBytes = bytes;
   else sock.receiveBufferBytes = bytes;
   return 0;
 }
 
 export const socketSyscalls: SyscallEntry[] = [
-  partial('socket', socket, 'AF_UNIX SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM (SOCK_RAW as SOCK_DGRAM); other families (AF_INET, AF_INET6 too) EAFNOSUPPORT', 'iii'),
+  partial('socket', socket, 'AF_UNIX SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM (SOCK_RAW as SOCK_DGRAM); AF_INET and AF_INET6 TCP and UDP on the sandbox\'s own loopback (no raw sockets: ESOCKTNOSUPPORT); other families EAFNOSUPPORT', 'iii'),
   partial('socketpair', socketpair, 'AF_UNIX SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM', 'iiip'),
-  partial('bind', bind, 'AF_UNIX: a socket node (on a --mount directory seen by the sandbox only), an abstract name, autobind', 'ipi'),
-  partial('listen', listen, 'AF_UNIX stream and seqpacket sockets (datagram: EOPNOTSUPP)', 'ii'),
-  partial('accept', (t, a) => accept(t, a.int(0), a.ptr(1), a.ptr(2), 0), 'AF_UNIX stream and seqpacket listeners', 'ipp'),
-  partial('accept4', (t, a) => accept(t, a.int(0), a.ptr(1), a.ptr(2), a.int(3)), 'AF_UNIX stream and seqpacket listeners', 'ippi'),
-  partial('connect', connect, 'AF_UNIX: a bound socket node or abstract name; a datagram socket\'s default peer (AF_UNSPEC clears it)', 'ipi'),
-  partial('sendto', sendto, 'AF_UNIX: a datagram to an address or the default peer; MSG_DONTWAIT, MSG_NOSIGNAL (MSG_OOB: EOPNOTSUPP); other fds ENOTSOCK', 'iBzxpi'),
-  partial('recvfrom', recvfrom, 'AF_UNIX: the sender\'s address, MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL, MSG_TRUNC (MSG_OOB: EOPNOTSUPP); other fds ENOTSOCK', 'ibzxpp'),
-  partial('sendmsg', sendmsg, 'AF_UNIX: SCM_RIGHTS, SCM_CREDENTIALS; flags as sendto', 'ipx'),
+  partial('bind', bind, 'AF_UNIX: a socket node (on a --mount directory seen by the sandbox only), an abstract name, autobind; AF_INET/AF_INET6: any, 127.0.0.0/8, ::1, v4-mapped (others EADDRNOTAVAIL), port 0 ephemeral, EADDRINUSE with SO_REUSEADDR and SO_REUSEPORT', 'ipi'),
+  partial('listen', listen, 'AF_UNIX stream and seqpacket sockets, TCP (autobinds; datagram: EOPNOTSUPP)', 'ii'),
+  partial('accept', (t, a) => accept(t, a.int(0), a.ptr(1), a.ptr(2), 0), 'AF_UNIX stream and seqpacket listeners, TCP listeners', 'ipp'),
+  partial('accept4', (t, a) => accept(t, a.int(0), a.ptr(1), a.ptr(2), a.int(3)), 'AF_UNIX stream and seqpacket listeners, TCP listeners', 'ippi'),
+  partial('connect', connect, 'AF_UNIX: a bound socket node or abstract name; a datagram socket\'s default peer (AF_UNSPEC clears it); TCP to a loopback listener (ECONNREFUSED without one, EINPROGRESS when non-blocking), UDP\'s default peer; other addresses ENETUNREACH', 'ipi'),
+  partial('sendto', sendto, 'AF_UNIX, TCP, UDP (to an address or the default peer; 65507 bytes for IPv4, 65527 for IPv6); MSG_DONTWAIT, MSG_NOSIGNAL (MSG_OOB: EOPNOTSUPP); other fds ENOTSOCK', 'iBzxpi'),
+  partial('recvfrom', recvfrom, 'AF_UNIX, TCP, UDP: the sender\'s address, MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL, MSG_TRUNC (MSG_OOB: EOPNOTSUPP); other fds ENOTSOCK', 'ibzxpp'),
+  partial('sendmsg', sendmsg, 'AF_UNIX: SCM_RIGHTS, SCM_CREDENTIALS (not on TCP or UDP: EINVAL); flags as sendto', 'ipx'),
   partial('recvmsg', recvmsg, 'AF_UNIX: SCM_RIGHTS (MSG_CMSG_CLOEXEC, MSG_CTRUNC), SCM_CREDENTIALS (SO_PASSCRED); flags as recvfrom', 'ipx'),
-  partial('shutdown', shutdown, 'AF_UNIX sockets; other fds ENOTSOCK', 'ii'),
-  partial('getsockopt', getsockopt, 'SOL_SOCKET: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PASSCRED, SO_PEERCRED, SO_SNDBUF, SO_RCVBUF', 'iiipp'),
-  partial('setsockopt', setsockopt, 'SOL_SOCKET: SO_PASSCRED, SO_SNDBUF, SO_RCVBUF (recorded; the buffer stays 208 KiB)', 'iiipi'),
-  partial('getsockname', (t, a) => socketName(t, a, false), 'AF_UNIX sockets; other fds ENOTSOCK', 'ipp'),
-  partial('getpeername', (t, a) => socketName(t, a, true), 'AF_UNIX sockets; other fds ENOTSOCK', 'ipp'),
+  partial('shutdown', shutdown, 'AF_UNIX, TCP and UDP sockets; other fds ENOTSOCK', 'ii'),
+  partial('getsockopt', getsockopt, 'SOL_SOCKET: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PASSCRED, SO_PEERCRED, SO_SNDBUF, SO_RCVBUF, SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE, SO_LINGER; TCP_NODELAY, TCP_MAXSEG, TCP_KEEPIDLE/INTVL/CNT; IP_TOS, IP_TTL; IPV6_V6ONLY, IPV6_UNICAST_HOPS, IPV6_TCLASS', 'iiipp'),
+  partial('setsockopt', setsockopt, 'SOL_SOCKET: SO_PASSCRED, SO_SNDBUF, SO_RCVBUF (recorded; the buffer stays 208 KiB), SO_REUSEADDR, SO_REUSEPORT, SO_LINGER (zero: close resets), SO_KEEPALIVE; the TCP, IP and IPv6 options above (kept and read back)', 'iiipi'),
+  partial('getsockname', (t, a) => socketName(t, a, false), 'AF_UNIX, TCP and UDP sockets; other fds ENOTSOCK', 'ipp'),
+  partial('getpeername', (t, a) => socketName(t, a, true), 'AF_UNIX, TCP and UDP sockets; other fds ENOTSOCK', 'ipp'),
 ];

@@ -1,0 +1,159 @@
+// The port tables of the sandbox's loopback, one per protocol (TCP, UDP), as Linux's bind hash
+// (inet_bind_bucket, udp_table): who holds each port on which address, the conflicts bind(2) and
+// listen(2) check (inet_bind_conflict, udp_lib_lport_inuse), SO_REUSEADDR and SO_REUSEPORT, ephemeral
+// ports from ip_local_port_range, and the socket a connection or a datagram to an address reaches.
+import { EADDRINUSE, type Errno } from '../abi/errno.js';
+import { AF_INET, isAny, isV4, ipKey, sameIp } from './inet-address.js';
+
+/** net.ipv4.ip_local_port_range's default. */
+export const EPHEMERAL_LOW = 32768;
+export const EPHEMERAL_HIGH = 60999;
+
+/** What a socket holding a port tells the table about itself. */
+export interface PortHolder {
+  readonly family: number;
+  readonly v6only: boolean;
+  readonly reuseAddr: boolean;
+  readonly reusePort: boolean;
+  readonly uid: number;
+  /** A TCP listener: SO_REUSEADDR does not let another socket share its address. */
+  readonly listening: boolean;
+}
+
+/** One socket's hold on a port: ip may change (a UDP connect fills in the source address). */
+export class PortBinding {
+  constructor(readonly table: PortTable, readonly holder: PortHolder, public ip: Uint8Array, readonly port: number) {}
+
+  release(): void {
+    this.table.remove(this);
+  }
+}
+
+/** The IPv4 addresses a binding covers: 'any', one address's key, or none (an IPv6 address). */
+function v4Cover(b: PortBinding): string | null {
+  if (b.holder.family === AF_INET || isV4(b.ip)) return isAny(b.ip) ? 'any' : ipKey(b.ip);
+  return isAny(b.ip) && !b.holder.v6only ? 'any' : null;
+}
+
+function v6Cover(b: PortBinding): string | null {
+  if (b.holder.family === AF_INET || isV4(b.ip)) return null;
+  return isAny(b.ip) ? 'any' : ipKey(b.ip);
+}
+
+function meet(a: string | null, b: string | null): boolean {
+  return a !== null && b !== null && (a === 'any' || b === 'any' || a === b);
+}
+
+function overlap(a: PortBinding, b: PortBinding): boolean {
+  return meet(v4Cover(a), v4Cover(b)) || meet(v6Cover(a), v6Cover(b));
+}
+
+/** How well a binding matches a destination address: -1 not at all, more for an exact address. */
+function score(b: PortBinding, dst: Uint8Array): number {
+  if (isV4(dst)) {
+    const cover = v4Cover(b);
+    if (cover === null) return -1;
+    if (cover === 'any') return b.holder.family === AF_INET ? 2 : 1;
+    return cover === ipKey(dst) ? 4 : -1;
+  }
+  const cover = v6Cover(b);
+  if (cover === null) return -1;
+  return cover === 'any' ? 1 : sameIp(b.ip, dst) ? 4 : -1;
+}
+
+export class PortTable {
+  private readonly ports = new Map<number, PortBinding[]>();
+  private nextEphemeral = EPHEMERAL_LOW + Math.floor(Math.random() * (EPHEMERAL_HIGH - EPHEMERAL_LOW + 1));
+
+  constructor(readonly stream: boolean) {}
+
+  /** May candidate share its port with other (both overlapping)? */
+  private compatible(candidate: PortBinding, other: PortBinding): boolean {
+    const a = candidate.holder;
+    const b = other.holder;
+    if (a.reusePort && b.reusePort && a.uid === b.uid) return true;
+    // A TCP listener's address is its own even with SO_REUSEADDR (the connections it made are not).
+    return a.reuseAddr && b.reuseAddr && !(this.stream && (b.listening || a.listening));
+  }
+
+  private conflicts(candidate: PortBinding): boolean {
+    for (const other of this.ports.get(candidate.port) ?? []) {
+      if (other !== candidate && overlap(candidate, other) && !this.compatible(candidate, other)) return true;
+    }
+    return false;
+  }
+
+  /** bind(2) of holder to ip and port (0: an ephemeral one): EADDRINUSE if another holds it. */
+  bind(holder: PortHolder, ip: Uint8Array, port: number): PortBinding | Errno {
+    if (port === 0) return this.bindEphemeral(holder, ip);
+    const b = new PortBinding(this, holder, ip, port);
+    if (this.conflicts(b)) return EADDRINUSE;
+    this.add(b);
+    return b;
+  }
+
+  /** A free ephemeral port (no socket holds it at all), from a random start as Linux's search. */
+  private bindEphemeral(holder: PortHolder, ip: Uint8Array): PortBinding | Errno {
+    const count = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1;
+    for (let i = 0; i < count; i++) {
+      const port = this.nextEphemeral;
+      this.nextEphemeral = port === EPHEMERAL_HIGH ? EPHEMERAL_LOW : port + 1;
+      if (this.ports.has(port)) continue;
+      const b = new PortBinding(this, holder, ip, port);
+      this.add(b);
+      return b;
+    }
+    return EADDRINUSE;
+  }
+
+  /** A second binding of a port already held (an accepted connection keeps its listener's port). */
+  share(holder: PortHolder, ip: Uint8Array, port: number): PortBinding {
+    const b = new PortBinding(this, holder, ip, port);
+    this.add(b);
+    return b;
+  }
+
+  /** listen(2): EADDRINUSE if another listener holds an overlapping address without SO_REUSEPORT. */
+  checkListen(b: PortBinding): Errno | null {
+    for (const other of this.ports.get(b.port) ?? []) {
+      if (other === b || !other.holder.listening || !overlap(b, other)) continue;
+      const x = b.holder;
+      const y = other.holder;
+      if (!(x.reusePort && y.reusePort && x.uid === y.uid)) return EADDRINUSE;
+    }
+    return null;
+  }
+
+  /** The holder of port that a packet to dst reaches (the best match among those accept takes). */
+  find(dst: Uint8Array, port: number, accept: (h: PortHolder) => boolean): PortHolder | null {
+    let best: PortHolder | null = null;
+    let bestScore = -1;
+    for (const b of this.ports.get(port) ?? []) {
+      if (!accept(b.holder)) continue;
+      const s = score(b, dst);
+      if (s > bestScore) {
+        best = b.holder;
+        bestScore = s;
+      }
+    }
+    return best;
+  }
+
+  private add(b: PortBinding): void {
+    const list = this.ports.get(b.port);
+    if (list === undefined) this.ports.set(b.port, [b]);
+    else list.push(b);
+  }
+
+  remove(b: PortBinding): void {
+    const list = this.ports.get(b.port);
+    if (list === undefined) return;
+    const i = list.indexOf(b);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.ports.delete(b.port);
+  }
+}
+
+/** The sandbox's one network namespace: a table per protocol. */
+export const tcpPorts = new PortTable(true);
+export const udpPorts = new PortTable(false);
