@@ -55,6 +55,25 @@ const asciiStringWidth: Plugin = {
   },
 };
 
+/**
+ * yargs also lays out the whole help of the command it runs, just before running it, and keeps the
+ * text (usage.js's cacheHelpMessage) for a later showHelp() or getHelp() or for its own failure
+ * message: some 10 ms of every `tsvisor run`. main.ts calls neither, and its .fail() handler prints
+ * one line without the help, so nothing ever reads that text: the bundle's yargs does not make it.
+ * The build stops if yargs no longer has the code this replaces.
+ */
+const noCachedHelp: Plugin = {
+  name: 'yargs-no-cached-help',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]yargs[\\/]build[\\/]lib[\\/]usage\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const cache = 'cachedHelpMessage = this.help();';
+      if (source.split(cache).length !== 2) throw new Error(`${args.path}: no single \`${cache}\` to leave out`);
+      return { contents: source.replace(cache, ''), loader: 'js' };
+    });
+  },
+};
+
 rmSync(outdir, { recursive: true, force: true });
 const common = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warning' } as const;
 // Whitespace and syntax only: stack traces keep their names.
@@ -69,7 +88,7 @@ await build({
   entryPoints: [`${root}dist/src/cli/command.js`],
   outfile: commandBundle,
   format: 'cjs',
-  plugins: [asciiStringWidth],
+  plugins: [asciiStringWidth, noCachedHelp],
 });
 // Names the command's code cache: V8 itself checks only the length of the source it was made from.
 const commandHash = createHash('sha256').update(readFileSync(commandBundle)).digest('hex').slice(0, 16);
