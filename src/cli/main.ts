@@ -234,6 +234,8 @@ void yargs(hideBin(process.argv))
   )
   .example(RUN_EXAMPLES)
   .demandCommand(1, 'name a command: run, check or trace')
+  // One line, never the help: the bundle's yargs keeps no help of the command it ran (scripts/bundle.ts),
+  // so neither this nor a handler may call showHelp() or getHelp().
   .fail((message, error) => {
     if (error instanceof UsageError) fail(error.message, ExitStatus.Usage);
     if (error !== undefined && !(error instanceof Error && error.name === 'YError')) {
