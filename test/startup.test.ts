@@ -13,6 +13,9 @@ import { busyboxPath, checkoutMount, cliPath, kvmSkipReason } from './helpers/ru
 const bundled = join(projectRoot, 'dist', 'bundle', 'cli', 'tsvisor.cjs');
 const skip = kvmSkipReason();
 const needsKvm = skip === null ? test : test.skip;
+// Serial, for tests that run the command many times in spawnSync: that holds the worker's event loop,
+// and a test that reads a running sandbox's processes as it prints would find it long over.
+const needsKvmSerial = skip === null ? test.serial : test.skip;
 
 function run(cli: string, args: string[], env: NodeJS.ProcessEnv = process.env): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env, timeout: 60_000 });
@@ -90,7 +93,7 @@ needsKvm('--stats gives the steps of the start in the order they happen', async 
   }
 });
 
-needsKvm('the code cache: written in the user\'s cache directory by a run whose program ran, then used as it is', async (t) => {
+needsKvmSerial('the code cache: written in the user\'s cache directory by a run whose program ran, then used as it is', async (t) => {
   const program = await guestProgram('exit42');
   const home = mkdtempSync(join(tmpdir(), 'tsvisor-code-cache-'));
   const env = { ...process.env, XDG_CACHE_HOME: home };
@@ -128,7 +131,7 @@ needsKvm('the code cache: written in the user\'s cache directory by a run whose 
   }
 });
 
-needsKvm('no place for the code cache: the command runs the same', async (t) => {
+needsKvmSerial('no place for the code cache: the command runs the same', async (t) => {
   const program = await guestProgram('exit42');
   const home = mkdtempSync(join(tmpdir(), 'tsvisor-code-cache-'));
   try {
