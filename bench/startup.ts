@@ -6,14 +6,17 @@
 //   20 at once         20 of the static program started together: the time until all have exited
 //                      (cold starts under concurrency, what sandbox users complain about most)
 //   --version, --help  the command alone, beside `node -e 0` (Node.js's own start)
+//   run, code cache    `run` of the static program with the user's code cache of the command, and
+//                      with none (a first run: an empty cache directory each time, which it fills)
 //   idle RSS / USS     an idle sandbox (`busybox sleep`): the resident memory of its whole process
 //                      tree, summed over the processes (RSS counts pages the processes share once per
 //                      process, as `ps` does), and the memory private to them (USS)
 // Times are medians over the repeats; the ratios are to native and to runsc. The machine's load is
 // printed with the figures: on a busy machine they are samples, not limits.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { shadowedBySandbox } from '../src/sandbox/sandbox.js';
 import { benchProgram, median, printTable, projectRoot, runscAvailable } from './common.js';
 
@@ -167,14 +170,22 @@ printTable(header, rows);
 console.log(`idle processes: ${columns.map((c) => `${c} ${memory.get(c) ?? '–'}`).join(', ')}`);
 
 // The command alone: interleaved with `node -e 0`, so that both see the same load.
-const alone: Array<[string, string[]]> = [['node -e 0', ['-e', '0']], ['tsvisor --version', [command, '--version']], ['tsvisor --help', [command, '--help']]];
+const run = [command, 'run', ...checkoutMount, '--', trueProgram];
+const firstRun = (): NodeJS.ProcessEnv => ({ ...process.env, XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'tsvisor-bench-cache-')) });
+const alone: Array<[string, string[], () => NodeJS.ProcessEnv]> = [
+  ['node -e 0', ['-e', '0'], () => process.env], ['tsvisor --version', [command, '--version'], () => process.env],
+  ['tsvisor --help', [command, '--help'], () => process.env], ['tsvisor run, code cache', run, () => process.env],
+  ['tsvisor run, no code cache (a first run)', run, firstRun],
+];
 const aloneMs = new Map<string, number[]>(alone.map(([name]) => [name, []]));
 for (let i = 0; i < REPEATS * 2; i++) {
-  for (const [name, args] of alone) {
+  for (const [name, args, env] of alone) {
+    const runEnv = env();
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`${name}: status ${r.status}: ${r.stderr}`);
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8', env: runEnv });
     aloneMs.get(name)!.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    if (runEnv.XDG_CACHE_HOME !== process.env.XDG_CACHE_HOME) rmSync(runEnv.XDG_CACHE_HOME!, { recursive: true, force: true });
+    if (r.status !== 0) throw new Error(`${name}: status ${r.status}: ${r.stderr}`);
   }
 }
 const nodeAlone = median(aloneMs.get('node -e 0')!);

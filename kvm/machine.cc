@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <memory>
+
+#include <v8.h>
 
 #include "host_result.h"
 #include "ioctls.h"
@@ -116,7 +119,19 @@ Napi::Value Machine::GetMemory(const Napi::CallbackInfo& info) {
   if (memory_ == nullptr) throw Napi::Error::New(env, "machine is closed");
   if (memory_ref_.IsEmpty()) {
     // The buffer views the mapping; the machine, not V8, unmaps it (close() detaches the buffer first).
-    auto buffer = Napi::ArrayBuffer::New(env, memory_, memory_size_);
+    // Made through V8 itself, with BackingStore::EmptyDeleter: V8 then knows that collecting the
+    // buffer frees no memory and leaves its length out of the external memory it tracks. Node-API's
+    // external buffers have a deleter of their own, so a guest memory of gigabytes counts as that much
+    // memory that a collection might free, and V8 collects all garbage at once to free it ("external
+    // memory pressure", ~10 ms of every start, for nothing).
+    v8::Isolate* isolate = v8::Isolate::GetCurrent();
+    v8::EscapableHandleScope scope(isolate);
+    std::shared_ptr<v8::BackingStore> store =
+        v8::ArrayBuffer::NewBackingStore(memory_, memory_size_, v8::BackingStore::EmptyDeleter, nullptr);
+    v8::Local<v8::ArrayBuffer> local = scope.Escape(v8::ArrayBuffer::New(isolate, store));
+    // SAFETY: a napi_value is a pointer to a V8 handle of the current scope (Node.js's
+    // v8impl::JsValueFromV8LocalValue); the handle escaped into this callback's own scope above.
+    Napi::ArrayBuffer buffer(env, reinterpret_cast<napi_value>(*local));
     memory_ref_ = Napi::Persistent(buffer);
   }
   return memory_ref_.Value();

@@ -1,17 +1,20 @@
 // Bundles the tsvisor command and the Gofer (from tsc's output in dist/src) into dist/bundle with
-// esbuild: loading one file per entry and a few shared chunks is much faster than resolving and
-// loading some hundred ES modules one by one, most of a run's start. Then saves the answers to
-// `--version` and `--help` beside the command (usage.json, see src/cli/bin.ts).
-//   dist/bundle/cli/tsvisor.cjs          the command (package.json's bin): CommonJS, it starts fastest
-//   dist/bundle/cli/main.js              the command line (yargs), the ES modules from here on
-//   dist/bundle/sandbox/early-gofer.js   the Gofer started before the command line is read
-//   dist/bundle/gofer/server.js          the Gofer process (src/gofer/spawn.ts finds it at ../gofer/
-//                                        from any file of the bundle)
-//   dist/bundle/chunks/*.js              modules the entries share, and the sandbox, loaded by `run` only
-// Every file sits two folders below the checkout, as the modules of dist/src do: the addon and the
-// guest stub are found relative to the module that loads them.
+// esbuild: loading one file is much faster than resolving and loading some hundred ES modules one by
+// one, most of a run's start. Then saves the answers to `--version` and `--help` beside the command
+// (usage.json, see src/cli/bin.ts).
+//   dist/bundle/cli/tsvisor.cjs          the command (package.json's bin): usage.json's answers, or
+//                                        command.cjs compiled with V8's code cache (src/cli/code-cache.ts)
+//   dist/bundle/cli/command.cjs          the rest of the command, one CommonJS file: the Gofer started
+//                                        early, the command line (yargs), the sandbox
+//   dist/bundle/gofer/server.js          the Gofer process, one ES module (src/gofer/spawn.ts finds it
+//                                        at ../gofer/ from any file of the bundle)
+// CommonJS, as its require of Node.js's own modules costs nothing (they are loaded already, where an
+// ES module's import of them costs tens of milliseconds), and as V8's code cache can be handed to a
+// script, not to an ES module, in Node.js 20. Every file sits two folders below the checkout, as the
+// modules of dist/src do: the addon and the guest stub are found relative to the module that loads them.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { SAVED_USAGE } from '../src/cli/saved-usage.js';
@@ -19,6 +22,7 @@ import { SAVED_USAGE } from '../src/cli/saved-usage.js';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const outdir = `${root}dist/bundle`;
 const command = `${outdir}/cli/tsvisor.cjs`;
+const commandBundle = `${outdir}/cli/command.cjs`;
 const usageFile = `${outdir}/cli/usage.json`;
 
 /**
@@ -26,7 +30,8 @@ const usageFile = `${outdir}/cli/usage.json`;
  * piece of text with string-width, which splits it into grapheme clusters (Intl.Segmenter) and tests
  * each against Unicode property classes: some 40 ms of every `tsvisor run`. Printable ASCII is one
  * column per character, so the bundle's string-width answers that at once and hands anything else
- * (escapes, other scripts, emoji) to the real one, of whichever version its importer asked for.
+ * (escapes, other scripts, emoji) to the real one, of whichever version its importer asked for,
+ * loaded only then: it makes an Intl.Segmenter as it loads, which costs ~10 ms (ICU's data).
  */
 const asciiStringWidth: Plugin = {
   name: 'ascii-string-width',
@@ -39,49 +44,70 @@ const asciiStringWidth: Plugin = {
     });
     b.onLoad({ filter: /.*/, namespace: 'ascii-string-width' }, (args) => ({
       resolveDir: root,
-      contents: `import realStringWidth from ${JSON.stringify(args.path)};
-        const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+      contents: `const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+        let realStringWidth = null;
         export default function stringWidth(text, options) {
-          return typeof text === 'string' && PRINTABLE_ASCII.test(text) ? text.length : realStringWidth(text, options);
+          if (typeof text === 'string' && PRINTABLE_ASCII.test(text)) return text.length;
+          realStringWidth ??= require(${JSON.stringify(args.path)}).default;
+          return realStringWidth(text, options);
         }`,
     }));
   },
 };
 
-rmSync(outdir, { recursive: true, force: true });
-await build({
-  entryPoints: {
-    'cli/main': `${root}dist/src/cli/main.js`,
-    'sandbox/early-gofer': `${root}dist/src/sandbox/early-gofer.js`,
-    'gofer/server': `${root}dist/src/gofer/server.js`,
+/**
+ * yargs also lays out the whole help of the command it runs, just before running it, and keeps the
+ * text (usage.js's cacheHelpMessage) for a later showHelp() or getHelp() or for its own failure
+ * message: some 10 ms of every `tsvisor run`. main.ts calls neither, and its .fail() handler prints
+ * one line without the help, so nothing ever reads that text: the bundle's yargs does not make it.
+ * The build stops if yargs no longer has the code this replaces.
+ */
+const noCachedHelp: Plugin = {
+  name: 'yargs-no-cached-help',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]yargs[\\/]build[\\/]lib[\\/]usage\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const cache = 'cachedHelpMessage = this.help();';
+      if (source.split(cache).length !== 2) throw new Error(`${args.path}: no single \`${cache}\` to leave out`);
+      return { contents: source.replace(cache, ''), loader: 'js' };
+    });
   },
-  outdir,
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  chunkNames: 'chunks/[name]-[hash]',
-  // Bundled CommonJS packages (yargs' helpers, winston's) call require for Node's own modules.
-  banner: { js: "import { createRequire as createRequireForBundle } from 'node:module'; const require = createRequireForBundle(import.meta.url);" },
-  // Whitespace and syntax only: stack traces keep their names.
-  minifyWhitespace: true,
-  minifySyntax: true,
-  logLevel: 'warning',
-  plugins: [asciiStringWidth],
-});
-// The entry: its two dynamic imports stay imports of the ES entries beside it.
+};
+
+rmSync(outdir, { recursive: true, force: true });
+const common = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warning' } as const;
+// Whitespace and syntax only: stack traces keep their names.
+const minify = { minifyWhitespace: true, minifySyntax: true } as const;
+// import.meta.url is the bundle file's own URL: what the modules found beside them is found beside it.
+const cjsMetaUrl = {
+  define: { 'import.meta.url': 'bundleUrl' },
+  banner: { js: "const bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+} as const;
 await build({
+  ...common, ...minify, ...cjsMetaUrl,
+  entryPoints: [`${root}dist/src/cli/command.js`],
+  outfile: commandBundle,
+  format: 'cjs',
+  plugins: [asciiStringWidth, noCachedHelp],
+});
+// Names the command's code cache: V8 itself checks only the length of the source it was made from.
+const commandHash = createHash('sha256').update(readFileSync(commandBundle)).digest('hex').slice(0, 16);
+await build({
+  ...common, ...minify,
+  entryPoints: { 'gofer/server': `${root}dist/src/gofer/server.js` },
+  outdir,
+  format: 'esm',
+  // Bundled CommonJS packages call require for Node's own modules.
+  banner: { js: "import { createRequire as createRequireForBundle } from 'node:module'; const require = createRequireForBundle(import.meta.url);" },
+});
+// The entry: small, so that --version and --help cost no more than Node.js's start.
+await build({
+  ...common, ...cjsMetaUrl,
   entryPoints: [`${root}dist/src/cli/bin.js`],
   outfile: command,
-  bundle: true,
   format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  external: ['./main.js', '../sandbox/early-gofer.js'],
-  define: { 'import.meta.url': 'entryUrl' },
-  banner: { js: "const entryUrl = require('node:url').pathToFileURL(__filename).href;" },
-  logLevel: 'warning',
+  external: ['./command.js'],
+  define: { ...cjsMetaUrl.define, COMMAND_BUNDLE_HASH: JSON.stringify(commandHash) },
 });
 chmodSync(command, 0o755);
 

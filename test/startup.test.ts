@@ -4,7 +4,7 @@
 // the command line is read.
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { guestProgram, projectRoot } from './helpers/guest-programs.js';
@@ -13,6 +13,9 @@ import { busyboxPath, checkoutMount, cliPath, kvmSkipReason } from './helpers/ru
 const bundled = join(projectRoot, 'dist', 'bundle', 'cli', 'tsvisor.cjs');
 const skip = kvmSkipReason();
 const needsKvm = skip === null ? test : test.skip;
+// Serial, for tests that run the command many times in spawnSync: that holds the worker's event loop,
+// and a test that reads a running sandbox's processes as it prints would find it long over.
+const needsKvmSerial = skip === null ? test.serial : test.skip;
 
 function run(cli: string, args: string[], env: NodeJS.ProcessEnv = process.env): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env, timeout: 60_000 });
@@ -87,5 +90,59 @@ needsKvm('--stats gives the steps of the start in the order they happen', async 
     await new Promise((resolve) => child.on('close', resolve));
   } finally {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+});
+
+needsKvmSerial('the code cache: written in the user\'s cache directory by a run whose program ran, then used as it is', async (t) => {
+  const program = await guestProgram('exit42');
+  const home = mkdtempSync(join(tmpdir(), 'tsvisor-code-cache-'));
+  const env = { ...process.env, XDG_CACHE_HOME: home };
+  const dir = join(home, 'tsvisor');
+  const files = (): string[] => {
+    try {
+      return readdirSync(dir);
+    } catch {
+      return [];
+    }
+  };
+  try {
+    t.is(run(bundled, ['run', '--help'], env).status, 0);
+    t.is(run(bundled, ['run', '--memory', 'lots', '--', program], env).status, 2);
+    t.deepEqual(files(), [], 'no cache from help or bad usage');
+    const first = run(bundled, ['run', ...checkoutMount, '--', program], env);
+    t.is(first.status, 42, first.stderr);
+    t.is(files().length, 1, files().join(' '));
+    const cache = join(dir, files()[0]!);
+    t.is(statSync(dir).mode & 0o777, 0o700);
+    t.is(statSync(cache).mode & 0o777, 0o600);
+    const written = statSync(cache);
+    t.deepEqual(run(bundled, ['run', ...checkoutMount, '--', program], env), first);
+    t.is(statSync(cache).mtimeMs, written.mtimeMs, 'a cache V8 took is not written again');
+    // Garbage is V8's to reject: the run is the same, and the cache is made again.
+    writeFileSync(cache, 'not a code cache');
+    t.deepEqual(run(bundled, ['run', ...checkoutMount, '--', program], env), first);
+    t.not(readFileSync(cache, 'utf8').slice(0, 16), 'not a code cache');
+    // A cache others may write is not read: it is replaced by one of the user's own.
+    chmodSync(cache, 0o666);
+    t.deepEqual(run(bundled, ['run', ...checkoutMount, '--', program], env), first);
+    t.is(statSync(cache).mode & 0o777, 0o600);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+needsKvmSerial('no place for the code cache: the command runs the same', async (t) => {
+  const program = await guestProgram('exit42');
+  const home = mkdtempSync(join(tmpdir(), 'tsvisor-code-cache-'));
+  try {
+    const file = join(home, 'a-file');
+    writeFileSync(file, '');
+    const expected = run(bundled, ['run', ...checkoutMount, '--', program]);
+    t.is(expected.status, 42, expected.stderr);
+    t.deepEqual(run(bundled, ['run', ...checkoutMount, '--', program], { ...process.env, XDG_CACHE_HOME: file }), expected);
+    const { HOME: _home, XDG_CACHE_HOME: _xdg, ...noHome } = process.env;
+    t.deepEqual(run(bundled, ['run', ...checkoutMount, '--', program], noHome), expected);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
   }
 });

@@ -4,13 +4,21 @@
 // where an ES module's import of them costs tens of milliseconds.
 // `--version` and `--help` (also `run --help`, `check --help`) are answered from usage.json, which the
 // build writes beside the bundle by running this very command through yargs, so that they cost no
-// more than starting Node.js: loading yargs alone takes tens of milliseconds. Everything else goes to
-// main.ts, and `run` starts the sandbox's Gofer first (src/sandbox/early-gofer.ts). The saved text
-// is what yargs prints wherever its output does not depend on the terminal: main.ts wraps at 120
-// columns or the terminal's width if narrower, and yargs not at all when YARGS_DISABLE_WRAP is set.
+// more than starting Node.js: loading yargs alone takes tens of milliseconds. Everything else is
+// command.ts, which starts the sandbox's Gofer for `run` (src/sandbox/early-gofer.ts) and then the
+// command line (main.ts): bundled, the one file command.cjs beside this one, compiled with V8's code
+// cache (code-cache.ts). The saved text is what yargs prints wherever its output does not depend on
+// the terminal: main.ts wraps at 120 columns or the terminal's width if narrower, and yargs not at all
+// when YARGS_DISABLE_WRAP is set.
 import { readFileSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { isatty } from 'node:tty';
+import { fileURLToPath } from 'node:url';
+import { runWithCodeCache } from './code-cache.js';
 import { SAVED_USAGE } from './saved-usage.js';
+
+/** The content hash of command.cjs, which scripts/bundle.ts defines when it bundles this file; not there in dist/src. */
+declare const COMMAND_BUNDLE_HASH: string | undefined;
 
 const YARGS_WRAP = 120;
 
@@ -28,9 +36,9 @@ function savedUsage(args: readonly string[]): string | null {
 }
 
 async function start(): Promise<void> {
-  // A run needs the Gofer: start it now, so that it is up by the time the Sentry has loaded.
-  if (process.argv[2] === 'run') (await import('../sandbox/early-gofer.js')).startGoferEarly();
-  await import('./main.js');
+  const bundled = typeof COMMAND_BUNDLE_HASH === 'string'
+    && runWithCodeCache(fileURLToPath(new URL('./command.cjs', import.meta.url)), COMMAND_BUNDLE_HASH, createRequire(import.meta.url));
+  if (!bundled) await import('./command.js'); // the modules of dist/src
 }
 
 const usage = savedUsage(process.argv.slice(2));

@@ -8,6 +8,7 @@ import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel, log, setLogForm
 import { stderrSink } from '../log/stderr.js';
 import type { StraceFormat } from '../kernel/strace.js';
 import type { PlatformMode } from '../platform/platform.js';
+import { noteProgramRan } from './code-cache.js';
 import { TRACE_OFF_SIGNAL, TRACE_ON_SIGNAL, traceCommand } from './trace.js';
 import { ExitStatus } from './exit-status.js';
 import {
@@ -89,6 +90,7 @@ async function run(argv: RunArgs): Promise<number> {
       rootfs: argv.rootfs, rootfsWritable: argv.rootfsRw, mounts, tmpfs, aslr: argv.aslr,
       patchSyscalls: argv.syscallPatching, cwd, ids, hostname, stop: deadline.signal, tty: argv.tty,
     });
+    noteProgramRan();
     if (stats === 'text') printStats(result);
     if (unsupported !== null) stderrSink.write(unsupported.lines().map((l) => `${l}\n`).join(''));
     if (syscallStats !== null) {
@@ -152,7 +154,9 @@ const RUN_EXAMPLES: Array<[string, string]> = [
   ['tsvisor check', 'is this host ready'],
 ];
 
-await yargs(hideBin(process.argv))
+// Not awaited: the command is also one CommonJS bundle (scripts/bundle.ts), which has no top-level await;
+// every error reaches .fail() below, and the process lives until the command's handler is done.
+void yargs(hideBin(process.argv))
   .scriptName('tsvisor')
   .strict()
   .option('log-level', { choices: LOG_LEVELS, default: 'warn' as LogLevel, describe: 'Sentry log level (to stderr)' })
@@ -230,6 +234,8 @@ await yargs(hideBin(process.argv))
   )
   .example(RUN_EXAMPLES)
   .demandCommand(1, 'name a command: run, check or trace')
+  // One line, never the help: the bundle's yargs keeps no help of the command it ran (scripts/bundle.ts),
+  // so neither this nor a handler may call showHelp() or getHelp().
   .fail((message, error) => {
     if (error instanceof UsageError) fail(error.message, ExitStatus.Usage);
     if (error !== undefined && !(error instanceof Error && error.name === 'YError')) {
