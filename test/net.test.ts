@@ -61,22 +61,27 @@ for (const place of places) {
   }
 }
 
-// IPv4 and IPv6 on the sandbox's loopback (net_inet.c): TCP and UDP, names, ports, options, readiness.
-// The program needs no directory; natively it runs on the host's loopback with ephemeral ports only.
-for (const platform of platforms) {
-  const title = `net_inet: TCP and UDP on the loopback [${platform}]`;
-  if (skip) {
-    test.skip(`${title} (skipped: ${skip})`, () => {});
-    continue;
+// IPv4 and IPv6 on the sandbox's loopback (net_inet.c): TCP and UDP, names, ports, options, readiness;
+// sendmmsg/recvmmsg over Unix datagrams and UDP (net_mmsg.c); socket timeouts (net_timeo.c). The
+// programs need no directory; natively they run on the host's loopback with ephemeral ports only.
+for (const [name, what] of [
+  ['net_inet', 'TCP and UDP on the loopback'], ['net_mmsg', 'sendmmsg and recvmmsg'], ['net_timeo', 'SO_RCVTIMEO and SO_SNDTIMEO'],
+] as const) {
+  for (const platform of platforms) {
+    const title = `${name}: ${what} [${platform}]`;
+    if (skip) {
+      test.skip(`${title} (skipped: ${skip})`, () => {});
+      continue;
+    }
+    test(title, async (t) => {
+      const program = await guestProgram(name);
+      const native = runNative(program);
+      t.is(native.status, 0, native.stderr);
+      const boxed = runSandbox(program, [], { platform });
+      t.is(boxed.stdout, native.stdout, `sandbox stderr:\n${boxed.stderr}`);
+      t.is(boxed.status, 0);
+    });
   }
-  test(title, async (t) => {
-    const program = await guestProgram('net_inet');
-    const native = runNative(program);
-    t.is(native.status, 0, native.stderr);
-    const boxed = runSandbox(program, [], { platform });
-    t.is(boxed.stdout, native.stdout, `sandbox stderr:\n${boxed.stderr}`);
-    t.is(boxed.status, 0);
-  });
 }
 
 /** Python's socket module over AF_UNIX: bind, listen, accept, connect, send_fds and recv_fds. */

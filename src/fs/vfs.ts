@@ -433,6 +433,10 @@ export abstract class FileDescription {
     callback();
     return null;
   }
+  /** How long a blocking wait for events may last, in ns (0: as long as it takes); a socket's SO_RCVTIMEO, SO_SNDTIMEO. */
+  waitTimeoutNs(_events: number): bigint {
+    return 0n;
+  }
   /**
    * Tells onChange each time some of events may have changed, until cancelled (epoll's interest list,
    * which must see every edge). Files with a wait queue subscribe to it (WaitQueue.subscribe); this

@@ -135,6 +135,9 @@ export class UnixSocket extends FileDescription {
   protected wasReset = false;
   /** SO_PEERCRED: the peer's at connect time (a listener: its own at listen time). */
   peerCredentials: PeerCredentials = NO_CREDENTIALS;
+  /** SO_RCVTIMEO and SO_SNDTIMEO, in ns: how long a blocking receive or send (accept, connect) may wait; 0 for ever. */
+  receiveTimeoutNs = 0n;
+  sendTimeoutNs = 0n;
   /** SO_PASSCRED. */
   passCredentials = false;
   sendBufferBytes = DEFAULT_BUFFER_BYTES;
@@ -455,6 +458,11 @@ export class UnixSocket extends FileDescription {
     // Writable while the ring has room; a write to a peer that stopped reading answers EPIPE at once.
     if (this.writeShut || peerStoppedReading || (tx.pipe.readiness(false) & POLLOUT) !== 0) mask |= POLLOUT | POLLWRNORM | POLLWRBAND;
     return mask;
+  }
+
+  /** A wait to receive (or accept) has SO_RCVTIMEO, one to send (or connect) SO_SNDTIMEO. */
+  override waitTimeoutNs(events: number): bigint {
+    return (events & (POLLOUT | BACKLOG_ROOM)) !== 0 ? this.sendTimeoutNs : this.receiveTimeoutNs;
   }
 
   override waitFor(events: number, callback: () => void): Cancellable | null {

@@ -2,13 +2,14 @@
 // place: each physically contiguous run of the buffer is handed to the file as a view, never copied.
 // A file that is not ready (an empty pipe) answers EAGAIN; unless the description is O_NONBLOCK the
 // task then waits on the file and the call completes when it can.
-import { EAGAIN, EBADF, EFAULT, EINVAL, EOPNOTSUPP, EPIPE, ERESTARTSYS, ESPIPE, Errno } from '../abi/errno.js';
+import { EAGAIN, EBADF, EFAULT, EINTR, EINVAL, EOPNOTSUPP, EPIPE, ERESTARTSYS, ESPIPE, Errno } from '../abi/errno.js';
 import { senderInfo } from '../abi/siginfo.js';
 import { SI_USER, Signal } from '../abi/signal.js';
 import { O_NONBLOCK, POLLIN, POLLOUT } from '../abi/fcntl.js';
 import { PIPE_BUF, PIPE_CAPACITY, PipeEnd } from '../fs/pipe.js';
 import type { FileDescription } from '../fs/vfs.js';
-import { sendSignal } from '../kernel/signal-send.js';
+import type { Cancellable } from '../fs/wait.js';
+import { cancelBlocked, sendSignal } from '../kernel/signal-send.js';
 import { UnixSocket } from '../net/unix-socket.js';
 import { SignalFile } from '../kernel/signalfd.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
@@ -88,14 +89,40 @@ function waitAndRetry(task: Task, file: FileDescription, events: number, attempt
   interrupted: () => number | Errno, target: WaitTarget | undefined, first: number | Errno | null): number | Errno | Blocked {
   const where = (): readonly [FileDescription, number] => (target !== undefined ? target() : [file, events]);
   let call: BlockedCall | null = null;
+  let timer: Cancellable | null = null;
   const retry = (): void => {
     const r = attempt();
     if (r !== null && r !== EAGAIN) {
+      timer?.cancel();
       task.complete(r);
       return;
     }
     const [f, ev] = where();
-    call!.waitOn(f.waitFor(ev, retry));
+    call!.waitOn(timed(f.waitFor(ev, retry)));
+  };
+  // A socket's SO_RCVTIMEO or SO_SNDTIMEO: the wait ends with what moved so far, or EAGAIN; a signal
+  // then gives EINTR, never a restart (Linux's sock_intr_errno).
+  const timeoutNs = file.waitTimeoutNs(events);
+  const timed = (c: Cancellable | null): Cancellable | null => (timer === null ? c : {
+    cancel: () => {
+      c?.cancel();
+      timer?.cancel();
+    },
+  });
+  const blockOn = (registration: Cancellable | null): void => {
+    if (timeoutNs > 0n) {
+      call = task.block(() => {
+        const r = interrupted();
+        return r === ERESTARTSYS ? EINTR : r;
+      });
+      timer = task.timers.after(timeoutNs, () => {
+        const r = cancelBlocked(task);
+        task.complete(r === EINTR ? EAGAIN : r);
+      });
+    } else {
+      call = task.block(interrupted);
+    }
+    call.waitOn(timed(registration));
   };
   for (let r = first; ; r = attempt()) {
     if (r !== null && r !== EAGAIN) return r;
@@ -111,8 +138,7 @@ function waitAndRetry(task: Task, file: FileDescription, events: number, attempt
     });
     inline = false;
     if (!readyNow) {
-      call = task.block(interrupted);
-      call.waitOn(registration);
+      blockOn(registration);
       return Blocked.instance;
     }
   }

@@ -5,7 +5,7 @@
 // SCM_CREDENTIALS, the socket options, names and shutdown. Every other family answers EAFNOSUPPORT;
 // an fd that is no socket answers ENOTSOCK, as on Linux.
 import {
-  EADDRINUSE, EAFNOSUPPORT, EAGAIN, ECONNREFUSED, EEXIST, EFAULT, EINVAL, EISCONN, EMFILE, EMSGSIZE, ENOBUFS, ENOPROTOOPT,
+  EADDRINUSE, EAFNOSUPPORT, EAGAIN, ECONNREFUSED, EDOM, EEXIST, EFAULT, EINVAL, EIO, EISCONN, EMFILE, EMSGSIZE, ENOBUFS, ENOPROTOOPT,
   ENOTCONN, ENOTSOCK, EOPNOTSUPP, EPERM, EPIPE, EPROTONOSUPPORT, ERESTARTSYS, ESOCKTNOSUPPORT, Errno,
 } from '../abi/errno.js';
 import { AT_FDCWD, O_CLOEXEC, O_NONBLOCK, POLLIN, POLLOUT, S_IFMT, S_IFSOCK } from '../abi/fcntl.js';
@@ -27,6 +27,7 @@ import {
 import { partial } from './define.js';
 import { startAt } from './path.js';
 import { blockingIo, guestSink, iovecsLength, readIovecs, sendSigpipe, writeAt } from './read-write.js';
+import { readTimespec } from './time.js';
 
 const SOCK_TYPE_MASK = 0xf;
 const SOCK_NONBLOCK = O_NONBLOCK;
@@ -60,7 +61,13 @@ const SO_SNDBUF = 7;
 const SO_RCVBUF = 8;
 const SO_PASSCRED = 16;
 const SO_PEERCRED = 17;
+const SO_RCVTIMEO = 20;
+const SO_SNDTIMEO = 21;
 const SO_ACCEPTCONN = 30;
+/** The same with struct __kernel_sock_timeval, which on x86-64 is struct timeval's layout. */
+const SO_RCVTIMEO_NEW = 66;
+const SO_SNDTIMEO_NEW = 67;
+const TIMEVAL_SIZE = 16;
 const SO_PROTOCOL = 38;
 const SO_DOMAIN = 39;
 /** net.core.wmem_max and rmem_max's default. */
@@ -664,8 +671,12 @@ function readControl(task: Task, va: number, len: number): Ancillary | Errno {
 
 function sendmsg(task: Task, a: SyscallArgs): SyscallResult {
   const sock = socketOf(task, a.int(0));
-  if (sock instanceof Errno) return sock;
-  const h = readMsgHeader(task, a.ptr(1));
+  return sock instanceof Errno ? sock : sendMessage(task, sock, a.ptr(1), a.uint(2));
+}
+
+/** One sendmsg(2) of the struct msghdr at msgVa. */
+function sendMessage(task: Task, sock: UnixSocket, msgVa: number, flags: number): SyscallResult {
+  const h = readMsgHeader(task, msgVa);
   if (h instanceof Errno) return h;
   let hasName = false;
   if (h.name !== 0 && h.nameLen > 0) {
@@ -680,11 +691,11 @@ function sendmsg(task: Task, a: SyscallArgs): SyscallResult {
     for (const f of ancillary.files ?? []) f.decRef();
     return EINVAL;
   }
-  if (sock instanceof InetDatagramSocket) return sendUdp(task, sock, h.iovs, a.uint(2), hasName ? { va: h.name, len: h.nameLen } : null);
+  if (sock instanceof InetDatagramSocket) return sendUdp(task, sock, h.iovs, flags, hasName ? { va: h.name, len: h.nameLen } : null);
   if (sock instanceof UnixDatagramSocket) {
-    return sendDatagram(task, sock, h.iovs, a.uint(2), ancillary, hasName ? { va: h.name, len: h.nameLen } : null);
+    return sendDatagram(task, sock, h.iovs, flags, ancillary, hasName ? { va: h.name, len: h.nameLen } : null);
   }
-  return sendData(task, sock, h.iovs, a.uint(2), ancillary, hasName);
+  return sendData(task, sock, h.iovs, flags, ancillary, hasName);
 }
 
 /**
@@ -768,11 +779,13 @@ function cmsg(type: number, data: Uint8Array): Uint8Array {
 
 function recvmsg(task: Task, a: SyscallArgs): SyscallResult {
   const sock = socketOf(task, a.int(0));
-  if (sock instanceof Errno) return sock;
-  const msgVa = a.ptr(1);
+  return sock instanceof Errno ? sock : receiveMessage(task, sock, a.ptr(1), a.uint(2));
+}
+
+/** One recvmsg(2) into the struct msghdr at msgVa. */
+function receiveMessage(task: Task, sock: UnixSocket, msgVa: number, flags: number): SyscallResult {
   const h = readMsgHeader(task, msgVa);
   if (h instanceof Errno) return h;
-  const flags = a.uint(2);
   return receiveData(task, sock, h.iovs, flags, (r) => {
     let msgFlags = flags & MSG_CMSG_CLOEXEC;
     if (sock.type !== SOCK_STREAM && r.messageLength > r.bytes) msgFlags |= MSG_TRUNC;
@@ -820,6 +833,56 @@ function recvmsg(task: Task, a: SyscallArgs): SyscallResult {
   });
 }
 
+/** struct mmsghdr: a struct msghdr, then msg_len (u32), padded to 8 bytes. */
+const MMSGHDR_SIZE = 64;
+const MSG_LEN = 56;
+/** recvmmsg: only the first message may be waited for. */
+const MSG_WAITFORONE = 0x10000;
+
+/**
+ * sendmmsg(2) and recvmmsg(2): up to UIO_MAXIOV messages, each as sendmsg or recvmsg would, with its
+ * length written to msg_len. A blocking socket waits for each (recvmmsg's MSG_WAITFORONE only for the
+ * first); an error after some messages, a signal or (recvmmsg) the timeout passed between two
+ * messages ends the call with the count so far, as Linux's __sys_sendmmsg and do_recvmmsg.
+ */
+function batch(task: Task, a: SyscallArgs, receiving: boolean): SyscallResult {
+  const sock = socketOf(task, a.int(0));
+  if (sock instanceof Errno) return sock;
+  const vec = a.ptr(1);
+  const vlen = Math.min(a.uint(2), UIO_MAXIOV);
+  const flags = a.uint(3);
+  let deadlineNs: bigint | null = null;
+  if (receiving && a.ptr(4) !== 0) {
+    const ts = readTimespec(task, a.ptr(4));
+    if (ts instanceof Errno) return ts;
+    deadlineNs = process.hrtime.bigint() + ts;
+  }
+  if (vlen === 0) return 0;
+  const one = receiving ? receiveMessage : sendMessage;
+  const nonblocking = (flags & MSG_DONTWAIT) !== 0 || (sock.flags & O_NONBLOCK) !== 0;
+  // Past the first message, whether the rest may be waited for.
+  const waitsForMore = !nonblocking && !(receiving && (flags & MSG_WAITFORONE) !== 0);
+  let done = 0;
+  const attempt = (): number | Errno | null => {
+    while (done < vlen) {
+      const at = vec + done * MMSGHDR_SIZE;
+      const r = one(task, sock, at, (flags & ~MSG_WAITFORONE) | MSG_DONTWAIT);
+      if (r === EAGAIN) return done > 0 && !waitsForMore ? done : EAGAIN;
+      if (r instanceof Errno) return done > 0 ? done : r;
+      if (typeof r !== 'number') return done > 0 ? done : EIO;
+      if (task.mm.copyOut(at + MSG_LEN, int32(r)) !== 4) return done > 0 ? done : EFAULT;
+      done++;
+      if (deadlineNs !== null && process.hrtime.bigint() >= deadlineNs) break;
+    }
+    return done;
+  };
+  if (nonblocking) {
+    const r = attempt();
+    return r === null ? EAGAIN : r;
+  }
+  return blockingIo(task, sock, receiving ? POLLIN : POLLOUT, attempt, () => (done > 0 ? done : ERESTARTSYS));
+}
+
 function shutdown(task: Task, a: SyscallArgs): number | Errno {
   const sock = socketOf(task, a.int(0));
   if (sock instanceof Errno) return sock;
@@ -848,6 +911,10 @@ function getsockopt(task: Task, a: SyscallArgs): number | Errno {
     case SO_PASSCRED: value = int32(sock.passCredentials ? 1 : 0); break;
     case SO_SNDBUF: value = int32(sock.sendBufferBytes); break;
     case SO_RCVBUF: value = int32(sock.receiveBufferBytes); break;
+    case SO_RCVTIMEO:
+    case SO_RCVTIMEO_NEW: value = timeval(sock.receiveTimeoutNs); break;
+    case SO_SNDTIMEO:
+    case SO_SNDTIMEO_NEW: value = timeval(sock.sendTimeoutNs); break;
     case SO_PEERCRED: {
       const c = sock.peerCredentials;
       value = new Uint8Array(new Int32Array([c.pid, c.uid, c.gid]).buffer);
@@ -856,6 +923,33 @@ function getsockopt(task: Task, a: SyscallArgs): number | Errno {
     default: return ENOPROTOOPT;
   }
   return copyOutSized(task, a.ptr(3), a.ptr(4), value, false) ?? 0;
+}
+
+const NS_PER_MS = 1_000_000n;
+
+/**
+ * SO_RCVTIMEO's struct timeval as Linux's sock_set_timeout takes it: {0, 0} for no timeout, tv_usec
+ * beyond a second EDOM, a negative tv_sec a timeout that has passed already; kept in whole
+ * milliseconds (Linux keeps jiffies: at HZ=1000, the same).
+ */
+function readSocketTimeout(task: Task, va: number, len: number): bigint | Errno {
+  if (len < TIMEVAL_SIZE) return EINVAL;
+  const raw = new Uint8Array(TIMEVAL_SIZE);
+  if (task.mm.copyIn(va, raw) !== TIMEVAL_SIZE) return EFAULT;
+  const v = new DataView(raw.buffer);
+  const sec = v.getBigInt64(0, true);
+  const usec = v.getBigInt64(8, true);
+  if (usec < 0n || usec >= 1_000_000n) return EDOM;
+  if (sec < 0n) return 1n;
+  return sec * 1000n * NS_PER_MS + ((usec + 999n) / 1000n) * NS_PER_MS;
+}
+
+/** getsockopt's struct timeval of a timeout (0: none). */
+function timeval(ns: bigint): Uint8Array {
+  const out = new DataView(new ArrayBuffer(TIMEVAL_SIZE));
+  out.setBigInt64(0, ns / (1000n * NS_PER_MS), true);
+  out.setBigInt64(8, ((ns % (1000n * NS_PER_MS)) / NS_PER_MS) * 1000n, true);
+  return new Uint8Array(out.buffer);
 }
 
 /** The most of an option value setsockopt reads: struct linger, the largest option kept. */
@@ -879,6 +973,13 @@ function setsockopt(task: Task, a: SyscallArgs): number | Errno {
   }
   if (a.int(1) !== SOL_SOCKET) return ENOPROTOOPT;
   const option = a.int(2);
+  if (option === SO_RCVTIMEO || option === SO_RCVTIMEO_NEW || option === SO_SNDTIMEO || option === SO_SNDTIMEO_NEW) {
+    const ns = readSocketTimeout(task, a.ptr(3), a.int(4));
+    if (ns instanceof Errno) return ns;
+    if (option === SO_RCVTIMEO || option === SO_RCVTIMEO_NEW) sock.receiveTimeoutNs = ns;
+    else sock.sendTimeoutNs = ns;
+    return 0;
+  }
   if (option !== SO_SNDBUF && option !== SO_RCVBUF && option !== SO_PASSCRED) return ENOPROTOOPT;
   if (a.int(4) < 4) return EINVAL;
   const raw = new Uint8Array(4);
@@ -907,9 +1008,11 @@ export const socketSyscalls: SyscallEntry[] = [
   partial('recvfrom', recvfrom, 'AF_UNIX, TCP, UDP: the sender\'s address, MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL, MSG_TRUNC (MSG_OOB: EOPNOTSUPP); other fds ENOTSOCK', 'ibzxpp'),
   partial('sendmsg', sendmsg, 'AF_UNIX: SCM_RIGHTS, SCM_CREDENTIALS (not on TCP or UDP: EINVAL); flags as sendto', 'ipx'),
   partial('recvmsg', recvmsg, 'AF_UNIX: SCM_RIGHTS (MSG_CMSG_CLOEXEC, MSG_CTRUNC), SCM_CREDENTIALS (SO_PASSCRED); flags as recvfrom', 'ipx'),
+  partial('sendmmsg', (t, a) => batch(t, a, false), 'as sendmsg, for each message; a blocking socket waits for each', 'ipix'),
+  partial('recvmmsg', (t, a) => batch(t, a, true), 'as recvmsg, for each message; a blocking socket waits for each (MSG_WAITFORONE: the first); the timeout is checked after each message, as Linux', 'ipixt'),
   partial('shutdown', shutdown, 'AF_UNIX, TCP and UDP sockets; other fds ENOTSOCK', 'ii'),
-  partial('getsockopt', getsockopt, 'SOL_SOCKET: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PASSCRED, SO_PEERCRED, SO_SNDBUF, SO_RCVBUF, SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE, SO_LINGER; TCP_NODELAY, TCP_MAXSEG, TCP_KEEPIDLE/INTVL/CNT; IP_TOS, IP_TTL; IPV6_V6ONLY, IPV6_UNICAST_HOPS, IPV6_TCLASS', 'iiipp'),
-  partial('setsockopt', setsockopt, 'SOL_SOCKET: SO_PASSCRED, SO_SNDBUF, SO_RCVBUF (recorded; the buffer stays 208 KiB), SO_REUSEADDR, SO_REUSEPORT, SO_LINGER (zero: close resets), SO_KEEPALIVE; the TCP, IP and IPv6 options above (kept and read back)', 'iiipi'),
+  partial('getsockopt', getsockopt, 'SOL_SOCKET: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PASSCRED, SO_PEERCRED, SO_SNDBUF, SO_RCVBUF, SO_RCVTIMEO, SO_SNDTIMEO, SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE, SO_LINGER; TCP_NODELAY, TCP_MAXSEG, TCP_KEEPIDLE/INTVL/CNT; IP_TOS, IP_TTL; IPV6_V6ONLY, IPV6_UNICAST_HOPS, IPV6_TCLASS', 'iiipp'),
+  partial('setsockopt', setsockopt, 'SOL_SOCKET: SO_PASSCRED, SO_SNDBUF, SO_RCVBUF (recorded; the buffer stays 208 KiB), SO_RCVTIMEO, SO_SNDTIMEO (in ms), SO_REUSEADDR, SO_REUSEPORT, SO_LINGER (zero: close resets), SO_KEEPALIVE; the TCP, IP and IPv6 options above (kept and read back)', 'iiipi'),
   partial('getsockname', (t, a) => socketName(t, a, false), 'AF_UNIX, TCP and UDP sockets; other fds ENOTSOCK', 'ipp'),
   partial('getpeername', (t, a) => socketName(t, a, true), 'AF_UNIX, TCP and UDP sockets; other fds ENOTSOCK', 'ipp'),
 ];
