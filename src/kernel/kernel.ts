@@ -145,7 +145,8 @@ export class Kernel {
   readonly groups = new Map<number, ThreadGroup>();
   readonly futexes = new Futexes();
   readonly stats: KernelStats = {
-    syscalls: 0, faults: 0, pageTableUpdates: 0, syscallSitesPatched: 0, tasksCreated: 0, contexts: 0, tlbShootdowns: 0, tlbShootdownsWaited: 0, firstSyscallAt: 0,
+    syscalls: 0, faults: 0, pageTableUpdates: 0, syscallSitesPatched: 0, tasksCreated: 0, contexts: 0, tlbShootdowns: 0,
+    tlbShootdownsWaited: 0, firstSyscallAt: 0,
   };
   private readonly slots = new Map<Context, Slot>();
   private readonly freeContexts: Context[] = [];
