@@ -363,10 +363,9 @@ export class GoferDentry extends Dentry implements CachingDentry {
 }
 
 /**
- * A socket node bound in a host directory. The sandbox sees it (stat, readdir, connect, unlink); the
- * host sees nothing there, and it goes with the sandbox.
+ * A socket node or a FIFO made in a host directory (a FIFO has its pipe here). The sandbox sees it
+ * (stat, readdir, open or connect, unlink); the host sees nothing there, and it goes with the sandbox.
  */
-/** A socket node or a FIFO in a Gofer directory, which only the sandbox sees; a FIFO has its pipe here. */
 class SandboxNode extends Dentry {
   readonly ino = allocIno();
   mode: number;

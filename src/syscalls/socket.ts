@@ -25,6 +25,7 @@ import {
   SOCK_SEQPACKET, SOCK_STREAM, UnixSocket,
 } from '../net/unix-socket.js';
 import { partial } from './define.js';
+import { install } from './open.js';
 import { startAt } from './path.js';
 import { blockingIo, guestSink, iovecsLength, readIovecs, sendSigpipe, writeAt } from './read-write.js';
 import { readTimespec } from './time.js';
@@ -146,21 +147,7 @@ function socket(task: Task, a: SyscallArgs): number | Errno {
   if (t.kind !== SOCK_STREAM && t.kind !== SOCK_SEQPACKET && !datagram) return ESOCKTNOSUPPORT;
   const owner = credentialsOf(task);
   const sock = datagram ? new UnixDatagramSocket(t.nonblock, owner) : new UnixSocket(t.kind, t.nonblock, owner);
-  sock.incRef();
-  try {
-    return task.fds.add(sock, t.cloexec);
-  } finally {
-    sock.decRef();
-  }
-}
-
-function install(task: Task, sock: FileDescription, cloexec: boolean): number | Errno {
-  sock.incRef();
-  try {
-    return task.fds.add(sock, cloexec);
-  } finally {
-    sock.decRef();
-  }
+  return install(task, sock, t.cloexec);
 }
 
 /** inet_create: TCP for SOCK_STREAM, UDP for SOCK_DGRAM (protocol 0 or its own); no raw sockets. */
