@@ -6,6 +6,7 @@ import test from 'ava';
 import { existsSync, utimesSync, mkdirSync, readFileSync, readdirSync, rmSync, lstatSync, readlinkSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { guestProgram } from './helpers/guest-programs.js';
+import { compareWithNative } from './helpers/signal-cases.js';
 import { everyPlace, type Place, runInPlace, scratch } from './helpers/places.js';
 import { startSandbox, waitForOutput } from './helpers/spawned.js';
 import { kvmSkipReason, overlayScratchBase, platforms, runNative, runSandbox } from './helpers/run.js';
@@ -45,23 +46,7 @@ for (const [name, places] of programs) {
 }
 
 // Programs that need no directory: pipes (and F_SETPIPE_SZ), memfd_create and seals.
-for (const name of ['fs_pipe', 'fs_memfd']) {
-  for (const platform of platforms) {
-    const title = `${name} [${platform}]`;
-    if (skip) {
-      test.skip(`${title} (skipped: ${skip})`, () => {});
-      continue;
-    }
-    test(title, async (t) => {
-      const program = await guestProgram(name);
-      const native = runNative(program);
-      t.is(native.status, 0, native.stderr);
-      const boxed = runSandbox(program, [], { platform });
-      t.is(boxed.stdout, native.stdout, `sandbox stderr:\n${boxed.stderr}`);
-      t.is(boxed.status, 0);
-    });
-  }
-}
+compareWithNative([{ name: 'fs_pipe', status: 0 }, { name: 'fs_memfd', status: 0 }]);
 
 /** The lower tree of fs_overlay.c. */
 function lowerTree(dir: string): void {

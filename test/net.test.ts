@@ -8,6 +8,7 @@ import test from 'ava';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { guestProgram } from './helpers/guest-programs.js';
+import { compareWithNative } from './helpers/signal-cases.js';
 import { everyPlace, runInPlace, scratch } from './helpers/places.js';
 import { checkoutMountUnder, kvmSkipReason, platforms, runNative, runSandbox } from './helpers/run.js';
 
@@ -64,25 +65,7 @@ for (const place of places) {
 // IPv4 and IPv6 on the sandbox's loopback (net_inet.c): TCP and UDP, names, ports, options, readiness;
 // sendmmsg/recvmmsg over Unix datagrams and UDP (net_mmsg.c); socket timeouts (net_timeo.c). The
 // programs need no directory; natively they run on the host's loopback with ephemeral ports only.
-for (const [name, what] of [
-  ['net_inet', 'TCP and UDP on the loopback'], ['net_mmsg', 'sendmmsg and recvmmsg'], ['net_timeo', 'SO_RCVTIMEO and SO_SNDTIMEO'],
-] as const) {
-  for (const platform of platforms) {
-    const title = `${name}: ${what} [${platform}]`;
-    if (skip) {
-      test.skip(`${title} (skipped: ${skip})`, () => {});
-      continue;
-    }
-    test(title, async (t) => {
-      const program = await guestProgram(name);
-      const native = runNative(program);
-      t.is(native.status, 0, native.stderr);
-      const boxed = runSandbox(program, [], { platform });
-      t.is(boxed.stdout, native.stdout, `sandbox stderr:\n${boxed.stderr}`);
-      t.is(boxed.status, 0);
-    });
-  }
-}
+compareWithNative([{ name: 'net_inet', status: 0 }, { name: 'net_mmsg', status: 0 }, { name: 'net_timeo', status: 0 }]);
 
 /** Python's socket module over AF_UNIX: bind, listen, accept, connect, send_fds and recv_fds. */
 const pythonScript = String.raw`

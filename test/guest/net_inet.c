@@ -4,7 +4,8 @@
  * data with shutdown and reset, readiness, socket options, and UDP datagrams with their senders,
  * MSG_PEEK, MSG_TRUNC, size limits and a connected socket's refused port. Nothing printed may differ
  * between runs: no fd numbers and no port numbers (only whether they are ephemeral or the same). */
-#define _GNU_SOURCE
+#include "fs_common.h"
+#include "net_common.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,23 +20,6 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static long report(const char *what, long r) {
-  if (r < 0) printf("%s = -1 %s\n", what, strerrorname_np(errno));
-  else printf("%s = %ld\n", what, r);
-  fflush(stdout);
-  return r;
-}
-#define T(expr) report(#expr, (long)(expr))
-
-/* An fd: "ok" for any fd, so that fd numbers do not show. */
-static int okfd(const char *what, int r) {
-  if (r < 0) printf("%s = -1 %s\n", what, strerrorname_np(errno));
-  else printf("%s = ok\n", what);
-  fflush(stdout);
-  return r;
-}
-#define F(expr) okfd(#expr, (expr))
 
 static struct sockaddr_in v4(const char *ip, int port) {
   struct sockaddr_in a;
@@ -115,12 +99,6 @@ static int setint(int s, int level, int opt, int v) {
   return setsockopt(s, level, opt, &v, sizeof v);
 }
 
-static void show_poll(const char *what, int fd) {
-  struct pollfd p = {.fd = fd, .events = POLLIN | POLLOUT | POLLRDHUP};
-  int r = poll(&p, 1, 0);
-  printf("%s: poll=%d revents=%#x\n", what, r, r > 0 ? p.revents : 0);
-  fflush(stdout);
-}
 
 /* Waits up to a second for events (the loopback's packets may take a moment natively). */
 static void wait_poll(const char *what, int fd, short events) {
@@ -130,19 +108,6 @@ static void wait_poll(const char *what, int fd, short events) {
   fflush(stdout);
 }
 
-static void show_recv(const char *what, int fd, size_t n, int flags) {
-  char buf[256];
-  ssize_t r = recv(fd, buf, n < sizeof buf ? n : sizeof buf, flags);
-  if (r < 0) printf("%s: -1 %s\n", what, strerrorname_np(errno));
-  else printf("%s: %zd \"%.*s\"\n", what, r, (int)(r < (ssize_t)n ? r : (ssize_t)n), buf);
-  fflush(stdout);
-}
-
-static int sigpipes;
-static void on_sigpipe(int sig) {
-  (void)sig;
-  sigpipes++;
-}
 
 static void sockets(void) {
   printf("-- socket(2)\n");

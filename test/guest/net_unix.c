@@ -5,6 +5,7 @@
  * seqpacket message boundaries. Nothing printed may differ between runs: no fd numbers, pids or
  * autobind names (only their shape). */
 #include "fs_common.h"
+#include "net_common.h"
 #include <poll.h>
 #include <signal.h>
 #include <stddef.h>
@@ -12,15 +13,6 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-
-/* An fd or a count: "ok" for any fd, so that fd numbers do not show. */
-static int okfd(const char *what, int r) {
-  if (r < 0) printf("%s = -1 %s\n", what, strerrorname_np(errno));
-  else printf("%s = ok\n", what);
-  fflush(stdout);
-  return r;
-}
-#define F(expr) okfd(#expr, (expr))
 
 static socklen_t path_addr(struct sockaddr_un *a, const char *path) {
   memset(a, 0, sizeof *a);
@@ -84,13 +76,6 @@ static int sockopt(int s, int opt) {
   return v;
 }
 
-static void show_poll(const char *what, int fd) {
-  struct pollfd p = {.fd = fd, .events = POLLIN | POLLOUT | POLLRDHUP};
-  int r = poll(&p, 1, 0);
-  printf("%s: poll=%d revents=%#x\n", what, r, r > 0 ? p.revents : 0);
-  fflush(stdout);
-}
-
 static void show_read(const char *what, int fd, size_t n) {
   char buf[256];
   ssize_t r = read(fd, buf, n < sizeof buf ? n : sizeof buf);
@@ -99,19 +84,6 @@ static void show_read(const char *what, int fd, size_t n) {
   fflush(stdout);
 }
 
-static void show_recv(const char *what, int fd, size_t n, int flags) {
-  char buf[256];
-  ssize_t r = recv(fd, buf, n < sizeof buf ? n : sizeof buf, flags);
-  if (r < 0) printf("%s: -1 %s\n", what, strerrorname_np(errno));
-  else printf("%s: %zd \"%.*s\"\n", what, r, (int)(r < (ssize_t)n ? r : (ssize_t)n), buf);
-  fflush(stdout);
-}
-
-static int sigpipes;
-static void on_sigpipe(int sig) {
-  (void)sig;
-  sigpipes++;
-}
 
 /* Sends data with n fds (SCM_RIGHTS). */
 static ssize_t send_fds(int s, const char *data, const int *fds, int n) {
