@@ -37,6 +37,7 @@ const cases: Case[] = [
   { name: 'mem_file', status: 0 },
   { name: 'mem_threads', status: 0 },
   { name: 'mem_tlb', status: 0 },
+  { name: 'mem_collapse_io', status: 0 },
 ];
 
 const skip = kvmSkipReason();

@@ -207,10 +207,22 @@ export class AddressSpace {
     if (!Number.isSafeInteger(va) || va < 0 || length < 0 || va + length > USER_TOP) return EFAULT;
     let pos = va;
     const end = va + length;
+    let runVa = va;
     let runGpa = -1;
     let runLength = 0;
+    let moves = this.tables.moves;
     while (pos < end) {
       const gpa = this.resolve(pos, write);
+      if (this.tables.moves !== moves) {
+        // This fault collapsed the slot under the run not yet passed to fn: its pages are freed, and the
+        // data would go to them (or come from them). Walk the run again: its pages are mapped by now.
+        moves = this.tables.moves;
+        if (runLength > 0) {
+          pos = runVa;
+          runLength = 0;
+          continue;
+        }
+      }
       if (gpa < 0) {
         if (runLength > 0) fn(runGpa, runLength);
         return EFAULT;
@@ -220,6 +232,7 @@ export class AddressSpace {
         runLength += n;
       } else {
         if (runLength > 0 && fn(runGpa, runLength) === false) return null;
+        runVa = pos;
         runGpa = gpa;
         runLength = n;
       }

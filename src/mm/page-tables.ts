@@ -15,6 +15,12 @@ export {
 } from './table-store.js';
 
 export class PageTables extends TableStore {
+  /**
+   * Counts the times mapped pages moved to other memory while their mappings stayed (a collapse): a
+   * guest-physical address found before a change of this count may be a freed page now.
+   */
+  moves = 0;
+
   // ---- lookups ---------------------------------------------------------------------------------
 
   /** Walks to the leaf for va: the mapping, or null. */
@@ -151,6 +157,7 @@ export class PageTables extends TableStore {
     });
     this.set(pd, 1, index, ...leafEntry(hugeGpa, flags, true), slot, Write.Queued);
     this.retire(pt, []);
+    this.moves++;
   }
 
   // ---- ranges ----------------------------------------------------------------------------------
