@@ -46,6 +46,8 @@ const cases = [
   // A thread spinning on a page while another's mprotect or fork takes its write right away: nested
   // paging has no shadow to keep the vCPUs' TLBs coherent, as PVM's does.
   { title: 'mem_tlb', program: guest('mem_tlb'), args: [] },
+  // I/O into and out of a slot of 4 KiB pages that a fault in the middle of the copy collapses.
+  { title: 'mem_collapse_io', program: guest('mem_collapse_io'), args: [] },
   // (Not proc_self: it compares the sandbox's /proc and /sys with the host's, and this emulated host
   // has neither cgroup2 nor a /sys of its own; the ava tests compare them on the real host.)
   // Dynamically linked: the dynamic linker, libc and the libraries come from the host's root.
@@ -65,19 +67,23 @@ const ttyCases = cases.filter((c) => ['hello', 'malloc100', 'busybox ls', 'struc
 const script = ['/usr/bin/script', '/bin/script'].find((p) => existsSync(p));
 const quote = (w) => `'${w.replace(/'/g, `'\\''`)}'`;
 const MARK = '@@@svm-case';
+// The same title on stderr, so that a failing case shows the whole of what it and the Sentry logged.
+const ERR_MARK = '@@@svm-stderr';
 
 /** One sh script that runs the cases in turn, each preceded by its title and followed by its status. */
 function caseScript(list) {
   return list.map((c) => {
     const env = Object.entries(c.env ?? {}).map(([k, v]) => `${k}=${quote(v)} `).join('');
-    return `echo ${quote(`${MARK} ${c.title}`)}; ${env}${[c.program, ...c.args].map(quote).join(' ')}; echo "${MARK} status $?"`;
+    return `echo ${quote(`${MARK} ${c.title}`)}; echo ${quote(`${ERR_MARK} ${c.title}`)} >&2; ${env}${[c.program, ...c.args].map(quote).join(' ')}; echo "${MARK} status $?"`;
   }).join('\n');
 }
 
 /** Each case's stdout and status, from a run of caseScript (a terminal's \r\n read as \n). */
 function splitCases(stdout) {
   const results = new Map();
-  const parts = stdout.replace(/\r\n/g, '\n').split(`${MARK} `);
+  // On a terminal stderr shares stdout: its markers are dropped there.
+  const text = stdout.replace(/\r\n/g, '\n').split('\n').filter((l) => !l.startsWith(ERR_MARK)).join('\n');
+  const parts = text.split(`${MARK} `);
   for (const part of parts.slice(1)) {
     const status = /^status (\d+)\n/.exec(part);
     if (status !== null) {
@@ -180,7 +186,18 @@ function firstDifference(got, want) {
   const at = i < 0 ? a.length : i;
   return `line ${at + 1}: ${clip(a[at] ?? '(end)')}, native ${clip(b[at] ?? '(end)')}`;
 }
-const tail = (s) => s.trim().split('\n').slice(-5).map((l) => `    | ${l}`).join('\n');
+const quoted = (lines) => lines.map((l) => `    | ${l}`).join('\n');
+const tail = (s) => quoted(s.trim().split('\n').slice(-5));
+/** What was written to stderr while one case ran (its first 60 lines), or the run's last lines. */
+function stderrOf(stderr, title) {
+  const lines = stderr.replace(/\r\n/g, '\n').split('\n');
+  const start = lines.indexOf(`${ERR_MARK} ${title}`);
+  if (start < 0) return tail(stderr);
+  const rest = lines.slice(start + 1);
+  const end = rest.findIndex((l) => l.startsWith(`${ERR_MARK} `));
+  const own = (end < 0 ? rest : rest.slice(0, end)).filter((l) => l !== '');
+  return own.length === 0 ? '    (nothing on stderr)' : quoted(own.slice(0, 60));
+}
 
 let passed = 0;
 let failed = 0;
@@ -217,7 +234,7 @@ async function compareAll(list, label, wrap, extra) {
         console.log(`ok   ${title}`);
         passed++;
       } else {
-        console.log(`FAIL ${title}: ${problems.join('; ')}\n${tail(boxed.stderr)}`);
+        console.log(`FAIL ${title}: ${problems.join('; ')}\n${stderrOf(boxed.stderr, c.title)}`);
         failed++;
       }
     }
