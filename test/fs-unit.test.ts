@@ -1,7 +1,7 @@
 // The VFS without a machine: tmpfs over a page allocator on plain memory, path walks over a small
 // mount table, pipes and their wait queues, advisory locks, the dentry cache's pruning.
 import test from 'ava';
-import { EAGAIN, EBUSY, ELOOP, ENOENT, ENOMEM, EPERM, EPIPE, ERESTARTSYS, EXDEV, Errno } from '../src/abi/errno.js';
+import { EAGAIN, EBUSY, EEXIST, ELOOP, ENODATA, ENOENT, ENOSPC, ENOMEM, EPERM, EPIPE, ERESTARTSYS, EXDEV, Errno } from '../src/abi/errno.js';
 import { type CachingDentry, pruneCache } from '../src/fs/dcache.js';
 import { FdTable } from '../src/fs/fd-table.js';
 import { FileData, type PageStore } from '../src/fs/file-data.js';
@@ -69,6 +69,44 @@ test('tmpfs file data lives in allocator pages and goes back when the file does'
   t.is(f.pread(buf, 9_000), 4);
   t.deepEqual([...buf], [7, 7, 7, 7]);
   f.decRef();
+  t.is(s.allocator.stats.committedBytes, before);
+});
+
+test('tmpfs extended attributes are charged to guest memory, and given back with the value or the inode', (t) => {
+  const { ctx, root, s } = sandbox();
+  writeFile(ctx, 'f', '');
+  const f = resolve(ctx, ctx.cwd, 'f', true) as VirtualDentry;
+  const before = s.allocator.stats.committedBytes;
+  const ffree = (): number => Number(new DataView(root.statfs().buffer).getBigUint64(48, true));
+  const freeBefore = ffree();
+  t.is(f.dentry.setxattr('user.big', new Uint8Array(65536), 0), null);
+  t.is(f.dentry.setxattr('user.small', new Uint8Array(10), 0), null);
+  const charged = s.allocator.stats.committedBytes - before;
+  t.true(charged >= 65536 + 10 && charged <= 65536 + 10 + 2 * 4096, `${charged}`);
+  t.true(freeBefore - ffree() >= 64, 'statfs counts attributes in the inode space');
+  t.deepEqual(f.dentry.listxattr(), ['user.big', 'user.small']);
+  t.is(f.dentry.setxattr('user.big', new Uint8Array(1), 0), null);
+  t.true(s.allocator.stats.committedBytes - before <= 4096);
+  t.is(f.dentry.setxattr('user.small', new Uint8Array(1), 1), EEXIST);
+  t.is(f.dentry.setxattr('user.none', new Uint8Array(1), 2), ENODATA);
+  t.is(f.dentry.removexattr('user.small'), null);
+  t.is(f.dentry.removexattr('user.small'), ENODATA);
+  t.is(unlinkAt(ctx, ctx.cwd, 'f'), null);
+  t.is(s.allocator.stats.committedBytes, before);
+  t.is(ffree(), freeBefore + 1);
+});
+
+test('tmpfs extended attributes run out (ENOSPC) when guest memory does', (t) => {
+  const { ctx, s } = sandbox();
+  writeFile(ctx, 'f', '');
+  const f = resolve(ctx, ctx.cwd, 'f', true) as VirtualDentry;
+  const before = s.allocator.stats.committedBytes;
+  let r: Errno | null = null;
+  let n = 0;
+  while (r === null && n < 1000) r = f.dentry.setxattr(`user.${n++}`, new Uint8Array(65536), 0);
+  t.is(r, ENOSPC);
+  t.true(n > 100 && n < 1000, `${n}`);
+  for (let i = 0; i < n - 1; i++) t.is(f.dentry.removexattr(`user.${i}`), null);
   t.is(s.allocator.stats.committedBytes, before);
 });
 

@@ -3,7 +3,7 @@
 // up when first opened for writing or changed; a removed lower name leaves a whiteout (a 0/0 character
 // device in the upper layer); a directory made where a lower one was removed is opaque (hides the lower
 // one). Nothing is written to the host: the changes vanish with the sandbox.
-import { EBUSY, EINVAL, ENOENT, ENOSPC, ENOTEMPTY, EXDEV, Errno } from '../abi/errno.js';
+import { EBUSY, EINVAL, ENODATA, ENOENT, ENOSPC, ENOTEMPTY, EOPNOTSUPP, EXDEV, Errno } from '../abi/errno.js';
 import type { Mappable } from '../mm/mappable.js';
 import { type CachingDentry, DENTRY_BUDGET, pruneCache } from './dcache.js';
 import { DirectoryFile } from './dir-file.js';
@@ -12,6 +12,7 @@ import {
   S_IFMT, S_IFREG, isDir,
 } from '../abi/fcntl.js';
 import { OPAQUE, type Tmpfs, TmpfsDentry } from './tmpfs.js';
+import { XATTR_REPLACE, checkXattrName } from './xattr.js';
 import {
   type Creds, Dentry, type DirEntry, FileDescription, FileSystem, type FileStat, type FsContext, type SetAttr,
   allocAnonDev,
@@ -416,6 +417,37 @@ export class OverlayDentry extends Dentry implements CachingDentry {
     const r = this.copyUp();
     return r ?? this.upper!.setattr(attr);
   }
+
+  /**
+   * Extended attributes live in the upper layer; the lower one (the Gofer's files) shows none, so a
+   * file not yet copied up has none, and setting one copies it up. trusted.overlay.* are overlayfs's
+   * own names, which it refuses (EOPNOTSUPP).
+   */
+  override getxattr(name: string): Uint8Array | Errno {
+    if (this.upper !== null) return overlayName(name) ?? this.upper.getxattr(name);
+    return overlayName(name) ?? checkXattrName(name) ?? ENODATA;
+  }
+
+  override listxattr(): string[] | Errno {
+    return this.upper?.listxattr() ?? [];
+  }
+
+  override setxattr(name: string, value: Uint8Array, flags: number): Errno | null {
+    const bad = overlayName(name) ?? checkXattrName(name);
+    if (bad !== null) return bad;
+    if (this.upper === null && (flags & XATTR_REPLACE) !== 0) return ENODATA;
+    return this.copyUp() ?? this.upper!.setxattr(name, value, flags);
+  }
+
+  override removexattr(name: string): Errno | null {
+    if (this.upper !== null) return overlayName(name) ?? this.upper.removexattr(name);
+    return overlayName(name) ?? checkXattrName(name) ?? ENODATA;
+  }
+}
+
+/** overlayfs's own attributes (trusted.overlay.*) are not the program's to see or change. */
+function overlayName(name: string): Errno | null {
+  return name.startsWith('trusted.overlay.') ? EOPNOTSUPP : null;
 }
 
 /** Copies a lower regular file's bytes into a new upper file. */

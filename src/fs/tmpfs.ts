@@ -1,7 +1,7 @@
 // tmpfs: a filesystem in the Sentry. Metadata lives in a typed-array inode table (inode-table.ts),
 // file contents in guest-memory pages (file-data.ts), so mmap of a tmpfs file shares its pages. It is
 // mounted at /tmp and /dev/shm, holds /dev's nodes, and is the writable upper layer of the overlay.
-import { EEXIST, EFBIG, EINVAL, EISDIR, ENOENT, ENOTEMPTY, ENXIO, EOPNOTSUPP, EPERM, Errno } from '../abi/errno.js';
+import { EEXIST, EFBIG, EINVAL, EISDIR, ENODATA, ENOENT, ENOTEMPTY, ENXIO, EOPNOTSUPP, EPERM, Errno } from '../abi/errno.js';
 import type { Mappable } from '../mm/mappable.js';
 import { DirectoryFile } from './dir-file.js';
 import { FileData, FileDataMappable, type PageStore } from './file-data.js';
@@ -13,6 +13,7 @@ import { InodeTable } from './inode-table.js';
 import { openFifo, Pipe } from './pipe.js';
 import { type SealState, sealedAllocate, sealedModeChange, sealedResize, sealedWriteLength } from './seals.js';
 import { pathFrom } from './walk.js';
+import { XattrSpace, XattrStore, checkXattrName } from './xattr.js';
 import {
   type Creds, Dentry, type DirEntry, FileDescription, FileSystem, type FileStat, type FsContext, Mount, type SetAttr,
   allocAnonDev, encodeStatfs,
@@ -36,9 +37,13 @@ export class Tmpfs extends FileSystem {
   readonly dev = allocAnonDev();
   readonly inodes = new InodeTable();
   readonly root: TmpfsDentry;
+  /** Extended attributes of the inodes that have some, by slot, and the guest memory they are charged. */
+  readonly xattrs = new Map<number, XattrStore>();
+  readonly xattrSpace: XattrSpace;
 
   constructor(readonly store: PageStore, readonly devices: DeviceOpener | null, rootMode = 0o1777, uid = 0, gid = 0) {
     super();
+    this.xattrSpace = new XattrSpace(store);
     const slot = this.inodes.alloc(S_IFDIR | rootMode, uid, gid, new Map<string, TmpfsDentry>());
     this.inodes.nlink[slot] = 2;
     this.root = new TmpfsDentry('/', null, this, slot);
@@ -48,9 +53,11 @@ export class Tmpfs extends FileSystem {
     const s = this.store.allocator.stats;
     const total = Math.floor(this.store.memory.length / 4096);
     const used = Math.ceil(s.committedBytes / 4096);
+    // Linux's tmpfs takes attributes out of its inode space, 1 KiB per inode (BOGO_INODE_SIZE).
+    const ffree = (1 << 20) - this.inodes.count - Math.ceil(this.xattrSpace.bytes / 1024);
     return encodeStatfs({
       type: TMPFS_MAGIC, bsize: 4096, blocks: total, bfree: total - used, bavail: total - used,
-      files: 1 << 20, ffree: (1 << 20) - this.inodes.count, namelen: 255, flags: 0x20 /* ST_VALID */, fsid: this.dev,
+      files: 1 << 20, ffree, namelen: 255, flags: 0x20 /* ST_VALID */, fsid: this.dev,
     });
   }
 
@@ -60,6 +67,11 @@ export class Tmpfs extends FileSystem {
     if (t.nlink[slot] !== 0 || t.opens[slot] !== 0) return;
     const data = t.data[slot];
     if (data instanceof FileData) data.release();
+    const xattrs = this.xattrs.get(slot);
+    if (xattrs !== undefined) {
+      xattrs.release();
+      this.xattrs.delete(slot);
+    }
     t.release(slot);
   }
 }
@@ -349,6 +361,36 @@ export class TmpfsDentry extends Dentry {
     if (attr.mtimeNs !== undefined) t.setTime(s, 1, attr.mtimeNs);
     t.touch(s, CTIME);
     return null;
+  }
+
+  override getxattr(name: string): Uint8Array | Errno {
+    const x = this.fs.xattrs.get(this.slot);
+    return x !== undefined ? x.get(name) : checkXattrName(name) ?? ENODATA;
+  }
+
+  override listxattr(): string[] {
+    return this.fs.xattrs.get(this.slot)?.list() ?? [];
+  }
+
+  override setxattr(name: string, value: Uint8Array, flags: number): Errno | null {
+    let x = this.fs.xattrs.get(this.slot);
+    if (x === undefined) {
+      x = new XattrStore(this.fs.xattrSpace);
+      this.fs.xattrs.set(this.slot, x);
+    }
+    const r = x.set(name, value, flags);
+    if (x.empty) this.fs.xattrs.delete(this.slot);
+    if (r === null) this.touch(CTIME);
+    return r;
+  }
+
+  override removexattr(name: string): Errno | null {
+    const x = this.fs.xattrs.get(this.slot);
+    if (x === undefined) return checkXattrName(name) ?? ENODATA;
+    const r = x.remove(name);
+    if (x.empty) this.fs.xattrs.delete(this.slot);
+    if (r === null) this.touch(CTIME);
+    return r;
   }
 
   /** Counts an open description (or frees the inode after the last one, if unlinked). */

@@ -6,7 +6,7 @@
 // state in it (tmpfs: an index into a typed-array inode table; the Gofer filesystem: the cached result
 // of the last stat). A Mount places a filesystem's root on a dentry of another one; a VirtualDentry
 // (mount + dentry) is a position in the sandbox's namespace, which path walks (walk.ts) move through.
-import { EBADF, EINVAL, ENODEV, ENOTDIR, ENXIO, EPERM, ESPIPE, Errno } from '../abi/errno.js';
+import { EBADF, EINVAL, ENODEV, ENOTDIR, ENXIO, EOPNOTSUPP, EPERM, ESPIPE, Errno } from '../abi/errno.js';
 import type { AddressSpace } from '../mm/address-space.js';
 import type { Mappable } from '../mm/mappable.js';
 import type { SealState } from './seals.js';
@@ -194,6 +194,24 @@ export abstract class Dentry {
   }
   setattr(_attr: SetAttr): Errno | null {
     return EPERM;
+  }
+  /**
+   * Extended attributes (xattr.ts has checked the caller's rights): a filesystem without them answers
+   * EOPNOTSUPP, and lists none. One that has them checks the name (checkXattrName) and answers ENODATA
+   * for a missing one.
+   */
+  getxattr(_name: string): Uint8Array | Errno {
+    return EOPNOTSUPP;
+  }
+  listxattr(): string[] | Errno {
+    return [];
+  }
+  /** flags: XATTR_CREATE, XATTR_REPLACE; the filesystem keeps value as it is. */
+  setxattr(_name: string, _value: Uint8Array, _flags: number): Errno | null {
+    return EOPNOTSUPP;
+  }
+  removexattr(_name: string): Errno | null {
+    return EOPNOTSUPP;
   }
   /** Opening it gives a file with no place of its own (the pipe behind /proc/PID/fd/N). */
   get anonymous(): boolean {

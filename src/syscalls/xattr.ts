@@ -1,88 +1,136 @@
 // Extended attributes: getxattr, setxattr, listxattr, removexattr and their l- (no-follow) and f- (fd)
-// forms. The Sentry's filesystems keep no extended attributes, so after the checks Linux makes first
-// (the attribute name, the size, the flags, the path or fd, a read-only mount) each call answers as a
-// filesystem without xattr support does: EOPNOTSUPP. Programs read that as "no ACLs, no labels"
-// (ls, cp -a, tar, Python's shutil).
-import { E2BIG, EBADF, EINVAL, ENOENT, EOPNOTSUPP, ERANGE, EROFS, Errno } from '../abi/errno.js';
-import { AT_FDCWD } from '../abi/fcntl.js';
-import type { VirtualDentry } from '../fs/vfs.js';
+// forms. This file reads the arguments in Linux's order (the fd, the flags, the name, the value, the
+// path) and copies results out; src/fs/xattr.ts checks the caller's rights and asks the filesystem.
+// tmpfs (/tmp, /dev/shm, --tmpfs, the overlay's upper layer) keeps user.*, trusted.* and security.*
+// attributes; the Gofer's files have none and keep none (EOPNOTSUPP), as a filesystem without
+// extended attributes.
+import { E2BIG, EBADF, EFAULT, EINVAL, ENOENT, ERANGE, Errno } from '../abi/errno.js';
+import { AT_FDCWD, O_PATH } from '../abi/fcntl.js';
 import { resolve } from '../fs/walk.js';
+import {
+  XATTR_CREATE, XATTR_LIST_MAX, XATTR_NAME_MAX, XATTR_REPLACE, XATTR_SIZE_MAX, type XattrTarget, changeXattr, getXattr,
+  listXattr,
+} from '../fs/xattr.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
 import type { SyscallEntry } from '../kernel/syscall-table.js';
 import type { Task } from '../kernel/task.js';
 import { partial } from './define.js';
 import { readPath, startAt } from './path.js';
 
-/** XATTR_NAME_MAX and XATTR_SIZE_MAX (include/uapi/linux/limits.h). */
-const XATTR_NAME_MAX = 255;
-const XATTR_SIZE_MAX = 65536;
-const XATTR_CREATE = 1;
-const XATTR_REPLACE = 2;
-const NOTE = 'no filesystem keeps extended attributes: EOPNOTSUPP after the name, size, flag, path and read-only checks';
+const NOTE = 'tmpfs and the overlay keep user.*, trusted.*, security.* (no system.*: no POSIX ACLs); '
+  + '--mount files keep none (EOPNOTSUPP)';
 
 /** import_xattr_name: EFAULT, or ERANGE for an empty name or one over 255 bytes. */
-function checkName(task: Task, va: number): Errno | null {
+function readName(task: Task, va: number): string | Errno {
   const name = task.mm.readString(va, XATTR_NAME_MAX, ERANGE);
-  if (name instanceof Errno) return name;
-  return name === '' ? ERANGE : null;
+  return name === '' ? ERANGE : name;
 }
 
-function byPath(task: Task, va: number, follow: boolean): VirtualDentry | Errno {
-  const path = readPath(task, va);
-  if (path instanceof Errno) return path;
-  if (path === '') return ENOENT;
-  const start = startAt(task, AT_FDCWD, path);
-  if (start instanceof Errno) return start;
-  return resolve(task.fs, start, path, follow);
+/**
+ * Where the call acts. The f- forms look the fd up before anything else (EBADF, for O_PATH fds too);
+ * the path forms after the name and value have been read.
+ */
+interface Where {
+  /** Checks made first: an fd's EBADF. */
+  early(task: Task, a: SyscallArgs): Errno | null;
+  target(task: Task, a: SyscallArgs): XattrTarget | Errno;
 }
 
-function byFd(task: Task, fd: number): VirtualDentry | null | Errno {
-  const file = task.fds.get(fd);
-  if (file instanceof Errno) return EBADF;
-  return file.location;
-}
+const path = (follow: boolean): Where => ({
+  early: () => null,
+  target(task, a) {
+    const p = readPath(task, a.ptr(0));
+    if (p instanceof Errno) return p;
+    if (p === '') return ENOENT;
+    const start = startAt(task, AT_FDCWD, p);
+    if (start instanceof Errno) return start;
+    const vd = resolve(task.fs, start, p, follow);
+    if (vd instanceof Errno) return vd;
+    const d = vd.dentry;
+    return { mode: d.mode, uid: d.uid, gid: d.gid, dentry: d, readOnly: vd.mount.readOnly };
+  },
+});
 
-type Where = (task: Task, a: SyscallArgs) => VirtualDentry | null | Errno;
-const path = (follow: boolean): Where => (task, a) => byPath(task, a.ptr(0), follow);
-const fd: Where = (task, a) => byFd(task, a.int(0));
+const fd: Where = {
+  early(task, a) {
+    const file = task.fds.get(a.int(0));
+    return file instanceof Errno || (file.flags & O_PATH) !== 0 ? EBADF : null;
+  },
+  target(task, a) {
+    const file = task.fds.get(a.int(0));
+    if (file instanceof Errno) return EBADF;
+    const vd = file.location;
+    if (vd !== null) {
+      const d = vd.dentry;
+      return { mode: d.mode, uid: d.uid, gid: d.gid, dentry: d, readOnly: vd.mount.readOnly };
+    }
+    // A pipe, a socket, host stdio: an inode of a filesystem without attributes.
+    const st = file.stat();
+    if (st instanceof Errno) return st;
+    return { mode: st.mode, uid: st.uid, gid: st.gid, dentry: null, readOnly: false };
+  },
+};
 
 function get(where: Where): (task: Task, a: SyscallArgs) => number | Errno {
   return (task, a) => {
-    const bad = checkName(task, a.ptr(1));
-    if (bad !== null) return bad;
-    const vd = where(task, a);
-    return vd instanceof Errno ? vd : EOPNOTSUPP;
+    const early = where.early(task, a);
+    if (early !== null) return early;
+    const name = readName(task, a.ptr(1));
+    if (name instanceof Errno) return name;
+    const t = where.target(task, a);
+    if (t instanceof Errno) return t;
+    const value = getXattr(task.fs.creds, t, name);
+    if (value instanceof Errno) return value;
+    const size = Math.min(a.size(3), XATTR_SIZE_MAX);
+    if (size === 0) return value.length;
+    if (value.length > size) return ERANGE;
+    return task.mm.copyOut(a.ptr(2), value) === value.length ? value.length : EFAULT;
   };
 }
 
 function list(where: Where): (task: Task, a: SyscallArgs) => number | Errno {
   return (task, a) => {
-    const vd = where(task, a);
-    return vd instanceof Errno ? vd : EOPNOTSUPP;
+    const early = where.early(task, a);
+    if (early !== null) return early;
+    const t = where.target(task, a);
+    if (t instanceof Errno) return t;
+    const names = listXattr(task.fs.creds, t);
+    if (names instanceof Errno) return names;
+    const out = Buffer.from(names.map((n) => `${n}\0`).join(''));
+    const size = Math.min(a.size(2), XATTR_LIST_MAX);
+    if (size === 0) return out.length;
+    if (out.length > size) return size >= XATTR_LIST_MAX ? E2BIG : ERANGE;
+    return task.mm.copyOut(a.ptr(1), out) === out.length ? out.length : EFAULT;
   };
 }
 
 function set(where: Where): (task: Task, a: SyscallArgs) => number | Errno {
   return (task, a) => {
-    if ((a.int(4) & ~(XATTR_CREATE | XATTR_REPLACE)) !== 0) return EINVAL;
-    const bad = checkName(task, a.ptr(1));
-    if (bad !== null) return bad;
-    if (a.size(3) > XATTR_SIZE_MAX) return E2BIG;
-    const vd = where(task, a);
-    if (vd instanceof Errno) return vd;
-    if (vd !== null && vd.mount.readOnly) return EROFS;
-    return EOPNOTSUPP;
+    const early = where.early(task, a);
+    if (early !== null) return early;
+    const flags = a.int(4);
+    if ((flags & ~(XATTR_CREATE | XATTR_REPLACE)) !== 0) return EINVAL;
+    const name = readName(task, a.ptr(1));
+    if (name instanceof Errno) return name;
+    const size = a.size(3);
+    if (size > XATTR_SIZE_MAX) return E2BIG;
+    const value = new Uint8Array(size);
+    if (size > 0 && task.mm.copyIn(a.ptr(2), value) !== size) return EFAULT;
+    const t = where.target(task, a);
+    if (t instanceof Errno) return t;
+    return changeXattr(task.fs.creds, t, name, value, flags) ?? 0;
   };
 }
 
 function remove(where: Where): (task: Task, a: SyscallArgs) => number | Errno {
   return (task, a) => {
-    const bad = checkName(task, a.ptr(1));
-    if (bad !== null) return bad;
-    const vd = where(task, a);
-    if (vd instanceof Errno) return vd;
-    if (vd !== null && vd.mount.readOnly) return EROFS;
-    return EOPNOTSUPP;
+    const early = where.early(task, a);
+    if (early !== null) return early;
+    const name = readName(task, a.ptr(1));
+    if (name instanceof Errno) return name;
+    const t = where.target(task, a);
+    if (t instanceof Errno) return t;
+    return changeXattr(task.fs.creds, t, name, null, 0) ?? 0;
   };
 }
 

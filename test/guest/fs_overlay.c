@@ -1,9 +1,10 @@
 // Changes to files that already exist (on the sandbox's root they are the lower layer of the overlay:
 // each change copies up, hides behind a whiteout or makes an opaque directory), compared with the
 // host kernel changing a copy of the same tree. The tree: a ("lower-a\n"), b (0600, "bbbb"),
-// d/x, d/y, e/f, s -> a.
+// d/x, d/y, e/f, s -> a. The lower layer shows no extended attributes, and setting one copies up.
 #include "fs_common.h"
 #include <dirent.h>
+#include <sys/xattr.h>
 
 static void cat(const char *path) {
   char buf[128];
@@ -43,6 +44,19 @@ int main(int argc, char **argv) {
   show_path("a", 0);
   show_path("s", 0);
   cat("s");
+  char value[16];
+  T(getxattr("a", "user.x", value, sizeof value));
+  T(listxattr("a", value, sizeof value));
+  T(getxattr("a", "foo.bar", value, sizeof value));
+  T(removexattr("a", "user.x"));
+  T(setxattr("a", "user.x", "1", 1, XATTR_REPLACE));
+  T(setxattr("a", "user.x", "xa", 2, XATTR_CREATE));
+  T(getxattr("a", "user.x", value, sizeof value));
+  T(listxattr("a", value, sizeof value));
+  printf("list: [%s]\n", value);
+  T(setxattr("e", "user.e", "e", 1, 0));
+  T(getxattr("e", "user.e", value, sizeof value));
+  cat("a");
   int fd = T(open("a", O_WRONLY | O_APPEND));
   T(write(fd, "more\n", 5));
   T(close(fd));

@@ -9,8 +9,15 @@ import { checkoutMountUnder, overlayScratchBase, type Platform, type RunResult, 
 export type Place = 'tmpfs' | 'gofer' | 'overlay';
 export const everyPlace: Place[] = ['tmpfs', 'gofer', 'overlay'];
 
-export function scratch(tag: string): string {
-  return mkdtempSync(join(tmpdir(), `tsvisor-${tag}-`));
+export function scratch(tag: string, base = tmpdir()): string {
+  return mkdtempSync(join(base, `tsvisor-${tag}-`));
+}
+
+export interface PlaceOptions {
+  /** More arguments after the directory, for both runs. */
+  args?: string[];
+  /** Where the native run's scratch directory goes (the host's temporary directory by default). */
+  nativeBase?: string;
 }
 
 export interface PlacedRuns {
@@ -23,9 +30,10 @@ export interface PlacedRuns {
 }
 
 /** `program DIR` natively on a scratch directory, then in the sandbox on place (tag names the directories). */
-export function runInPlace(program: string, place: Place, platform: Platform, tag: string): PlacedRuns {
-  const nativeDir = scratch('native');
-  const native = runNative(program, [join(nativeDir, 'work')]);
+export function runInPlace(program: string, place: Place, platform: Platform, tag: string, opts: PlaceOptions = {}): PlacedRuns {
+  const args = opts.args ?? [];
+  const nativeDir = scratch('native', opts.nativeBase);
+  const native = runNative(program, [join(nativeDir, 'work'), ...args]);
   rmSync(nativeDir, { recursive: true, force: true });
   let dir: string;
   const extra: string[] = [];
@@ -41,6 +49,6 @@ export function runInPlace(program: string, place: Place, platform: Platform, ta
   } else {
     dir = join(overlayScratchBase, `${tag}-overlay-${process.pid}-${platform}`);
   }
-  const boxed = runSandbox(program, [dir], { platform, extraCliArgs: extra, withoutCheckout: place === 'tmpfs' });
+  const boxed = runSandbox(program, [dir, ...args], { platform, extraCliArgs: extra, withoutCheckout: place === 'tmpfs' });
   return { native, boxed, dir, hostDir };
 }
