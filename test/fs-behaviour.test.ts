@@ -17,7 +17,7 @@ const everywhere = everyPlace;
 // so fs_mmap's coherence checks run where files have pages of their own.
 const programs: Array<[string, Place[]]> = [
   ['fs_open', everywhere], ['fs_dir', everywhere], ['fs_stat', everywhere], ['fs_misc', everywhere],
-  ['fs_mmap', ['tmpfs', 'overlay']], ['fs_pagecache', everywhere], ['fs_fifo', everywhere],
+  ['fs_mmap', ['tmpfs', 'overlay']], ['fs_pagecache', everywhere], ['fs_fifo', everywhere], ['fs_splice', everywhere],
 ];
 
 
