@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
@@ -39,6 +40,12 @@ static void handle_alarm(int restart) {
   sa.sa_handler = on_alarm;
   sa.sa_flags = restart ? SA_RESTART : 0;
   sigaction(SIGALRM, &sa, NULL);
+}
+
+/** SIGALRM in 200 ms. */
+static void soon(void) {
+  struct itimerval it = {{0, 0}, {0, 200000}};
+  setitimer(ITIMER_REAL, &it, NULL);
 }
 
 static char pattern(long i) {
@@ -319,7 +326,7 @@ static void vmsplice_cases(void) {
   T(write(p[1], "x", 1));
   // The pipe's O_NONBLOCK does not make vmsplice non-blocking: it waits, and a signal ends the wait.
   handle_alarm(0);
-  alarm(1);
+  soon();
   T(vmsplice(p[1], &big, 1, 0));
   printf("alarms = %d\n", alarms);
   T(fcntl(p[1], F_SETFL, 0));
@@ -484,20 +491,20 @@ static void blocking(void) {
   waitpid(c, NULL, 0);
   show("q", q[0], 100);
   // A signal ends a wait: EINTR without SA_RESTART; with it the call goes on until the data comes.
-  alarm(1);
+  soon();
   T(splice(p[0], NULL, out, NULL, 100, 0));
-  alarm(1);
+  soon();
   T(tee(p[0], q[1], 100, 0));
-  alarm(1);
+  soon();
   T(vmsplice(p[0], &iov, 1, 0));
   T(write(q[1], "full", 4));
-  alarm(1);
+  soon();
   T(splice(f, NULL, q[1], NULL, 100, 0));
   printf("alarms = %d\n", alarms);
   show("q", q[0], 100);
   handle_alarm(1);
-  c = later(p[1], 1500, "after the alarm", 0);
-  alarm(1);
+  c = later(p[1], 600, "after the alarm", 0);
+  soon();
   T(splice(p[0], NULL, q[1], NULL, 100, 0));
   waitpid(c, NULL, 0);
   printf("alarms = %d\n", alarms);
