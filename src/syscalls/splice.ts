@@ -48,8 +48,9 @@ function sentryPipe(file: FileDescription): Pipe | null {
   return file instanceof PipeEnd ? file.pipe : null;
 }
 
+/** The Sentry's pipes, and host pipes (stdio), which have a host fd; no other file needs a stat to tell. */
 function isPipe(file: FileDescription): boolean {
-  return file instanceof PipeEnd || fileType(file) === S_IFIFO;
+  return file instanceof PipeEnd || (file.hostFd >= 0 && fileType(file) === S_IFIFO);
 }
 
 /**
