@@ -23,7 +23,7 @@ const everywhere = everyPlace;
 // without them), where the host's would; the test after this loop checks those answers.
 const programs: Array<[string, Place[], ((place: Place) => PlaceOptions)?]> = [
   ['fs_open', everywhere], ['fs_dir', everywhere], ['fs_stat', everywhere], ['fs_misc', everywhere],
-  ['fs_mmap', ['tmpfs', 'overlay']], ['fs_pagecache', everywhere], ['fs_fifo', everywhere],
+  ['fs_mmap', ['tmpfs', 'overlay']], ['fs_pagecache', everywhere], ['fs_fifo', everywhere], ['fs_splice', everywhere],
   ['fs_xattr', everywhere, (place) => ({ nativeBase: '/dev/shm', args: place === 'gofer' ? ['generic'] : [] })],
 ];
 

@@ -175,6 +175,37 @@ test('F_SETPIPE_SZ: past pipe-max-size only with privilege, and never a ring Lin
   w.decRef();
 });
 
+test('splice into pipes: a file\'s page layout, no merging of writes, pages moved whole or in part, tee leaves its input', (t) => {
+  const [r, w] = newPipe(O_NONBLOCK);
+  const [r2, w2] = newPipe(O_NONBLOCK);
+  for (const f of [r, w, r2, w2]) f.incRef();
+  const data = new Uint8Array(70000).map((_, i) => i % 251);
+  // From 100 bytes into a page: sixteen pages hold 65436 bytes, the first 3996 of them.
+  t.is(r.pipe.insert(data.subarray(0, 65536), 100), 65436);
+  t.is(r.pipe.room, 0);
+  t.is(w.write(new Uint8Array(1)), EAGAIN);
+  const head = new Uint8Array(3996);
+  t.is(r.read(head), 3996);
+  t.deepEqual(head, data.subarray(0, 3996));
+  // One page free: a write does not merge into the spliced page before it, but the next merges into its own.
+  t.is(w.write(new Uint8Array([7])), 1);
+  t.is(r.pipe.room, 0);
+  t.is(w.write(new Uint8Array([8])), 1);
+  // tee copies the first pages and leaves them; splice moves them.
+  t.is(r.pipe.spliceTo(r2.pipe, 5000, true), 5000);
+  t.is(r.pipe.size, 65436 - 3996 + 2);
+  t.is(r2.pipe.room, 14);
+  const moved = new Uint8Array(5000);
+  t.is(r2.read(moved), 5000);
+  t.deepEqual(moved, data.subarray(3996, 8996));
+  t.is(r.pipe.spliceTo(r2.pipe, 4096 + 10, false), 4106);
+  t.is(r.pipe.size, 65436 - 3996 + 2 - 4106);
+  const next = new Uint8Array(4106);
+  t.is(r2.read(next), 4106);
+  t.deepEqual(next, data.subarray(3996, 8102));
+  for (const f of [r, w, r2, w2]) f.decRef();
+});
+
 test('.. never climbs above the root, and absolute symlinks start from it', (t) => {
   const { ctx } = sandbox();
   t.is(mkdirAt(ctx, ctx.cwd, '/a', 0o755), null);

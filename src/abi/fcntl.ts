@@ -147,3 +147,13 @@ export const CGROUP2_SUPER_MAGIC = 0x63677270;
 export const OVERLAYFS_SUPER_MAGIC = 0x794c7630;
 export const DEVPTS_SUPER_MAGIC = 0x1cd1;
 export const PIPEFS_MAGIC = 0x50495045;
+
+/** splice(2), tee(2), vmsplice(2) flags. */
+export const SPLICE_F_MOVE = 1;
+export const SPLICE_F_NONBLOCK = 2;
+export const SPLICE_F_MORE = 4;
+export const SPLICE_F_GIFT = 8;
+export const SPLICE_F_ALL = SPLICE_F_MOVE | SPLICE_F_NONBLOCK | SPLICE_F_MORE | SPLICE_F_GIFT;
+
+/** sync_file_range(2) flags: SYNC_FILE_RANGE_WAIT_BEFORE, SYNC_FILE_RANGE_WRITE, SYNC_FILE_RANGE_WAIT_AFTER. */
+export const SYNC_FILE_RANGE_VALID = 1 | 2 | 4;

@@ -24,11 +24,15 @@ export const PIPE_MAX_SIZE = 1 << 20;
 const MAX_RING_SLOTS = 1 << 16;
 const pipeDev = allocAnonDev();
 
-/** One page of a pipe's ring, with the part of it that holds data. */
+/**
+ * One page of a pipe's ring, with the part of it that holds data. merge: later writes may add to it
+ * (Linux's PIPE_BUF_FLAG_CAN_MERGE: pages that write(2) filled, not those splice, tee or vmsplice gave).
+ */
 interface Slot {
   page: Uint8Array;
   start: number;
   end: number;
+  merge: boolean;
 }
 
 /**
@@ -57,6 +61,11 @@ export class Pipe {
 
   get size(): number {
     return this.length;
+  }
+
+  /** How many more pages (Linux's pipe buffers) the ring takes now. */
+  get room(): number {
+    return Math.max(0, this.capacitySlots - this.slots.length);
   }
 
   /** F_GETPIPE_SZ: how many bytes the ring's pages hold. */
@@ -135,7 +144,7 @@ export class Pipe {
   fits(n: number): boolean {
     const odd = n % PAGE;
     const last = this.slots[this.slots.length - 1];
-    const tail = odd !== 0 && last !== undefined && last.end + odd <= PAGE ? odd : 0;
+    const tail = odd !== 0 && last !== undefined && last.merge && last.end + odd <= PAGE ? odd : 0;
     return n - tail <= (this.capacitySlots - this.slots.length) * PAGE;
   }
 
@@ -148,7 +157,7 @@ export class Pipe {
     let done = 0;
     const odd = totalLength % PAGE;
     const last = this.slots[this.slots.length - 1];
-    if (odd !== 0 && last !== undefined && last.end + odd <= PAGE && src.length >= odd) {
+    if (odd !== 0 && last !== undefined && last.merge && last.end + odd <= PAGE && src.length >= odd) {
       last.page.set(src.subarray(0, odd), last.end);
       last.end += odd;
       done = odd;
@@ -157,12 +166,72 @@ export class Pipe {
       const page = this.spare.pop() ?? new Uint8Array(PAGE);
       const n = Math.min(PAGE, src.length - done);
       page.set(src.subarray(done, done + n), 0);
-      this.slots.push({ page, start: 0, end: n });
+      this.slots.push({ page, start: 0, end: n, merge: true });
       done += n;
     }
     if (done === 0 && src.length > 0) return EAGAIN;
     this.length += done;
     this.queue.notify(POLLIN);
+    return done;
+  }
+
+  /**
+   * splice(2) or vmsplice(2) into the pipe: src as pages of its own, laid out as the file's pages or
+   * the user's pages are (Linux splice_folio_into_pipe, iter_to_pipe): the first starts `align` bytes
+   * into its page, the rest at 0. Later writes do not merge into them. Takes what the free pages hold;
+   * the count taken (0 when full: the caller checks readers and room first).
+   */
+  insert(src: Uint8Array, align: number): number {
+    let done = 0;
+    let start = align % PAGE;
+    while (done < src.length && this.slots.length < this.capacitySlots) {
+      const n = Math.min(PAGE - start, src.length - done);
+      const page = this.spare.pop() ?? new Uint8Array(PAGE);
+      page.set(src.subarray(done, done + n), start);
+      this.slots.push({ page, start, end: start + n, merge: false });
+      done += n;
+      start = 0;
+    }
+    if (done > 0) {
+      this.length += done;
+      this.queue.notify(POLLIN);
+    }
+    return done;
+  }
+
+  /**
+   * splice(2) between pipes (keep false) or tee(2) (keep true): up to max bytes to dst, page by page
+   * while dst has free pages (Linux splice_pipe_to_pipe, link_pipe). A page moved whole keeps whether
+   * writes merge into it; a part of one, and every page tee duplicates, is a page of its own that
+   * they do not. tee leaves this pipe as it was. The count moved.
+   */
+  spliceTo(dst: Pipe, max: number, keep: boolean): number {
+    let done = 0;
+    let i = 0;
+    while (done < max && dst.slots.length < dst.capacitySlots) {
+      const slot = this.slots[keep ? i : 0];
+      if (slot === undefined) break;
+      const n = Math.min(slot.end - slot.start, max - done);
+      if (!keep && n === slot.end - slot.start) {
+        this.slots.shift();
+        dst.slots.push(slot);
+      } else {
+        const page = dst.spare.pop() ?? new Uint8Array(PAGE);
+        page.set(slot.page.subarray(slot.start, slot.start + n), slot.start);
+        dst.slots.push({ page, start: slot.start, end: slot.start + n, merge: false });
+        if (keep) i++;
+        else slot.start += n;
+      }
+      done += n;
+    }
+    if (done > 0) {
+      dst.length += done;
+      dst.queue.notify(POLLIN);
+      if (!keep) {
+        this.length -= done;
+        this.writerQueue.notify(POLLOUT);
+      }
+    }
     return done;
   }
 

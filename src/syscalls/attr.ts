@@ -1,14 +1,14 @@
 // Attributes: access, faccessat(2), chmod family, chown family, truncate, ftruncate, fallocate, fsync,
-// fdatasync, sync, syncfs, utimensat, utimes, utime, futimesat, umask.
+// fdatasync, sync_file_range, sync, syncfs, utimensat, utimes, utime, futimesat, umask.
 import { EBADF, EFAULT, EINVAL, EISDIR, ENODEV, EOPNOTSUPP, EPERM, ESPIPE, Errno } from '../abi/errno.js';
 import { DirectoryFile } from '../fs/dir-file.js';
 import {
-  AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, PERM_MASK, S_IFIFO, S_IFMT, S_IFREG, UTIME_NOW,
-  UTIME_OMIT, isSymlink,
+  AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, PERM_MASK, S_IFBLK, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG,
+  SYNC_FILE_RANGE_VALID, UTIME_NOW, UTIME_OMIT, isSymlink,
 } from '../abi/fcntl.js';
 import { accessAt, accessVd, chmodVd, chownVd, truncateVd, utimensVd } from '../fs/ops.js';
 import { resolve } from '../fs/walk.js';
-import type { FileDescription, VirtualDentry } from '../fs/vfs.js';
+import { type FileDescription, PathFile, type VirtualDentry } from '../fs/vfs.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
 import type { SyscallEntry } from '../kernel/syscall-table.js';
 import type { Task } from '../kernel/task.js';
@@ -130,6 +130,25 @@ function fsync(task: Task, a: SyscallArgs, dataOnly: boolean): number | Errno {
 }
 
 /**
+ * sync_file_range(2): Linux's checks (flags, a negative offset or end, an end before the offset, then
+ * ESPIPE unless a regular file, directory, block device or symlink), then nothing to do: tmpfs lives in
+ * memory and a host file's writes are already the host's, whose page cache writes them back.
+ */
+function syncFileRange(task: Task, a: SyscallArgs): number | Errno {
+  const file = task.fds.get(a.int(0));
+  if (file instanceof Errno || file instanceof PathFile) return EBADF;
+  if ((a.uint(3) & ~SYNC_FILE_RANGE_VALID) !== 0) return EINVAL;
+  const offset = BigInt.asIntN(64, a.u64(1));
+  const end = BigInt.asIntN(64, offset + BigInt.asIntN(64, a.u64(2)));
+  if (offset < 0n || end < 0n || end < offset) return EINVAL;
+  const s = file.stat();
+  if (s instanceof Errno) return s;
+  const type = s.mode & S_IFMT;
+  if (type !== S_IFREG && type !== S_IFDIR && type !== S_IFBLK && type !== S_IFLNK) return ESPIPE;
+  return 0;
+}
+
+/**
  * Times from the program: null for "now", undefined for "leave it". Reads `count` pairs of
  * (seconds, sub-second) longs; usec says the second field is microseconds (struct timeval).
  */
@@ -216,6 +235,7 @@ export const attrSyscalls: SyscallEntry[] = [
   supported('fallocate', fallocate, 'ixll'),
   supported('fsync', (t, a) => fsync(t, a, false), 'i'),
   supported('fdatasync', (t, a) => fsync(t, a, true), 'i'),
+  supported('sync_file_range', syncFileRange, 'illx'),
   supported('sync', () => 0, ''),
   supported('syncfs', syncfs, 'i'),
   supported('utimensat', utimensat, 'dspA'),

@@ -66,8 +66,17 @@ function transferWhole(task: Task, file: FileDescription, va: number, count: num
   return put === r ? r : EFAULT;
 }
 
-/** Which file an attempt that answered EAGAIN waits on, and for what (when it is not always the same). */
-export type WaitTarget = () => readonly [FileDescription, number];
+/**
+ * Which file an attempt that answered EAGAIN waits on, and for what (when it is not always the same);
+ * null: it does not wait, EAGAIN is the answer. It decides alone: the file's O_NONBLOCK is for it to
+ * heed (untilReady does), as vmsplice does not.
+ */
+export type WaitTarget = () => readonly [FileDescription, number] | null;
+
+/** A WaitTarget's answer for file and events: null (no wait) when the description is O_NONBLOCK. */
+export function untilReady(file: FileDescription, events: number): readonly [FileDescription, number] | null {
+  return (file.flags & O_NONBLOCK) !== 0 ? null : [file, events];
+}
 
 /**
  * Runs attempt; if the file is not ready (EAGAIN) and blocking, waits for events and tries again,
@@ -75,7 +84,8 @@ export type WaitTarget = () => readonly [FileDescription, number];
  * partial progress (a pipe write of more than fits). A signal ends the wait with `interrupted`
  * (ERESTARTSYS: read and write on pipes restart under SA_RESTART; a write that moved bytes returns
  * their count). target, if given, names the file and events to wait for after each EAGAIN (sendfile
- * waits on its input or its output).
+ * and splice wait on their input or their output), or says not to wait; without it the task waits on
+ * file for events unless file is O_NONBLOCK.
  */
 export function blockingIo(task: Task, file: FileDescription, events: number, attempt: () => number | Errno | null,
   interrupted: () => number | Errno = () => ERESTARTSYS, target?: WaitTarget): number | Errno | Blocked {
@@ -87,7 +97,11 @@ export function blockingIo(task: Task, file: FileDescription, events: number, at
 
 function waitAndRetry(task: Task, file: FileDescription, events: number, attempt: () => number | Errno | null,
   interrupted: () => number | Errno, target: WaitTarget | undefined, first: number | Errno | null): number | Errno | Blocked {
-  const where = (): readonly [FileDescription, number] => (target !== undefined ? target() : [file, events]);
+  // Without a target: an attempt that made progress (null) or a wait already begun goes on waiting.
+  const where = (r: number | Errno | null, again: boolean): readonly [FileDescription, number] | null => {
+    if (target !== undefined) return target();
+    return r === null || again ? [file, events] : untilReady(file, events);
+  };
   let call: BlockedCall | null = null;
   let timer: Cancellable | null = null;
   const retry = (): void => {
@@ -97,8 +111,13 @@ function waitAndRetry(task: Task, file: FileDescription, events: number, attempt
       task.complete(r);
       return;
     }
-    const [f, ev] = where();
-    call!.waitOn(timed(f.waitFor(ev, retry)));
+    const w = where(r, true);
+    if (w === null) {
+      timer?.cancel();
+      task.complete(EAGAIN);
+      return;
+    }
+    call!.waitOn(timed(w[0].waitFor(w[1], retry)));
   };
   // A socket's SO_RCVTIMEO or SO_SNDTIMEO: the wait ends with what moved so far, or EAGAIN; a signal
   // then gives EINTR, never a restart (Linux's sock_intr_errno).
@@ -126,8 +145,9 @@ function waitAndRetry(task: Task, file: FileDescription, events: number, attempt
   };
   for (let r = first; ; r = attempt()) {
     if (r !== null && r !== EAGAIN) return r;
-    const [f, ev] = where();
-    if (r === EAGAIN && (f.flags & O_NONBLOCK) !== 0) return r;
+    const w = where(r, false);
+    if (w === null) return EAGAIN;
+    const [f, ev] = w;
     // A file that is ready at once (a regular file after a short write) calls back before waitFor
     // returns: try again here, so that the task is never completed while its syscall is still running.
     let inline = true;

@@ -8,15 +8,20 @@ import type { SyscallArgs } from '../kernel/syscall-args.js';
 import type { Blocked, SyscallEntry } from '../kernel/syscall-table.js';
 import type { Task } from '../kernel/task.js';
 import { supported } from './define.js';
-import { blockingIo, MAX_RW_COUNT, sendSigpipe } from './read-write.js';
+import { blockingIo, MAX_RW_COUNT, sendSigpipe, untilReady } from './read-write.js';
 
 const CHUNK = 128 * 1024;
 let bounce: Uint8Array | null = null;
 /** Which side the last copy() that answered EAGAIN found not ready. */
 let blockedOn: 'input' | 'output' = 'output';
 
+/** blockedOn, for splice's copies between a host pipe and a file, which wait as sendfile's do. */
+export function copyBlockedOn(): 'input' | 'output' {
+  return blockedOn;
+}
+
 /** A loff_t* argument: null when the pointer is NULL. */
-function readOffset(task: Task, va: number): number | null | Errno {
+export function readOffset(task: Task, va: number): number | null | Errno {
   if (va === 0) return null;
   const raw = new Uint8Array(8);
   if (task.mm.copyIn(va, raw) !== 8) return EFAULT;
@@ -24,7 +29,7 @@ function readOffset(task: Task, va: number): number | null | Errno {
   return off < 0 ? EINVAL : off;
 }
 
-function writeOffset(task: Task, va: number, off: number): Errno | null {
+export function writeOffset(task: Task, va: number, off: number): Errno | null {
   const raw = new Uint8Array(8);
   new DataView(raw.buffer).setBigInt64(0, BigInt(off), true);
   return task.mm.copyOut(va, raw) === 8 ? null : EFAULT;
@@ -34,7 +39,7 @@ function writeOffset(task: Task, va: number, off: number): Errno | null {
  * Copies up to count bytes from `from` (at inPos, or its offset) to `to` (at outPos, or its offset).
  * Returns bytes copied and where the explicit positions ended up; stops at end of input or a short write.
  */
-function copy(from: FileDescription, inPos: number | null, to: FileDescription, outPos: number | null, count: number): number | Errno {
+export function copy(from: FileDescription, inPos: number | null, to: FileDescription, outPos: number | null, count: number): number | Errno {
   bounce ??= new Uint8Array(CHUNK);
   let done = 0;
   while (done < count) {
@@ -94,7 +99,7 @@ function sendfile(task: Task, a: SyscallArgs): number | Errno | Blocked {
     }
     return r;
   };
-  return blockingIo(task, out, POLLOUT, attempt, undefined, () => (blockedOn === 'input' ? [input, POLLIN] : [out, POLLOUT]));
+  return blockingIo(task, out, POLLOUT, attempt, undefined, () => (blockedOn === 'input' ? untilReady(input, POLLIN) : untilReady(out, POLLOUT)));
 }
 
 function isRegular(file: FileDescription): boolean | Errno {

@@ -22,6 +22,7 @@ import { readWriteSyscalls } from './read-write.js';
 import { schedSyscalls } from './sched.js';
 import { sendfileSyscalls } from './sendfile.js';
 import { signalSyscalls } from './signal.js';
+import { spliceSyscalls } from './splice.js';
 import { pidfdSyscalls } from './pidfd.js';
 import { socketSyscalls } from './socket.js';
 import { signalfdSyscalls } from './signalfd.js';
@@ -40,7 +41,7 @@ import { timerfdSyscalls } from './timerfd.js';
 export const FAMILIES: ReadonlyArray<readonly SyscallEntry[]> = [
   readWriteSyscalls, statSyscalls, ioctlSyscalls, fdSyscalls, pathSyscalls, mmSyscalls, processSyscalls,
   archSyscalls, timeSyscalls, timerSyscalls, randomSyscalls, signalSyscalls,
-  openSyscalls, dirSyscalls, linkSyscalls, attrSyscalls, pipeSyscalls, sendfileSyscalls, lockSyscalls,
+  openSyscalls, dirSyscalls, linkSyscalls, attrSyscalls, pipeSyscalls, sendfileSyscalls, spliceSyscalls, lockSyscalls,
   memfdSyscalls, threadSyscalls, futexSyscalls, xattrSyscalls, schedSyscalls, sysinfoSyscalls, fadviseSyscalls,
   usageSyscalls, pollSyscalls, epollSyscalls, eventfdSyscalls, timerfdSyscalls,
   signalfdSyscalls,
