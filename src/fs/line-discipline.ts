@@ -471,6 +471,17 @@ export class LineDiscipline {
     this.slaveQueue.notify(POLLOUT);
   }
 
+  /**
+   * TCIOFF/TCION (tty_send_xchar): c goes to the master as it is, even while VSTOP holds the output (which
+   * starts for it and stops again: packet mode hears STOP), but not while TCOOFF does, nor into a full queue.
+   */
+  sendControl(c: number): void {
+    if (this.tcoStopped || this.hungUp || this.output.length >= OUTPUT_CAPACITY) return;
+    if (this.stopped) this.packetEvent(TIOCPKT_STOP, TIOCPKT_START);
+    this.output.push(c);
+    this.masterQueue.notify(POLLIN);
+  }
+
   /** TCOOFF and TCOON (tcflow). */
   flowControl(stop: boolean): void {
     if (stop === this.tcoStopped) return;

@@ -3,11 +3,11 @@
 // the master is the other end: the Sentry's console copier for `run -t` (sandbox/console.ts), or a
 // program's own /dev/ptmx description (PtyMaster: openpty, script, expect, tmux).
 import { EAGAIN, EINVAL, EIO, type Errno } from '../abi/errno.js';
-import { POLLERR, POLLHUP, POLLIN, POLLPRI, S_IFCHR, waitEvents } from '../abi/fcntl.js';
+import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLWRNORM, S_IFCHR, waitEvents } from '../abi/fcntl.js';
 import { Signal } from '../abi/signal.js';
 import {
-  CREAD, CS8, CSIZE, PARENB, TCIFLUSH, TCIOFF, TCIOFLUSH, TCION, TCOFLUSH, TCOOFF, TCOON, type Termios, type Winsize, VSTART,
-  VSTOP,
+  CREAD, CS8, CSIZE, PARENB, TCIFLUSH, TCIOFF, TCIOFLUSH, TCION, TCOFLUSH, TCOOFF, TCOON, type Termios, type Winsize,
+  VDISABLE, VSTART, VSTOP,
 } from '../abi/termios.js';
 import { LineDiscipline } from './line-discipline.js';
 import { Terminal, type TermiosWhen } from './terminal.js';
@@ -15,6 +15,10 @@ import {
   allocAnonDev, allocIno, type Dentry, FileDescription, type FileStat, type ReadCall, type ReadSink, syntheticStat,
 } from './vfs.js';
 import type { Cancellable, ReadinessListener, ReadinessSubscription } from './wait.js';
+
+/** The STOP and START characters (^S, ^Q). */
+const DC3 = 0x13;
+const DC1 = 0x11;
 
 /** UNIX98_PTY_SLAVE_MAJOR: /dev/pts/N is (136, N). */
 export const PTY_SLAVE_MAJOR = 136;
@@ -30,6 +34,8 @@ export class Pty extends Terminal {
   slaveWasOpened = false;
   /** A /dev/ptmx pty's slave cannot be opened until unlockpt (TIOCSPTLCK 0), as on Linux. */
   locked = false;
+  /** TCOOFF at the master: what it types waits for TCOON there. */
+  masterStopped = false;
   /** Its /dev/pts/N node: a slave opened without a path (TIOCGPTPEER) stats as that node, for ttyname. */
   node: Dentry | null = null;
 
@@ -91,10 +97,31 @@ export class Pty extends Terminal {
       case TCOON: this.ldisc.flowControl(false); return null;
       case TCIOFF:
       case TCION: {
-        // Like Linux, the character is sent even while output is stopped; a full queue drops it.
-        this.ldisc.write(Uint8Array.of(this.ldisc.termios.cc[action === TCIOFF ? VSTOP : VSTART]!));
+        const c = this.ldisc.termios.cc[action === TCIOFF ? VSTOP : VSTART]!;
+        if (c !== VDISABLE) this.ldisc.sendControl(c);
         return null;
       }
+      default: return EINVAL;
+    }
+  }
+
+  /**
+   * TCXONC at the master, on its own output (what it types): TCOOFF holds its writes until TCOON;
+   * TCIOFF/TCION type ^S and ^Q (the master's own termios, which no request changes), unless held.
+   */
+  flowFromMaster(action: number): Errno | null {
+    switch (action) {
+      case TCOOFF: this.masterStopped = true; return null;
+      case TCOON:
+        if (this.masterStopped) {
+          this.masterStopped = false;
+          this.ldisc.masterQueue.notify(POLLOUT);
+        }
+        return null;
+      case TCIOFF:
+      case TCION:
+        if (!this.masterStopped) this.ldisc.receive(Uint8Array.of(action === TCIOFF ? DC3 : DC1));
+        return null;
       default: return EINVAL;
     }
   }
@@ -107,9 +134,9 @@ export class Pty extends Terminal {
     return this.ldisc.outputQueued;
   }
 
-  /** The master types: input for the slave's readers (EAGAIN when the input is full). */
+  /** The master types: input for the slave's readers (EAGAIN when the input is full, or held by TCOOFF at the master). */
   typeIn(buf: Uint8Array): number | Errno {
-    return this.ldisc.receive(buf);
+    return this.masterStopped ? EAGAIN : this.ldisc.receive(buf);
   }
 
   /** The master takes output (EAGAIN: none). */
@@ -229,7 +256,8 @@ export class PtyMaster extends FileDescription {
   }
 
   override readiness(): number {
-    return this.pty.ldisc.masterReadiness(this.slaveGone);
+    const mask = this.pty.ldisc.masterReadiness(this.slaveGone);
+    return this.pty.masterStopped ? mask & ~(POLLOUT | POLLWRNORM) : mask;
   }
 
   override waitFor(events: number, callback: () => void): Cancellable | null {

@@ -120,7 +120,7 @@ const MASTER_TERMINAL_REQUESTS: ReadonlySet<number> = new Set([
 
 /**
  * A /dev/ptmx master: ptsname, unlockpt, TIOCGPTPEER, packet mode, and its pty's settings; job control
- * is the slave's. TCFLSH is the master's own queues (pty.ts, flushFromMaster).
+ * is the slave's. TCFLSH and TCXONC are the master's own queues (pty.ts, flushFromMaster, flowFromMaster).
  */
 function masterIoctl(task: Task, file: PtyMaster, request: number, arg: number): number | Errno {
   const pty = file.pty;
@@ -147,6 +147,7 @@ function masterIoctl(task: Task, file: PtyMaster, request: number, arg: number):
     }
     case TIOCGPKT: return putInt(task, arg, pty.ldisc.packet ? 1 : 0);
     case TCFLSH: return pty.flushFromMaster(arg) ?? 0;
+    case TCXONC: return pty.flowFromMaster(arg) ?? 0;
     default:
       if (!MASTER_TERMINAL_REQUESTS.has(request)) return ENOTTY;
       // The master is no process's controlling terminal: no job-control check applies to it.

@@ -42,6 +42,13 @@ static void show(const char *what, size_t len) {
   printf("\n");
 }
 
+/** Types c at the master; a poll of the slave then waits until Linux has taken it in (its flip buffer's work). */
+static void typed(const char *c) {
+  write(m, c, strlen(c));
+  struct pollfd p = {s, POLLIN, 0};
+  poll(&p, 1, 0);
+}
+
 static void setflags(tcflag_t iflag_on, tcflag_t iflag_off, int vstop) {
   struct termios t;
   tcgetattr(s, &t);
@@ -106,7 +113,7 @@ int main(void) {
   show("tcflow TCOOFF", 64);
   tcflow(s, TCOOFF);
   show("tcflow TCOOFF again", 64);
-  write(m, "\x11", 1);
+  typed("\x11");
   show("^Q typed after TCOOFF", 64);
   tcflow(s, TCOON);
   show("tcflow TCOON", 64);
@@ -115,11 +122,11 @@ int main(void) {
   tcflow(s, TCOOFF);
   tcflow(s, TCOON);
   show("TCOOFF then TCOON", 64);
-  write(m, "\x13", 1);
+  typed("\x13");
   show("^S typed", 64);
-  write(m, "\x13", 1);
+  typed("\x13");
   show("^S typed again", 64);
-  write(m, "\x11", 1);
+  typed("\x11");
   show("^Q typed", 64);
 
   setflags(0, IXON, -1);
@@ -132,16 +139,59 @@ int main(void) {
   show("VSTOP ^A", 64);
   setflags(0, 0, 0x13);
   show("VSTOP ^S", 64);
-  write(m, "\x13", 1);
+  typed("\x13");
   show("^S typed", 64);
   setflags(0, IXON, -1);
   show("IXON off while stopped", 64);
   setflags(IXON, 0, -1);
   show("IXON on", 64);
-  write(m, "\x03", 1);
+  typed("\x03");
   show("^C typed (ISIG)", 64);
   tcflow(s, TCIOFF);
   show("tcflow TCIOFF", 64);
+  typed("\x13");
+  show("^S typed", 64);
+  tcflow(s, TCIOFF);
+  show("tcflow TCIOFF while ^S holds", 64);
+  show("then", 64);
+  typed("\x11");
+  show("^Q typed", 64);
+  tcflow(s, TCOOFF);
+  show("tcflow TCOOFF", 64);
+  tcflow(s, TCION);
+  show("tcflow TCION while TCOOFF holds", 64);
+  tcflow(s, TCOON);
+  show("tcflow TCOON", 64);
+
+  // tcflow and tcflush at the master: its own side.
+  tcflow(m, TCIOFF);
+  struct pollfd sp = {s, POLLIN, 0};
+  poll(&sp, 1, 0);
+  show("master TCIOFF (^S typed)", 64);
+  tcflow(m, TCION);
+  poll(&sp, 1, 0);
+  show("master TCION (^Q typed)", 64);
+  tcflow(m, TCOOFF);
+  fcntl(m, F_SETFL, O_NONBLOCK);
+  struct pollfd mp = {m, POLLOUT, 0};
+  poll(&mp, 1, 0);
+  printf("master TCOOFF: POLLOUT %s", (mp.revents & POLLOUT) ? "yes" : "no");
+  printf(", write: %s\n", err(write(m, "k", 1)));
+  tcflow(m, TCIOFF);
+  poll(&sp, 1, 0);
+  show("master TCIOFF while TCOOFF holds", 64);
+  tcflow(m, TCOON);
+  mp.revents = 0;
+  poll(&mp, 1, 0);
+  printf("master TCOON: POLLOUT %s", (mp.revents & POLLOUT) ? "yes" : "no");
+  printf(", write: %s\n", err(write(m, "k", 1)));
+  fcntl(m, F_SETFL, 0);
+  tcflush(s, TCIFLUSH);
+  show("slave TCIFLUSH", 64);
+  write(s, "zz", 2);
+  tcflush(m, TCIFLUSH);
+  show("slave wrote zz, master TCIFLUSH", 64);
+  printf("master tcflush bad queue: %s, tcflow bad action: %s\n", err(tcflush(m, 9)), err(tcflow(m, 9)));
 
   on = 0;
   ioctl(m, TIOCPKT, &on);

@@ -115,31 +115,32 @@ int main(void) {
   // MIN 0, TIME > 0: one byte, or 0 once TIME passed from the call.
   set_mode(0, 5);
   show("MIN 0 TIME 5, nothing typed", 10, 0.45);
+  set_mode(0, 20);
   {
     int d[] = {100, 100};
     const char *p[] = {"x", "y"};
     pid = typist(d, p, 2, -1);
-    show("MIN 0 TIME 5, x typed at 0.1 s", 10, 0);
+    show("MIN 0 TIME 20, x typed at 0.1 s", 10, 0);
     reap(pid);
-    show("MIN 0 TIME 5, then", 10, 0);
+    show("MIN 0 TIME 20, then", 10, 0);
   }
   fcntl(s, F_SETFL, O_NONBLOCK);
-  show("MIN 0 TIME 5, O_NONBLOCK, nothing", 10, 0);
+  show("MIN 0 TIME 20, O_NONBLOCK, nothing", 10, 0);
   fcntl(s, F_SETFL, 0);
 
   // MIN > 0, TIME > 0: no timer before the first byte; then TIME between bytes.
-  set_mode(5, 5);
+  set_mode(5, 8);
   {
-    int d[] = {1000, 100, 1500, 100, 100};
+    int d[] = {1000, 100, 2000, 100, 100};
     const char *p[] = {"a", "b", "c", "de", "fgh"};
     pid = typist(d, p, 5, -1);
-    show("MIN 5 TIME 5, a at 1 s, b, then a gap", 10, 1.0);
-    show("MIN 5 TIME 5, c, de, fgh apart", 10, 0);
+    show("MIN 5 TIME 8, a at 1 s, b, then a gap", 10, 1.0);
+    show("MIN 5 TIME 8, c, de, fgh apart", 10, 0);
     reap(pid);
   }
   write(m, "123456", 6);
-  show("MIN 5 TIME 5, 123456 there, read of 2", 2, 0);
-  show("MIN 5 TIME 5, then 4 there", 10, 0.45);
+  show("MIN 5 TIME 8, 123456 there, read of 2", 2, 0);
+  show("MIN 5 TIME 8, then 4 there", 10, 0.75);
 
   // A signal: the bytes so far, else EINTR; SA_RESTART restarts an empty read.
   set_mode(5, 0);
@@ -166,20 +167,21 @@ int main(void) {
     show("MIN 5 TIME 0, SA_RESTART signal, then vwxyz", 10, 0);
     reap(pid);
   }
-  set_mode(0, 5);
+  set_mode(0, 10);
   {
     int d[] = {200};
     const char *p[] = {NULL};
     pid = typist(d, p, 1, 0);
-    show("MIN 0 TIME 5, SA_RESTART signal, nothing", 10, 0.45);
+    show("MIN 0 TIME 10, SA_RESTART signal, nothing", 10, 1.15);
     reap(pid);
   }
+  set_mode(0, 20);
   handle_usr1(0);
   {
     int d[] = {200};
     const char *p[] = {NULL};
     pid = typist(d, p, 1, 0);
-    show("MIN 0 TIME 5, a signal, nothing", 10, 0);
+    show("MIN 0 TIME 20, a signal, nothing", 10, 0);
     reap(pid);
   }
 
