@@ -4,7 +4,7 @@
 // turned into signals (ISIG: VINTR, VQUIT, VSUSP) and flow control (IXON: VSTOP, VSTART); output from the
 // slave is processed (OPOST: ONLCR, OCRNL, ONOCR, ONLRET) into the master's queue. A read of the slave
 // is a ReadCall (SlaveRead: VMIN and VTIME as n_tty_read), and so is a read of a master in packet mode
-// (MasterRead, with pty.c's status byte: flushes, stops and starts, IXON changes).
+// (PacketRead in pty.ts, with pty.c's status byte: flushes, stops and starts, IXON changes).
 import { EAGAIN, EFAULT, EIO, type Errno } from '../abi/errno.js';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM } from '../abi/fcntl.js';
 import { Signal } from '../abi/signal.js';

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -96,6 +97,15 @@ int main(void) {
   write(s, "xy", 2);
   show("slave wrote xy, read of 1", 1);
   show("then", 64);
+
+  // readv: the status byte starts the first buffer, the data goes on into the next.
+  write(s, "uvw", 3);
+  {
+    unsigned char a[1], b[8];
+    struct iovec iov[2] = {{a, 1}, {b, sizeof b}};
+    ssize_t n = readv(m, iov, 2);
+    printf("readv of 1 + 8 after uvw: %zd: %02x %.*s\n", n, a[0], (int)(n > 1 ? n - 1 : 0), (char *)b);
+  }
 
   tcflush(s, TCIFLUSH);
   show("tcflush TCIFLUSH", 64);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -106,6 +107,16 @@ int main(void) {
   write(m, "uvwxyz", 6);
   show("MIN 3 TIME 0, uvwxyz there, read of 2", 2, 0);
   show("MIN 3 TIME 0, then", 10, 0);
+  {
+    int d[] = {100, 100};
+    const char *p[] = {"a", "bc"};
+    pid = typist(d, p, 2, -1);
+    char x[2], y[8];
+    struct iovec iov[2] = {{x, 2}, {y, sizeof y}};
+    ssize_t n = readv(s, iov, 2);
+    printf("MIN 3 TIME 0, readv of 2 + 8, a bc typed: %zd \"%.2s%.*s\"\n", n, x, (int)(n > 2 ? n - 2 : 0), y);
+    reap(pid);
+  }
   write(m, "q", 1);
   fcntl(s, F_SETFL, O_NONBLOCK);
   show("MIN 3 TIME 0, O_NONBLOCK, q there", 10, 0);
