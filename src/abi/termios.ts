@@ -21,6 +21,8 @@ export const TIOCGPTPEER = 0x5441;
 /** Packet mode of a pty master: TIOCPKT sets it (an int, non-zero: on), TIOCGPKT reads it back. */
 export const TIOCPKT = 0x5420;
 export const TIOCGPKT = 0x80045438;
+/** _IOW('T', 0x36, int): a pty master signals the slave's foreground group (the int is the signal, by value). */
+export const TIOCSIG = 0x40045436;
 export const TIOCGWINSZ = 0x5413;
 export const TIOCSWINSZ = 0x5414;
 export const FIONREAD = 0x541b;

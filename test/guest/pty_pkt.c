@@ -3,11 +3,13 @@
 // tcflush of the slave (and an ISIG character), TIOCPKT_STOP and TIOCPKT_START from ^S/^Q and tcflow,
 // TIOCPKT_NOSTOP and TIOCPKT_DOSTOP when the slave's IXON (with ^S/^Q) changes. poll of the master shows
 // POLLPRI for a pending control byte; a blocked read or poll wakes for one. TIOCGPKT reads the mode back,
-// TIOCGPTLCK the lock, TIOCGPTN the number; the slave refuses the master's requests.
+// TIOCGPTLCK the lock, TIOCGPTN the number; the slave refuses the master's requests. tcflow and tcflush
+// at the master act on its own side; TIOCSIG signals the slave's foreground group.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +50,14 @@ static void typed(const char *c) {
   write(m, c, strlen(c));
   struct pollfd p = {s, POLLIN, 0};
   poll(&p, 1, 0);
+}
+
+static int sig_report = -1;
+
+static void on_signal(int sig, siginfo_t *si, void *uc) {
+  (void)uc;
+  int got[2] = {sig, si->si_code};
+  write(sig_report, got, sizeof got);
 }
 
 static void setflags(tcflag_t iflag_on, tcflag_t iflag_off, int vstop) {
@@ -238,6 +248,39 @@ int main(void) {
     }
     waitpid(pid, NULL, 0);
   }
+
+  // TIOCSIG: the characters' signals to the slave's foreground group (a child's session on the slave).
+  printf("TIOCSIG with no session on the slave: %s, at the slave: %s\n", err(ioctl(m, TIOCSIG, SIGINT)),
+         err(ioctl(s, TIOCSIG, SIGINT)));
+  int ready[2], report[2];
+  pipe(ready);
+  pipe(report);
+  pid_t child = fork();
+  if (child == 0) {
+    sig_report = report[1];
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_signal;
+    sa.sa_flags = SA_SIGINFO;
+    int sigs[] = {SIGINT, SIGQUIT, SIGTSTP, SIGTERM, SIGHUP};
+    for (int i = 0; i < 5; i++) sigaction(sigs[i], &sa, NULL);
+    setsid();
+    open(name, O_RDWR);
+    write(ready[1], "r", 1);
+    for (;;) pause();
+  }
+  char c;
+  read(ready[0], &c, 1);
+  int tries[] = {SIGINT, SIGQUIT, SIGTSTP, SIGTERM, SIGHUP, 0, 99};
+  for (int i = 0; i < 7; i++) {
+    const char *r = err(ioctl(m, TIOCSIG, tries[i]));
+    printf("TIOCSIG %d: %s", tries[i], r);
+    int got[2];
+    if (strcmp(r, "ok") == 0 && read(report[0], got, sizeof got) == sizeof got) printf(", the child got %d, si_code %d", got[0], got[1]);
+    printf("\n");
+  }
+  kill(child, SIGKILL);
+  waitpid(child, NULL, 0);
 
   close(s);
   show("slave closed", 64);
