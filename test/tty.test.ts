@@ -6,6 +6,7 @@
 import test from 'ava';
 import { existsSync, readFileSync } from 'node:fs';
 import { guestProgram } from './helpers/guest-programs.js';
+import { compareWithNative } from './helpers/signal-cases.js';
 import { busyboxPath, kvmSkipReason, platforms, runNative, runNativeOnTty, runSandbox, runSandboxOnTty, scriptPath, type RunOptions } from './helpers/run.js';
 
 const skip = kvmSkipReason() ?? (scriptPath === null ? 'script(1) is not installed' : null);
@@ -117,3 +118,8 @@ for (const c of ptyCases) {
     });
   }
 }
+
+// Packet mode on a /dev/ptmx master (test/guest/pty_pkt.c: the status bytes of flushes, stops, starts and
+// IXON changes, POLLPRI, TIOCGPKT, TIOCGPTLCK), and the slave's non-canonical reads by VMIN and VTIME
+// with a child typing at timed moments and signals in the middle (test/guest/pty_vtime.c): as natively.
+compareWithNative([{ name: 'pty_pkt', status: 0 }, { name: 'pty_vtime', status: 0 }]);

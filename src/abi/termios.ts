@@ -18,6 +18,11 @@ export const TIOCGPTN = 0x80045430;
 export const TIOCSPTLCK = 0x40045431;
 export const TIOCGPTLCK = 0x80045439;
 export const TIOCGPTPEER = 0x5441;
+/** Packet mode of a pty master: TIOCPKT sets it (an int, non-zero: on), TIOCGPKT reads it back. */
+export const TIOCPKT = 0x5420;
+export const TIOCGPKT = 0x80045438;
+/** _IOW('T', 0x36, int): a pty master signals the slave's foreground group (the int is the signal, by value). */
+export const TIOCSIG = 0x40045436;
 export const TIOCGWINSZ = 0x5413;
 export const TIOCSWINSZ = 0x5414;
 export const FIONREAD = 0x541b;
@@ -67,6 +72,18 @@ export const TOSTOP = 0o400;
 export const ECHOCTL = 0o1000;
 export const ECHOKE = 0o4000;
 export const IEXTEN = 0o100000;
+export const EXTPROC = 0o200000;
+
+// The status byte that starts each read of a pty master in packet mode (TIOCPKT): data follows
+// TIOCPKT_DATA; the others come alone, OR-ed together since the last read.
+export const TIOCPKT_DATA = 0;
+export const TIOCPKT_FLUSHREAD = 0x01;
+export const TIOCPKT_FLUSHWRITE = 0x02;
+export const TIOCPKT_STOP = 0x04;
+export const TIOCPKT_START = 0x08;
+export const TIOCPKT_NOSTOP = 0x10;
+export const TIOCPKT_DOSTOP = 0x20;
+export const TIOCPKT_IOCTL = 0x40;
 
 // c_cc indices
 export const VINTR = 0;

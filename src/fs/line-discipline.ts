@@ -2,16 +2,20 @@
 // notice): input from the master is translated (ICRNL, INLCR, IGNCR), edited in canonical mode (VERASE,
 // VWERASE, VKILL, VEOF, VEOL, VLNEXT, VREPRINT), echoed (ECHO, ECHOE, ECHOK, ECHONL, ECHOCTL, ECHOKE),
 // turned into signals (ISIG: VINTR, VQUIT, VSUSP) and flow control (IXON: VSTOP, VSTART); output from the
-// slave is processed (OPOST: ONLCR, OCRNL, ONOCR, ONLRET) into the master's queue.
-import { EAGAIN, EIO, type Errno } from '../abi/errno.js';
-import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../abi/fcntl.js';
+// slave is processed (OPOST: ONLCR, OCRNL, ONOCR, ONLRET) into the master's queue. A read of the slave
+// is a ReadCall (SlaveRead: VMIN and VTIME as n_tty_read), and so is a read of a master in packet mode
+// (PacketRead in pty.ts, with pty.c's status byte: flushes, stops and starts, IXON changes).
+import { EAGAIN, EFAULT, EIO, type Errno } from '../abi/errno.js';
+import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM } from '../abi/fcntl.js';
 import { Signal } from '../abi/signal.js';
 import {
-  ECHO, ECHOCTL, ECHOE, ECHOK, ECHOKE, ECHONL, ICANON, ICRNL, IEXTEN, IGNCR, INLCR, ISIG, ISTRIP, IUTF8, IXANY, IXON,
-  NOFLSH, OCRNL, ONLCR, ONLRET, ONOCR, OPOST, type Termios, VDISABLE, VEOF, VEOL, VEOL2, VERASE, VINTR, VKILL, VLNEXT,
-  VMIN, VQUIT, VREPRINT, VSTART, VSTOP, VSUSP, VTIME, VWERASE, defaultTermios,
+  ECHO, ECHOCTL, ECHOE, ECHOK, ECHOKE, ECHONL, EXTPROC, ICANON, ICRNL, IEXTEN, IGNCR, INLCR, ISIG, ISTRIP, IUTF8, IXANY,
+  IXON, NOFLSH, OCRNL, ONLCR, ONLRET, ONOCR, OPOST, type Termios, TIOCPKT_DATA, TIOCPKT_DOSTOP, TIOCPKT_FLUSHREAD,
+  TIOCPKT_FLUSHWRITE, TIOCPKT_IOCTL, TIOCPKT_NOSTOP, TIOCPKT_START, TIOCPKT_STOP, VDISABLE, VEOF, VEOL, VEOL2, VERASE,
+  VINTR, VKILL, VLNEXT, VMIN, VQUIT, VREPRINT, VSTART, VSTOP, VSUSP, VTIME, VWERASE, defaultTermios,
 } from '../abi/termios.js';
-import { WaitQueue } from './wait.js';
+import type { ReadCall, ReadSink } from './vfs.js';
+import { type Cancellable, WaitQueue } from './wait.js';
 
 /** N_TTY_BUF_SIZE: what the input side holds; a canonical line is at most one less (room for its end). */
 export const INPUT_CAPACITY = 4096;
@@ -20,6 +24,10 @@ export const OUTPUT_CAPACITY = 16 * 1024;
 
 const NL = 0x0a;
 const CR = 0x0d;
+/** VTIME counts tenths of a second. */
+const NS_PER_VTIME = 100_000_000n;
+const DC1 = 0x11;
+const DC3 = 0x13;
 
 export class LineDiscipline {
   termios: Termios = defaultTermios();
@@ -43,17 +51,34 @@ export class LineDiscipline {
   private literalNext = false;
   /** Output stopped by VSTOP or TCOOFF. */
   private stopped = false;
-  /** VMIN 0, VTIME > 0: when a read that found nothing gives up and returns 0. */
-  private readDeadline: number | null = null;
+  /** Stopped by TCOOFF: only TCOON starts it again (Linux tco_stopped), not VSTART. */
+  private tcoStopped = false;
+  /** The master's packet mode (TIOCPKT), and the status its next read reports (pty.c's pktstatus). */
+  packet = false;
+  packetStatus = 0;
+  /** Bytes on their way to a reader's sink. */
+  private scratch = new Uint8Array(256);
 
   get canonical(): boolean {
     return (this.termios.lflag & ICANON) !== 0;
   }
 
-  /** New termios; switching ICANON moves what is queued as Linux does (raw data becomes the line being edited). */
+  /**
+   * New termios; switching ICANON moves what is queued as Linux does (raw data becomes the line being
+   * edited). In packet mode the master hears when flow control by ^S/^Q comes or goes (DOSTOP, NOSTOP),
+   * and of any change under EXTPROC (IOCTL), as pty_set_termios tells it.
+   */
   setTermios(t: Termios): void {
     const wasCanonical = this.canonical;
+    const old = this.termios;
     this.termios = { ...t, cc: t.cc.slice() };
+    if (this.packet) {
+      const oldFlow = standardFlow(old);
+      const newFlow = standardFlow(this.termios);
+      let set = ((old.lflag | t.lflag) & EXTPROC) !== 0 ? TIOCPKT_IOCTL : 0;
+      if (oldFlow !== newFlow) set |= newFlow ? TIOCPKT_DOSTOP : TIOCPKT_NOSTOP;
+      if (set !== 0) this.packetEvent(set, oldFlow !== newFlow ? TIOCPKT_DOSTOP | TIOCPKT_NOSTOP : 0);
+    }
     if (wasCanonical && !this.canonical) {
       const all: number[] = [];
       for (let i = 0; i < this.lines.length; i++) all.push(...(i === 0 ? this.lines[i]!.slice(this.lineOffset) : this.lines[i]!));
@@ -113,12 +138,12 @@ export class LineDiscipline {
       return;
     }
     if ((iflag & IXON) !== 0) {
-      if (this.is(c, VSTOP)) {
-        this.stopped = true;
-        return;
-      }
       if (this.is(c, VSTART)) {
         this.startOutput();
+        return;
+      }
+      if (this.is(c, VSTOP)) {
+        this.stopOutput();
         return;
       }
       if (this.stopped && (iflag & IXANY) !== 0) this.startOutput();
@@ -132,7 +157,8 @@ export class LineDiscipline {
     if ((lflag & ISIG) !== 0) {
       const signo = this.is(c, VINTR) ? Signal.SIGINT : this.is(c, VQUIT) ? Signal.SIGQUIT : this.is(c, VSUSP) ? Signal.SIGTSTP : 0;
       if (signo !== 0) {
-        if ((lflag & NOFLSH) === 0) this.flushInput(), this.flushOutput();
+        if ((lflag & NOFLSH) === 0) this.flushOutput(), this.flushInput();
+        if ((iflag & IXON) !== 0) this.startOutput();
         this.echoChar(c);
         this.onSignal(signo);
         return;
@@ -247,11 +273,19 @@ export class LineDiscipline {
     return n;
   }
 
-  /** A read of the slave: one line at most in canonical mode; VMIN and VTIME otherwise. */
+  /**
+   * One attempt of a read of the slave outside a ReadCall (sendfile, splice): a line in canonical mode,
+   * else what is there; EAGAIN when nothing is, except under VMIN 0 VTIME 0 (0).
+   */
   read(buf: Uint8Array): number | Errno {
     const n = this.canonical ? this.readLine(buf) : this.readRaw(buf);
     if (typeof n === 'number' && n > 0) this.masterQueue.notify(POLLOUT);
     return n;
+  }
+
+  /** A read(2) of the slave: SlaveRead. */
+  beginRead(sink: ReadSink, total: number): ReadCall {
+    return new SlaveRead(this, sink, total);
   }
 
   private readLine(buf: Uint8Array): number | Errno {
@@ -268,25 +302,8 @@ export class LineDiscipline {
   }
 
   private readRaw(buf: Uint8Array): number | Errno {
-    const min = this.cc(VMIN);
-    const time = this.cc(VTIME);
-    const need = time > 0 ? 1 : Math.min(min, buf.length);
-    if (this.edit.length === 0 || this.edit.length < need) {
-      if (this.hungUp) return this.edit.length === 0 ? 0 : this.takeRaw(buf);
-      if (need === 0) return 0;
-      if (min === 0 && time > 0) {
-        // A timed read: the first attempt sets the deadline, the one after it returns 0.
-        const now = Date.now();
-        if (this.readDeadline === null) this.readDeadline = now + time * 100;
-        else if (now >= this.readDeadline) {
-          this.readDeadline = null;
-          return 0;
-        }
-      }
-      return EAGAIN;
-    }
-    this.readDeadline = null;
-    return this.takeRaw(buf);
+    if (this.edit.length > 0) return this.takeRaw(buf);
+    return this.hungUp || (this.cc(VMIN) === 0 && this.cc(VTIME) === 0) ? 0 : EAGAIN;
   }
 
   private takeRaw(buf: Uint8Array): number {
@@ -296,9 +313,35 @@ export class LineDiscipline {
     return n;
   }
 
-  /** How long a timed read (VMIN 0, VTIME > 0) may still wait, in ms, or null. */
-  get readTimeoutMs(): number | null {
-    return this.readDeadline === null ? null : Math.max(0, this.readDeadline - Date.now());
+  /** A complete line (canonical) or raw bytes (not) for a reader. */
+  get hasInput(): boolean {
+    return this.canonical ? this.lines.length > 0 : this.edit.length > 0;
+  }
+
+  /** Up to max bytes of input into sink (the rest of the first line, in canonical mode); -1: the sink took none. */
+  takeInput(sink: ReadSink, max: number): number {
+    const canonical = this.canonical;
+    const src = canonical ? this.lines[0]! : this.edit;
+    const from = canonical ? this.lineOffset : 0;
+    const n = Math.min(max, src.length - from);
+    if (n === 0) {
+      // An end-of-file line (VEOF on an empty line): a read of 0.
+      if (canonical) this.lines.shift(), this.lineOffset = 0;
+      return 0;
+    }
+    const buf = this.scratchFor(n);
+    for (let i = 0; i < n; i++) buf[i] = src[from + i]!;
+    const took = sink(buf);
+    if (took <= 0) return -1;
+    if (!canonical) this.edit.splice(0, took);
+    else if ((this.lineOffset += took) === src.length) this.lines.shift(), this.lineOffset = 0;
+    this.masterQueue.notify(POLLOUT);
+    return took;
+  }
+
+  private scratchFor(n: number): Uint8Array {
+    if (this.scratch.length < n) this.scratch = new Uint8Array(Math.max(n, this.scratch.length * 2));
+    return this.scratch.subarray(0, n);
   }
 
   // ---- output: from the slave's writers to the master ----
@@ -344,28 +387,107 @@ export class LineDiscipline {
     return n;
   }
 
+  /** Up to max bytes of output into sink: how many it took (-1: none, a fault). */
+  takeOutput(sink: ReadSink, max: number): number {
+    const n = Math.min(max, this.output.length);
+    if (n === 0) return 0;
+    const buf = this.scratchFor(n);
+    for (let i = 0; i < n; i++) buf[i] = this.output[i]!;
+    const took = sink(buf);
+    if (took <= 0) return -1;
+    this.output.splice(0, took);
+    this.slaveQueue.notify(POLLOUT);
+    return took;
+  }
+
+  /**
+   * One read of the master in packet mode (pty.c, n_tty_read): a pending status byte alone, else
+   * TIOCPKT_DATA and the output; EAGAIN when there is neither; EIO (slaveGone) once the slaves closed.
+   */
+  readPacket(sink: ReadSink, max: number, slaveGone: boolean): number | Errno {
+    if (max === 0) return 0;
+    const status = this.packetStatus;
+    if (status !== 0) {
+      this.scratch[0] = status;
+      if (sink(this.scratch.subarray(0, 1)) !== 1) return EFAULT;
+      this.packetStatus = 0;
+      return 1;
+    }
+    if (this.output.length === 0) return slaveGone ? EIO : EAGAIN;
+    this.scratch[0] = TIOCPKT_DATA;
+    if (sink(this.scratch.subarray(0, 1)) !== 1) return EFAULT;
+    const n = this.takeOutput(sink, max - 1);
+    return 1 + Math.max(n, 0);
+  }
+
+  /** TIOCPKT: packet mode on (from an empty status, if it was off) or off. */
+  setPacket(on: boolean): void {
+    if (on && !this.packet) this.packetStatus = 0;
+    this.packet = on;
+  }
+
+  /** A change the master hears in packet mode: bits to set (after clearing others), and a wake-up. */
+  private packetEvent(set: number, clear = 0): void {
+    if (!this.packet) return;
+    this.packetStatus = (this.packetStatus & ~clear) | set;
+    this.masterQueue.notify(POLLIN | POLLPRI);
+  }
+
   // ---- queues and readiness ----
 
+  /** The slave's input goes (TCIFLUSH, TCSETSF, an ISIG character): FLUSHREAD for a master in packet mode. */
   flushInput(): void {
     this.lines = [];
     this.lineOffset = 0;
     this.edit = [];
     this.masterQueue.notify(POLLOUT);
+    this.packetEvent(TIOCPKT_FLUSHREAD);
   }
 
+  /** The slave's output goes (TCOFLUSH, an ISIG character): FLUSHWRITE for a master in packet mode. */
   flushOutput(): void {
+    this.discardOutput();
+    this.packetEvent(TIOCPKT_FLUSHWRITE);
+  }
+
+  /** The master's TCIFLUSH: what it has not read yet goes, and it hears nothing of it. */
+  discardOutput(): void {
     this.output.length = 0;
     this.slaveQueue.notify(POLLOUT);
   }
 
+  /** VSTOP (and TCOOFF): output stops; STOP for a master in packet mode. */
   stopOutput(): void {
+    if (this.stopped) return;
     this.stopped = true;
+    this.packetEvent(TIOCPKT_STOP, TIOCPKT_START);
   }
 
+  /** VSTART (and TCOON, IXANY, an ISIG character): output goes on, unless TCOOFF stopped it. */
   startOutput(): void {
-    if (!this.stopped) return;
+    if (!this.stopped || this.tcoStopped) return;
     this.stopped = false;
+    this.packetEvent(TIOCPKT_START, TIOCPKT_STOP);
     this.slaveQueue.notify(POLLOUT);
+  }
+
+  /**
+   * TCIOFF/TCION (tty_send_xchar): c goes to the master as it is, even while VSTOP holds the output (which
+   * starts for it and stops again: packet mode hears STOP), but not while TCOOFF does, nor into a full queue.
+   */
+  sendControl(c: number): void {
+    if (this.tcoStopped || this.hungUp || this.output.length >= OUTPUT_CAPACITY) return;
+    if (this.stopped) this.packetEvent(TIOCPKT_STOP, TIOCPKT_START);
+    this.output.push(c);
+    this.masterQueue.notify(POLLIN);
+  }
+
+  /** TCOOFF and TCOON (tcflow). */
+  flowControl(stop: boolean): void {
+    if (stop === this.tcoStopped) return;
+    this.tcoStopped = stop;
+    if (stop) this.stopOutput();
+    else this.startOutput();
   }
 
   /** The slave's poll bits (Linux n_tty_poll). */
@@ -379,6 +501,7 @@ export class LineDiscipline {
   /** The master's poll bits; slaveGone: every slave description has been closed. */
   masterReadiness(slaveGone: boolean): number {
     let mask = this.output.length > 0 ? POLLIN | POLLRDNORM : 0;
+    if (this.packet && this.packetStatus !== 0) mask |= POLLPRI | POLLIN | POLLRDNORM;
     if (this.inputRoom > 0) mask |= POLLOUT | POLLWRNORM;
     if (slaveGone) mask |= POLLHUP;
     return mask;
@@ -390,9 +513,68 @@ export class LineDiscipline {
     this.slaveQueue.notify(POLLIN | POLLOUT | POLLHUP | POLLERR);
   }
 
+  /** Readers wake for each complete line, or any raw byte (poll then looks at VMIN itself). */
   private notifyInput(): void {
-    if (this.inputReady) this.slaveQueue.notify(POLLIN);
+    if (this.hasInput) this.slaveQueue.notify(POLLIN);
   }
+}
+
+/**
+ * A read(2) of the slave, as n_tty_read: in canonical mode one line (or what fits of it); otherwise
+ * bytes are taken as they come until VMIN are there (at most the buffer), with VTIME as the gap allowed
+ * between bytes once one came (VMIN > 0), or from the call to the first byte (VMIN 0), and VMIN 0 VTIME
+ * 0 a poll. MIN and TIME are those of the call's start.
+ */
+class SlaveRead implements ReadCall {
+  moved = 0;
+  private readonly minimum: number;
+  /** VMIN > 0, VTIME > 0: the gap allowed between bytes, in ns (0: none). */
+  private readonly gapNs: bigint;
+  private deadline: bigint | null = null;
+  /** VMIN 0, VTIME 0: never waits. */
+  private readonly poll: boolean;
+
+  constructor(private readonly ld: LineDiscipline, private readonly sink: ReadSink, private readonly total: number) {
+    const min = ld.termios.cc[VMIN]!;
+    const time = ld.termios.cc[VTIME]!;
+    const canonical = ld.canonical;
+    this.minimum = canonical ? 1 : Math.max(min, 1);
+    this.gapNs = !canonical && min > 0 ? BigInt(time) * NS_PER_VTIME : 0n;
+    this.poll = !canonical && min === 0 && time === 0;
+    if (!canonical && min === 0 && time > 0) this.deadline = process.hrtime.bigint() + BigInt(time) * NS_PER_VTIME;
+  }
+
+  attempt(): number | Errno {
+    for (;;) {
+      if (this.moved >= this.total) return this.moved;
+      const ld = this.ld;
+      if (ld.hasInput) {
+        const canonical = ld.canonical;
+        const n = ld.takeInput(this.sink, this.total - this.moved);
+        if (n < 0) return this.moved > 0 ? this.moved : EFAULT;
+        this.moved += n;
+        if (canonical || this.moved >= this.minimum) return this.moved;
+        if (this.gapNs > 0n) this.deadline = process.hrtime.bigint() + this.gapNs;
+        continue;
+      }
+      if (ld.hungUp || this.poll) return this.moved;
+      if (this.deadline !== null && process.hrtime.bigint() >= this.deadline) return this.moved;
+      return EAGAIN;
+    }
+  }
+
+  waitFor(callback: () => void): Cancellable {
+    return this.ld.slaveQueue.add(POLLIN | POLLHUP | POLLERR, callback);
+  }
+
+  deadlineNs(): bigint | null {
+    return this.deadline;
+  }
+}
+
+/** IXON with the usual ^S and ^Q: what a packet-mode master is told of (DOSTOP) or told is gone (NOSTOP). */
+function standardFlow(t: Termios): boolean {
+  return (t.iflag & IXON) !== 0 && t.cc[VSTOP] === DC3 && t.cc[VSTART] === DC1;
 }
 
 function isControl(c: number): boolean {

@@ -363,6 +363,26 @@ export class FsContext {
   }
 }
 
+/** Where a read's bytes go (guest memory, in order): takes chunk and answers how much it took (less at a fault). */
+export type ReadSink = (chunk: Uint8Array) => number;
+
+/**
+ * One read(2) of a file whose rules span the whole call rather than each piece of the buffer: a
+ * terminal's VMIN and VTIME (Linux n_tty_read, which takes bytes as they come and times the gaps), a pty
+ * master's packet-mode status byte. The syscall layer asks attempt() at the start and each time the
+ * call may go on, waiting in between on waitFor() and until deadlineNs().
+ */
+export interface ReadCall {
+  /** Bytes moved into the sink so far: what the call returns if a signal or O_NONBLOCK ends it early. */
+  readonly moved: number;
+  /** Moves what it may; the call's answer, or EAGAIN to wait. */
+  attempt(): number | Errno;
+  /** Calls callback once when the call may go on (input came, the other side went); never at once. */
+  waitFor(callback: () => void): Cancellable;
+  /** When a waiting call must be tried again whatever comes (its VTIME), by process.hrtime.bigint(); null: no timer. */
+  deadlineNs(): bigint | null;
+}
+
 /**
  * An open file description, shared by every fd that dup() made of it. Regular files keep their offset
  * here; reads and writes are given views of guest memory and move data in place.
@@ -449,6 +469,13 @@ export abstract class FileDescription {
    */
   waitFor(_events: number, callback: () => void): Cancellable | null {
     callback();
+    return null;
+  }
+  /**
+   * A read(2) or readv(2) at the file offset that the file runs itself (ReadCall: terminals), moving at
+   * most total bytes into sink; null: the syscall layer calls read() with views of guest memory.
+   */
+  beginRead(_sink: ReadSink, _total: number): ReadCall | null {
     return null;
   }
   /** How long a blocking wait for events may last, in ns (0: as long as it takes); a socket's SO_RCVTIMEO, SO_SNDTIMEO. */

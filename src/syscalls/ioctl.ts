@@ -9,8 +9,9 @@ import { TERMIOS2_SIZE, TERMIOS_SIZE, WINSIZE_SIZE } from '../abi/structs.js';
 import {
   decodeTermios, decodeWinsize, encodeTermios, encodeWinsize, FIONREAD, TCFLSH, TCGETS, TCGETS2, TCSBRK, TCSBRKP, TCSETS,
   TCSETS2, TCSETSF, TCSETSF2, TCSETSW, TCSETSW2, TCXONC, TIOCGPGRP, TIOCGSID, TIOCGWINSZ, TIOCNOTTY, TIOCOUTQ, TIOCSCTTY,
-  TIOCSPGRP, TIOCSWINSZ, TIOCGPTLCK, TIOCGPTN, TIOCGPTPEER, TIOCSPTLCK,
+  TIOCSPGRP, TIOCSWINSZ, TIOCGPKT, TIOCGPTLCK, TIOCGPTN, TIOCGPTPEER, TIOCPKT, TIOCSIG, TIOCSPTLCK,
 } from '../abi/termios.js';
+import { Signal } from '../abi/signal.js';
 import { PtyMaster, PtySlave } from '../fs/pty.js';
 import type { Terminal, TermiosWhen } from '../fs/terminal.js';
 import type { FileDescription } from '../fs/vfs.js';
@@ -118,7 +119,10 @@ const MASTER_TERMINAL_REQUESTS: ReadonlySet<number> = new Set([
   TCGETS, TCSETS, TCSETSW, TCSETSF, TCGETS2, TCSETS2, TCSETSW2, TCSETSF2, TIOCGWINSZ, TIOCSWINSZ, TCFLSH, TCXONC,
 ]);
 
-/** A /dev/ptmx master: ptsname, unlockpt, TIOCGPTPEER, and its pty's settings; job control is the slave's. */
+/**
+ * A /dev/ptmx master: ptsname, unlockpt, TIOCGPTPEER, packet mode, TIOCSIG, and its pty's settings; job control
+ * is the slave's. TCFLSH and TCXONC are the master's own queues (pty.ts, flushFromMaster, flowFromMaster).
+ */
 function masterIoctl(task: Task, file: PtyMaster, request: number, arg: number): number | Errno {
   const pty = file.pty;
   switch (request) {
@@ -136,6 +140,21 @@ function masterIoctl(task: Task, file: PtyMaster, request: number, arg: number):
       return task.fds.add(new PtySlave(pty, arg & ~(O_CLOEXEC | O_NOCTTY)), (arg & O_CLOEXEC) !== 0);
     }
     case TIOCGPGRP: return putInt(task, arg, pty.foregroundPgid);
+    case TIOCPKT: {
+      const on = getInt(task, arg);
+      if (on instanceof Errno) return on;
+      pty.ldisc.setPacket(on !== 0);
+      return 0;
+    }
+    case TIOCGPKT: return putInt(task, arg, pty.ldisc.packet ? 1 : 0);
+    case TCFLSH: return pty.flushFromMaster(arg) ?? 0;
+    case TCXONC: return pty.flowFromMaster(arg) ?? 0;
+    case TIOCSIG: {
+      // pty_signal: the characters' signals only, to the slave's foreground group if it has one.
+      if (arg !== Signal.SIGINT && arg !== Signal.SIGQUIT && arg !== Signal.SIGTSTP) return EINVAL;
+      pty.signalForeground(arg);
+      return 0;
+    }
     default:
       if (!MASTER_TERMINAL_REQUESTS.has(request)) return ENOTTY;
       // The master is no process's controlling terminal: no job-control check applies to it.
@@ -164,7 +183,10 @@ function ioctl(task: Task, a: SyscallArgs): number | Errno {
       return n instanceof Errno ? n : putInt(task, a.ptr(2), n);
     }
     default: {
-      if (file instanceof PtyMaster) return masterIoctl(task, file, request, request === TCFLSH || request === TCXONC || request === TIOCGPTPEER ? a.int(2) : a.ptr(2));
+      if (file instanceof PtyMaster) {
+        const valueArg = request === TCFLSH || request === TCXONC || request === TIOCGPTPEER || request === TIOCSIG;
+        return masterIoctl(task, file, request, valueArg ? a.int(2) : a.ptr(2));
+      }
       const tty = file.terminal;
       if (tty === null) return ENOTTY;
       // Value arguments (TCFLSH, TCXONC, TIOCSCTTY, TCSBRK) are ints; the rest are pointers.
@@ -178,9 +200,9 @@ function ioctl(task: Task, a: SyscallArgs): number | Errno {
 export const IMPLEMENTED_IOCTLS: ReadonlySet<number> = new Set([
   FIOCLEX, FIONCLEX, FIONBIO, FIONREAD, TCGETS, TCSETS, TCSETSW, TCSETSF, TCGETS2, TCSETS2, TCSETSW2, TCSETSF2, TIOCGWINSZ,
   TIOCSWINSZ, TIOCGPGRP, TIOCSPGRP, TIOCGSID, TIOCSCTTY, TIOCNOTTY, TCFLSH, TCXONC, TCSBRK, TCSBRKP, TIOCOUTQ,
-  TIOCGPTN, TIOCSPTLCK, TIOCGPTLCK, TIOCGPTPEER,
+  TIOCGPTN, TIOCSPTLCK, TIOCGPTLCK, TIOCGPTPEER, TIOCPKT, TIOCGPKT, TIOCSIG,
 ]);
 
 export const ioctlSyscalls: SyscallEntry[] = [
-  partial('ioctl', ioctl, 'FIOCLEX, FIONCLEX, FIONBIO, FIONREAD; on terminals (the sandbox\'s ptys, host terminals): TCGETS, TCSETS, TCSETSW, TCSETSF and the termios2 forms, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP, TIOCSPGRP, TIOCGSID, TIOCSCTTY, TIOCNOTTY, TCFLSH, TCXONC, TCSBRK, TIOCOUTQ; on /dev/ptmx masters TIOCGPTN, TIOCSPTLCK, TIOCGPTLCK, TIOCGPTPEER, TIOCGPGRP and the termios and window-size requests; others ENOTTY', 'ixp'),
+  partial('ioctl', ioctl, 'FIOCLEX, FIONCLEX, FIONBIO, FIONREAD; on terminals (the sandbox\'s ptys, host terminals): TCGETS, TCSETS, TCSETSW, TCSETSF and the termios2 forms, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP, TIOCSPGRP, TIOCGSID, TIOCSCTTY, TIOCNOTTY, TCFLSH, TCXONC, TCSBRK, TIOCOUTQ; on /dev/ptmx masters TIOCGPTN, TIOCSPTLCK, TIOCGPTLCK, TIOCGPTPEER, TIOCPKT, TIOCGPKT (packet mode), TIOCSIG, TIOCGPGRP and the termios and window-size requests; others ENOTTY', 'ixp'),
 ];

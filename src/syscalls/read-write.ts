@@ -1,13 +1,14 @@
 // read(2), write(2), their positioned and vector forms. Data moves between the file and guest memory in
 // place: each physically contiguous run of the buffer is handed to the file as a view, never copied.
 // A file that is not ready (an empty pipe) answers EAGAIN; unless the description is O_NONBLOCK the
-// task then waits on the file and the call completes when it can.
+// task then waits on the file and the call completes when it can. A file that runs a read call itself
+// (a terminal: VMIN and VTIME) answers beginRead, and the call waits as it says (readCall).
 import { EAGAIN, EBADF, EFAULT, EINTR, EINVAL, EOPNOTSUPP, EPIPE, ERESTARTSYS, ESPIPE, Errno } from '../abi/errno.js';
 import { senderInfo } from '../abi/siginfo.js';
 import { SI_USER, Signal } from '../abi/signal.js';
 import { O_NONBLOCK, POLLIN, POLLOUT } from '../abi/fcntl.js';
 import { PIPE_BUF, PIPE_CAPACITY, PipeEnd } from '../fs/pipe.js';
-import type { FileDescription } from '../fs/vfs.js';
+import type { FileDescription, ReadCall } from '../fs/vfs.js';
 import type { Cancellable } from '../fs/wait.js';
 import { cancelBlocked, sendSignal } from '../kernel/signal-send.js';
 import { UnixSocket } from '../net/unix-socket.js';
@@ -16,6 +17,7 @@ import type { SyscallArgs } from '../kernel/syscall-args.js';
 import { Blocked, type SyscallEntry } from '../kernel/syscall-table.js';
 import type { BlockedCall } from '../kernel/blocking.js';
 import type { Task } from '../kernel/task.js';
+import type { Deadline } from '../kernel/timers.js';
 import { checkTerminalRead, checkTerminalWrite } from '../kernel/terminal-control.js';
 import { supported } from './define.js';
 
@@ -181,6 +183,10 @@ export function readAt(task: Task, fd: number, va: number, count: number, pos: n
   // A signalfd reads the reading thread's signals, whole records at a time.
   if (file instanceof SignalFile) return pos !== null ? ESPIPE : file.readFor(task, va, count);
   if (file instanceof UnixSocket) return pos !== null ? ESPIPE : socketRead(task, file, [[va, count]]);
+  if (pos === null) {
+    const call = file.beginRead(guestSink(task, [[va, count]]).sink, Math.min(count, MAX_RW_COUNT));
+    if (call !== null) return readCall(task, file, call);
+  }
   return blockingIo(task, file, POLLIN, () => transfer(task, file, va, count, true, pos));
 }
 
@@ -307,6 +313,41 @@ function socketRead(task: Task, file: UnixSocket, iovs: ReadonlyArray<readonly [
   });
 }
 
+/**
+ * A read the file runs itself (ReadCall): tried at once, then after each wake-up and at its deadline
+ * (VTIME), on the task's timers. O_NONBLOCK or a signal ends it with the bytes moved so far, or EAGAIN
+ * or ERESTARTSYS (EINTR, or a restart under SA_RESTART, with a new call and a new timer), as n_tty_read.
+ */
+function readCall(task: Task, file: FileDescription, call: ReadCall): number | Errno | Blocked {
+  const first = call.attempt();
+  if (first !== EAGAIN) return first;
+  if ((file.flags & O_NONBLOCK) !== 0) return call.moved > 0 ? call.moved : EAGAIN;
+  const blocked = task.block(() => (call.moved > 0 ? call.moved : ERESTARTSYS));
+  let waiter: Cancellable | null = null;
+  let timer: Deadline | null = null;
+  const stop = (): void => {
+    waiter?.cancel();
+    timer?.cancel();
+    waiter = null;
+    timer = null;
+  };
+  const registration: Cancellable = { cancel: stop };
+  const wait = (): void => {
+    waiter = call.waitFor(retry);
+    const at = call.deadlineNs();
+    if (at !== null) timer = task.timers.after(at - process.hrtime.bigint(), retry);
+    blocked.waitOn(registration);
+  };
+  const retry = (): void => {
+    stop();
+    const r = call.attempt();
+    if (r === EAGAIN) wait();
+    else task.complete(r);
+  };
+  wait();
+  return Blocked.instance;
+}
+
 /** The iovec array: [base, length] pairs, EINVAL if their sum overflows ssize_t. */
 export function readIovecs(task: Task, va: number, count: number): Array<[number, number]> | Errno {
   if (count < 0 || count > MAX_IOV) return EINVAL;
@@ -336,8 +377,11 @@ function vectorAt(task: Task, fd: number, iovVa: number, iovcnt: number, toGuest
   const iovs = readIovecs(task, iovVa, iovcnt);
   if (iovs instanceof Errno) return iovs;
   if (toGuest && file instanceof UnixSocket) return pos !== null ? ESPIPE : socketRead(task, file, iovs);
-  let total = 0;
-  for (const [, length] of iovs) total = Math.min(total + length, MAX_RW_COUNT);
+  const total = iovecsLength(iovs);
+  if (toGuest && pos === null) {
+    const call = file.beginRead(guestSink(task, iovs).sink, total);
+    if (call !== null) return readCall(task, file, call);
+  }
   // Bytes moved by earlier attempts (a blocking write that waited for room), skipped on the next.
   let before = 0;
   const once = (): number | Errno => {
