@@ -4,12 +4,14 @@
 // port table (inet-ports.ts): none is ECONNREFUSED, as the loopback's RST would say at once; a
 // non-blocking connect answers EINPROGRESS and is writable when done, as Linux's loopback handshake.
 // A dual-stack IPv6 socket meets IPv4 peers under mapped addresses (::ffff:127.0.0.1).
-import { EAGAIN, EALREADY, ECONNABORTED, ECONNREFUSED, EINPROGRESS, EINVAL, EISCONN, ENETUNREACH, ENOTCONN, EPIPE, Errno } from '../abi/errno.js';
+import {
+  EAGAIN, EALREADY, ECONNABORTED, ECONNREFUSED, ECONNRESET, EINPROGRESS, EINVAL, EISCONN, ENETUNREACH, ENOTCONN, EPIPE, Errno,
+} from '../abi/errno.js';
 import { POLLERR, POLLHUP, POLLOUT } from '../abi/fcntl.js';
 import type { Cancellable } from '../fs/wait.js';
 import { AF_INET6, type Endpoint, isV4, type SocketAddress } from './inet-address.js';
 import { InetState, IPPROTO_TCP } from './inet-state.js';
-import { BACKLOG_ROOM, type PeerCredentials, type Received, SHUT_WR, SOCK_STREAM, UnixSocket } from './unix-socket.js';
+import { type Ancillary, BACKLOG_ROOM, type PeerCredentials, type Received, SHUT_WR, SOCK_STREAM, UnixSocket } from './unix-socket.js';
 
 /** A TCP socket's SO_SNDBUF and SO_RCVBUF before it sets them (net.ipv4.tcp_wmem[1], tcp_rmem[1]). */
 export const TCP_DEFAULT_SNDBUF = 16384;
@@ -50,6 +52,11 @@ export class InetStreamSocket extends UnixSocket {
 
   protected override get unconnectedReceiveError(): Errno {
     return ENOTCONN;
+  }
+
+  /** tcp_shutdown: SHUT_RD only stops this end's reads; the peer is not told. */
+  protected override get readShutIsLocal(): boolean {
+    return true;
   }
 
   protected override get resetsOnClose(): boolean {
@@ -164,13 +171,83 @@ export class InetStreamSocket extends UnixSocket {
     return r;
   }
 
-  /** inet_shutdown: a listener stops at SHUT_RD; a socket without a connection takes the flags and says ENOTCONN. */
+  /**
+   * tcp_sendmsg: a pending error (a reset) first. Data to a peer that closed is sent and answered
+   * with a reset (EPIPE from then on); data reaching a peer that shut both ways is not taken: the peer resets the connection (tcp_rcv_state_process in FIN_WAIT with RCV_SHUTDOWN),
+   * and this send, which the loopback already sent, still counts.
+   */
+  override send(src: Uint8Array, ancillary: Ancillary | null, sender?: PeerCredentials): number | Errno {
+    if (this.connected && !this.finished) {
+      const e = this.takeError();
+      if (e !== null) return e;
+      if (src.length > 0 && !this.writeShut && !this.peerReading && !this.wasReset) {
+        // The peer is gone (its FIN came): the loopback sends, and the reset it answers with says EPIPE.
+        this.wasReset = true;
+        this.error = EPIPE;
+        this.queue.notify(POLLERR | POLLHUP);
+        return src.length;
+      }
+      const peer = this.peer;
+      if (src.length > 0 && !this.writeShut && peer instanceof InetStreamSocket && peer.readShut && peer.writeShut && !peer.finished) {
+        // This end has the peer's FIN and is in CLOSE_WAIT: the reset says EPIPE (tcp_reset).
+        peer.abortConnection(EPIPE, false);
+        peer.error = ECONNRESET;
+        return src.length;
+      }
+    }
+    return super.send(src, ancillary, sender);
+  }
+
+  /**
+   * connect(2) with AF_UNSPEC (tcp_disconnect): a connection is reset (the peer hears ECONNRESET,
+   * or EPIPE once it has this end's FIN, and so does this end's SO_ERROR) and the socket may connect
+   * again; a listener stops listening. The port goes back unless bind named it, the address unless
+   * bind named one, though getsockname still shows the port.
+   */
+  disconnect(): void {
+    if (this.listening) {
+      this.stopListening();
+    } else if (this.connected) {
+      if (!this.finished) {
+        this.abortConnection(this.writeShut ? EPIPE : ECONNRESET, true);
+        this.error = ECONNRESET;
+      } else {
+        this.abortConnection(null, true);
+      }
+    } else if (this.backlogWait !== null) {
+      this.backlogWait.cancel();
+      this.backlogWait = null;
+      this.error = ECONNRESET;
+    }
+    this.inProgress = false;
+    this.refused = false;
+    this.readShut = false;
+    this.writeShut = false;
+    this.inet.remote = null;
+    this.releasePort();
+  }
+
+  /** tcp_set_state(TCP_CLOSE): the port goes back unless bind named it; the name still shows it. */
+  private releasePort(): void {
+    if (this.inet.portLocked || this.inet.binding === null) return;
+    const ip = this.inet.ip;
+    this.inet.unbind(true);
+    if (this.inet.addressLocked) this.inet.ip = ip;
+  }
+
+  /**
+   * inet_shutdown: a listener stops at SHUT_RD (as a disconnect); a socket without a connection,
+   * or whose connection is over both ways (TCP_CLOSE), takes the flags and says ENOTCONN.
+   */
   override shutdown(how: number): Errno | null {
     if (this.listening) {
-      if (how !== SHUT_WR) this.stopListening();
+      if (how !== SHUT_WR) {
+        this.stopListening();
+        this.releasePort();
+      }
       return null;
     }
-    const connected = this.connected;
+    const connected = this.connected && !this.finished;
     super.shutdown(how);
     return connected ? null : ENOTCONN;
   }
@@ -178,7 +255,11 @@ export class InetStreamSocket extends UnixSocket {
   override readiness(): number {
     // A connect waiting for the backlog is in SYN_SENT: neither readable nor writable.
     if (this.backlogWait !== null) return this.error !== null ? POLLERR : 0;
-    return super.readiness();
+    const mask = super.readiness();
+    // tcp_poll: a hang-up once both directions are shut or the connection is reset, not when the
+    // peer merely went (its FIN shuts this end's reading only).
+    if (this.connected && !this.writeShut && !this.wasReset) return mask & ~POLLHUP;
+    return mask;
   }
 
   protected override close(): void {

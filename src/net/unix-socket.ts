@@ -124,11 +124,14 @@ export class UnixSocket extends FileDescription {
   address: Uint8Array | null = null;
   /** Takes the name back (abstract name, socket node) when the socket goes. */
   protected unbind: (() => void) | null = null;
-  private peer: UnixSocket | null = null;
+  protected peer: UnixSocket | null = null;
   private rx: Channel | null = null;
   private tx: Channel | null = null;
   protected readShut = false;
   protected writeShut = false;
+  /** This end counts among the readers of its receiving ring, the writers of its sending ring. */
+  private reading = false;
+  private writing = false;
   /** ECONNRESET when the peer went with data unread or before accept; SO_ERROR takes it. */
   protected error: Errno | null = null;
   /** The peer reset the connection (the error above may have been taken since). */
@@ -168,6 +171,11 @@ export class UnixSocket extends FileDescription {
   /** Both directions are over: this end stopped writing (or was reset) and the peer's writing ended. */
   protected get finished(): boolean {
     return this.state === 'connected' && this.rx!.pipe.writers === 0 && (this.writeShut || this.wasReset);
+  }
+
+  /** The peer still reads what this end sends (it has not gone, and a Unix peer did not shut SHUT_RD). */
+  protected get peerReading(): boolean {
+    return this.tx !== null && this.tx.pipe.readers > 0;
   }
 
   /** getsockname's address (null: unnamed). */
@@ -220,8 +228,10 @@ export class UnixSocket extends FileDescription {
     this.rx = rx;
     this.tx = tx;
     // A shutdown before the connection holds for it.
-    if (!this.readShut) rx.pipe.readers++;
-    if (!this.writeShut) tx.pipe.writers++;
+    this.reading = !this.readShut || this.readShutIsLocal;
+    this.writing = !this.writeShut;
+    if (this.reading) rx.pipe.readers++;
+    if (this.writing) tx.pipe.writers++;
     this.queue.notify(POLLOUT | POLLWRNORM);
   }
 
@@ -284,11 +294,11 @@ export class UnixSocket extends FileDescription {
   receive(sink: (chunk: Uint8Array) => number, max: number, peek: boolean): Received | Errno {
     if (this.state !== 'connected') return this.unconnectedReceiveError;
     const ch = this.rx!;
-    if (this.readShut) return { bytes: 0, messageLength: 0, files: null, credentials: null };
+    if (this.readShut && !this.readShutIsLocal) return { bytes: 0, messageLength: 0, files: null, credentials: null };
     if (ch.empty) {
       const e = this.takeError();
       if (e !== null) return e;
-      if (ch.pipe.writers === 0) return { bytes: 0, messageLength: 0, files: null, credentials: null };
+      if (ch.pipe.writers === 0 || this.readShut) return { bytes: 0, messageLength: 0, files: null, credentials: null };
       return EAGAIN;
     }
     const fallback = this.peer?.owner ?? NO_CREDENTIALS;
@@ -414,19 +424,74 @@ export class UnixSocket extends FileDescription {
       this.queue.notify(POLLIN | POLLRDHUP | POLLHUP);
       return null;
     }
-    const rx = this.rx!;
-    const tx = this.tx!;
     if ((how === SHUT_RD || how === SHUT_RDWR) && !this.readShut) {
       this.readShut = true;
-      if (--rx.pipe.readers === 0) rx.pipe.writerQueue.notify(POLLERR | POLLOUT);
+      if (!this.readShutIsLocal) this.stopReading();
       this.queue.notify(POLLIN | POLLRDHUP);
     }
     if ((how === SHUT_WR || how === SHUT_RDWR) && !this.writeShut) {
       this.writeShut = true;
-      if (--tx.pipe.writers === 0) tx.to.queue.notify(POLLHUP | POLLIN | POLLRDHUP);
+      this.stopWriting();
       this.queue.notify(POLLOUT);
     }
     return null;
+  }
+
+  /** This end no longer reads: the peer's writes answer EPIPE. */
+  private stopReading(): void {
+    if (!this.reading) return;
+    this.reading = false;
+    const rx = this.rx!;
+    if (--rx.pipe.readers === 0) rx.pipe.writerQueue.notify(POLLERR | POLLOUT);
+  }
+
+  /** This end no longer writes: the peer reads to end of file. */
+  private stopWriting(): void {
+    if (!this.writing) return;
+    this.writing = false;
+    const tx = this.tx!;
+    if (--tx.pipe.writers === 0) tx.to.queue.notify(POLLHUP | POLLIN | POLLRDHUP);
+  }
+
+  /**
+   * SHUT_RD is this end's own (TCP's): the peer may still send, and what is queued or comes later is
+   * still read, then end of file. A Unix socket's SHUT_RD stops the peer's writes (unix_shutdown).
+   */
+  protected get readShutIsLocal(): boolean {
+    return false;
+  }
+
+  /**
+   * Ends the connection at once both ways, as a TCP reset does: the peer is told peerError (its
+   * next call's error) unless that is null, and neither end reads or writes again. forget leaves
+   * this end unconnected (tcp_disconnect), else it stays a connection that is over (TCP_CLOSE).
+   */
+  protected abortConnection(peerError: Errno | null, forget: boolean): void {
+    const peer = this.peer!;
+    if (peerError !== null) {
+      peer.error = peerError;
+      peer.wasReset = true;
+    }
+    this.wasReset = true;
+    this.readShut = true;
+    this.writeShut = true;
+    this.stopReading();
+    this.stopWriting();
+    peer.stopReading();
+    peer.stopWriting();
+    this.rx!.discard();
+    peer.queue.notify(POLLERR | POLLIN | POLLOUT | POLLHUP | POLLRDHUP);
+    if (forget) {
+      this.state = 'unconnected';
+      this.peer = null;
+      this.rx = null;
+      this.tx = null;
+      this.readShut = false;
+      this.writeShut = false;
+      this.wasReset = false;
+      this.peerCredentials = NO_CREDENTIALS;
+    }
+    this.queue.notify(POLLERR | POLLIN | POLLOUT | POLLHUP | POLLRDHUP);
   }
 
   stat(): FileStat {
@@ -434,7 +499,7 @@ export class UnixSocket extends FileDescription {
   }
 
   override readableBytes(): number {
-    if (this.state !== 'connected' || this.readShut) return 0;
+    if (this.state !== 'connected' || (this.readShut && !this.readShutIsLocal)) return 0;
     const ch = this.rx!;
     return ch.messages !== null ? ch.messages[0] ?? 0 : ch.pipe.size;
   }
@@ -518,6 +583,7 @@ export class UnixSocket extends FileDescription {
         peer.queue.notify(POLLERR | POLLIN);
       }
       this.shutdown(SHUT_RDWR);
+      this.stopReading();
       rx.discard();
     }
     this.unbind?.();

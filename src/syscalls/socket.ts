@@ -286,14 +286,13 @@ function connectDatagram(task: Task, sock: UnixDatagramSocket, va: number, len: 
   return sock.connect(target) ?? 0;
 }
 
-/** connect(2) of a TCP or UDP socket: to a loopback address (others ENETUNREACH); AF_UNSPEC forgets a UDP peer. */
+/** connect(2) of a TCP or UDP socket: to a loopback address (others ENETUNREACH); AF_UNSPEC forgets a UDP peer, aborts a TCP connection. */
 function connectInet(task: Task, sock: InetSocket, va: number, len: number): SyscallResult {
   const raw = copyAddress(task, va, len);
   if (raw instanceof Errno) return raw;
   if (len < SUN_PATH) return EINVAL;
   if ((raw[0]! | (raw[1]! << 8)) === AF_UNSPEC) {
-    if (sock instanceof InetDatagramSocket) sock.disconnect();
-    else if (sock.connected) return EISCONN;
+    sock.disconnect();
     return 0;
   }
   const dgram = sock instanceof InetDatagramSocket;
@@ -990,14 +989,14 @@ export const socketSyscalls: SyscallEntry[] = [
   partial('listen', listen, 'AF_UNIX stream and seqpacket sockets, TCP (autobinds; datagram: EOPNOTSUPP)', 'ii'),
   partial('accept', (t, a) => accept(t, a.int(0), a.ptr(1), a.ptr(2), 0), 'AF_UNIX stream and seqpacket listeners, TCP listeners', 'ipp'),
   partial('accept4', (t, a) => accept(t, a.int(0), a.ptr(1), a.ptr(2), a.int(3)), 'AF_UNIX stream and seqpacket listeners, TCP listeners', 'ippi'),
-  partial('connect', connect, 'AF_UNIX: a bound socket node or abstract name; a datagram socket\'s default peer (AF_UNSPEC clears it); TCP to a loopback listener (ECONNREFUSED without one, EINPROGRESS when non-blocking), UDP\'s default peer; other addresses ENETUNREACH', 'ipi'),
+  partial('connect', connect, 'AF_UNIX: a bound socket node or abstract name; a datagram socket\'s default peer (AF_UNSPEC clears it); TCP to a loopback listener (ECONNREFUSED without one, EINPROGRESS when non-blocking; AF_UNSPEC resets the connection or stops a listener), UDP\'s default peer; other addresses ENETUNREACH', 'ipi'),
   partial('sendto', sendto, 'AF_UNIX, TCP, UDP (to an address or the default peer; 65507 bytes for IPv4, 65527 for IPv6); MSG_DONTWAIT, MSG_NOSIGNAL (MSG_OOB: EOPNOTSUPP); other fds ENOTSOCK', 'iBzxpi'),
   partial('recvfrom', recvfrom, 'AF_UNIX, TCP, UDP: the sender\'s address, MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL, MSG_TRUNC (MSG_OOB: EOPNOTSUPP); other fds ENOTSOCK', 'ibzxpp'),
   partial('sendmsg', sendmsg, 'AF_UNIX: SCM_RIGHTS, SCM_CREDENTIALS (not on TCP or UDP: EINVAL); flags as sendto', 'ipx'),
   partial('recvmsg', recvmsg, 'AF_UNIX: SCM_RIGHTS (MSG_CMSG_CLOEXEC, MSG_CTRUNC), SCM_CREDENTIALS (SO_PASSCRED); flags as recvfrom', 'ipx'),
   partial('sendmmsg', (t, a) => batch(t, a, false), 'as sendmsg, for each message; a blocking socket waits for each', 'ipix'),
   partial('recvmmsg', (t, a) => batch(t, a, true), 'as recvmsg, for each message; a blocking socket waits for each (MSG_WAITFORONE: the first); the timeout is checked after each message, as Linux', 'ipixt'),
-  partial('shutdown', shutdown, 'AF_UNIX, TCP and UDP sockets; other fds ENOTSOCK', 'ii'),
+  partial('shutdown', shutdown, 'AF_UNIX, TCP and UDP sockets (TCP\'s SHUT_RD its own, as Linux; ENOTCONN without a connection or once it is over); other fds ENOTSOCK', 'ii'),
   partial('getsockopt', getsockopt, 'SOL_SOCKET: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PASSCRED, SO_PEERCRED, SO_SNDBUF, SO_RCVBUF, SO_RCVTIMEO, SO_SNDTIMEO, SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE, SO_LINGER; TCP_NODELAY, TCP_MAXSEG, TCP_KEEPIDLE/INTVL/CNT; IP_TOS, IP_TTL; IPV6_V6ONLY, IPV6_UNICAST_HOPS, IPV6_TCLASS', 'iiipp'),
   partial('setsockopt', setsockopt, 'SOL_SOCKET: SO_PASSCRED, SO_SNDBUF, SO_RCVBUF (recorded; the buffer stays 208 KiB), SO_RCVTIMEO, SO_SNDTIMEO (in ms), SO_REUSEADDR, SO_REUSEPORT, SO_LINGER (zero: close resets), SO_KEEPALIVE; the TCP, IP and IPv6 options above (kept and read back)', 'iiipi'),
   partial('getsockname', (t, a) => socketName(t, a, false), 'AF_UNIX, TCP and UDP sockets; other fds ENOTSOCK', 'ipp'),
