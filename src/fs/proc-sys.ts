@@ -1,5 +1,6 @@
 // /proc/sys: the kernel parameters programs read at start-up (sysctl(8) names), with the values this
-// sandbox has. Read-only: a sandbox cannot tune the kernel it runs on.
+// sandbox has. Read-only, as a sandbox cannot tune the kernel it runs on, but for the sysctls of its
+// own network namespace (net.ipv4.ip_local_port_range, ip_unprivileged_port_start), which root may set.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
@@ -53,4 +54,13 @@ export function buildProcSys(sys: SynthDir, system: ProcSystem): void {
   const fs = sys.dirNode('fs');
   // F_SETPIPE_SZ grows a pipe past this only with CAP_SYS_RESOURCE.
   fs.fileNode('pipe-max-size', () => `${PIPE_MAX_SIZE}\n`);
+
+  const net = system.net;
+  const ipv4 = sys.dirNode('net').dirNode('ipv4');
+  // A write of one value sets the low end only, as proc_dointvec leaves the rest.
+  ipv4.sysctlNode('ip_local_port_range', 2, () => net.localPortRange(), (v) => {
+    const [low, high] = net.localPortRange();
+    return net.setLocalPortRange(v[0] ?? low, v[1] ?? high);
+  });
+  ipv4.sysctlNode('ip_unprivileged_port_start', 1, () => [net.unprivilegedPortStart], (v) => net.setUnprivilegedPortStart(v[0]!));
 }

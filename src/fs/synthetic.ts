@@ -1,7 +1,7 @@
-// Building blocks of /proc and /sys: read-only trees whose files are generated when opened (the
-// contents are a snapshot taken at open, as a seq_file's first read would be), whose symlinks may be
-// magic (leading to a place rather than a path), and whose directories may list entries that change
-// (one per process, one per open fd).
+// Building blocks of /proc and /sys: trees whose files are generated when opened (the contents are a
+// snapshot taken at open, as a seq_file's first read would be), whose symlinks may be magic (leading
+// to a place rather than a path), and whose directories may list entries that change (one per
+// process, one per open fd). A few files take writes: a sysctl's integers (sysctlNode).
 import { EACCES, EINVAL, ENOENT, Errno } from '../abi/errno.js';
 import { DirectoryFile } from './dir-file.js';
 import { S_IFDIR, S_IFLNK, S_IFREG, SEEK_CUR, SEEK_END, SEEK_SET, direntType } from '../abi/fcntl.js';
@@ -42,6 +42,24 @@ export abstract class SynthNode extends Dentry {
 }
 
 export type Content = (caller: FsContext) => string | Uint8Array | Errno;
+
+/** What a sysctl file does with the integers one write gave (fewer than it holds: the rest stay). */
+export type SysctlStore = (values: number[]) => Errno | null;
+
+/**
+ * The integers of a write to a sysctl file, as proc_dointvec reads them: decimal, optionally
+ * negative, separated and surrounded by white space; anything else is EINVAL.
+ */
+export function parseSysctlInts(text: string, max: number): number[] | Errno {
+  const words = text.split(/[ \t\n]+/).filter((w) => w !== '');
+  if (words.length > max) return EINVAL;
+  const values: number[] = [];
+  for (const w of words) {
+    if (!/^-?\d{1,10}$/.test(w)) return EINVAL;
+    values.push(Number(w));
+  }
+  return values;
+}
 
 /** Entries a directory computes when asked: one per process, one per fd. */
 export interface DynamicEntries {
@@ -87,6 +105,13 @@ export class SynthDir extends SynthNode {
     return f;
   }
 
+  /** A sysctl of count integers, shown tab-separated, that a write (its opener's permission checked: root) sets. */
+  sysctlNode(name: string, count: number, show: () => readonly number[], store: SysctlStore): SynthFile {
+    const f = new SynthFile(name, this, this.fs, () => `${show().join('\t')}\n`, 0o644, undefined, { count, store });
+    this.fixed.set(name, f);
+    return f;
+  }
+
   symlinkNode(name: string, target: (caller: FsContext) => string | Errno, jump: Jump | null = null): SynthLink {
     const l = new SynthLink(name, this, this.fs, target, jump);
     this.fixed.set(name, l);
@@ -95,15 +120,20 @@ export class SynthDir extends SynthNode {
 }
 
 export class SynthFile extends SynthNode {
-  constructor(name: string, parent: Dentry | null, fs: SyntheticFs, readonly content: Content, mode = 0o444, ino?: number) {
+  constructor(
+    name: string, parent: Dentry | null, fs: SyntheticFs, readonly content: Content, mode = 0o444, ino?: number,
+    private readonly sysctl: { count: number; store: SysctlStore } | null = null,
+  ) {
     super(name, parent, fs, S_IFREG | mode, ino);
   }
 
   override open(flags: number, caller: FsContext): FileDescription | Errno {
-    if ((flags & 3) !== 0) return EACCES;
+    if ((flags & 3) !== 0 && this.sysctl === null) return EACCES;
     const bytes = this.content(caller);
     if (bytes instanceof Errno) return bytes;
-    return new SnapshotFile(flags, typeof bytes === 'string' ? Buffer.from(bytes) : bytes, this);
+    const snapshot = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
+    if (this.sysctl !== null) return new SysctlFile(flags, snapshot, this, this.sysctl.count, this.sysctl.store);
+    return new SnapshotFile(flags, snapshot, this);
   }
 }
 
@@ -146,7 +176,7 @@ export class SnapshotFile extends FileDescription {
     return n;
   }
 
-  override write(): Errno {
+  override write(_buf: Uint8Array): number | Errno {
     return EINVAL;
   }
 
@@ -168,5 +198,26 @@ export class SnapshotFile extends FileDescription {
 
   override readableBytes(): number {
     return Math.max(0, this.bytes.length - this.offset);
+  }
+}
+
+/** An open sysctl file: reads show the value at open; each write is parsed whole and stored. */
+class SysctlFile extends SnapshotFile {
+  constructor(flags: number, bytes: Uint8Array, node: Dentry, private readonly count: number, private readonly store: SysctlStore) {
+    super(flags, bytes, node);
+  }
+
+  override write(buf: Uint8Array): number | Errno {
+    const values = parseSysctlInts(Buffer.from(buf).toString('latin1'), this.count);
+    if (values instanceof Errno) return values;
+    if (values.length > 0) {
+      const e = this.store(values);
+      if (e !== null) return e;
+    }
+    return buf.length;
+  }
+
+  override pwrite(buf: Uint8Array): number | Errno {
+    return this.write(buf);
   }
 }

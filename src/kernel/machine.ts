@@ -4,7 +4,8 @@
 // /sys/devices/system/cpu and the cgroup files all answer from here, so that runtimes that size
 // thread pools and heaps from them (Python, the JVM, Node.js, Go) size them to the sandbox.
 import { availableParallelism, hostname } from 'node:os';
-import type { ProcSystem } from '../fs/proc-system.js';
+import type { NetSysctl, ProcSystem } from '../fs/proc-system.js';
+import { netSysctl } from '../net/inet-ports.js';
 
 export class Machine implements ProcSystem {
   /** Monotonic nanoseconds at boot: the sandbox's uptime counts from here. */
@@ -18,6 +19,8 @@ export class Machine implements ProcSystem {
   readonly cpusLimited: boolean;
   /** uname's nodename and /proc/sys/kernel/hostname (--hostname; the host's by default). */
   readonly hostname: string;
+  /** The network sysctls of the sandbox's one network namespace. */
+  readonly net: NetSysctl = netSysctl;
   private readonly committed: () => number;
   private readonly processes: () => number;
 

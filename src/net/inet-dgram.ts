@@ -50,8 +50,8 @@ export class InetDatagramSocket extends UnixSocket {
     return this.inet.peerName() ?? ENOTCONN;
   }
 
-  bind(a: SocketAddress): Errno | null {
-    return this.inet.bind(a, false);
+  bind(a: SocketAddress, privileged: boolean): Errno | null {
+    return this.inet.bind(a, false, privileged);
   }
 
   /** connect(2): the default peer; the socket gets a port and the source address toward it. */

@@ -2,12 +2,41 @@
 // (inet_bind_bucket, udp_table): who holds each port on which address, the conflicts bind(2) and
 // listen(2) check (inet_bind_conflict, udp_lib_lport_inuse), SO_REUSEADDR and SO_REUSEPORT, ephemeral
 // ports from ip_local_port_range, and the socket a connection or a datagram to an address reaches.
-import { EADDRINUSE, type Errno } from '../abi/errno.js';
+import { EADDRINUSE, EINVAL, type Errno } from '../abi/errno.js';
 import { AF_INET, isAny, isV4, ipKey, sameIp } from './inet-address.js';
 
-/** net.ipv4.ip_local_port_range's default. */
-export const EPHEMERAL_LOW = 32768;
-export const EPHEMERAL_HIGH = 60999;
+/**
+ * The sandbox's network sysctls (its one network namespace's): net.ipv4.ip_local_port_range, the
+ * ephemeral ports, and ip_unprivileged_port_start, below which only a privileged user binds.
+ */
+export const netSysctl = {
+  low: 32768,
+  high: 60999,
+  unprivilegedPortStart: 1024,
+
+  localPortRange(): [number, number] {
+    return [this.low, this.high];
+  },
+
+  /** ipv4_local_port_range: each end 1-65535, low not above high nor below ip_unprivileged_port_start. */
+  setLocalPortRange(low: number, high: number): Errno | null {
+    if (low < 1 || low > 65535 || high < 1 || high > 65535) return EINVAL;
+    if (high < low || low < this.unprivilegedPortStart) return EINVAL;
+    this.low = low;
+    this.high = high;
+    return null;
+  },
+
+  /** ipv4_privileged_ports: 0-65535, not above the ephemeral range's low end. */
+  setUnprivilegedPortStart(port: number): Errno | null {
+    if (port < 0 || port > 65535 || port > this.low) return EINVAL;
+    this.unprivilegedPortStart = port;
+    return null;
+  },
+};
+
+/** Who asks for an ephemeral port: TCP's connect and the rest prefer ports of opposite parities. */
+export type EphemeralUse = 'connect' | 'bind';
 
 /** What a socket holding a port tells the table about itself. */
 export interface PortHolder {
@@ -63,7 +92,6 @@ function score(b: PortBinding, dst: Uint8Array): number {
 
 export class PortTable {
   private readonly ports = new Map<number, PortBinding[]>();
-  private nextEphemeral = EPHEMERAL_LOW + Math.floor(Math.random() * (EPHEMERAL_HIGH - EPHEMERAL_LOW + 1));
 
   constructor(readonly stream: boolean) {}
 
@@ -83,25 +111,56 @@ export class PortTable {
     return false;
   }
 
-  /** bind(2) of holder to ip and port (0: an ephemeral one): EADDRINUSE if another holds it. */
-  bind(holder: PortHolder, ip: Uint8Array, port: number): PortBinding | Errno {
-    if (port === 0) return this.bindEphemeral(holder, ip);
+  /** bind(2) of holder to ip and port (0: an ephemeral one, for use): EADDRINUSE if another holds it, or none is free. */
+  bind(holder: PortHolder, ip: Uint8Array, port: number, use: EphemeralUse = 'bind'): PortBinding | Errno {
+    if (port === 0) return this.bindEphemeral(holder, ip, use);
     const b = new PortBinding(this, holder, ip, port);
     if (this.conflicts(b)) return EADDRINUSE;
     this.add(b);
     return b;
   }
 
-  /** A free ephemeral port (no socket holds it at all), from a random start as Linux's search. */
-  private bindEphemeral(holder: PortHolder, ip: Uint8Array): PortBinding | Errno {
-    const count = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1;
-    for (let i = 0; i < count; i++) {
-      const port = this.nextEphemeral;
-      this.nextEphemeral = port === EPHEMERAL_HIGH ? EPHEMERAL_LOW : port + 1;
-      if (this.ports.has(port)) continue;
+  /**
+   * A free ephemeral port (no socket holds it at all) from ip_local_port_range, searched as Linux
+   * does. TCP: a connect tries the ports whose offset from the low end is even first, from an even
+   * offset at random (__inet_hash_connect), a bind or listen those at an odd offset first
+   * (inet_csk_find_open_port), each pass stepping by two over a count rounded down to even, so that
+   * some ports of an odd-sized range are never tried. UDP: from a random start, one by one.
+   */
+  private bindEphemeral(holder: PortHolder, ip: Uint8Array, use: EphemeralUse): PortBinding | Errno {
+    const { low, high } = netSysctl;
+    const span = high - low + 1;
+    const take = (port: number): PortBinding | null => {
+      if (this.ports.has(port)) return null;
       const b = new PortBinding(this, holder, ip, port);
       this.add(b);
       return b;
+    };
+    if (!this.stream) {
+      const first = Math.floor(Math.random() * span);
+      for (let i = 0; i < span; i++) {
+        const b = take(low + ((first + i) % span));
+        if (b !== null) return b;
+      }
+      return EADDRINUSE;
+    }
+    const remaining = span > 1 ? span & ~1 : span;
+    let offset = Math.floor(Math.random() * remaining);
+    offset = use === 'connect' ? offset & ~1 : offset | 1;
+    for (let pass = 0; pass < 2; pass++) {
+      let port = low + offset;
+      for (let i = 0; i < remaining; i += 2, port += 2) {
+        if (port > high) port -= remaining;
+        const b = take(port);
+        if (b !== null) return b;
+      }
+      // The other parity, for a range of more than one port (a bind's second pass always runs).
+      if (use === 'connect') {
+        offset++;
+        if (remaining <= 1) break;
+      } else {
+        offset--;
+      }
     }
     return EADDRINUSE;
   }

@@ -64,8 +64,8 @@ export class InetStreamSocket extends UnixSocket {
   }
 
   /** bind(2): EINVAL once the socket has a port or a connection. */
-  bind(a: SocketAddress): Errno | null {
-    return this.inet.bind(a, this.connected || this.listening);
+  bind(a: SocketAddress, privileged: boolean): Errno | null {
+    return this.inet.bind(a, this.connected || this.listening, privileged);
   }
 
   override listen(backlog: number, creds: PeerCredentials): Errno | null {

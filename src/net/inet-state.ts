@@ -1,11 +1,11 @@
 // What TCP and UDP sockets of either family share (Linux's struct inet_sock): the address and port
 // bound (inet-ports.ts), the peer, and the IP-level and protocol-level options a program sets and
 // reads back (SO_REUSEADDR, SO_LINGER, TCP_NODELAY, IP_TOS, IPV6_V6ONLY, ...), checked as Linux checks them.
-import { EINVAL, ENOPROTOOPT, EOPNOTSUPP, Errno } from '../abi/errno.js';
+import { EACCES, EADDRNOTAVAIL, EAGAIN, EINVAL, ENOPROTOOPT, EOPNOTSUPP, Errno } from '../abi/errno.js';
 import {
   AF_INET, AF_INET6, checkBindable, type Endpoint, isAny, type SocketAddress, sourceFor, V4_ANY, V6_ANY, writeAddress,
 } from './inet-address.js';
-import { type PortBinding, type PortHolder, type PortTable, tcpPorts, udpPorts } from './inet-ports.js';
+import { netSysctl, type PortBinding, type PortHolder, type PortTable, tcpPorts, udpPorts } from './inet-ports.js';
 import type { UnixSocket } from './unix-socket.js';
 
 export const IPPROTO_IP = 0;
@@ -91,10 +91,14 @@ export class InetState implements PortHolder {
     return this.remote === null ? null : writeAddress(this.family, this.remote.ip, this.remote.port);
   }
 
-  /** bind(2), the address checked first, then that the socket has no port yet (EINVAL), as inet_bind. */
-  bind(a: SocketAddress, alreadyUsed: boolean): Errno | null {
+  /**
+   * bind(2), as __inet_bind: the address checked first, then a port below ip_unprivileged_port_start
+   * without privilege (CAP_NET_BIND_SERVICE: EACCES), then that the socket has no port yet (EINVAL).
+   */
+  bind(a: SocketAddress, alreadyUsed: boolean, privileged: boolean): Errno | null {
     const bad = checkBindable(a, this.v6only);
     if (bad !== null) return bad;
+    if (a.port !== 0 && a.port < netSysctl.unprivilegedPortStart && !privileged) return EACCES;
     if (this.binding !== null || alreadyUsed) return EINVAL;
     const b = this.table.bind(this, a.ip, a.port);
     if (b instanceof Errno) return b;
@@ -104,11 +108,16 @@ export class InetState implements PortHolder {
     return null;
   }
 
-  /** An ephemeral port, on the address bound, or the source address for dst (connect, sendto, listen). */
+  /**
+   * An ephemeral port, on the address bound, or the source address for dst (connect, sendto, listen).
+   * None free: a TCP connect says EADDRNOTAVAIL, a listen EADDRINUSE, UDP EAGAIN (inet_autobind).
+   */
   autobind(dst: Uint8Array | null): Errno | null {
     if (this.binding === null) {
-      const b = this.table.bind(this, dst === null || this.addressLocked ? this.ip : sourceFor(dst), 0);
-      if (b instanceof Errno) return b;
+      const tcp = this.protocol === IPPROTO_TCP;
+      const ip = dst === null || this.addressLocked ? this.ip : sourceFor(dst);
+      const b = this.table.bind(this, ip, 0, tcp && dst !== null ? 'connect' : 'bind');
+      if (b instanceof Errno) return !tcp ? EAGAIN : dst !== null ? EADDRNOTAVAIL : b;
       this.take(b);
     } else if (dst !== null && !this.addressLocked && isAny(this.ip)) {
       this.ip = sourceFor(dst);

@@ -220,7 +220,7 @@ function bind(task: Task, a: SyscallArgs): number | Errno {
     const raw = copyAddress(task, a.ptr(1), a.int(2));
     if (raw instanceof Errno) return raw;
     const addr = parseAddress(raw, sock.inet.family, { unspecAny: true });
-    return addr instanceof Errno ? addr : sock.bind(addr) ?? 0;
+    return addr instanceof Errno ? addr : sock.bind(addr, task.euid === 0) ?? 0;
   }
   const addr = readAddress(task, a.ptr(1), a.int(2));
   if (addr instanceof Errno) return addr;
@@ -985,7 +985,7 @@ function setsockopt(task: Task, a: SyscallArgs): number | Errno {
 export const socketSyscalls: SyscallEntry[] = [
   partial('socket', socket, 'AF_UNIX SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM (SOCK_RAW as SOCK_DGRAM); AF_INET and AF_INET6 TCP and UDP on the sandbox\'s own loopback (no raw sockets: ESOCKTNOSUPPORT); other families EAFNOSUPPORT', 'iii'),
   partial('socketpair', socketpair, 'AF_UNIX SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM', 'iiip'),
-  partial('bind', bind, 'AF_UNIX: a socket node (on a --mount directory seen by the sandbox only), an abstract name, autobind; AF_INET/AF_INET6: any, 127.0.0.0/8, ::1, v4-mapped (others EADDRNOTAVAIL), port 0 ephemeral, EADDRINUSE with SO_REUSEADDR and SO_REUSEPORT', 'ipi'),
+  partial('bind', bind, 'AF_UNIX: a socket node (on a --mount directory seen by the sandbox only), an abstract name, autobind; AF_INET/AF_INET6: any, 127.0.0.0/8, ::1, v4-mapped (others EADDRNOTAVAIL), port 0 ephemeral (from ip_local_port_range), EADDRINUSE with SO_REUSEADDR and SO_REUSEPORT, EACCES below ip_unprivileged_port_start but for root', 'ipi'),
   partial('listen', listen, 'AF_UNIX stream and seqpacket sockets, TCP (autobinds; datagram: EOPNOTSUPP)', 'ii'),
   partial('accept', (t, a) => accept(t, a.int(0), a.ptr(1), a.ptr(2), 0), 'AF_UNIX stream and seqpacket listeners, TCP listeners', 'ipp'),
   partial('accept4', (t, a) => accept(t, a.int(0), a.ptr(1), a.ptr(2), a.int(3)), 'AF_UNIX stream and seqpacket listeners, TCP listeners', 'ippi'),
