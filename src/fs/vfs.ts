@@ -387,8 +387,20 @@ export interface ReadCall {
  * An open file description, shared by every fd that dup() made of it. Regular files keep their offset
  * here; reads and writes are given views of guest memory and move data in place.
  */
+/**
+ * F_SETOWN's owner of a file description: a thread, a process or a process group (F_OWNER_TID,
+ * F_OWNER_PID, F_OWNER_PGRP) that a socket signals when urgent data comes (SIGURG).
+ */
+export interface FileOwner {
+  readonly type: number;
+  readonly id: number;
+  signal(signo: number): void;
+}
+
 export abstract class FileDescription {
   private refs = 0;
+  /** F_SETOWN: who is told of urgent data; null for no one. */
+  fileOwner: FileOwner | null = null;
   /** Run when the last reference goes (locks held by the description), one per id. */
   private releaseHooks: Map<unknown, () => void> | null = null;
   /** Where it was opened: for /proc/PID/fd, fchdir, *at calls; null for pipes and host stdio. */

@@ -252,6 +252,11 @@ export class InetStreamSocket extends UnixSocket {
     return connected ? null : ENOTCONN;
   }
 
+  /** SIOCINQ: EINVAL on a listener (tcp_ioctl). */
+  override readableBytes(): number | Errno {
+    return this.listening ? EINVAL : super.readableBytes();
+  }
+
   override readiness(): number {
     // A connect waiting for the backlog is in SYN_SENT: neither readable nor writable.
     if (this.backlogWait !== null) return this.error !== null ? POLLERR : 0;

@@ -16,9 +16,10 @@ import {
   EAGAIN, ECONNREFUSED, ECONNRESET, EFAULT, EINVAL, EISCONN, EMSGSIZE, ENOTCONN, EOPNOTSUPP, EPIPE, EPROTOTYPE, Errno,
 } from '../abi/errno.js';
 import {
-  O_NONBLOCK, O_RDWR, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRBAND, POLLWRNORM, S_IFSOCK,
+  O_NONBLOCK, O_RDWR, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDHUP, POLLRDNORM, POLLWRBAND, POLLWRNORM, S_IFSOCK,
   waitEvents,
 } from '../abi/fcntl.js';
+import { Signal } from '../abi/signal.js';
 import { Pipe } from '../fs/pipe.js';
 import { allocAnonDev, allocIno, FileDescription, type FileStat, syntheticStat } from '../fs/vfs.js';
 import { type Cancellable, type ReadinessListener, type ReadinessSubscription, WaitQueue } from '../fs/wait.js';
@@ -80,7 +81,14 @@ export interface Received {
   credentials: PeerCredentials | null;
   /** A datagram's sender's name (null: unnamed); absent for a connection, whose peer sent it. */
   from?: Uint8Array | null;
+  /** recv(MSG_OOB)'s urgent byte (msg_flags MSG_OOB). */
+  oob?: boolean;
 }
+
+/** TCP's urgent byte in a channel (Linux's urg_data): none, there to take with MSG_OOB, or taken. */
+const URGENT_NONE = 0;
+const URGENT_VALID = 1;
+const URGENT_READ = 2;
 
 /** One direction of a connection: the ring, and what rides on it. */
 class Channel {
@@ -91,6 +99,10 @@ class Channel {
   riders: Rider[] = [];
   /** Seqpacket: the lengths of the messages in the ring, oldest first. */
   readonly messages: number[] | null;
+  /** TCP's urgent byte: its state, its position in the stream (urg_seq) and its value. */
+  urgent = URGENT_NONE;
+  urgentAt = 0;
+  urgentByte = 0;
 
   constructor(readonly to: UnixSocket, from: UnixSocket, seqpacket: boolean) {
     this.pipe = new Pipe(BUFFER_PAGES, to.queue, from.queue);
@@ -143,6 +155,8 @@ export class UnixSocket extends FileDescription {
   sendTimeoutNs = 0n;
   /** SO_PASSCRED. */
   passCredentials = false;
+  /** SO_OOBINLINE: an urgent byte stays in the stream. */
+  oobInline = false;
   sendBufferBytes = DEFAULT_BUFFER_BYTES;
   receiveBufferBytes = DEFAULT_BUFFER_BYTES;
   private backlog = 0;
@@ -347,6 +361,12 @@ export class UnixSocket extends FileDescription {
       n = at - pos;
       messageLength = n;
       credentials = first;
+      if (ch.urgent !== URGENT_NONE && ch.urgentAt >= pos) {
+        // A read stops before the urgent byte; at it, one skips it unless SO_OOBINLINE (tcp_recvmsg).
+        if (ch.urgentAt > pos) n = Math.min(n, ch.urgentAt - pos);
+        else if (!this.oobInline) return this.receiveOverMark(ch, sink, max, peek);
+        messageLength = n;
+      }
     }
     const bytes = ch.pipe.drain(n, sink, peek);
     if (bytes === 0 && n > 0) return EFAULT;
@@ -363,6 +383,7 @@ export class UnixSocket extends FileDescription {
           r.files = null;
         }
         ch.advance(bytes);
+        if (ch.urgent !== URGENT_NONE && ch.consumed > ch.urgentAt) ch.urgent = URGENT_NONE;
       }
     } else if (files !== null) {
       for (const f of files) f.incRef();
@@ -370,6 +391,79 @@ export class UnixSocket extends FileDescription {
     if (this.passCredentials) credentials ??= fallback;
     else credentials = null;
     return { bytes, messageLength, files, credentials };
+  }
+
+  /** A read at the urgent byte, which it skips: what follows it (none: EAGAIN, or end of file). */
+  private receiveOverMark(ch: Channel, sink: (chunk: Uint8Array) => number, max: number, peek: boolean): Received | Errno {
+    const n = Math.min(max, ch.pipe.size - 1);
+    let skip = 1;
+    const bytes = ch.pipe.drain(n + 1, (c) => {
+      if (skip === 0) return sink(c);
+      skip = 0;
+      return c.length === 1 ? 1 : 1 + sink(c.subarray(1));
+    }, peek) - 1;
+    if (bytes < n) return EFAULT;
+    if (!peek) {
+      ch.advance(bytes + 1);
+      ch.urgent = URGENT_NONE;
+    }
+    if (bytes === 0 && max > 0) {
+      if (ch.pipe.writers === 0 || this.readShut) return { bytes: 0, messageLength: 0, files: null, credentials: null };
+      return EAGAIN;
+    }
+    return { bytes, messageLength: bytes, files: null, credentials: null };
+  }
+
+  /**
+   * recv(MSG_OOB) of TCP's urgent byte (tcp_recv_urg): EINVAL with none, once taken or under
+   * SO_OOBINLINE; ENOTCONN once reset; it never waits. max 0 takes it without copying (MSG_TRUNC).
+   */
+  receiveUrgent(sink: (chunk: Uint8Array) => number, max: number, peek: boolean): Received | Errno {
+    if (this.state === 'listening') return ENOTCONN;
+    const ch = this.rx;
+    if (this.oobInline || ch === null || ch.urgent !== URGENT_VALID) return EINVAL;
+    if (this.wasReset) return ENOTCONN;
+    let bytes = 0;
+    if (max > 0) {
+      if (sink(new Uint8Array([ch.urgentByte])) !== 1) return EFAULT;
+      bytes = 1;
+    }
+    if (!peek) ch.urgent = URGENT_READ;
+    return { bytes, messageLength: bytes, files: null, credentials: null, oob: true };
+  }
+
+  /**
+   * send(MSG_OOB) wrote its bytes: the last of them is urgent (tcp_check_urg at the peer). An urgent
+   * byte not yet read goes back into the stream, or, already at the reader's head, is dropped; the
+   * peer's owner (F_SETOWN) gets SIGURG.
+   */
+  markUrgent(last: number): void {
+    const ch = this.tx;
+    if (ch === null || ch.written === 0) return;
+    const at = ch.written - 1;
+    if (ch.urgent !== URGENT_NONE && at <= ch.urgentAt) return;
+    const to = ch.to;
+    if (ch.urgent !== URGENT_NONE && ch.urgentAt === ch.consumed && !to.oobInline && ch.written - ch.consumed > 1) {
+      ch.pipe.drain(1, (c) => c.length);
+      ch.advance(1);
+    }
+    ch.urgent = URGENT_VALID;
+    ch.urgentAt = at;
+    ch.urgentByte = last;
+    to.fileOwner?.signal(Signal.SIGURG);
+    to.queue.notify(POLLPRI | POLLIN | POLLRDNORM);
+  }
+
+  /** SIOCATMARK: the next byte to read is the urgent one (or was, before recv(MSG_OOB) took it). */
+  atUrgentMark(): boolean {
+    const ch = this.rx;
+    return this.state === 'connected' && ch !== null && ch.urgent !== URGENT_NONE && ch.urgentAt === ch.consumed;
+  }
+
+  /** The urgent byte at the head of the stream, which a read skips: not counted as readable. */
+  private get skippedUrgent(): number {
+    const ch = this.rx!;
+    return ch.urgent !== URGENT_NONE && !this.oobInline && ch.urgentAt >= ch.consumed && ch.urgentAt < ch.written ? 1 : 0;
   }
 
   /**
@@ -498,10 +592,10 @@ export class UnixSocket extends FileDescription {
     return syntheticStat(this.ino, S_IFSOCK | 0o777, sockDev, { blksize: 4096 });
   }
 
-  override readableBytes(): number {
+  override readableBytes(): number | Errno {
     if (this.state !== 'connected' || (this.readShut && !this.readShutIsLocal)) return 0;
     const ch = this.rx!;
-    return ch.messages !== null ? ch.messages[0] ?? 0 : ch.pipe.size;
+    return ch.messages !== null ? ch.messages[0] ?? 0 : ch.pipe.size - this.skippedUrgent;
   }
 
   override readiness(): number {
@@ -517,7 +611,9 @@ export class UnixSocket extends FileDescription {
     const tx = this.tx!;
     const peerStoppedWriting = rx.pipe.writers === 0;
     const peerStoppedReading = tx.pipe.readers === 0;
-    if (this.readShut || !rx.empty || peerStoppedWriting) mask |= POLLIN | POLLRDNORM;
+    if (this.readShut || peerStoppedWriting) mask |= POLLIN | POLLRDNORM;
+    else if (rx.messages !== null ? rx.messages.length > 0 : rx.pipe.size > (this.atUrgentMark() && !this.oobInline ? 1 : 0)) mask |= POLLIN | POLLRDNORM;
+    if (rx.urgent === URGENT_VALID) mask |= POLLPRI;
     if (this.readShut || peerStoppedWriting) mask |= POLLRDHUP;
     if ((this.readShut || peerStoppedWriting) && (this.writeShut || peerStoppedReading)) mask |= POLLHUP;
     // Writable while the ring has room; a write to a peer that stopped reading answers EPIPE at once.

@@ -1,12 +1,15 @@
 // Descriptor-table calls: close, dup, dup2, dup3, fcntl, lseek.
-import { EAGAIN, EBADF, EFAULT, EINVAL, Errno } from '../abi/errno.js';
+import { EAGAIN, EBADF, EFAULT, EINVAL, ESRCH, Errno } from '../abi/errno.js';
+import { SI_KERNEL } from '../abi/signal.js';
+import { kernelInfo } from '../abi/siginfo.js';
+import { sendSignal, sendToProcess } from '../kernel/signal-send.js';
 import { MAX_FDS } from '../fs/fd-table.js';
 import { O_CLOEXEC, SETFL_MASK, SEEK_HOLE } from '../abi/fcntl.js';
 import { FLOCK_SIZE } from '../abi/structs.js';
 import { F_RDLCK, F_UNLCK, F_WRLCK, type LockOwner, type RecordLock, fileLocks } from '../fs/lock.js';
 import { PipeEnd } from '../fs/pipe.js';
 import { addSeals } from '../fs/seals.js';
-import type { FileDescription } from '../fs/vfs.js';
+import type { FileDescription, FileOwner } from '../fs/vfs.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
 import { Blocked, type SyscallEntry } from '../kernel/syscall-table.js';
 import type { Task } from '../kernel/task.js';
@@ -17,6 +20,13 @@ const F_GETFD = 1;
 const F_SETFD = 2;
 const F_GETFL = 3;
 const F_SETFL = 4;
+const F_SETOWN = 8;
+const F_GETOWN = 9;
+const F_SETOWN_EX = 15;
+const F_GETOWN_EX = 16;
+const F_OWNER_TID = 0;
+const F_OWNER_PID = 1;
+const F_OWNER_PGRP = 2;
 const F_GETLK = 5;
 const F_SETLK = 6;
 const F_SETLKW = 7;
@@ -128,6 +138,40 @@ function recordLock(task: Task, file: FileDescription, cmd: number, va: number):
   return Blocked.instance;
 }
 
+/**
+ * F_SETOWN and F_SETOWN_EX (f_setown_ex): the owner a file signals (id 0: none; ESRCH for an id no
+ * thread, process or group has). Its signals come from the kernel (SI_KERNEL), as send_sigurg's.
+ */
+function setOwner(task: Task, file: FileDescription, type: number, id: number): number | Errno {
+  if (type !== F_OWNER_TID && type !== F_OWNER_PID && type !== F_OWNER_PGRP) return EINVAL;
+  if (id === 0) {
+    file.fileOwner = null;
+    return 0;
+  }
+  const kernel = task.kernel;
+  const found = type === F_OWNER_TID ? kernel.tasks.has(id)
+    : type === F_OWNER_PID ? kernel.group(id) !== undefined
+    : [...kernel.groups.values()].some((g) => !g.reaped && g.pgid === id);
+  if (!found) return ESRCH;
+  const owner: FileOwner = {
+    type,
+    id,
+    signal(signo: number): void {
+      const info = kernelInfo(signo, SI_KERNEL);
+      if (type === F_OWNER_TID) {
+        const t = kernel.tasks.get(id);
+        if (t !== undefined) sendSignal(t, info, true);
+        return;
+      }
+      for (const g of kernel.groups.values()) {
+        if (!g.reaped && g.exit === null && (type === F_OWNER_PID ? g.pid === id : g.pgid === id)) sendToProcess(g, info);
+      }
+    },
+  };
+  file.fileOwner = owner;
+  return 0;
+}
+
 function fcntl(task: Task, a: SyscallArgs): number | Errno | Blocked {
   const fd = a.int(0);
   const file = task.fds.get(fd);
@@ -151,6 +195,28 @@ function fcntl(task: Task, a: SyscallArgs): number | Errno | Blocked {
     case F_SETFL:
       file.flags = (file.flags & ~SETFL_MASK) | (a.int(2) & SETFL_MASK);
       return 0;
+    case F_SETOWN: {
+      const who = a.int(2);
+      return who < 0 ? setOwner(task, file, F_OWNER_PGRP, -who) : setOwner(task, file, F_OWNER_PID, who);
+    }
+    case F_GETOWN: {
+      const o = file.fileOwner;
+      return o === null ? 0 : o.type === F_OWNER_PGRP ? -o.id : o.id;
+    }
+    case F_SETOWN_EX: {
+      const raw = new Uint8Array(8);
+      if (task.mm.copyIn(a.ptr(2), raw) !== 8) return EFAULT;
+      const v = new DataView(raw.buffer);
+      return setOwner(task, file, v.getInt32(0, true), v.getInt32(4, true));
+    }
+    case F_GETOWN_EX: {
+      const o = file.fileOwner;
+      const raw = new Uint8Array(8);
+      const v = new DataView(raw.buffer);
+      v.setInt32(0, o?.type ?? F_OWNER_PID, true);
+      v.setInt32(4, o?.id ?? 0, true);
+      return task.mm.copyOut(a.ptr(2), raw) === 8 ? 0 : EFAULT;
+    }
     case F_GETLK:
     case F_SETLK:
     case F_SETLKW:
@@ -188,6 +254,6 @@ export const fdSyscalls: SyscallEntry[] = [
   supported('dup', dup, 'i'),
   supported('dup2', dup2, 'ii'),
   supported('dup3', (t, a) => dup3(t, a.int(0), a.int(1), a.int(2)), 'iix'),
-  partial('fcntl', fcntl, 'F_DUPFD(_CLOEXEC), F_GETFD, F_SETFD, F_GETFL, F_SETFL, record and OFD locks, F_GETPIPE_SZ, F_SETPIPE_SZ, F_ADD_SEALS, F_GET_SEALS; no F_SETOWN or leases', 'inx'),
+  partial('fcntl', fcntl, 'F_DUPFD(_CLOEXEC), F_GETFD, F_SETFD, F_GETFL, F_SETFL, record and OFD locks, F_GETPIPE_SZ, F_SETPIPE_SZ, F_ADD_SEALS, F_GET_SEALS, F_SETOWN(_EX) and F_GETOWN(_EX) (a socket\'s urgent data signals the owner with SIGURG; no SIGIO); no F_SETSIG or leases', 'inx'),
   supported('lseek', lseek, 'ilw'),
 ];

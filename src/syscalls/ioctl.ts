@@ -1,4 +1,4 @@
-// ioctl(2): the generic file requests (FIOCLEX, FIONCLEX, FIONBIO, FIONREAD) answered by the Sentry, and
+// ioctl(2): the generic file requests (FIOCLEX, FIONCLEX, FIONBIO, FIONREAD, and a TCP socket's SIOCATMARK) answered by the Sentry, and
 // the terminal requests on any terminal the program has: the sandbox's own pseudo-terminals and host
 // terminals (whose termios and window size are the host's, restored when the sandbox ends). Who may
 // change a terminal and its foreground group is job control's (kernel/terminal-control.ts).
@@ -15,6 +15,7 @@ import { Signal } from '../abi/signal.js';
 import { PtyMaster, PtySlave } from '../fs/pty.js';
 import type { Terminal, TermiosWhen } from '../fs/terminal.js';
 import type { FileDescription } from '../fs/vfs.js';
+import { InetStreamSocket } from '../net/inet-socket.js';
 import {
   checkTerminalChange, dropControllingTerminal, foregroundGroup, setControllingTerminal, setForegroundGroup, terminalSession,
 } from '../kernel/terminal-control.js';
@@ -24,6 +25,8 @@ import type { Task } from '../kernel/task.js';
 import { partial } from './define.js';
 
 const FIONBIO = 0x5421;
+/** Whether a TCP socket's next byte is its urgent one. */
+const SIOCATMARK = 0x8905;
 const FIONCLEX = 0x5450;
 const FIOCLEX = 0x5451;
 
@@ -177,6 +180,8 @@ function ioctl(task: Task, a: SyscallArgs): number | Errno {
       file.flags = on !== 0 ? file.flags | O_NONBLOCK : file.flags & ~O_NONBLOCK;
       return 0;
     }
+    case SIOCATMARK:
+      return file instanceof InetStreamSocket ? putInt(task, a.ptr(2), file.atUrgentMark() ? 1 : 0) : ENOTTY;
     case FIONREAD: {
       if (file instanceof DirectoryFile) return ENOTTY;
       const n = file.readableBytes();
@@ -198,11 +203,11 @@ function ioctl(task: Task, a: SyscallArgs): number | Errno {
 
 /** The requests ioctl answers; others are ENOTTY (--report-unsupported lists those a program made). */
 export const IMPLEMENTED_IOCTLS: ReadonlySet<number> = new Set([
-  FIOCLEX, FIONCLEX, FIONBIO, FIONREAD, TCGETS, TCSETS, TCSETSW, TCSETSF, TCGETS2, TCSETS2, TCSETSW2, TCSETSF2, TIOCGWINSZ,
+  FIOCLEX, FIONCLEX, FIONBIO, FIONREAD, SIOCATMARK, TCGETS, TCSETS, TCSETSW, TCSETSF, TCGETS2, TCSETS2, TCSETSW2, TCSETSF2, TIOCGWINSZ,
   TIOCSWINSZ, TIOCGPGRP, TIOCSPGRP, TIOCGSID, TIOCSCTTY, TIOCNOTTY, TCFLSH, TCXONC, TCSBRK, TCSBRKP, TIOCOUTQ,
   TIOCGPTN, TIOCSPTLCK, TIOCGPTLCK, TIOCGPTPEER, TIOCPKT, TIOCGPKT, TIOCSIG,
 ]);
 
 export const ioctlSyscalls: SyscallEntry[] = [
-  partial('ioctl', ioctl, 'FIOCLEX, FIONCLEX, FIONBIO, FIONREAD; on terminals (the sandbox\'s ptys, host terminals): TCGETS, TCSETS, TCSETSW, TCSETSF and the termios2 forms, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP, TIOCSPGRP, TIOCGSID, TIOCSCTTY, TIOCNOTTY, TCFLSH, TCXONC, TCSBRK, TIOCOUTQ; on /dev/ptmx masters TIOCGPTN, TIOCSPTLCK, TIOCGPTLCK, TIOCGPTPEER, TIOCPKT, TIOCGPKT (packet mode), TIOCSIG, TIOCGPGRP and the termios and window-size requests; others ENOTTY', 'ixp'),
+  partial('ioctl', ioctl, 'FIOCLEX, FIONCLEX, FIONBIO, FIONREAD; SIOCATMARK on TCP sockets; on terminals (the sandbox\'s ptys, host terminals): TCGETS, TCSETS, TCSETSW, TCSETSF and the termios2 forms, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP, TIOCSPGRP, TIOCGSID, TIOCSCTTY, TIOCNOTTY, TCFLSH, TCXONC, TCSBRK, TIOCOUTQ; on /dev/ptmx masters TIOCGPTN, TIOCSPTLCK, TIOCGPTLCK, TIOCGPTPEER, TIOCPKT, TIOCGPKT (packet mode), TIOCSIG, TIOCGPGRP and the termios and window-size requests; others ENOTTY', 'ixp'),
 ];

@@ -60,6 +60,7 @@ const SO_TYPE = 3;
 const SO_ERROR = 4;
 const SO_SNDBUF = 7;
 const SO_RCVBUF = 8;
+const SO_OOBINLINE = 10;
 const SO_PASSCRED = 16;
 const SO_PEERCRED = 17;
 const SO_RCVTIMEO = 20;
@@ -429,7 +430,9 @@ function sendData(task: Task, sock: UnixSocket, iovs: ReadonlyArray<readonly [nu
     release();
     return e;
   };
-  if ((flags & MSG_OOB) !== 0) return fail(EOPNOTSUPP);
+  // Urgent data is TCP's (a Unix stream's MSG_OOB is not here yet).
+  const oob = (flags & MSG_OOB) !== 0;
+  if (oob && !(sock instanceof InetStreamSocket)) return fail(EOPNOTSUPP);
   // TCP ignores an address (tcp_sendmsg); a Unix stream refuses one.
   if (sock.type === SOCK_STREAM && hasName && !isInet(sock)) return fail(sock.connected ? EISCONN : EOPNOTSUPP);
   const sigpipe = (flags & MSG_NOSIGNAL) === 0;
@@ -441,6 +444,12 @@ function sendData(task: Task, sock: UnixSocket, iovs: ReadonlyArray<readonly [nu
   const total = iovecsLength(iovs);
   const sender = credentialsOf(task);
   let done = 0;
+  let last = -1;
+  const sent = (): number => {
+    // send(MSG_OOB): the last byte sent is urgent.
+    if (oob && last >= 0 && sock instanceof InetStreamSocket) sock.markUrgent(last);
+    return done;
+  };
   const attempt = (): number | Errno | null => {
     if (sock.type === SOCK_SEQPACKET) {
       const message = gather(task, iovs, 0, total);
@@ -459,20 +468,23 @@ function sendData(task: Task, sock: UnixSocket, iovs: ReadonlyArray<readonly [nu
       const chunk = gather(task, iovs, done, want);
       if (chunk instanceof Errno) return done > 0 ? done : fail(chunk);
       const r = sock.send(chunk, pending, sender);
-      if (r === EAGAIN) return done > 0 ? ((sock.flags & O_NONBLOCK) !== 0 ? done : null) : EAGAIN;
+      if (r === EAGAIN) return done > 0 ? ((sock.flags & O_NONBLOCK) !== 0 ? sent() : null) : EAGAIN;
       if (r instanceof Errno) {
         // SIGPIPE only when nothing went (unix_stream_sendmsg).
-        if (done > 0) return done;
+        if (done > 0) return sent();
         if (r === EPIPE && sigpipe) sendSigpipe(task);
         return fail(r);
       }
-      if (r > 0) pending = null;
+      if (r > 0) {
+        pending = null;
+        last = chunk[r - 1]!;
+      }
       done += r;
       // A fault cut the chunk short: what could be copied went.
-      if (r === chunk.length && chunk.length < want) return done;
+      if (r === chunk.length && chunk.length < want) return sent();
     } while (done < total);
     release();
-    return done;
+    return sent();
   };
   return withFlags(sock, (flags & MSG_DONTWAIT) !== 0, () => {
     const r = blockingIo(task, sock, POLLOUT, attempt, () => {
@@ -690,8 +702,13 @@ function sendMessage(task: Task, sock: UnixSocket, msgVa: number, flags: number)
  */
 function receiveData(task: Task, sock: UnixSocket, iovs: ReadonlyArray<readonly [number, number]>, flags: number,
   finish: (r: Received) => number | Errno): SyscallResult {
-  if ((flags & MSG_OOB) !== 0) return EOPNOTSUPP;
   const peek = (flags & MSG_PEEK) !== 0;
+  // TCP's urgent byte never waits (tcp_recv_urg); UDP ignores MSG_OOB; Unix sockets refuse it here.
+  if ((flags & MSG_OOB) !== 0 && !(sock instanceof InetDatagramSocket)) {
+    if (!(sock instanceof InetStreamSocket)) return EOPNOTSUPP;
+    const r = sock.receiveUrgent(guestSink(task, iovs).sink, iovecsLength(iovs), peek);
+    return r instanceof Errno ? r : finish(r);
+  }
   const waitAll = (flags & MSG_WAITALL) !== 0 && !peek && sock.type === SOCK_STREAM;
   const total = iovecsLength(iovs);
   const out = guestSink(task, iovs);
@@ -775,6 +792,7 @@ function receiveMessage(task: Task, sock: UnixSocket, msgVa: number, flags: numb
   return receiveData(task, sock, h.iovs, flags, (r) => {
     let msgFlags = flags & MSG_CMSG_CLOEXEC;
     if (sock.type !== SOCK_STREAM && r.messageLength > r.bytes) msgFlags |= MSG_TRUNC;
+    if (r.oob === true) msgFlags |= r.bytes === 0 ? MSG_OOB | MSG_TRUNC : MSG_OOB;
     // Control messages as scm_recv writes them: credentials, then the files that fit.
     const parts: Uint8Array[] = [];
     let room = h.control === 0 ? 0 : h.controlLen;
@@ -895,6 +913,7 @@ function getsockopt(task: Task, a: SyscallArgs): number | Errno {
     case SO_ERROR: value = int32(sock.takeError()?.code ?? 0); break;
     case SO_ACCEPTCONN: value = int32(sock.listening ? 1 : 0); break;
     case SO_PASSCRED: value = int32(sock.passCredentials ? 1 : 0); break;
+    case SO_OOBINLINE: value = int32(sock.oobInline ? 1 : 0); break;
     case SO_SNDBUF: value = int32(sock.sendBufferBytes); break;
     case SO_RCVBUF: value = int32(sock.receiveBufferBytes); break;
     case SO_RCVTIMEO:
@@ -966,13 +985,17 @@ function setsockopt(task: Task, a: SyscallArgs): number | Errno {
     else sock.sendTimeoutNs = ns;
     return 0;
   }
-  if (option !== SO_SNDBUF && option !== SO_RCVBUF && option !== SO_PASSCRED) return ENOPROTOOPT;
+  if (option !== SO_SNDBUF && option !== SO_RCVBUF && option !== SO_PASSCRED && option !== SO_OOBINLINE) return ENOPROTOOPT;
   if (a.int(4) < 4) return EINVAL;
   const raw = new Uint8Array(4);
   if (task.mm.copyIn(a.ptr(3), raw) !== 4) return EFAULT;
   const v = new DataView(raw.buffer).getInt32(0, true);
   if (option === SO_PASSCRED) {
     sock.passCredentials = v !== 0;
+    return 0;
+  }
+  if (option === SO_OOBINLINE) {
+    sock.oobInline = v !== 0;
     return 0;
   }
   // Linux doubles the value asked for (for its bookkeeping) and reports that; the ring stays 208 KiB.
@@ -990,15 +1013,15 @@ export const socketSyscalls: SyscallEntry[] = [
   partial('accept', (t, a) => accept(t, a.int(0), a.ptr(1), a.ptr(2), 0), 'AF_UNIX stream and seqpacket listeners, TCP listeners', 'ipp'),
   partial('accept4', (t, a) => accept(t, a.int(0), a.ptr(1), a.ptr(2), a.int(3)), 'AF_UNIX stream and seqpacket listeners, TCP listeners', 'ippi'),
   partial('connect', connect, 'AF_UNIX: a bound socket node or abstract name; a datagram socket\'s default peer (AF_UNSPEC clears it); TCP to a loopback listener (ECONNREFUSED without one, EINPROGRESS when non-blocking; AF_UNSPEC resets the connection or stops a listener), UDP\'s default peer; other addresses ENETUNREACH', 'ipi'),
-  partial('sendto', sendto, 'AF_UNIX, TCP, UDP (to an address or the default peer; 65507 bytes for IPv4, 65527 for IPv6); MSG_DONTWAIT, MSG_NOSIGNAL (MSG_OOB: EOPNOTSUPP); other fds ENOTSOCK', 'iBzxpi'),
-  partial('recvfrom', recvfrom, 'AF_UNIX, TCP, UDP: the sender\'s address, MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL, MSG_TRUNC (MSG_OOB: EOPNOTSUPP); other fds ENOTSOCK', 'ibzxpp'),
+  partial('sendto', sendto, 'AF_UNIX, TCP, UDP (to an address or the default peer; 65507 bytes for IPv4, 65527 for IPv6); MSG_DONTWAIT, MSG_NOSIGNAL, MSG_OOB on TCP (its last byte urgent; elsewhere EOPNOTSUPP); other fds ENOTSOCK', 'iBzxpi'),
+  partial('recvfrom', recvfrom, 'AF_UNIX, TCP, UDP: the sender\'s address, MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL, MSG_TRUNC, MSG_OOB on TCP (the urgent byte; UDP ignores it, Unix sockets EOPNOTSUPP); other fds ENOTSOCK', 'ibzxpp'),
   partial('sendmsg', sendmsg, 'AF_UNIX: SCM_RIGHTS, SCM_CREDENTIALS (not on TCP or UDP: EINVAL); flags as sendto', 'ipx'),
   partial('recvmsg', recvmsg, 'AF_UNIX: SCM_RIGHTS (MSG_CMSG_CLOEXEC, MSG_CTRUNC), SCM_CREDENTIALS (SO_PASSCRED); flags as recvfrom', 'ipx'),
   partial('sendmmsg', (t, a) => batch(t, a, false), 'as sendmsg, for each message; a blocking socket waits for each', 'ipix'),
   partial('recvmmsg', (t, a) => batch(t, a, true), 'as recvmsg, for each message; a blocking socket waits for each (MSG_WAITFORONE: the first); the timeout is checked after each message, as Linux', 'ipixt'),
   partial('shutdown', shutdown, 'AF_UNIX, TCP and UDP sockets (TCP\'s SHUT_RD its own, as Linux; ENOTCONN without a connection or once it is over); other fds ENOTSOCK', 'ii'),
-  partial('getsockopt', getsockopt, 'SOL_SOCKET: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PASSCRED, SO_PEERCRED, SO_SNDBUF, SO_RCVBUF, SO_RCVTIMEO, SO_SNDTIMEO, SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE, SO_LINGER; TCP_NODELAY, TCP_MAXSEG, TCP_KEEPIDLE/INTVL/CNT; IP_TOS, IP_TTL; IPV6_V6ONLY, IPV6_UNICAST_HOPS, IPV6_TCLASS', 'iiipp'),
-  partial('setsockopt', setsockopt, 'SOL_SOCKET: SO_PASSCRED, SO_SNDBUF, SO_RCVBUF (recorded; the buffer stays 208 KiB), SO_RCVTIMEO, SO_SNDTIMEO (in ms), SO_REUSEADDR, SO_REUSEPORT, SO_LINGER (zero: close resets), SO_KEEPALIVE; the TCP, IP and IPv6 options above (kept and read back)', 'iiipi'),
+  partial('getsockopt', getsockopt, 'SOL_SOCKET: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PASSCRED, SO_OOBINLINE, SO_PEERCRED, SO_SNDBUF, SO_RCVBUF, SO_RCVTIMEO, SO_SNDTIMEO, SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE, SO_LINGER; TCP_NODELAY, TCP_MAXSEG, TCP_KEEPIDLE/INTVL/CNT; IP_TOS, IP_TTL; IPV6_V6ONLY, IPV6_UNICAST_HOPS, IPV6_TCLASS', 'iiipp'),
+  partial('setsockopt', setsockopt, 'SOL_SOCKET: SO_PASSCRED, SO_OOBINLINE, SO_SNDBUF, SO_RCVBUF (recorded; the buffer stays 208 KiB), SO_RCVTIMEO, SO_SNDTIMEO (in ms), SO_REUSEADDR, SO_REUSEPORT, SO_LINGER (zero: close resets), SO_KEEPALIVE; the TCP, IP and IPv6 options above (kept and read back)', 'iiipi'),
   partial('getsockname', (t, a) => socketName(t, a, false), 'AF_UNIX, TCP and UDP sockets; other fds ENOTSOCK', 'ipp'),
   partial('getpeername', (t, a) => socketName(t, a, true), 'AF_UNIX, TCP and UDP sockets; other fds ENOTSOCK', 'ipp'),
 ];
