@@ -544,6 +544,10 @@ export abstract class FileDescription {
   incRef(): void {
     this.refs++;
   }
+  /** How many references hold it (fds, files in flight, waits). */
+  get references(): number {
+    return this.refs;
+  }
   decRef(): void {
     if (--this.refs === 0) {
       this.release();

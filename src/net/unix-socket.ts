@@ -113,10 +113,11 @@ class Channel {
     return this.messages !== null ? this.messages.length === 0 : this.pipe.size === 0;
   }
 
-  /** The reader is gone: files in flight are closed. */
+  /** The reader is gone: files in flight are closed (taken first: closing one may close the reader). */
   discard(): void {
-    for (const r of this.riders) for (const f of r.files ?? []) f.decRef();
+    const riders = this.riders;
     this.riders = [];
+    for (const r of riders) for (const f of r.files ?? []) f.decRef();
   }
 
   /** Riders wholly read go; riders whose first byte was read have given up their files. */
@@ -127,6 +128,62 @@ class Channel {
 }
 
 type State = 'unconnected' | 'listening' | 'connected';
+
+/** Channels that may carry files in flight (SCM_RIGHTS): what the collector looks through. */
+const carrying = new Set<Channel>();
+let collecting = false;
+
+/**
+ * Linux's unix_gc: sockets whose every reference is a file in flight (candidates), and that no
+ * channel read by a socket held from outside reaches, directly or through other such sockets, can
+ * never be read: what is in flight to them is dropped, so that they and what they carried go. Files
+ * in a datagram queue are not looked at, so a socket some datagram carries is never a candidate.
+ */
+function collectInFlight(): void {
+  if (collecting || carrying.size === 0) return;
+  collecting = true;
+  try {
+    const inflight = new Map<UnixSocket, number>();
+    const readBy = new Map<UnixSocket, Channel[]>();
+    for (const ch of carrying) {
+      let carries = false;
+      for (const r of ch.riders) {
+        for (const f of r.files ?? []) {
+          carries = true;
+          if (f instanceof UnixSocket) inflight.set(f, (inflight.get(f) ?? 0) + 1);
+        }
+      }
+      if (!carries) {
+        carrying.delete(ch);
+        continue;
+      }
+      const list = readBy.get(ch.to);
+      if (list === undefined) readBy.set(ch.to, [ch]);
+      else list.push(ch);
+    }
+    const candidates = new Set<UnixSocket>();
+    for (const [s, n] of inflight) if (n === s.references) candidates.add(s);
+    if (candidates.size === 0) return;
+    const live = new Set<UnixSocket>();
+    const work: UnixSocket[] = [];
+    const reach = (ch: Channel): void => {
+      for (const r of ch.riders) {
+        for (const f of r.files ?? []) {
+          if (f instanceof UnixSocket && candidates.has(f) && !live.has(f)) {
+            live.add(f);
+            work.push(f);
+          }
+        }
+      }
+    };
+    for (const [reader, channels] of readBy) if (!candidates.has(reader)) for (const ch of channels) reach(ch);
+    while (work.length > 0) for (const ch of readBy.get(work.pop()!) ?? []) reach(ch);
+    const dead = [...candidates].filter((s) => !live.has(s));
+    for (const s of dead) for (const ch of readBy.get(s) ?? []) ch.discard();
+  } finally {
+    collecting = false;
+  }
+}
 
 export class UnixSocket extends FileDescription {
   readonly queue = new WaitQueue();
@@ -485,6 +542,7 @@ export class UnixSocket extends FileDescription {
       if (ancillary !== null && (ancillary.files !== null || ancillary.credentials !== null)) {
         const credentials = ancillary.credentials ?? (ch.to.passCredentials ? sender : null);
         ch.riders.push({ start: ch.written, end: ch.written + r, files: ancillary.files, credentials });
+        if (ancillary.files !== null) carrying.add(ch);
       } else if (ch.to.passCredentials) {
         ch.riders.push({ start: ch.written, end: ch.written + r, files: null, credentials: sender });
       }
@@ -684,6 +742,8 @@ export class UnixSocket extends FileDescription {
     }
     this.unbind?.();
     this.unbind = null;
+    // A socket going may leave a cycle of sockets in flight (unix_release_sock runs the collector).
+    collectInFlight();
   }
 }
 
