@@ -10,8 +10,8 @@ import { O_NONBLOCK, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, P
 import type { FileDescription } from '../fs/vfs.js';
 import type { Cancellable } from '../fs/wait.js';
 import {
-  type Ancillary, BACKLOG_ROOM, MESSAGE_OVERHEAD, type PeerCredentials, type Received, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_DGRAM,
-  UnixSocket,
+  type Ancillary, BACKLOG_ROOM, collectInFlight, holdsInFlight, MESSAGE_OVERHEAD, type PeerCredentials, type Received, SHUT_RD,
+  SHUT_RDWR, SHUT_WR, SOCK_DGRAM, UnixSocket,
 } from './unix-socket.js';
 
 /** What poll reports, and waiters are told, when a send may go. */
@@ -161,6 +161,7 @@ export class UnixDatagramSocket extends UnixSocket {
     to.datagrams.push({
       data: src.slice(), files: ancillary?.files ?? null, credentials: ancillary?.credentials ?? sender, sender: this, charge,
     });
+    if (ancillary?.files) holdsInFlight(to);
     to.queue.notify(POLLIN | POLLRDNORM);
     return src.length;
   }
@@ -198,6 +199,17 @@ export class UnixDatagramSocket extends UnixSocket {
     d.sender.queue.notify(WRITABLE);
     this.queue.notify(BACKLOG_ROOM);
     for (const s of this.connectedFrom) s.queue.notify(WRITABLE);
+  }
+
+  override queuedFiles(): FileDescription[] {
+    const out: FileDescription[] = [];
+    for (const d of this.datagrams) if (d.files !== null) out.push(...d.files);
+    return out;
+  }
+
+  /** Unreachable (the collector): the queue goes, as unix_gc purges it. */
+  override dropQueuedFiles(): void {
+    this.purge();
   }
 
   /** Drops every queued datagram, closing the files in flight. */
@@ -257,6 +269,7 @@ export class UnixDatagramSocket extends UnixSocket {
     this.queue.notify(BACKLOG_ROOM);
     this.unbind?.();
     this.unbind = null;
+    collectInFlight();
   }
 }
 

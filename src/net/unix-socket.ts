@@ -129,57 +129,51 @@ class Channel {
 
 type State = 'unconnected' | 'listening' | 'connected';
 
-/** Channels that may carry files in flight (SCM_RIGHTS): what the collector looks through. */
-const carrying = new Set<Channel>();
+/** Sockets that files in flight (SCM_RIGHTS) may be queued to: what the collector looks through. */
+const holders = new Set<UnixSocket>();
 let collecting = false;
 
+/** Files in flight are being queued to s (a stream's channel or a datagram queue). */
+export function holdsInFlight(s: UnixSocket): void {
+  holders.add(s);
+}
+
 /**
- * Linux's unix_gc: sockets whose every reference is a file in flight (candidates), and that no
- * channel read by a socket held from outside reaches, directly or through other such sockets, can
- * never be read: what is in flight to them is dropped, so that they and what they carried go. Files
- * in a datagram queue are not looked at, so a socket some datagram carries is never a candidate.
+ * Linux's unix_gc: sockets whose every reference is a file in flight (candidates), and that no queue
+ * read by a socket held from outside reaches, directly or through other such sockets, can never be
+ * read: the files queued to them are dropped, so that they and what they carried go.
  */
-function collectInFlight(): void {
-  if (collecting || carrying.size === 0) return;
+export function collectInFlight(): void {
+  if (collecting || holders.size === 0) return;
   collecting = true;
   try {
     const inflight = new Map<UnixSocket, number>();
-    const readBy = new Map<UnixSocket, Channel[]>();
-    for (const ch of carrying) {
-      let carries = false;
-      for (const r of ch.riders) {
-        for (const f of r.files ?? []) {
-          carries = true;
-          if (f instanceof UnixSocket) inflight.set(f, (inflight.get(f) ?? 0) + 1);
-        }
-      }
-      if (!carries) {
-        carrying.delete(ch);
+    const queued = new Map<UnixSocket, FileDescription[]>();
+    for (const s of holders) {
+      const files = s.queuedFiles();
+      if (files.length === 0) {
+        holders.delete(s);
         continue;
       }
-      const list = readBy.get(ch.to);
-      if (list === undefined) readBy.set(ch.to, [ch]);
-      else list.push(ch);
+      queued.set(s, files);
+      for (const f of files) if (f instanceof UnixSocket) inflight.set(f, (inflight.get(f) ?? 0) + 1);
     }
     const candidates = new Set<UnixSocket>();
     for (const [s, n] of inflight) if (n === s.references) candidates.add(s);
     if (candidates.size === 0) return;
     const live = new Set<UnixSocket>();
     const work: UnixSocket[] = [];
-    const reach = (ch: Channel): void => {
-      for (const r of ch.riders) {
-        for (const f of r.files ?? []) {
-          if (f instanceof UnixSocket && candidates.has(f) && !live.has(f)) {
-            live.add(f);
-            work.push(f);
-          }
+    const reach = (files: FileDescription[] | undefined): void => {
+      for (const f of files ?? []) {
+        if (f instanceof UnixSocket && candidates.has(f) && !live.has(f)) {
+          live.add(f);
+          work.push(f);
         }
       }
     };
-    for (const [reader, channels] of readBy) if (!candidates.has(reader)) for (const ch of channels) reach(ch);
-    while (work.length > 0) for (const ch of readBy.get(work.pop()!) ?? []) reach(ch);
-    const dead = [...candidates].filter((s) => !live.has(s));
-    for (const s of dead) for (const ch of readBy.get(s) ?? []) ch.discard();
+    for (const [reader, files] of queued) if (!candidates.has(reader)) reach(files);
+    while (work.length > 0) reach(queued.get(work.pop()!));
+    for (const s of candidates) if (!live.has(s)) s.dropQueuedFiles();
   } finally {
     collecting = false;
   }
@@ -511,6 +505,18 @@ export class UnixSocket extends FileDescription {
     to.queue.notify(POLLPRI | POLLIN | POLLRDNORM);
   }
 
+  /** The files in flight queued to this socket, for the collector. */
+  queuedFiles(): FileDescription[] {
+    const out: FileDescription[] = [];
+    if (this.rx !== null && this.rx.to === this) for (const r of this.rx.riders) if (r.files !== null) out.push(...r.files);
+    return out;
+  }
+
+  /** The collector found this socket unreachable: what is in flight to it is closed. */
+  dropQueuedFiles(): void {
+    this.rx?.discard();
+  }
+
   /** SIOCATMARK: the next byte to read is the urgent one (or was, before recv(MSG_OOB) took it). */
   atUrgentMark(): boolean {
     const ch = this.rx;
@@ -542,7 +548,7 @@ export class UnixSocket extends FileDescription {
       if (ancillary !== null && (ancillary.files !== null || ancillary.credentials !== null)) {
         const credentials = ancillary.credentials ?? (ch.to.passCredentials ? sender : null);
         ch.riders.push({ start: ch.written, end: ch.written + r, files: ancillary.files, credentials });
-        if (ancillary.files !== null) carrying.add(ch);
+        if (ancillary.files !== null) holdsInFlight(ch.to);
       } else if (ch.to.passCredentials) {
         ch.riders.push({ start: ch.written, end: ch.written + r, files: null, credentials: sender });
       }

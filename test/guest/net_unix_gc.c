@@ -1,7 +1,8 @@
 /* Files in flight in Unix sockets that nothing can reach any more, compared with the host kernel:
  * sockets sent over each other (a cycle) and then closed everywhere are collected when another Unix
  * socket goes, as Linux's unix_gc does, and a socket they carried goes with them (its peer reads end
- * of file); sockets still reachable from one held by the program are not. */
+ * of file); sockets still reachable from one held by the program are not. Stream, seqpacket and
+ * datagram queues alike. */
 #include "fs_common.h"
 #include "net_common.h"
 #include <sys/socket.h>
@@ -99,7 +100,32 @@ int main(void) {
   show_recv("its peer", cd[1], 10, 0);
   close(cd[1]);
 
-  /* A connection's client in its own queue: collected when the listener goes (a Unix socket going). */
+  /* Datagram sockets: one sent to itself, carrying a stream socket; a pair sent to each other. */
+  int dg[2];
+  T(socketpair(AF_UNIX, SOCK_DGRAM, 0, dg));
+  T(socketpair(AF_UNIX, SOCK_STREAM, 0, cd));
+  int d_c[2] = {dg[1], cd[0]};
+  T(send_fds(dg[0], d_c, 2));
+  close(dg[1]);
+  close(cd[0]);
+  no_end("datagram, before", cd[1]);
+  close(dg[0]);
+  wait_end("datagram", cd[1]);
+  show_recv("its peer", cd[1], 10, 0);
+  close(cd[1]);
+  T(socketpair(AF_UNIX, SOCK_DGRAM, 0, dg));
+  T(socketpair(AF_UNIX, SOCK_STREAM, 0, cd));
+  int d0_c[2] = {dg[0], cd[0]};
+  T(send_fds(dg[0], d0_c, 2));
+  T(send_fds(dg[1], &dg[1], 1));
+  close(dg[0]);
+  close(dg[1]);
+  close(cd[0]);
+  kick();
+  wait_end("datagram pair", cd[1]);
+  close(cd[1]);
+
+    /* A connection's client in its own queue: collected when the listener goes (a Unix socket going). */
   int l = socket(AF_UNIX, SOCK_STREAM, 0);
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
   memcpy(sa.sun_path, "\0gc-listener", 12);
