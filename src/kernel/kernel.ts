@@ -631,6 +631,8 @@ export class Kernel {
     task.group.exitedSystemNs += task.systemNs;
     task.runningSince = 0n;
     this.tasks.delete(task.tid);
+    for (const tell of [...task.exitListeners]) tell();
+    task.exitListeners.clear();
     releaseSignals(task);
     task.timers.cancelAll();
     if (task.exit === null) task.exit = { status: 0, signal: null };
