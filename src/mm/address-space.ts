@@ -483,6 +483,13 @@ export class AddressSpace {
     return PageResult.Mapped;
   }
 
+  /** Maps the pages of the private file mappings in [start, end) that their page caches hold (exec). */
+  populateCached(start: number, end: number): void {
+    for (const vma of this.vmas.within(start, end)) {
+      if (canRead(vma)) this.pager.populateCached(vma, Math.max(start, vma.start), Math.min(end, vma.end));
+    }
+  }
+
   /** Fills [va, va+data.length) of existing areas now (exec's segments), bypassing their protection. */
   fill(va: number, data: Uint8Array): Errno | null {
     let done = 0;
