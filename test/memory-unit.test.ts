@@ -547,6 +547,32 @@ test('the page cache: private mappings share its pages, writes reach them, memor
   t.is(g.allocator.stats.committedBytes, 0);
 });
 
+test('the page cache at the end: reclaiming everything frees the pages no mapping uses, in runs, and keeps the rest', (t) => {
+  const g = guest();
+  const cache = new PageCache({ memory: g.bytes, allocator: g.allocator }, 64 * PAGE);
+  const file = new CachedFile(new Uint8Array(16 * PAGE).fill(0x41), cache.file('1:4'));
+  const a = g.mmap({ length: 16 * PAGE, kind: VmaKind.File, file, name: file.mapName, prot: PROT_READ });
+  t.is(g.read(a), 0x41);
+  t.is(cache.stats.pages, 16, 'the fault read its 64 KiB window into the cache');
+  t.is(g.mm.unmap(a + 4 * PAGE, 12 * PAGE), null);
+  g.batch();
+  const calls = g.host.calls;
+  t.is(cache.reclaim(Infinity), 12, 'the 12 pages no mapping uses go');
+  t.is(g.host.calls - calls, 1, 'in one punch: they are neighbours');
+  t.is(cache.stats.pages, 4, 'the 4 still mapped stay');
+  t.is(g.read(a + 3 * PAGE), 0x41);
+  // A new mapping maps the kept pages and reads the others again.
+  const b = g.mmap({ length: 16 * PAGE, kind: VmaKind.File, file, name: file.mapName, prot: PROT_READ });
+  t.is(g.read(b + 8 * PAGE), 0x41);
+  t.is(g.mm.tables.lookup(b + PAGE)!.gpa, g.mm.tables.lookup(a + PAGE)!.gpa, 'a kept page is still the cached one');
+  t.is(cache.stats.pages, 16);
+  g.mm.release();
+  t.is(cache.reclaim(Infinity), 16, 'with no mapping left, every page goes');
+  t.is(cache.stats.pages, 0);
+  t.is(cache.file('1:4').pageCount, 0);
+  t.is(g.allocator.stats.committedBytes, 0);
+});
+
 test('shared anonymous memory is one object; mremap with old size 0 maps it twice', (t) => {
   const g = guest();
   const shm = g.mm.createSharedMemory(16 * PAGE);
