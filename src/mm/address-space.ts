@@ -473,7 +473,7 @@ export class AddressSpace {
     if (vma !== undefined) this.pager.mapAhead(vma, start, end);
   }
 
-  /** Maps every page of [start, end) now, as the program would fault them (MAP_POPULATE, exec). */
+  /** Maps every page of [start, end) now, as the program would fault them (MAP_POPULATE, mlock). */
   populate(start: number, end: number, write: boolean): PageResult {
     for (const vma of this.vmas.within(start, end)) {
       if (!canRead(vma)) continue;

@@ -63,7 +63,7 @@ export class Pager {
     }
   }
 
-  /** Maps every page of [start, end) inside vma now (MAP_POPULATE, MADV_WILLNEED, exec). */
+  /** Maps every page of [start, end) inside vma now (MAP_POPULATE, MADV_WILLNEED, mlock). */
   populate(vma: Vma, start: number, end: number, write: boolean): PageResult {
     for (let va = start; va < end;) {
       const r = this.fault(vma, va, write);
