@@ -573,6 +573,38 @@ test('the page cache at the end: reclaiming everything frees the pages no mappin
   t.is(g.allocator.stats.committedBytes, 0);
 });
 
+test('a fault that finds its window cached maps the cached pages of its 1 MiB; one that reads maps its 64 KiB', (t) => {
+  const g = guest();
+  const cache = new PageCache({ memory: g.bytes, allocator: g.allocator }, 1024 * PAGE);
+  const file = new CachedFile(new Uint8Array(2 * MIB).fill(0x41), cache.file('1:5'));
+  const length = 2 * MIB;
+  const a = g.mmap({ length, kind: VmaKind.File, file, name: file.mapName, prot: PROT_READ });
+  t.is(g.read(a + 5 * PAGE), 0x41);
+  const mapped = (from: number, to: number): number => {
+    let n = 0;
+    for (let va = from; va < to; va += PAGE) if (g.mm.tables.lookup(va) !== null) n++;
+    return n;
+  };
+  t.is(mapped(a, a + length), 16, 'a fault that read maps its 64 KiB window only');
+  for (let va = a; va < a + length; va += 64 * KIB) t.is(g.read(va), 0x41);
+  t.is(file.reads, 32, 'each window read once');
+  const b = g.mmap({ length, kind: VmaKind.File, file, name: file.mapName, prot: PROT_READ });
+  const va = b + 5 * PAGE;
+  t.is(g.read(va), 0x41);
+  t.is(file.reads, 32, 'the second mapping reads nothing');
+  const block = va - (va % MIB);
+  const from = Math.max(block, b);
+  const to = Math.min(block + MIB, b + length);
+  t.is(mapped(b, b + length), (to - from) / PAGE, 'the cached pages of the aligned 1 MiB around the fault are mapped, no more');
+  const ahead = g.mm.tables.lookup(to - PAGE)!;
+  t.is(ahead.gpa, g.mm.tables.lookup(a + (to - PAGE - b))!.gpa, 'the cached page itself');
+  t.false(ahead.accessed, 'mapped ahead with the accessed bit clear');
+  t.false(ahead.writable);
+  g.mm.release();
+  cache.reclaim(Infinity);
+  t.is(g.allocator.stats.committedBytes, 0);
+});
+
 test('shared anonymous memory is one object; mremap with old size 0 maps it twice', (t) => {
   const g = guest();
   const shm = g.mm.createSharedMemory(16 * PAGE);
