@@ -3,7 +3,7 @@
 // view (what the modelled host would translate) must match the page tables the Sentry wrote, every
 // freed page must be punched out at once, and at the end nothing may be left allocated.
 import test, { type ExecutionContext } from 'ava';
-import { EACCES, EEXIST, EFAULT, EINVAL, ENOMEM, EPERM, type Errno } from '../src/abi/errno.js';
+import { EACCES, EEXIST, EFAULT, EINVAL, ENAMETOOLONG, ENOMEM, EPERM, type Errno } from '../src/abi/errno.js';
 import { PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE } from '../src/abi/mman.js';
 import { advise, MADV, residency, sync } from '../src/mm/advice.js';
 import { AddressSpace, type FaultResult, type MapRequest } from '../src/mm/address-space.js';
@@ -603,6 +603,28 @@ test('a fault that finds its window cached maps the cached pages of its 1 MiB; o
   g.mm.release();
   cache.reclaim(Infinity);
   t.is(g.allocator.stats.committedBytes, 0);
+});
+
+test('readString: one page or several (a character split between two pages decodes whole), its bound, a hole', (t) => {
+  const g = guest();
+  const a = g.mmap({ length: 2 * PAGE, prot: RW, kind: VmaKind.Anonymous, name: '' });
+  const put = (va: number, text: string): void => {
+    t.is(g.mm.copyOut(va, Buffer.from(`${text}\0`)), Buffer.byteLength(text) + 1);
+  };
+  put(a + 16, '/usr/lib/gcc/x86_64-linux-gnu/12/cc1');
+  t.is(g.mm.readString(a + 16, 4095, ENAMETOOLONG), '/usr/lib/gcc/x86_64-linux-gnu/12/cc1');
+  // 'é' is two bytes: the first ends the first page, the second starts the next.
+  put(a + PAGE - 5, 'abcdé/x');
+  t.is(g.mm.readString(a + PAGE - 5, 4095, ENAMETOOLONG), 'abcdé/x');
+  t.is(g.mm.readString(a + PAGE - 5, 7, ENAMETOOLONG), ENAMETOOLONG, 'one byte over the bound');
+  t.is(g.mm.readString(a + PAGE - 5, 8, ENAMETOOLONG), 'abcdé/x', 'the bound counts bytes');
+  t.is(g.mm.copyOut(a + 100, Uint8Array.of(0x69, 0xff, 0x6a, 0)), 4);
+  t.is(g.mm.readString(a + 100, 4095, ENAMETOOLONG), 'i\ufffdj', 'a byte that is no UTF-8 decodes as U+FFFD');
+  // No NUL before the end of the area: the next page is a hole.
+  g.mm.fill(a + PAGE, new Uint8Array(PAGE).fill(0x41));
+  t.is(g.mm.readString(a + PAGE, 2 * PAGE, ENAMETOOLONG), EFAULT);
+  t.is(g.mm.readString(a + 2 * PAGE - 3, 2, ENAMETOOLONG), ENAMETOOLONG);
+  g.mm.release();
 });
 
 test('shared anonymous memory is one object; mremap with old size 0 maps it twice', (t) => {
