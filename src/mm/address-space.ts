@@ -118,6 +118,8 @@ export class AddressSpace {
   readonly tables: PageTables;
   readonly pager: Pager;
   private readonly bytes: Uint8Array;
+  /** The same memory as a Buffer, for decoding strings in place. */
+  private readonly text: Buffer;
   brkStart = 0;
   brkEnd = 0;
   faults = 0;
@@ -140,6 +142,7 @@ export class AddressSpace {
     readonly layout: AddressSpaceLayout,
   ) {
     this.bytes = new Uint8Array(memory);
+    this.text = Buffer.from(memory);
     this.tables = new PageTables(memory, allocator, shared);
     this.tables.inUse = (start, end) => this.vmas.overlaps(start, end);
     this.pager = new Pager(this.tables, allocator, this.bytes);
@@ -180,7 +183,10 @@ export class AddressSpace {
 
   /** A NUL-terminated string of at most maxLength bytes (without the NUL), or EFAULT / ENAMETOOLONG. */
   readString(va: number, maxLength: number, tooLong: Errno): string | Errno {
-    let out = '';
+    // A string within one page (nearly every path) is decoded straight from guest memory; one that
+    // crosses pages is gathered first, so that a character split between them decodes whole.
+    let parts: Uint8Array[] | null = null;
+    let length = 0;
     let pos = va;
     for (;;) {
       if (!Number.isSafeInteger(pos) || pos < 0 || pos >= USER_TOP) return EFAULT;
@@ -189,9 +195,11 @@ export class AddressSpace {
       const pageEnd = gpa + (PAGE_SIZE - (pos % PAGE_SIZE));
       const nul = this.bytes.indexOf(0, gpa);
       const end = nul >= 0 && nul < pageEnd ? nul : pageEnd;
-      out += Buffer.from(this.bytes.buffer, gpa, end - gpa).toString('latin1');
-      if (out.length > maxLength) return tooLong;
-      if (end < pageEnd) return Buffer.from(out, 'latin1').toString('utf8');
+      length += end - gpa;
+      if (length > maxLength) return tooLong;
+      if (end < pageEnd && parts === null) return this.text.toString('utf8', gpa, end);
+      (parts ??= []).push(this.bytes.subarray(gpa, end));
+      if (end < pageEnd) return Buffer.concat(parts, length).toString('utf8');
       pos += end - gpa;
     }
   }
@@ -473,7 +481,7 @@ export class AddressSpace {
     if (vma !== undefined) this.pager.mapAhead(vma, start, end);
   }
 
-  /** Maps every page of [start, end) now, as the program would fault them (MAP_POPULATE, exec). */
+  /** Maps every page of [start, end) now, as the program would fault them (MAP_POPULATE, mlock). */
   populate(start: number, end: number, write: boolean): PageResult {
     for (const vma of this.vmas.within(start, end)) {
       if (!canRead(vma)) continue;
@@ -481,6 +489,13 @@ export class AddressSpace {
       if (r !== PageResult.Mapped) return r;
     }
     return PageResult.Mapped;
+  }
+
+  /** Maps the pages of the private file mappings in [start, end) that their page caches hold (exec). */
+  populateCached(start: number, end: number): void {
+    for (const vma of this.vmas.within(start, end)) {
+      if (canRead(vma)) this.pager.populateCached(vma, Math.max(start, vma.start), Math.min(end, vma.end));
+    }
   }
 
   /** Fills [va, va+data.length) of existing areas now (exec's segments), bypassing their protection. */
