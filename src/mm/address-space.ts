@@ -9,7 +9,7 @@ import { BUS_ADRERR, SEGV_ACCERR, SEGV_MAPERR } from '../abi/signal.js';
 import type { RootEntry } from '../platform/boot.js';
 import { HUGE_PAGE_SIZE, PAGE_SIZE, RESERVED_VA_END, RESERVED_VA_START, USER_TOP } from '../platform/layout.js';
 import type { Mappable } from './mappable.js';
-import { PageTables } from './page-tables.js';
+import { PageTables, type Mapping } from './page-tables.js';
 import { PageResult, Pager } from './pager.js';
 import type { PageAllocator } from './physical.js';
 import { SharedMemory } from './shared-memory.js';
@@ -120,6 +120,8 @@ export class AddressSpace {
   private readonly bytes: Uint8Array;
   /** The same memory as a Buffer, for decoding strings in place. */
   private readonly text: Buffer;
+  /** resolve's lookups fill this rather than allocating one per page. */
+  private readonly resolved: Mapping = { gpa: 0, size: 0, user: false, writable: false, exec: false, accessed: false };
   brkStart = 0;
   brkEnd = 0;
   faults = 0;
@@ -263,11 +265,11 @@ export class AddressSpace {
   private resolve(va: number, write: boolean): number {
     const vma = this.vmas.find(va);
     if (vma === undefined || !canRead(vma) || (write && !canWrite(vma))) return -1;
-    let m = this.tables.lookup(va);
+    let m = this.tables.lookupInto(va, this.resolved);
     if (m === null || (write && !m.writable && !vma.shared && this.allocator.refCount(m.gpa, m.size) > 1)) {
       const page = va - (va % PAGE_SIZE);
       if (this.pager.fault(vma, page, write) !== PageResult.Mapped) return -1;
-      m = this.tables.lookup(va);
+      m = this.tables.lookupInto(va, this.resolved);
       if (m === null) return -1;
     } else if (!m.accessed) {
       this.tables.markAccessed(va);
