@@ -37,19 +37,24 @@ export class GoferFs extends FileSystem {
   readonly root: GoferDentry;
   cached = 0;
 
-  /** pageCache: where private mappings of its files find their pages (none: each reads its own). */
-  private constructor(readonly client: GoferClient, rootStat: GoferStat, readonly pageCache: PageCache | null) {
+  /**
+   * pageCache: where private mappings of its files find their pages (none: each reads its own).
+   * unchanging: the host leaves these files alone while the sandbox runs (the read-only root, as
+   * gVisor's default --file-access=exclusive takes its root), so a dentry's stat is asked once.
+   */
+  private constructor(readonly client: GoferClient, rootStat: GoferStat, readonly pageCache: PageCache | null,
+    readonly unchanging: boolean) {
     super();
     this.dev = rootStat.dev;
     this.root = new GoferDentry('/', null, this, rootStat);
   }
 
   /** A filesystem over client's root; the Gofer's error (EIO if it could not start) otherwise. */
-  static open(client: GoferClient, pageCache: PageCache | null = null): GoferFs | Errno {
+  static open(client: GoferClient, pageCache: PageCache | null = null, unchanging = false): GoferFs | Errno {
     const st = client.stat([]);
     if (st instanceof Errno) return st;
     if (!isDir(st.mode)) return ENOENT;
-    return new GoferFs(client, st, pageCache);
+    return new GoferFs(client, st, pageCache, unchanging && client.readOnly);
   }
 
   get readOnly(): boolean {
@@ -94,9 +99,12 @@ export class GoferDentry extends Dentry implements CachingDentry {
    * meanwhile is read through the fd taken before, as the dentry's cached stat already is.
    */
   private sharedRead: SharedFd | null = null;
+  /** On an unchanging filesystem, the stat the dentry was made or last opened with: stat answers it. */
+  private lastStat: GoferStat | null;
 
   constructor(name: string, parent: GoferDentry | null, readonly fs: GoferFs, st: GoferStat) {
     super(name, parent);
+    this.lastStat = fs.unchanging ? st : null;
     this.mode = st.mode;
     this.uid = st.uid;
     this.gid = st.gid;
@@ -122,6 +130,7 @@ export class GoferDentry extends Dentry implements CachingDentry {
   }
 
   private remember(st: GoferStat): void {
+    if (this.fs.unchanging) this.lastStat = st;
     this.mode = st.mode;
     this.uid = st.uid;
     this.gid = st.gid;
@@ -145,6 +154,7 @@ export class GoferDentry extends Dentry implements CachingDentry {
   }
 
   stat(): FileStat | Errno {
+    if (this.lastStat !== null) return this.lastStat;
     const st = this.fs.client.stat(this.path());
     if (st instanceof Errno) return st;
     this.remember(st);
