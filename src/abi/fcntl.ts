@@ -23,6 +23,8 @@ export const O_CLOEXEC = 0o2000000;
 export const O_SYNC = 0o4010000;
 export const O_PATH = 0o10000000;
 export const O_TMPFILE = 0o20200000;
+/** O_TMPFILE's own bit (Linux's __O_TMPFILE); O_TMPFILE is it with O_DIRECTORY. */
+export const TMPFILE_BIT = 0o20000000;
 /** Flags open(2) knows; others are ignored, as Linux does for open (openat2 rejects them). */
 export const O_VALID = O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC |
   O_ASYNC | O_DIRECT | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC | O_SYNC | O_PATH | O_TMPFILE;

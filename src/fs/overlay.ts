@@ -273,6 +273,22 @@ export class OverlayDentry extends Dentry implements CachingDentry {
     return f instanceof Errno ? f : this.created(name, p.dir);
   }
 
+  /**
+   * O_TMPFILE: made in the upper layer (this directory copied up first), as overlayfs has done since
+   * Linux 6.6; the file is upper-only, and linkat names it there.
+   */
+  override tmpfile(mode: number, creds: Creds, linkable: boolean): Dentry | Errno {
+    if (this.upper === null) {
+      if (this.deleted) return ENOENT;
+      const r = this.copyUp();
+      if (r !== null) return r;
+    }
+    const u = this.upper!.tmpfile(mode, creds, linkable);
+    const d = new OverlayDentry(u.name, this, this.fs, u, null);
+    d.deleted = true;
+    return d;
+  }
+
   override mkdir(name: string, mode: number, creds: Creds): Errno | null {
     const p = this.prepareCreate(name);
     if (p instanceof Errno) return p;

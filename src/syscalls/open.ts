@@ -1,11 +1,12 @@
 // Opening and closing: open, openat, openat2, creat, close_range. The walk and the checks are the VFS's
 // (fs/ops.ts); the handlers read the arguments and install the new description in the fd table.
-import { E2BIG, EAGAIN, EFAULT, EINVAL, ENOENT, EOPNOTSUPP, Errno } from '../abi/errno.js';
+import { E2BIG, EAGAIN, EFAULT, EINVAL, ENOENT, Errno } from '../abi/errno.js';
 import { MAX_FDS } from '../fs/fd-table.js';
 import {
-  O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NOCTTY, O_NOFOLLOW, O_PATH, O_TMPFILE, O_TRUNC, O_VALID, O_WRONLY, PERM_MASK,
+  O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NOCTTY, O_NOFOLLOW, O_PATH, O_RDONLY, O_TMPFILE, O_TRUNC, O_VALID, O_WRONLY,
+  PERM_MASK, TMPFILE_BIT,
 } from '../abi/fcntl.js';
-import { openAt } from '../fs/ops.js';
+import { openAt, openTmpfile } from '../fs/ops.js';
 import { PipeEnd } from '../fs/pipe.js';
 import type { FileDescription } from '../fs/vfs.js';
 import type { Cancellable } from '../fs/wait.js';
@@ -44,12 +45,13 @@ function open(task: Task, dirfd: number, pathVa: number, flags: number, mode: nu
   const path = readPath(task, pathVa);
   if (path instanceof Errno) return path;
   if (path === '') return ENOENT;
-  // O_TMPFILE (an unnamed file in a directory) is not supported: EOPNOTSUPP as on filesystems without it.
-  if ((flags & O_TMPFILE) === O_TMPFILE) return EOPNOTSUPP;
+  const f = (flags & O_PATH) !== 0 ? flags & (O_PATH | O_CLOEXEC | O_DIRECTORY | O_NOFOLLOW) : flags & O_VALID;
+  // O_TMPFILE (Linux's build_open_flags): its bit with O_DIRECTORY and without O_CREAT, and write access.
+  const tmpfile = (f & TMPFILE_BIT) !== 0;
+  if (tmpfile && ((f & (O_TMPFILE | O_CREAT)) !== O_TMPFILE || (f & O_ACCMODE) === O_RDONLY)) return EINVAL;
   const start = startAt(task, dirfd, path);
   if (start instanceof Errno) return start;
-  const f = (flags & O_PATH) !== 0 ? flags & (O_PATH | O_CLOEXEC | O_DIRECTORY | O_NOFOLLOW) : flags & O_VALID;
-  const file = openAt(task.fs, start, path, f, mode & PERM_MASK);
+  const file = tmpfile ? openTmpfile(task.fs, start, path, f, mode & PERM_MASK) : openAt(task.fs, start, path, f, mode & PERM_MASK);
   if (file instanceof Errno) return file;
   if (file instanceof PipeEnd && file.awaitingPartner) return openWhenPartnered(task, file, (flags & O_CLOEXEC) !== 0);
   const fd = install(task, file, (flags & O_CLOEXEC) !== 0);
@@ -117,11 +119,11 @@ function closeRange(task: Task, a: SyscallArgs): number | Errno {
   return 0;
 }
 
-const NO_TMPFILE = 'O_TMPFILE is not supported (EOPNOTSUPP)';
+const TMPFILE = 'O_TMPFILE on tmpfs and the overlay; EOPNOTSUPP on --mount directories and a --rootfs-rw root';
 
 export const openSyscalls: SyscallEntry[] = [
-  partial('open', (t, a) => open(t, -100, a.ptr(0), a.int(1), a.int(2)), NO_TMPFILE, 'sfc'),
-  partial('openat', (t, a) => open(t, a.int(0), a.ptr(1), a.int(2), a.int(3)), NO_TMPFILE, 'dsfc'),
+  partial('open', (t, a) => open(t, -100, a.ptr(0), a.int(1), a.int(2)), TMPFILE, 'sfc'),
+  partial('openat', (t, a) => open(t, a.int(0), a.ptr(1), a.int(2), a.int(3)), TMPFILE, 'dsfc'),
   supported('creat', (t, a) => open(t, -100, a.ptr(0), O_CREAT | O_WRONLY | O_TRUNC, a.int(1)), 'so'),
   partial('openat2', openat2, 'RESOLVE_* restrictions other than RESOLVE_CACHED are refused (EINVAL)', 'dspz'),
   supported('close_range', closeRange, 'uux'),
