@@ -31,7 +31,7 @@ const programs: Array<[string, Place[], ((place: Place) => PlaceOptions)?]> = [
   ['fs_open', everywhere], ['fs_dir', everywhere], ['fs_stat', everywhere], ['fs_misc', everywhere],
   ['fs_mmap', ['tmpfs', 'overlay']], ['fs_pagecache', everywhere], ['fs_fifo', everywhere], ['fs_splice', everywhere],
   ['fs_xattr', everywhere, (place) => ({ nativeBase: '/dev/shm', args: place === 'gofer' ? ['generic'] : [] })],
-  ['fs_tmpfile', everywhere, (place) => ({ nativeBase: '/dev/shm', args: place === 'gofer' ? ['generic'] : place === 'tmpfs' ? ['removed'] : [] })],
+  ['fs_resolve', everywhere], ['fs_tmpfile', everywhere, (place) => ({ nativeBase: '/dev/shm', args: place === 'gofer' ? ['generic'] : place === 'tmpfs' ? ['removed'] : [] })],
 ];
 
 

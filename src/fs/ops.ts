@@ -5,11 +5,11 @@ import {
   EACCES, EBUSY, EEXIST, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, ENOTEMPTY, EPERM, EROFS, EXDEV, Errno,
 } from '../abi/errno.js';
 import {
-  MAX_SYMLINKS, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_LARGEFILE, O_NOCTTY, O_NOFOLLOW, O_PATH,
+  O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_LARGEFILE, O_NOCTTY, O_NOFOLLOW, O_PATH,
   O_RDONLY, O_TMPFILE, O_TRUNC, O_WRONLY, PERM_MASK, RENAME_EXCHANGE, RENAME_NOREPLACE, R_OK, S_IFBLK, S_IFCHR, S_IFDIR,
   S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID, S_ISVTX, S_IXGRP, W_OK, X_OK, isDir, isSymlink,
 } from '../abi/fcntl.js';
-import { resolve, resolveParent, step, type WalkState } from './walk.js';
+import { followLink, resolve, resolveParent, restartWalk, step, stepWithin, type WalkState } from './walk.js';
 import {
   type Dentry, type FileDescription, type FileStat, type FsContext, PathFile, type SetAttr, type VirtualDentry,
   inGroup, mayAccess, nowNs,
@@ -39,23 +39,26 @@ function rawChild(ctx: FsContext, dir: VirtualDentry, name: string): Dentry | Er
   return dir.dentry.child(name, ctx);
 }
 
-export function openAt(ctx: FsContext, start: VirtualDentry, path: string, flags: number, mode: number): FileDescription | Errno {
-  const state: WalkState = { links: 0 };
+/**
+ * open(2) of path from start. state: a fresh walk's, or one with openat2's RESOLVE_* restrictions
+ * (walk.ts), which every step of the open heeds, O_CREAT's symlinks included.
+ */
+export function openAt(ctx: FsContext, start: VirtualDentry, path: string, flags: number, mode: number, state: WalkState = { links: 0 }): FileDescription | Errno {
   if ((flags & O_CREAT) === 0) {
     const follow = (flags & O_NOFOLLOW) === 0;
     const parent = resolveParent(ctx, start, path, state);
     if (parent instanceof Errno) return parent;
     const { dir, name } = parent;
     if (parent.trailingSlash || name === '' || name === '.' || name === '..') {
-      const vd = resolve(ctx, start, path, follow);
+      const vd = resolve(ctx, start, path, follow, restartWalk(state));
       return vd instanceof Errno ? vd : openVd(ctx, vd, flags, false);
     }
     // Filesystems behind a Gofer can look up and open the last name in one round trip.
     dir.dentry.prepareOpen(name, flags);
-    const last = step(ctx, dir, name);
+    const last = stepWithin(ctx, dir, name, state);
     if (last instanceof Errno) return last;
     if (follow && isSymlink(last.dentry.mode)) {
-      const vd = resolve(ctx, start, path, true);
+      const vd = resolve(ctx, start, path, true, restartWalk(state));
       return vd instanceof Errno ? vd : openVd(ctx, vd, flags, false);
     }
     return openVd(ctx, last, flags, false);
@@ -67,7 +70,7 @@ export function openAt(ctx: FsContext, start: VirtualDentry, path: string, flags
     if (parent instanceof Errno) return parent;
     const { dir, name, trailingSlash } = parent;
     if (name === '' || name === '.' || name === '..' || trailingSlash) return EISDIR;
-    const existing = step(ctx, dir, name);
+    const existing = stepWithin(ctx, dir, name, state);
     if (existing instanceof Errno) {
       if (existing !== ENOENT) return existing;
       const denied = mayModify(ctx, dir);
@@ -79,16 +82,12 @@ export function openAt(ctx: FsContext, start: VirtualDentry, path: string, flags
     if ((flags & O_EXCL) !== 0) return EEXIST;
     if (!isSymlink(existing.dentry.mode)) return openVd(ctx, existing, flags, false);
     if ((flags & O_NOFOLLOW) !== 0) return ELOOP;
-    if (++state.links > MAX_SYMLINKS) return ELOOP;
-    const magic = existing.dentry.magicLink(ctx, existing);
-    if (magic instanceof Errno) return magic;
-    if (magic !== null) return openVd(ctx, magic, flags, false);
-    const target = existing.dentry.readlink(ctx);
-    if (target instanceof Errno) return target;
-    if (target.length === 0) return ENOENT;
+    const link = followLink(ctx, dir, existing, state);
+    if (link instanceof Errno) return link;
+    if (!('target' in link)) return openVd(ctx, link, flags, false);
     // O_CREAT through a dangling symlink creates its target, as Linux does.
-    from = target.startsWith('/') ? ctx.root : dir;
-    p = target;
+    from = link.from;
+    p = link.target;
   }
 }
 
@@ -98,8 +97,8 @@ export function openAt(ctx: FsContext, start: VirtualDentry, path: string, flags
  * anything but a directory), a writable mount (EROFS), write and search permission (EACCES), then the
  * filesystem (EOPNOTSUPP if it has no such files). F_GETFL shows O_TMPFILE, as Linux keeps it.
  */
-export function openTmpfile(ctx: FsContext, start: VirtualDentry, path: string, flags: number, mode: number): FileDescription | Errno {
-  const vd = resolve(ctx, start, path, (flags & O_NOFOLLOW) === 0);
+export function openTmpfile(ctx: FsContext, start: VirtualDentry, path: string, flags: number, mode: number, state: WalkState = { links: 0 }): FileDescription | Errno {
+  const vd = resolve(ctx, start, path, (flags & O_NOFOLLOW) === 0, state);
   if (vd instanceof Errno) return vd;
   if (!isDir(vd.dentry.mode)) return ENOTDIR;
   if (vd.mount.readOnly) return EROFS;
