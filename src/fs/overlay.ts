@@ -241,7 +241,20 @@ export class OverlayDentry extends Dentry implements CachingDentry {
     if (upper instanceof Errno) return upper;
     upper.setattr({ mode: perm, uid: st.uid, gid: st.gid, atimeNs: st.atimeNs, mtimeNs: st.mtimeNs });
     this.upper = upper;
+    if (this.refs > 0) upper.hold();
     return null;
+  }
+
+  /**
+   * While something holds this dentry (an open directory, a working directory), it holds its upper
+   * one, whose inode then outlives a removal: an fd of a removed directory must still stat as one,
+   * not read a tmpfs slot given to another file since.
+   */
+  protected override firstHold(): void {
+    this.upper?.hold();
+  }
+  protected override lastDrop(): void {
+    this.upper?.drop();
   }
 
   /** Before creating name here: this directory is copied up and a whiteout in the way removed. */

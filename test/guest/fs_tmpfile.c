@@ -196,11 +196,18 @@ static void tmpfile_cases(void) {
   printf("entries: %d\n", entries());
 }
 
-/* Linux's tmpfs makes one even in a removed directory (ext4 refuses with EPERM). */
+/*
+ * Linux's tmpfs makes one even in a removed directory (ext4 refuses with EPERM); the directory's fd
+ * still stats as the directory it was.
+ */
 static void removed_dir(void) {
   T(mkdir("gone", 0755));
   int dir = T(open("gone", O_RDONLY | O_DIRECTORY));
   T(rmdir("gone"));
+  T(mkdir("after", 0700));
+  struct stat st;
+  T(fstat(dir, &st));
+  printf("removed directory: %s %04o\n", type_name(st.st_mode), st.st_mode & 07777);
   int fd = T(openat(dir, ".", O_TMPFILE | O_RDWR, 0600));
   show_fd("in removed directory", fd);
   T(close(fd));
