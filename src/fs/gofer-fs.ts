@@ -2,7 +2,8 @@
 // cached dentries and hands the Gofer component arrays below the Gofer's root; metadata calls (stat,
 // readdir, create, unlink, rename, ...) are one round trip each (the Gofer tier). An open returns a
 // host fd that the Sentry then reads and writes itself with positioned host calls (the host-syscall
-// tier), and closes when the last reference to the description goes.
+// tier), and closes when the last reference to the description goes. On a read-only filesystem (the
+// host root under the overlay), plain read-only opens of one file share one host fd while any is open.
 import { closeSync, fstatSync, ftruncateSync, readSync, writeSync } from 'node:fs';
 import { EINVAL, EISDIR, ENOENT, ENOTEMPTY, ENXIO, EOPNOTSUPP, EXDEV, Errno } from '../abi/errno.js';
 import { GoferClient, type GoferStat } from '../gofer/client.js';
@@ -86,6 +87,13 @@ export class GoferDentry extends Dentry implements CachingDentry {
    */
   private readyFd = -1;
   private readyFlags = 0;
+  /**
+   * On a read-only filesystem, the host fd that descriptions opened for plain reading share while one
+   * of them is open (gVisor's gofer dentries keep their read fd too): another open or exec of the file,
+   * a shared library by the next program, skips the Gofer's round trip. A file the host replaces
+   * meanwhile is read through the fd taken before, as the dentry's cached stat already is.
+   */
+  private sharedRead: SharedFd | null = null;
 
   constructor(name: string, parent: GoferDentry | null, readonly fs: GoferFs, st: GoferStat) {
     super(name, parent);
@@ -186,20 +194,31 @@ export class GoferDentry extends Dentry implements CachingDentry {
     const type = this.mode & S_IFMT;
     if (type === S_IFDIR) return new DirectoryFile(flags, this);
     if (type === S_IFLNK) return ENXIO;
+    const host = flags & HOST_OPEN_FLAGS;
+    const shareable = host === O_RDONLY && this.fs.readOnly;
     let fd = this.readyFd;
     this.readyFd = -1;
-    if (fd >= 0 && this.readyFlags !== -1 && this.readyFlags !== (flags & HOST_OPEN_FLAGS)) {
+    if (fd >= 0 && this.readyFlags !== -1 && this.readyFlags !== host) {
       closeQuietly(fd);
       fd = -1;
     }
+    if (fd < 0 && shareable && this.sharedRead !== null) return new GoferFile(flags, this.sharedRead.ref(), this);
     if (fd < 0) {
-      const r = this.fs.client.open(this.path(), flags & HOST_OPEN_FLAGS, 0);
+      const r = this.fs.client.open(this.path(), host, 0);
       if (r instanceof Errno) return r;
       fd = r.fd;
       this.remember(r.stat);
     }
     if ((flags & O_ACCMODE) !== O_RDONLY) this.findCache();
-    return new GoferFile(flags, new SharedFd(fd), this);
+    return new GoferFile(flags, shareable ? this.shareRead(fd) : new SharedFd(fd), this);
+  }
+
+  private shareRead(fd: number): SharedFd {
+    const handle: SharedFd = new SharedFd(fd, () => {
+      if (this.sharedRead === handle) this.sharedRead = null;
+    });
+    this.sharedRead = handle;
+    return handle;
   }
 
   /** The create and the open that follows it share one round trip: the fd waits here. */
@@ -390,16 +409,18 @@ function closeQuietly(fd: number): void {
   }
 }
 
-/** A host fd shared by the descriptions reopened from one open (they use positioned I/O only). */
+/** A host fd shared by the descriptions reopened from one open, or opened for reading (they use positioned I/O only). */
 class SharedFd {
   private refs = 1;
-  constructor(readonly fd: number) {}
+  constructor(readonly fd: number, private readonly onClose: (() => void) | null = null) {}
   ref(): this {
     this.refs++;
     return this;
   }
   unref(): void {
-    if (--this.refs === 0) closeQuietly(this.fd);
+    if (--this.refs !== 0) return;
+    closeQuietly(this.fd);
+    this.onClose?.();
   }
 }
 

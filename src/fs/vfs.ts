@@ -493,6 +493,10 @@ export abstract class FileDescription {
   beginRead(_sink: ReadSink, _total: number): ReadCall | null {
     return null;
   }
+  /** Whether beginRead may answer now: only then does the syscall layer build a sink for it. */
+  get runsReads(): boolean {
+    return false;
+  }
   /** How long a blocking wait for events may last, in ns (0: as long as it takes); a socket's SO_RCVTIMEO, SO_SNDTIMEO. */
   waitTimeoutNs(_events: number): bigint {
     return 0n;

@@ -184,7 +184,7 @@ export function readAt(task: Task, fd: number, va: number, count: number, pos: n
   if (file instanceof SignalFile) return pos !== null ? ESPIPE : file.readFor(task, va, count);
   if (file instanceof UnixSocket) return pos !== null ? ESPIPE : socketRead(task, file, [[va, count]]);
   if (file instanceof PipeEnd && pos === null) return pipeRead(task, file, va, count, null);
-  if (pos === null) {
+  if (pos === null && file.runsReads) {
     const call = file.beginRead(guestSink(task, [[va, count]]).sink, Math.min(count, MAX_RW_COUNT));
     if (call !== null) return readCall(task, file, call);
   }
@@ -409,7 +409,7 @@ function vectorAt(task: Task, fd: number, iovVa: number, iovcnt: number, toGuest
   if (toGuest && file instanceof UnixSocket) return pos !== null ? ESPIPE : socketRead(task, file, iovs);
   const total = iovecsLength(iovs);
   if (toGuest && pos === null && file instanceof PipeEnd) return pipeRead(task, file, 0, 0, iovs);
-  if (toGuest && pos === null) {
+  if (toGuest && pos === null && file.runsReads) {
     const call = file.beginRead(guestSink(task, iovs).sink, total);
     if (call !== null) return readCall(task, file, call);
   }
