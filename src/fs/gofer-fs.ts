@@ -299,6 +299,8 @@ export class GoferDentry extends Dentry implements CachingDentry {
 
   override link(name: string, existing: Dentry): Errno | null {
     if (!(existing instanceof GoferDentry) || existing.fs !== this.fs) return EINVAL;
+    // The Gofer links by path: a file removed (an open fd's, linked by AT_EMPTY_PATH) has none left.
+    if (existing.deleted) return ENOENT;
     return this.fs.client.link(existing.path(), this.childPath(name));
   }
 

@@ -1,7 +1,7 @@
 // Descriptor-table calls: close, dup, dup2, dup3, fcntl, lseek.
 import { EAGAIN, EBADF, EFAULT, EINVAL, Errno } from '../abi/errno.js';
 import { MAX_FDS } from '../fs/fd-table.js';
-import { O_CLOEXEC, SETFL_MASK, SEEK_HOLE } from '../abi/fcntl.js';
+import { O_CLOEXEC, O_DIRECT, SETFL_MASK, SEEK_HOLE } from '../abi/fcntl.js';
 import { FLOCK_SIZE } from '../abi/structs.js';
 import { F_RDLCK, F_UNLCK, F_WRLCK, type LockOwner, type RecordLock, fileLocks } from '../fs/lock.js';
 import { PipeEnd } from '../fs/pipe.js';
@@ -150,6 +150,8 @@ function fcntl(task: Task, a: SyscallArgs): number | Errno | Blocked {
       return file.statusFlags();
     case F_SETFL:
       file.flags = (file.flags & ~SETFL_MASK) | (a.int(2) & SETFL_MASK);
+      // A pipe's O_DIRECT is packet mode.
+      if (file instanceof PipeEnd) file.setPacketMode((a.int(2) & O_DIRECT) !== 0);
       return 0;
     case F_GETLK:
     case F_SETLK:
