@@ -21,10 +21,18 @@ const everywhere = everyPlace;
 // with ENOSPC). On the Gofer place only the checks made before the filesystem is asked are compared
 // (`generic`): the sandbox's --mount directories keep no attributes (EOPNOTSUPP, as a filesystem
 // without them), where the host's would; the test after this loop checks those answers.
+//
+// fs_tmpfile likewise runs natively on /dev/shm: Linux's tmpfs makes an O_TMPFILE file even in a
+// removed directory (`removed`, compared on tmpfs and on the overlay, whose upper layer makes it),
+// where ext4 refuses with EPERM. The Gofer
+// place compares what is checked before the filesystem is asked (`generic`: the flags, the walk, and
+// linkat(AT_EMPTY_PATH) of named files): --mount directories make no O_TMPFILE files (EOPNOTSUPP),
+// which a test below checks.
 const programs: Array<[string, Place[], ((place: Place) => PlaceOptions)?]> = [
   ['fs_open', everywhere], ['fs_dir', everywhere], ['fs_stat', everywhere], ['fs_misc', everywhere],
   ['fs_mmap', ['tmpfs', 'overlay']], ['fs_pagecache', everywhere], ['fs_fifo', everywhere], ['fs_splice', everywhere],
   ['fs_xattr', everywhere, (place) => ({ nativeBase: '/dev/shm', args: place === 'gofer' ? ['generic'] : [] })],
+  ['fs_resolve', everywhere], ['fs_tmpfile', everywhere, (place) => ({ nativeBase: '/dev/shm', args: [place === 'gofer' ? 'generic' : 'removed'] })],
 ];
 
 
@@ -86,6 +94,37 @@ for (const platform of platforms) {
           'close(fd) = 0',
           '',
         ].join('\n'));
+      } finally {
+        rmSync(hostDir, { recursive: true, force: true });
+      }
+    });
+  }
+}
+
+// O_TMPFILE on a --mount directory: EOPNOTSUPP, as a filesystem without it (the Gofer makes none);
+// EROFS first on a read-only one, as Linux's mount check comes before the filesystem's.
+for (const platform of platforms) {
+  for (const readOnly of [false, true]) {
+    const title = `fs_tmpfile: a ${readOnly ? 'read-only' : 'read-write'} --mount makes no O_TMPFILE files [${platform}]`;
+    if (skip) {
+      test.skip(`${title} (skipped: ${skip})`, () => {});
+      continue;
+    }
+    test(title, async (t) => {
+      const program = await guestProgram('fs_tmpfile');
+      const hostDir = scratch('tmpfile-gofer');
+      try {
+        const boxed = runSandbox(program, ['/mnt/tsvisor-tmpfile', 'gofer'], {
+          platform, extraCliArgs: ['--mount', `${hostDir}:/mnt/tsvisor-tmpfile${readOnly ? ':ro' : ''}`],
+        });
+        t.is(boxed.status, 0, boxed.stderr);
+        const answer = readOnly ? 'EROFS' : 'EOPNOTSUPP';
+        t.is(boxed.stdout, [
+          `open(".", O_TMPFILE | O_RDWR, 0600) = -1 ${answer}`,
+          `open(".", O_TMPFILE | O_WRONLY | O_EXCL, 0600) = -1 ${answer}`,
+          '',
+        ].join('\n'));
+        t.deepEqual(readdirSync(hostDir), []);
       } finally {
         rmSync(hostDir, { recursive: true, force: true });
       }

@@ -3,7 +3,7 @@
 // view (what the modelled host would translate) must match the page tables the Sentry wrote, every
 // freed page must be punched out at once, and at the end nothing may be left allocated.
 import test, { type ExecutionContext } from 'ava';
-import { EACCES, EEXIST, EFAULT, EINVAL, ENOMEM, EPERM, type Errno } from '../src/abi/errno.js';
+import { EACCES, EEXIST, EFAULT, EINVAL, ENAMETOOLONG, ENOMEM, EPERM, type Errno } from '../src/abi/errno.js';
 import { PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE } from '../src/abi/mman.js';
 import { advise, MADV, residency, sync } from '../src/mm/advice.js';
 import { AddressSpace, type FaultResult, type MapRequest } from '../src/mm/address-space.js';
@@ -545,6 +545,86 @@ test('the page cache: private mappings share its pages, writes reach them, memor
   g.mm.release();
   cache.reclaim(Infinity);
   t.is(g.allocator.stats.committedBytes, 0);
+});
+
+test('the page cache at the end: reclaiming everything frees the pages no mapping uses, in runs, and keeps the rest', (t) => {
+  const g = guest();
+  const cache = new PageCache({ memory: g.bytes, allocator: g.allocator }, 64 * PAGE);
+  const file = new CachedFile(new Uint8Array(16 * PAGE).fill(0x41), cache.file('1:4'));
+  const a = g.mmap({ length: 16 * PAGE, kind: VmaKind.File, file, name: file.mapName, prot: PROT_READ });
+  t.is(g.read(a), 0x41);
+  t.is(cache.stats.pages, 16, 'the fault read its 64 KiB window into the cache');
+  t.is(g.mm.unmap(a + 4 * PAGE, 12 * PAGE), null);
+  g.batch();
+  const calls = g.host.calls;
+  t.is(cache.reclaim(Infinity), 12, 'the 12 pages no mapping uses go');
+  t.is(g.host.calls - calls, 1, 'in one punch: they are neighbours');
+  t.is(cache.stats.pages, 4, 'the 4 still mapped stay');
+  t.is(g.read(a + 3 * PAGE), 0x41);
+  // A new mapping maps the kept pages and reads the others again.
+  const b = g.mmap({ length: 16 * PAGE, kind: VmaKind.File, file, name: file.mapName, prot: PROT_READ });
+  t.is(g.read(b + 8 * PAGE), 0x41);
+  t.is(g.mm.tables.lookup(b + PAGE)!.gpa, g.mm.tables.lookup(a + PAGE)!.gpa, 'a kept page is still the cached one');
+  t.is(cache.stats.pages, 16);
+  g.mm.release();
+  t.is(cache.reclaim(Infinity), 16, 'with no mapping left, every page goes');
+  t.is(cache.stats.pages, 0);
+  t.is(cache.file('1:4').pageCount, 0);
+  t.is(g.allocator.stats.committedBytes, 0);
+});
+
+test('a fault that finds its window cached maps the cached pages of its 1 MiB; one that reads maps its 64 KiB', (t) => {
+  const g = guest();
+  const cache = new PageCache({ memory: g.bytes, allocator: g.allocator }, 1024 * PAGE);
+  const file = new CachedFile(new Uint8Array(2 * MIB).fill(0x41), cache.file('1:5'));
+  const length = 2 * MIB;
+  const a = g.mmap({ length, kind: VmaKind.File, file, name: file.mapName, prot: PROT_READ });
+  t.is(g.read(a + 5 * PAGE), 0x41);
+  const mapped = (from: number, to: number): number => {
+    let n = 0;
+    for (let va = from; va < to; va += PAGE) if (g.mm.tables.lookup(va) !== null) n++;
+    return n;
+  };
+  t.is(mapped(a, a + length), 16, 'a fault that read maps its 64 KiB window only');
+  for (let va = a; va < a + length; va += 64 * KIB) t.is(g.read(va), 0x41);
+  t.is(file.reads, 32, 'each window read once');
+  const b = g.mmap({ length, kind: VmaKind.File, file, name: file.mapName, prot: PROT_READ });
+  const va = b + 5 * PAGE;
+  t.is(g.read(va), 0x41);
+  t.is(file.reads, 32, 'the second mapping reads nothing');
+  const block = va - (va % MIB);
+  const from = Math.max(block, b);
+  const to = Math.min(block + MIB, b + length);
+  t.is(mapped(b, b + length), (to - from) / PAGE, 'the cached pages of the aligned 1 MiB around the fault are mapped, no more');
+  const ahead = g.mm.tables.lookup(to - PAGE)!;
+  t.is(ahead.gpa, g.mm.tables.lookup(a + (to - PAGE - b))!.gpa, 'the cached page itself');
+  t.false(ahead.accessed, 'mapped ahead with the accessed bit clear');
+  t.false(ahead.writable);
+  g.mm.release();
+  cache.reclaim(Infinity);
+  t.is(g.allocator.stats.committedBytes, 0);
+});
+
+test('readString: one page or several (a character split between two pages decodes whole), its bound, a hole', (t) => {
+  const g = guest();
+  const a = g.mmap({ length: 2 * PAGE, prot: RW, kind: VmaKind.Anonymous, name: '' });
+  const put = (va: number, text: string): void => {
+    t.is(g.mm.copyOut(va, Buffer.from(`${text}\0`)), Buffer.byteLength(text) + 1);
+  };
+  put(a + 16, '/usr/lib/gcc/x86_64-linux-gnu/12/cc1');
+  t.is(g.mm.readString(a + 16, 4095, ENAMETOOLONG), '/usr/lib/gcc/x86_64-linux-gnu/12/cc1');
+  // 'é' is two bytes: the first ends the first page, the second starts the next.
+  put(a + PAGE - 5, 'abcdé/x');
+  t.is(g.mm.readString(a + PAGE - 5, 4095, ENAMETOOLONG), 'abcdé/x');
+  t.is(g.mm.readString(a + PAGE - 5, 7, ENAMETOOLONG), ENAMETOOLONG, 'one byte over the bound');
+  t.is(g.mm.readString(a + PAGE - 5, 8, ENAMETOOLONG), 'abcdé/x', 'the bound counts bytes');
+  t.is(g.mm.copyOut(a + 100, Uint8Array.of(0x69, 0xff, 0x6a, 0)), 4);
+  t.is(g.mm.readString(a + 100, 4095, ENAMETOOLONG), 'i\ufffdj', 'a byte that is no UTF-8 decodes as U+FFFD');
+  // No NUL before the end of the area: the next page is a hole.
+  g.mm.fill(a + PAGE, new Uint8Array(PAGE).fill(0x41));
+  t.is(g.mm.readString(a + PAGE, 2 * PAGE, ENAMETOOLONG), EFAULT);
+  t.is(g.mm.readString(a + 2 * PAGE - 3, 2, ENAMETOOLONG), ENAMETOOLONG);
+  g.mm.release();
 });
 
 test('shared anonymous memory is one object; mremap with old size 0 maps it twice', (t) => {

@@ -18,6 +18,7 @@ const programs: Array<{ name: string; flags?: string[] }> = [
   { name: 'proc_times' },
   { name: 'proc_execveat' },
   { name: 'proc_pidfd', flags: ['-pthread'] },
+  { name: 'proc_pidfd_thread', flags: ['-pthread'] },
   { name: 'proc_tasks', flags: ['-pthread'] },
   { name: 'sock_pair' },
 ];

@@ -23,11 +23,21 @@ export const O_CLOEXEC = 0o2000000;
 export const O_SYNC = 0o4010000;
 export const O_PATH = 0o10000000;
 export const O_TMPFILE = 0o20200000;
+/** O_TMPFILE's own bit (Linux's __O_TMPFILE); O_TMPFILE is it with O_DIRECTORY. */
+export const TMPFILE_BIT = 0o20000000;
 /** Flags open(2) knows; others are ignored, as Linux does for open (openat2 rejects them). */
 export const O_VALID = O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC |
   O_ASYNC | O_DIRECT | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC | O_SYNC | O_PATH | O_TMPFILE;
 /** Flags that F_SETFL may change (fs/fcntl.c SETFL_MASK). */
 export const SETFL_MASK = O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME | O_ASYNC;
+
+// openat2(2)'s struct open_how resolve flags.
+export const RESOLVE_NO_XDEV = 0x01;
+export const RESOLVE_NO_MAGICLINKS = 0x02;
+export const RESOLVE_NO_SYMLINKS = 0x04;
+export const RESOLVE_BENEATH = 0x08;
+export const RESOLVE_IN_ROOT = 0x10;
+export const RESOLVE_CACHED = 0x20;
 
 // *at(2) flags.
 export const AT_FDCWD = -100;

@@ -2,7 +2,8 @@
 // cached dentries and hands the Gofer component arrays below the Gofer's root; metadata calls (stat,
 // readdir, create, unlink, rename, ...) are one round trip each (the Gofer tier). An open returns a
 // host fd that the Sentry then reads and writes itself with positioned host calls (the host-syscall
-// tier), and closes when the last reference to the description goes.
+// tier), and closes when the last reference to the description goes. On a read-only filesystem (the
+// host root under the overlay), plain read-only opens of one file share one host fd while any is open.
 import { closeSync, fstatSync, ftruncateSync, readSync, writeSync } from 'node:fs';
 import { EINVAL, EISDIR, ENOENT, ENOTEMPTY, ENXIO, EOPNOTSUPP, EXDEV, Errno } from '../abi/errno.js';
 import { GoferClient, type GoferStat } from '../gofer/client.js';
@@ -36,19 +37,24 @@ export class GoferFs extends FileSystem {
   readonly root: GoferDentry;
   cached = 0;
 
-  /** pageCache: where private mappings of its files find their pages (none: each reads its own). */
-  private constructor(readonly client: GoferClient, rootStat: GoferStat, readonly pageCache: PageCache | null) {
+  /**
+   * pageCache: where private mappings of its files find their pages (none: each reads its own).
+   * unchanging: the host leaves these files alone while the sandbox runs (the read-only root, as
+   * gVisor's default --file-access=exclusive takes its root), so a dentry's stat is asked once.
+   */
+  private constructor(readonly client: GoferClient, rootStat: GoferStat, readonly pageCache: PageCache | null,
+    readonly unchanging: boolean) {
     super();
     this.dev = rootStat.dev;
     this.root = new GoferDentry('/', null, this, rootStat);
   }
 
   /** A filesystem over client's root; the Gofer's error (EIO if it could not start) otherwise. */
-  static open(client: GoferClient, pageCache: PageCache | null = null): GoferFs | Errno {
+  static open(client: GoferClient, pageCache: PageCache | null = null, unchanging = false): GoferFs | Errno {
     const st = client.stat([]);
     if (st instanceof Errno) return st;
     if (!isDir(st.mode)) return ENOENT;
-    return new GoferFs(client, st, pageCache);
+    return new GoferFs(client, st, pageCache, unchanging && client.readOnly);
   }
 
   get readOnly(): boolean {
@@ -86,9 +92,19 @@ export class GoferDentry extends Dentry implements CachingDentry {
    */
   private readyFd = -1;
   private readyFlags = 0;
+  /**
+   * On a read-only filesystem, the host fd that descriptions opened for plain reading share while one
+   * of them is open (gVisor's gofer dentries keep their read fd too): another open or exec of the file,
+   * a shared library by the next program, skips the Gofer's round trip. A file the host replaces
+   * meanwhile is read through the fd taken before, as the dentry's cached stat already is.
+   */
+  private sharedRead: SharedFd | null = null;
+  /** On an unchanging filesystem, the stat the dentry was made or last opened with: stat answers it. */
+  private lastStat: GoferStat | null;
 
   constructor(name: string, parent: GoferDentry | null, readonly fs: GoferFs, st: GoferStat) {
     super(name, parent);
+    this.lastStat = fs.unchanging ? st : null;
     this.mode = st.mode;
     this.uid = st.uid;
     this.gid = st.gid;
@@ -114,6 +130,7 @@ export class GoferDentry extends Dentry implements CachingDentry {
   }
 
   private remember(st: GoferStat): void {
+    if (this.fs.unchanging) this.lastStat = st;
     this.mode = st.mode;
     this.uid = st.uid;
     this.gid = st.gid;
@@ -137,6 +154,7 @@ export class GoferDentry extends Dentry implements CachingDentry {
   }
 
   stat(): FileStat | Errno {
+    if (this.lastStat !== null) return this.lastStat;
     const st = this.fs.client.stat(this.path());
     if (st instanceof Errno) return st;
     this.remember(st);
@@ -186,20 +204,31 @@ export class GoferDentry extends Dentry implements CachingDentry {
     const type = this.mode & S_IFMT;
     if (type === S_IFDIR) return new DirectoryFile(flags, this);
     if (type === S_IFLNK) return ENXIO;
+    const host = flags & HOST_OPEN_FLAGS;
+    const shareable = host === O_RDONLY && this.fs.readOnly;
     let fd = this.readyFd;
     this.readyFd = -1;
-    if (fd >= 0 && this.readyFlags !== -1 && this.readyFlags !== (flags & HOST_OPEN_FLAGS)) {
+    if (fd >= 0 && this.readyFlags !== -1 && this.readyFlags !== host) {
       closeQuietly(fd);
       fd = -1;
     }
+    if (fd < 0 && shareable && this.sharedRead !== null) return new GoferFile(flags, this.sharedRead.ref(), this);
     if (fd < 0) {
-      const r = this.fs.client.open(this.path(), flags & HOST_OPEN_FLAGS, 0);
+      const r = this.fs.client.open(this.path(), host, 0);
       if (r instanceof Errno) return r;
       fd = r.fd;
       this.remember(r.stat);
     }
     if ((flags & O_ACCMODE) !== O_RDONLY) this.findCache();
-    return new GoferFile(flags, new SharedFd(fd), this);
+    return new GoferFile(flags, shareable ? this.shareRead(fd) : new SharedFd(fd), this);
+  }
+
+  private shareRead(fd: number): SharedFd {
+    const handle: SharedFd = new SharedFd(fd, () => {
+      if (this.sharedRead === handle) this.sharedRead = null;
+    });
+    this.sharedRead = handle;
+    return handle;
   }
 
   /** The create and the open that follows it share one round trip: the fd waits here. */
@@ -270,6 +299,8 @@ export class GoferDentry extends Dentry implements CachingDentry {
 
   override link(name: string, existing: Dentry): Errno | null {
     if (!(existing instanceof GoferDentry) || existing.fs !== this.fs) return EINVAL;
+    // The Gofer links by path: a file removed (an open fd's, linked by AT_EMPTY_PATH) has none left.
+    if (existing.deleted) return ENOENT;
     return this.fs.client.link(existing.path(), this.childPath(name));
   }
 
@@ -388,16 +419,18 @@ function closeQuietly(fd: number): void {
   }
 }
 
-/** A host fd shared by the descriptions reopened from one open (they use positioned I/O only). */
+/** A host fd shared by the descriptions reopened from one open, or opened for reading (they use positioned I/O only). */
 class SharedFd {
   private refs = 1;
-  constructor(readonly fd: number) {}
+  constructor(readonly fd: number, private readonly onClose: (() => void) | null = null) {}
   ref(): this {
     this.refs++;
     return this;
   }
   unref(): void {
-    if (--this.refs === 0) closeQuietly(this.fd);
+    if (--this.refs !== 0) return;
+    closeQuietly(this.fd);
+    this.onClose?.();
   }
 }
 

@@ -81,7 +81,7 @@ const ROOT_CREDS: Creds = { uid: 0, gid: 0 };
 
 /** Builds the mount table; a Gofer that cannot serve its directory gives that error (EIO, ENOENT). */
 export function buildFilesystems(plan: FilesystemPlan): SandboxFilesystems | { error: Errno; what: string } {
-  const rootGofer = GoferFs.open(plan.rootfs, plan.pageCache);
+  const rootGofer = GoferFs.open(plan.rootfs, plan.pageCache, true);
   if (rootGofer instanceof Errno) return { error: rootGofer, what: 'the root filesystem' };
   let rootFs: FileSystem;
   let rootDentry: Dentry;

@@ -5,11 +5,11 @@ import {
   EACCES, EBUSY, EEXIST, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, ENOTEMPTY, EPERM, EROFS, EXDEV, Errno,
 } from '../abi/errno.js';
 import {
-  MAX_SYMLINKS, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_LARGEFILE, O_NOCTTY, O_NOFOLLOW, O_PATH,
-  O_RDONLY, O_TRUNC, O_WRONLY, PERM_MASK, RENAME_EXCHANGE, RENAME_NOREPLACE, R_OK, S_IFBLK, S_IFCHR, S_IFDIR,
+  O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_LARGEFILE, O_NOCTTY, O_NOFOLLOW, O_PATH,
+  O_RDONLY, O_TMPFILE, O_TRUNC, O_WRONLY, PERM_MASK, RENAME_EXCHANGE, RENAME_NOREPLACE, R_OK, S_IFBLK, S_IFCHR, S_IFDIR,
   S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID, S_ISVTX, S_IXGRP, W_OK, X_OK, isDir, isSymlink,
 } from '../abi/fcntl.js';
-import { resolve, resolveParent, step, type WalkState } from './walk.js';
+import { followLink, resolve, resolveParent, restartWalk, step, stepWithin, type WalkState } from './walk.js';
 import {
   type Dentry, type FileDescription, type FileStat, type FsContext, PathFile, type SetAttr, type VirtualDentry,
   inGroup, mayAccess, nowNs,
@@ -39,23 +39,26 @@ function rawChild(ctx: FsContext, dir: VirtualDentry, name: string): Dentry | Er
   return dir.dentry.child(name, ctx);
 }
 
-export function openAt(ctx: FsContext, start: VirtualDentry, path: string, flags: number, mode: number): FileDescription | Errno {
-  const state: WalkState = { links: 0 };
+/**
+ * open(2) of path from start. state: a fresh walk's, or one with openat2's RESOLVE_* restrictions
+ * (walk.ts), which every step of the open heeds, O_CREAT's symlinks included.
+ */
+export function openAt(ctx: FsContext, start: VirtualDentry, path: string, flags: number, mode: number, state: WalkState = { links: 0 }): FileDescription | Errno {
   if ((flags & O_CREAT) === 0) {
     const follow = (flags & O_NOFOLLOW) === 0;
     const parent = resolveParent(ctx, start, path, state);
     if (parent instanceof Errno) return parent;
     const { dir, name } = parent;
     if (parent.trailingSlash || name === '' || name === '.' || name === '..') {
-      const vd = resolve(ctx, start, path, follow);
+      const vd = resolve(ctx, start, path, follow, restartWalk(state));
       return vd instanceof Errno ? vd : openVd(ctx, vd, flags, false);
     }
     // Filesystems behind a Gofer can look up and open the last name in one round trip.
     dir.dentry.prepareOpen(name, flags);
-    const last = step(ctx, dir, name);
+    const last = stepWithin(ctx, dir, name, state);
     if (last instanceof Errno) return last;
     if (follow && isSymlink(last.dentry.mode)) {
-      const vd = resolve(ctx, start, path, true);
+      const vd = resolve(ctx, start, path, true, restartWalk(state));
       return vd instanceof Errno ? vd : openVd(ctx, vd, flags, false);
     }
     return openVd(ctx, last, flags, false);
@@ -67,7 +70,7 @@ export function openAt(ctx: FsContext, start: VirtualDentry, path: string, flags
     if (parent instanceof Errno) return parent;
     const { dir, name, trailingSlash } = parent;
     if (name === '' || name === '.' || name === '..' || trailingSlash) return EISDIR;
-    const existing = step(ctx, dir, name);
+    const existing = stepWithin(ctx, dir, name, state);
     if (existing instanceof Errno) {
       if (existing !== ENOENT) return existing;
       const denied = mayModify(ctx, dir);
@@ -79,17 +82,32 @@ export function openAt(ctx: FsContext, start: VirtualDentry, path: string, flags
     if ((flags & O_EXCL) !== 0) return EEXIST;
     if (!isSymlink(existing.dentry.mode)) return openVd(ctx, existing, flags, false);
     if ((flags & O_NOFOLLOW) !== 0) return ELOOP;
-    if (++state.links > MAX_SYMLINKS) return ELOOP;
-    const magic = existing.dentry.magicLink(ctx, existing);
-    if (magic instanceof Errno) return magic;
-    if (magic !== null) return openVd(ctx, magic, flags, false);
-    const target = existing.dentry.readlink(ctx);
-    if (target instanceof Errno) return target;
-    if (target.length === 0) return ENOENT;
+    const link = followLink(ctx, dir, existing, state);
+    if (link instanceof Errno) return link;
+    if (!('target' in link)) return openVd(ctx, link, flags, false);
     // O_CREAT through a dangling symlink creates its target, as Linux does.
-    from = target.startsWith('/') ? ctx.root : dir;
-    p = target;
+    from = link.from;
+    p = link.target;
   }
+}
+
+/**
+ * open(2) with O_TMPFILE (the syscall layer has checked the flags): an unnamed regular file in the
+ * directory path names, in Linux's order (do_o_tmpfile, vfs_tmpfile): the walk (ENOENT, ENOTDIR for
+ * anything but a directory), a writable mount (EROFS), write and search permission (EACCES), then the
+ * filesystem (EOPNOTSUPP if it has no such files). F_GETFL shows O_TMPFILE, as Linux keeps it.
+ */
+export function openTmpfile(ctx: FsContext, start: VirtualDentry, path: string, flags: number, mode: number, state: WalkState = { links: 0 }): FileDescription | Errno {
+  const vd = resolve(ctx, start, path, (flags & O_NOFOLLOW) === 0, state);
+  if (vd instanceof Errno) return vd;
+  if (!isDir(vd.dentry.mode)) return ENOTDIR;
+  if (vd.mount.readOnly) return EROFS;
+  if (!may(ctx, vd.dentry, W_OK | X_OK)) return EACCES;
+  const made = vd.dentry.tmpfile(mode & ~ctx.umask & PERM_MASK, ctx.creds, (flags & O_EXCL) === 0);
+  if (made instanceof Errno) return made;
+  const file = openVd(ctx, { mount: vd.mount, dentry: made }, flags & ~O_TMPFILE, true);
+  if (!(file instanceof Errno)) file.flags |= O_TMPFILE;
+  return file;
 }
 
 /** Opens what vd names; `created` skips the permission check, as for a file this open made. */
@@ -191,6 +209,17 @@ export function symlinkAt(ctx: FsContext, target: string, start: VirtualDentry, 
 export function linkAt(ctx: FsContext, oldStart: VirtualDentry, oldPath: string, newStart: VirtualDentry, newPath: string, follow: boolean): Errno | null {
   const src = resolve(ctx, oldStart, oldPath, follow);
   if (src instanceof Errno) return src;
+  // /proc/PID/fd/N of a file with no name left leads to that file, where Linux's magic link does.
+  const file = src.dentry.standsFor;
+  return linkVd(ctx, file === null ? src : file.location, newStart, newPath);
+}
+
+/**
+ * A new name for src (linkat's AT_EMPTY_PATH: an open file's place; null for a file in no directory,
+ * a pipe's or a host fd's, which is on another mount to Linux). A file whose links are gone may be
+ * named only if O_TMPFILE made it without O_EXCL, and once: the filesystem's link checks that.
+ */
+export function linkVd(ctx: FsContext, src: VirtualDentry | null, newStart: VirtualDentry, newPath: string): Errno | null {
   const p = resolveParent(ctx, newStart, newPath);
   if (p instanceof Errno) return p;
   if (p.name === '' || p.name === '.' || p.name === '..') return EEXIST;
@@ -198,7 +227,7 @@ export function linkAt(ctx: FsContext, oldStart: VirtualDentry, oldPath: string,
   if (!(existing instanceof Errno)) return EEXIST;
   if (existing !== ENOENT) return existing;
   if (p.trailingSlash) return ENOENT;
-  if (src.mount !== p.dir.mount) return EXDEV;
+  if (src === null || src.mount !== p.dir.mount) return EXDEV;
   if (isDir(src.dentry.mode)) return EPERM;
   return mayModify(ctx, p.dir) ?? p.dir.dentry.link(p.name, src.dentry);
 }

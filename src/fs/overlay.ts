@@ -241,7 +241,20 @@ export class OverlayDentry extends Dentry implements CachingDentry {
     if (upper instanceof Errno) return upper;
     upper.setattr({ mode: perm, uid: st.uid, gid: st.gid, atimeNs: st.atimeNs, mtimeNs: st.mtimeNs });
     this.upper = upper;
+    if (this.refs > 0) upper.hold();
     return null;
+  }
+
+  /**
+   * While something holds this dentry (an open directory, a working directory), it holds its upper
+   * one, whose inode then outlives a removal: an fd of a removed directory must still stat as one,
+   * not read a tmpfs slot given to another file since.
+   */
+  protected override firstHold(): void {
+    this.upper?.hold();
+  }
+  protected override lastDrop(): void {
+    this.upper?.drop();
   }
 
   /** Before creating name here: this directory is copied up and a whiteout in the way removed. */
@@ -271,6 +284,22 @@ export class OverlayDentry extends Dentry implements CachingDentry {
     if (p instanceof Errno) return p;
     const f = p.dir.create(name, mode, creds);
     return f instanceof Errno ? f : this.created(name, p.dir);
+  }
+
+  /**
+   * O_TMPFILE: made in the upper layer (this directory copied up first), as overlayfs has done since
+   * Linux 6.6; the file is upper-only, and linkat names it there.
+   */
+  override tmpfile(mode: number, creds: Creds, linkable: boolean): Dentry | Errno {
+    if (this.upper === null) {
+      if (this.deleted) return ENOENT;
+      const r = this.copyUp();
+      if (r !== null) return r;
+    }
+    const u = this.upper!.tmpfile(mode, creds, linkable);
+    const d = new OverlayDentry(u.name, this, this.fs, u, null);
+    d.deleted = true;
+    return d;
   }
 
   override mkdir(name: string, mode: number, creds: Creds): Errno | null {

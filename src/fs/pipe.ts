@@ -2,9 +2,9 @@
 // changes it) with a reader count and a writer count. An empty pipe with writers answers EAGAIN; the
 // syscall layer turns that into a wait on the pipe's queue (blocking only the reading task) unless the
 // description is O_NONBLOCK.
-import { EAGAIN, EBUSY, EINVAL, ENOMEM, EPERM, EPIPE, Errno } from '../abi/errno.js';
+import { EAGAIN, EBUSY, EFAULT, EINVAL, ENOMEM, EPERM, EPIPE, Errno } from '../abi/errno.js';
 import {
-  O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, S_IFIFO, waitEvents,
+  O_ACCMODE, O_DIRECT, O_NONBLOCK, O_RDONLY, O_WRONLY, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, S_IFIFO, waitEvents,
 } from '../abi/fcntl.js';
 import { allocAnonDev, allocIno, FileDescription, type FileStat, syntheticStat } from './vfs.js';
 import { type ReadinessListener, type ReadinessSubscription, type Waiter, WaitQueue } from './wait.js';
@@ -26,13 +26,16 @@ const pipeDev = allocAnonDev();
 
 /**
  * One page of a pipe's ring, with the part of it that holds data. merge: later writes may add to it
- * (Linux's PIPE_BUF_FLAG_CAN_MERGE: pages that write(2) filled, not those splice, tee or vmsplice gave).
+ * (Linux's PIPE_BUF_FLAG_CAN_MERGE: pages that write(2) filled, not those splice, tee or vmsplice gave,
+ * nor packets). packet: a packet-mode writer's page (PIPE_BUF_FLAG_PACKET): a read takes at most this
+ * one and drops what it leaves of it.
  */
 interface Slot {
   page: Uint8Array;
   start: number;
   end: number;
   merge: boolean;
+  packet: boolean;
 }
 
 /**
@@ -51,6 +54,11 @@ export class Pipe {
   private readonly slots: Slot[] = [];
   private spare: Uint8Array[] = [];
   private length = 0;
+  /**
+   * An end of it has been in packet mode (O_DIRECT): its reads may meet packets, so the syscall layer
+   * reads it whole-call (readPackets) rather than by pieces of the buffer. Never cleared.
+   */
+  packetized = false;
 
   /**
    * slots: its size in pages (a socket's direction is larger than a pipe, as Linux's socket buffers are).
@@ -98,14 +106,47 @@ export class Pipe {
       const slot = this.slots[0]!;
       const n = Math.min(dst.length - done, slot.end - slot.start);
       dst.set(slot.page.subarray(slot.start, slot.start + n), done);
-      slot.start += n;
       done += n;
-      if (slot.start === slot.end) {
-        this.slots.shift();
-        if (this.spare.length < 2) this.spare.push(slot.page);
-      }
+      if (this.take(slot, n)) break;
     }
-    this.length -= done;
+    this.writerQueue.notify(POLLOUT);
+    return done;
+  }
+
+  /**
+   * n bytes of the first slot were read: it goes when empty, or at once if it is a packet (what is
+   * left of one is dropped, as Linux's pipe_read does). Whether the read must stop (a packet ended it).
+   */
+  private take(slot: Slot, n: number): boolean {
+    slot.start += n;
+    this.length -= slot.packet ? slot.end - slot.start + n : n;
+    if (slot.start === slot.end || slot.packet) {
+      this.slots.shift();
+      if (this.spare.length < 2) this.spare.push(slot.page);
+    }
+    return slot.packet;
+  }
+
+  /**
+   * A whole read(2) or readv(2) of a pipe that may hold packets: up to max bytes to sink (which says how
+   * much it took: less at a fault), stopping after the first packet. A fault leaves the page it was
+   * copying from in the pipe, as Linux's pipe_read does (EFAULT if nothing came before). EAGAIN when
+   * empty with writers.
+   */
+  readPackets(sink: (chunk: Uint8Array) => number, max: number): number | Errno {
+    if (max === 0) return 0;
+    if (this.length === 0) return this.writers === 0 ? 0 : EAGAIN;
+    let done = 0;
+    while (done < max && this.slots.length > 0) {
+      const slot = this.slots[0]!;
+      const n = Math.min(max - done, slot.end - slot.start);
+      if (sink(slot.page.subarray(slot.start, slot.start + n)) < n) {
+        if (done === 0) return EFAULT;
+        break;
+      }
+      done += n;
+      if (this.take(slot, n)) break;
+    }
     this.writerQueue.notify(POLLOUT);
     return done;
   }
@@ -150,9 +191,11 @@ export class Pipe {
 
   /**
    * Writes from src, the first part of a write of totalLength bytes (the rest is offered again by
-   * the caller). EAGAIN when nothing fits; EPIPE without readers.
+   * the caller). EAGAIN when nothing fits; EPIPE without readers. packet (the writer's O_DIRECT): each
+   * fresh page is a packet; the odd tail still merges into a last page that takes merges, as Linux's
+   * pipe_write checks the last page before the writer's mode.
    */
-  write(src: Uint8Array, totalLength = src.length): number | Errno {
+  write(src: Uint8Array, totalLength = src.length, packet = false): number | Errno {
     if (this.readers === 0) return EPIPE;
     let done = 0;
     const odd = totalLength % PAGE;
@@ -166,7 +209,7 @@ export class Pipe {
       const page = this.spare.pop() ?? new Uint8Array(PAGE);
       const n = Math.min(PAGE, src.length - done);
       page.set(src.subarray(done, done + n), 0);
-      this.slots.push({ page, start: 0, end: n, merge: true });
+      this.slots.push({ page, start: 0, end: n, merge: !packet, packet });
       done += n;
     }
     if (done === 0 && src.length > 0) return EAGAIN;
@@ -188,7 +231,7 @@ export class Pipe {
       const n = Math.min(PAGE - start, src.length - done);
       const page = this.spare.pop() ?? new Uint8Array(PAGE);
       page.set(src.subarray(done, done + n), start);
-      this.slots.push({ page, start, end: start + n, merge: false });
+      this.slots.push({ page, start, end: start + n, merge: false, packet: false });
       done += n;
       start = 0;
     }
@@ -203,7 +246,8 @@ export class Pipe {
    * splice(2) between pipes (keep false) or tee(2) (keep true): up to max bytes to dst, page by page
    * while dst has free pages (Linux splice_pipe_to_pipe, link_pipe). A page moved whole keeps whether
    * writes merge into it; a part of one, and every page tee duplicates, is a page of its own that
-   * they do not. tee leaves this pipe as it was. The count moved.
+   * they do not. Packets stay packets (Linux copies the buffer's flags). tee leaves this pipe as it
+   * was. The count moved.
    */
   spliceTo(dst: Pipe, max: number, keep: boolean): number {
     let done = 0;
@@ -218,7 +262,7 @@ export class Pipe {
       } else {
         const page = dst.spare.pop() ?? new Uint8Array(PAGE);
         page.set(slot.page.subarray(slot.start, slot.start + n), slot.start);
-        dst.slots.push({ page, start: slot.start, end: slot.start + n, merge: false });
+        dst.slots.push({ page, start: slot.start, end: slot.start + n, merge: false, packet: slot.packet });
         if (keep) i++;
         else slot.start += n;
       }
@@ -304,12 +348,18 @@ export class PipeEnd extends FileDescription {
   }
 
   override write(buf: Uint8Array): number | Errno {
-    return this.pipe.write(buf);
+    return this.pipe.write(buf, buf.length, (this.flags & O_DIRECT) !== 0);
   }
 
   /** Part of a larger write: src holds its first bytes, totalLength is how long it is. */
   writePart(src: Uint8Array, totalLength: number): number | Errno {
-    return this.pipe.write(src, totalLength);
+    return this.pipe.write(src, totalLength, (this.flags & O_DIRECT) !== 0);
+  }
+
+  /** Packet mode (O_DIRECT) from now on, or not: F_SETFL; the pipe's reads look for packets from then on. */
+  setPacketMode(on: boolean): void {
+    this.flags = on ? this.flags | O_DIRECT : this.flags & ~O_DIRECT;
+    if (on) this.pipe.packetized = true;
   }
 
   stat(): FileStat {
@@ -352,11 +402,12 @@ export class PipeEnd extends FileDescription {
   }
 }
 
-/** pipe2(2): the read end and the write end. */
+/** pipe2(2): the read end and the write end; O_DIRECT (packet mode) is the write end's, as Linux's create_pipe_files. */
 export function newPipe(flags: number): [PipeEnd, PipeEnd] {
   const pipe = new Pipe();
   const status = flags & O_NONBLOCK;
-  return [new PipeEnd(pipe, O_RDONLY | status), new PipeEnd(pipe, O_WRONLY | status)];
+  pipe.packetized = (flags & O_DIRECT) !== 0;
+  return [new PipeEnd(pipe, O_RDONLY | status), new PipeEnd(pipe, O_WRONLY | status | (flags & O_DIRECT))];
 }
 
 /**

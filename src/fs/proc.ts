@@ -188,6 +188,9 @@ class AnonFileNode extends SynthNode {
   override get anonymous(): boolean {
     return true;
   }
+  override get standsFor(): FileDescription {
+    return this.file;
+  }
   override open(flags: number): FileDescription | Errno {
     return this.file.reopen(flags);
   }

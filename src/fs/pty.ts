@@ -173,6 +173,9 @@ export class PtySlave extends FileDescription {
   override beginRead(sink: ReadSink, total: number): ReadCall {
     return this.pty.ldisc.beginRead(sink, total);
   }
+  override get runsReads(): boolean {
+    return true;
+  }
 
   override write(buf: Uint8Array): number | Errno {
     return this.pty.ldisc.write(buf);
@@ -241,6 +244,9 @@ export class PtyMaster extends FileDescription {
   /** In packet mode a read(2) is one call, so that its status byte comes first whatever the buffer's pieces. */
   override beginRead(sink: ReadSink, total: number): ReadCall | null {
     return this.pty.ldisc.packet ? new PacketRead(this, sink, total) : null;
+  }
+  override get runsReads(): boolean {
+    return this.pty.ldisc.packet;
   }
 
   override write(buf: Uint8Array): number | Errno {

@@ -31,6 +31,8 @@ const MTIME = 2;
 const CTIME = 4;
 /** inode flag: an overlay upper directory that hides the lower one (trusted.overlay.opaque). */
 export const OPAQUE = 1;
+/** inode flag: an O_TMPFILE file without O_EXCL, which one link may name (Linux's I_LINKABLE). */
+const LINKABLE = 2;
 
 export class Tmpfs extends FileSystem {
   readonly type = 'tmpfs';
@@ -240,6 +242,21 @@ export class TmpfsDentry extends Dentry {
     return this.add(name, S_IFREG | (mode & PERM_MASK), creds, new FileData(this.fs.store));
   }
 
+  /**
+   * O_TMPFILE: an inode with no links, its dentry "#INO" under this directory but not in it (even a
+   * removed directory may have one, as Linux's shmem_tmpfile allows). It goes with its last open.
+   */
+  override tmpfile(mode: number, creds: Creds, linkable: boolean): TmpfsDentry {
+    const t = this.fs.inodes;
+    const setgid = (this.mode & S_ISGID) !== 0;
+    const slot = t.alloc(S_IFREG | (mode & PERM_MASK), creds.uid, setgid ? this.gid : creds.gid, new FileData(this.fs.store));
+    t.nlink[slot] = 0;
+    if (linkable) t.flags[slot]! |= LINKABLE;
+    const d = new TmpfsDentry(`#${t.ino[slot]!}`, this, this.fs, slot);
+    d.deleted = true;
+    return d;
+  }
+
   override mkdir(name: string, mode: number, creds: Creds): Errno | null {
     const r = this.add(name, S_IFDIR | (mode & PERM_MASK), creds, new Map<string, TmpfsDentry>());
     return r instanceof Errno ? r : null;
@@ -262,9 +279,11 @@ export class TmpfsDentry extends Dentry {
 
   override link(name: string, existing: Dentry): Errno | null {
     if (!(existing instanceof TmpfsDentry) || existing.fs !== this.fs) return EPERM;
-    if (this.deleted || existing.nlink === 0) return ENOENT;
-    if (this.entries.has(name)) return EEXIST;
     const t = this.fs.inodes;
+    // A file without links may be named only once, and only if O_TMPFILE made it without O_EXCL.
+    if (this.deleted || (existing.nlink === 0 && (t.flags[existing.slot]! & LINKABLE) === 0)) return ENOENT;
+    if (this.entries.has(name)) return EEXIST;
+    t.flags[existing.slot]! &= ~LINKABLE;
     t.nlink[existing.slot]!++;
     t.touch(existing.slot, CTIME);
     this.entries.set(name, new TmpfsDentry(name, this, this.fs, existing.slot));

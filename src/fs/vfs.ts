@@ -166,6 +166,14 @@ export abstract class Dentry {
   create(_name: string, _mode: number, _creds: Creds): Dentry | Errno {
     return EPERM;
   }
+  /**
+   * O_TMPFILE in this directory: a regular file with no links, whose dentry (named "#INO", as Linux's
+   * d_tmpfile names it) is in no directory. linkable: one linkat may give it a name (not with O_EXCL).
+   * EOPNOTSUPP where the filesystem cannot make one.
+   */
+  tmpfile(_mode: number, _creds: Creds, _linkable: boolean): Dentry | Errno {
+    return EOPNOTSUPP;
+  }
   mkdir(_name: string, _mode: number, _creds: Creds): Errno | null {
     return EPERM;
   }
@@ -216,6 +224,13 @@ export abstract class Dentry {
   /** Opening it gives a file with no place of its own (the pipe behind /proc/PID/fd/N). */
   get anonymous(): boolean {
     return false;
+  }
+  /**
+   * The open file this dentry stands for (/proc/PID/fd/N of a file with no name left, or none ever):
+   * linkat through it with AT_SYMLINK_FOLLOW names that file, as Linux's magic link gives its f_path.
+   */
+  get standsFor(): FileDescription | null {
+    return null;
   }
   /** A key for advisory locks (flock, fcntl): one per inode. */
   get lockKey(): unknown {
@@ -489,6 +504,10 @@ export abstract class FileDescription {
    */
   beginRead(_sink: ReadSink, _total: number): ReadCall | null {
     return null;
+  }
+  /** Whether beginRead may answer now: only then does the syscall layer build a sink for it. */
+  get runsReads(): boolean {
+    return false;
   }
   /** How long a blocking wait for events may last, in ns (0: as long as it takes); a socket's SO_RCVTIMEO, SO_SNDTIMEO. */
   waitTimeoutNs(_events: number): bigint {

@@ -1,8 +1,13 @@
 // Path walking (fs/namei.c in spirit): components are looked up one at a time from the root or a
 // starting directory, mounts are crossed, symlinks are followed (ELOOP after 40), and `..` never goes
 // above the task's root: the sandbox root is the top of every walk, whatever the path or the links say.
-import { EACCES, ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR, Errno } from '../abi/errno.js';
-import { MAX_SYMLINKS, NAME_MAX, X_OK, isDir, isSymlink } from '../abi/fcntl.js';
+// openat2's RESOLVE_* flags restrict a walk further (WalkState.resolve), as Linux's LOOKUP_NO_XDEV,
+// LOOKUP_NO_SYMLINKS, LOOKUP_NO_MAGICLINKS, LOOKUP_BENEATH and LOOKUP_IN_ROOT do.
+import { EACCES, ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR, EXDEV, Errno } from '../abi/errno.js';
+import {
+  MAX_SYMLINKS, NAME_MAX, RESOLVE_BENEATH, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV, X_OK,
+  isDir, isSymlink,
+} from '../abi/fcntl.js';
 import { type FsContext, type MountNamespace, type VirtualDentry, mayAccess } from './vfs.js';
 
 export function sameVd(a: VirtualDentry, b: VirtualDentry): boolean {
@@ -51,6 +56,80 @@ export function step(ctx: FsContext, dir: VirtualDentry, name: string): VirtualD
 export interface WalkState {
   /** Symlinks followed so far in this operation (shared when an operation walks twice). */
   links: number;
+  /** openat2's RESOLVE_* restrictions; 0 or absent for every other walk. */
+  resolve?: number;
+  /** With RESOLVE_BENEATH or RESOLVE_IN_ROOT: the starting directory, which the walk may not leave. */
+  scope?: VirtualDentry;
+}
+
+const SCOPED = RESOLVE_BENEATH | RESOLVE_IN_ROOT;
+
+/** A new walk of the same operation (a second pass over the path): the same restrictions, no links counted. */
+export function restartWalk(state: WalkState): WalkState {
+  return state.resolve === undefined ? { links: 0 } : { links: 0, resolve: state.resolve, scope: state.scope };
+}
+
+/**
+ * Where an absolute path or symlink starts (Linux's nd_jump_root): the task's root, or the scope under
+ * RESOLVE_IN_ROOT; EXDEV under RESOLVE_BENEATH, and under RESOLVE_NO_XDEV when from (the walk's place,
+ * null at its start) is on another mount than that root.
+ */
+export function jumpRoot(ctx: FsContext, from: VirtualDentry | null, state: WalkState): VirtualDentry | Errno {
+  const flags = state.resolve ?? 0;
+  if (flags === 0) return ctx.root;
+  if ((flags & RESOLVE_BENEATH) !== 0) return EXDEV;
+  const root = (flags & RESOLVE_IN_ROOT) !== 0 ? state.scope! : ctx.root;
+  if ((flags & RESOLVE_NO_XDEV) !== 0 && from !== null && from.mount !== root.mount) return EXDEV;
+  return root;
+}
+
+/**
+ * step() under the walk's restrictions: `..` at the scope's top is EXDEV (RESOLVE_BENEATH) or stays
+ * there (RESOLVE_IN_ROOT), and RESOLVE_NO_XDEV refuses any step onto another mount, down or up.
+ */
+export function stepWithin(ctx: FsContext, dir: VirtualDentry, name: string, state: WalkState): VirtualDentry | Errno {
+  const flags = state.resolve ?? 0;
+  if (flags === 0) return step(ctx, dir, name);
+  if (name === '..' && state.scope !== undefined && sameVd(dir, state.scope)) {
+    // The directory's own checks (a directory, search permission) come first, as may_lookup's.
+    const here = step(ctx, dir, '.');
+    if (here instanceof Errno) return here;
+    return (flags & RESOLVE_BENEATH) !== 0 ? EXDEV : dir;
+  }
+  const next = step(ctx, dir, name);
+  if (next instanceof Errno) return next;
+  if ((flags & RESOLVE_NO_XDEV) !== 0 && next.mount !== dir.mount) return EXDEV;
+  return next;
+}
+
+/** What following a symlink gives: the place a magic link leads to, or a target path to walk from a place. */
+export type LinkStep = VirtualDentry | { from: VirtualDentry; target: string };
+
+/**
+ * Follows the symlink link, found in dir (Linux's pick_link and nd_jump_link): ELOOP past 40 links or
+ * under RESOLVE_NO_SYMLINKS; a magic link (/proc/PID/fd/N, exe, cwd, root) is ELOOP under
+ * RESOLVE_NO_MAGICLINKS, EXDEV under RESOLVE_NO_XDEV if it leads to another mount (or to a file of
+ * none, a pipe's) and under RESOLVE_BENEATH or RESOLVE_IN_ROOT always; an absolute target starts at
+ * jumpRoot.
+ */
+export function followLink(ctx: FsContext, dir: VirtualDentry, link: VirtualDentry, state: WalkState): LinkStep | Errno {
+  const flags = state.resolve ?? 0;
+  if ((flags & RESOLVE_NO_SYMLINKS) !== 0) return ELOOP;
+  if (++state.links > MAX_SYMLINKS) return ELOOP;
+  const magic = link.dentry.magicLink(ctx, link);
+  if (magic instanceof Errno) return magic;
+  if (magic !== null) {
+    if ((flags & RESOLVE_NO_MAGICLINKS) !== 0) return ELOOP;
+    if ((flags & RESOLVE_NO_XDEV) !== 0 && (magic.mount !== dir.mount || magic.dentry.anonymous)) return EXDEV;
+    if ((flags & SCOPED) !== 0) return EXDEV;
+    return magic;
+  }
+  const target = link.dentry.readlink(ctx);
+  if (target instanceof Errno) return target;
+  if (target.length === 0) return ENOENT;
+  if (!target.startsWith('/')) return { from: dir, target };
+  const root = jumpRoot(ctx, dir, state);
+  return root instanceof Errno ? root : { from: root, target };
 }
 
 export interface ParentResult {
@@ -68,7 +147,12 @@ export interface ParentResult {
 function walk(ctx: FsContext, start: VirtualDentry, path: string, follow: boolean, parentOnly: boolean, state: WalkState): VirtualDentry | ParentResult | Errno {
   if (path.length === 0) return ENOENT;
   const trailingSlash = path.endsWith('/');
-  let cur = path.startsWith('/') ? ctx.root : start;
+  let cur = start;
+  if (path.startsWith('/')) {
+    const root = jumpRoot(ctx, null, state);
+    if (root instanceof Errno) return root;
+    cur = root;
+  }
   const stack = components(path);
   if (stack.length === 0) return parentOnly ? { dir: cur, name: '', trailingSlash } : cur;
   while (stack.length > 0) {
@@ -78,22 +162,18 @@ function walk(ctx: FsContext, start: VirtualDentry, path: string, follow: boolea
       if (!isDir(cur.dentry.mode)) return ENOTDIR;
       return { dir: cur, name, trailingSlash };
     }
-    const next = step(ctx, cur, name);
+    const next = stepWithin(ctx, cur, name, state);
     if (next instanceof Errno) return next;
     if (isSymlink(next.dentry.mode) && (!last || follow || trailingSlash)) {
-      if (++state.links > MAX_SYMLINKS) return ELOOP;
-      const magic = next.dentry.magicLink(ctx, next);
-      if (magic instanceof Errno) return magic;
-      if (magic !== null) {
-        cur = magic;
+      const link = followLink(ctx, cur, next, state);
+      if (link instanceof Errno) return link;
+      if (!('target' in link)) {
+        cur = link;
         continue;
       }
-      const target = next.dentry.readlink(ctx);
-      if (target instanceof Errno) return target;
-      if (target.length === 0) return ENOENT;
-      if (target.startsWith('/')) cur = ctx.root;
       // The target's components are walked before the rest of the path, from the link's directory.
-      stack.push(...components(target));
+      cur = link.from;
+      stack.push(...components(link.target));
       continue;
     }
     cur = next;

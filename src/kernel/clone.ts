@@ -34,9 +34,8 @@ export function cloneTask(kernel: Kernel, task: Task, req: CloneRequest): number
   if ((f & CLONE_THREAD) !== 0 && (f & CLONE_SIGHAND) === 0) return EINVAL;
   if ((f & CLONE_SIGHAND) !== 0 && (f & CLONE_VM) === 0) return EINVAL;
   if ((f & (CLONE_NAMESPACES | CLONE_NEWNS)) !== 0) return EINVAL;
-  // A pidfd names a process; Linux 6.9's thread pidfds (CLONE_PIDFD | CLONE_THREAD) are not made here.
+  // With CLONE_THREAD the pidfd names the new thread (Linux 6.9's PIDFD_THREAD), else its process.
   if ((f & CLONE_PIDFD) !== 0) {
-    if ((f & CLONE_THREAD) !== 0) return EINVAL;
     // Checked first, so that a bad pointer or a full fd table fails the clone before a child exists.
     // (The same bytes written back: the child's copy of the memory must not see a change.)
     const probe = new Uint8Array(4);
@@ -97,7 +96,7 @@ export function cloneTask(kernel: Kernel, task: Task, req: CloneRequest): number
   }
   if ((f & CLONE_PIDFD) !== 0) {
     // Installed after the child's fd table was copied: only a CLONE_FILES child shares it (as Linux).
-    const pidfd = task.fds.add(new PidFile(group, 0), true) as number;
+    const pidfd = task.fds.add(new PidFile(group, 0, (f & CLONE_THREAD) !== 0 ? child : null), true) as number;
     task.mm.copyOut(req.pidfd, new Uint8Array(new Int32Array([pidfd]).buffer));
   }
   kernel.startTask(child);

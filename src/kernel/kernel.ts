@@ -396,7 +396,8 @@ export class Kernel {
       default: {
         const reason = ctx.mailbox.u64(MailboxOffset.exitReason);
         const what = kind === EventKind.StubFault
-          ? `exception ${ctx.mailbox.u64(MailboxOffset.vector)} inside the guest stub at ${hex(ctx.mailbox.reg(Reg.rip))}`
+          ? `exception ${ctx.mailbox.u64(MailboxOffset.vector)} inside the guest stub at ${hex(ctx.mailbox.reg(Reg.rip))}` +
+            ` (rsp ${hex(ctx.mailbox.reg(Reg.rsp))}, cr2 ${hex(ctx.mailbox.u64(MailboxOffset.faultAddr))})`
           : `guest stopped unexpectedly (KVM exit reason ${reason})`;
         log.error(`sandbox failure: ${what}`);
         slot.task = null;
@@ -631,6 +632,8 @@ export class Kernel {
     task.group.exitedSystemNs += task.systemNs;
     task.runningSince = 0n;
     this.tasks.delete(task.tid);
+    for (const tell of [...task.exitListeners]) tell();
+    task.exitListeners.clear();
     releaseSignals(task);
     task.timers.cancelAll();
     if (task.exit === null) task.exit = { status: 0, signal: null };

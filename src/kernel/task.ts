@@ -87,6 +87,8 @@ export class Task implements ProcessView {
   exit: TaskExit | null = null;
   /** The vCPU this task runs on; null before it starts and after it ended. */
   ctx: Context | null = null;
+  /** Told once when the thread ends (its thread pidfds become readable). */
+  readonly exitListeners = new Set<() => void>();
 
   /** The context of a task that is handling a syscall or fault (it has one then, by construction). */
   get running(): Context {

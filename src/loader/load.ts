@@ -289,8 +289,9 @@ function mapImage(mm: AddressSpace, name: string, image: ElfImage, file: ExecFil
 }
 
 /**
- * One PT_LOAD: its file part as a private mapping of the file (mapped now: faults are expensive here;
- * a file with a page cache gives its cached pages), the rest of the page after the file bytes zeroed
+ * One PT_LOAD: its file part as a private mapping of the file (the pages its page cache holds mapped
+ * now, since faults are expensive here; the others fault in, 64 KiB at a time, as the program touches
+ * them; a file without a page cache is mapped whole), the rest of the page after the file bytes zeroed
  * (padzero), and the remaining bss anonymous.
  */
 function mapSegment(mm: AddressSpace, name: string, file: Mappable, identity: FileIdentity, seg: ElfImage['segments'][number], bias: number): void {
@@ -307,7 +308,7 @@ function mapSegment(mm: AddressSpace, name: string, file: Mappable, identity: Fi
       offset: seg.offset - (vaddr - mapStart), privileged: true,
     });
     if (typeof r !== 'number') cannot('map a segment');
-    mm.populate(mapStart, fileEnd, false);
+    mm.populateCached(mapStart, fileEnd);
     if (seg.memsz > seg.filesz && mm.fill(vaddr + seg.filesz, new Uint8Array(fileEnd - (vaddr + seg.filesz))) !== null) {
       cannot('clear the end of a segment');
     }
@@ -335,8 +336,18 @@ function phdrAddress(image: ElfImage): number {
   return 0;
 }
 
-/** HWCAP, HWCAP2, CLKTCK and MINSIGSTKSZ as the host kernel gives them to its own programs. */
+let hostAuxvCache: Array<[number, number]> | null = null;
+
+/**
+ * HWCAP, HWCAP2, CLKTCK and MINSIGSTKSZ as the host kernel gives them to its own programs: read once
+ * (they describe the host's CPU and kernel, which do not change while tsvisor runs), not at every exec.
+ */
 export function hostAuxv(): Array<[number, number]> {
+  hostAuxvCache ??= readHostAuxv();
+  return hostAuxvCache;
+}
+
+function readHostAuxv(): Array<[number, number]> {
   const wanted = new Set<number>([AT.HWCAP, AT.HWCAP2, AT.CLKTCK, AT.MINSIGSTKSZ]);
   const out: Array<[number, number]> = [];
   try {

@@ -9,7 +9,7 @@ import { BUS_ADRERR, SEGV_ACCERR, SEGV_MAPERR } from '../abi/signal.js';
 import type { RootEntry } from '../platform/boot.js';
 import { HUGE_PAGE_SIZE, PAGE_SIZE, RESERVED_VA_END, RESERVED_VA_START, USER_TOP } from '../platform/layout.js';
 import type { Mappable } from './mappable.js';
-import { PageTables } from './page-tables.js';
+import { PageTables, type Mapping } from './page-tables.js';
 import { PageResult, Pager } from './pager.js';
 import type { PageAllocator } from './physical.js';
 import { SharedMemory } from './shared-memory.js';
@@ -118,6 +118,10 @@ export class AddressSpace {
   readonly tables: PageTables;
   readonly pager: Pager;
   private readonly bytes: Uint8Array;
+  /** The same memory as a Buffer, for decoding strings in place. */
+  private readonly text: Buffer;
+  /** resolve's lookups fill this rather than allocating one per page. */
+  private readonly resolved: Mapping = { gpa: 0, size: 0, user: false, writable: false, exec: false, accessed: false };
   brkStart = 0;
   brkEnd = 0;
   faults = 0;
@@ -140,6 +144,7 @@ export class AddressSpace {
     readonly layout: AddressSpaceLayout,
   ) {
     this.bytes = new Uint8Array(memory);
+    this.text = Buffer.from(memory);
     this.tables = new PageTables(memory, allocator, shared);
     this.tables.inUse = (start, end) => this.vmas.overlaps(start, end);
     this.pager = new Pager(this.tables, allocator, this.bytes);
@@ -180,7 +185,10 @@ export class AddressSpace {
 
   /** A NUL-terminated string of at most maxLength bytes (without the NUL), or EFAULT / ENAMETOOLONG. */
   readString(va: number, maxLength: number, tooLong: Errno): string | Errno {
-    let out = '';
+    // A string within one page (nearly every path) is decoded straight from guest memory; one that
+    // crosses pages is gathered first, so that a character split between them decodes whole.
+    let parts: Uint8Array[] | null = null;
+    let length = 0;
     let pos = va;
     for (;;) {
       if (!Number.isSafeInteger(pos) || pos < 0 || pos >= USER_TOP) return EFAULT;
@@ -189,9 +197,11 @@ export class AddressSpace {
       const pageEnd = gpa + (PAGE_SIZE - (pos % PAGE_SIZE));
       const nul = this.bytes.indexOf(0, gpa);
       const end = nul >= 0 && nul < pageEnd ? nul : pageEnd;
-      out += Buffer.from(this.bytes.buffer, gpa, end - gpa).toString('latin1');
-      if (out.length > maxLength) return tooLong;
-      if (end < pageEnd) return Buffer.from(out, 'latin1').toString('utf8');
+      length += end - gpa;
+      if (length > maxLength) return tooLong;
+      if (end < pageEnd && parts === null) return this.text.toString('utf8', gpa, end);
+      (parts ??= []).push(this.bytes.subarray(gpa, end));
+      if (end < pageEnd) return Buffer.concat(parts, length).toString('utf8');
       pos += end - gpa;
     }
   }
@@ -255,11 +265,11 @@ export class AddressSpace {
   private resolve(va: number, write: boolean): number {
     const vma = this.vmas.find(va);
     if (vma === undefined || !canRead(vma) || (write && !canWrite(vma))) return -1;
-    let m = this.tables.lookup(va);
+    let m = this.tables.lookupInto(va, this.resolved);
     if (m === null || (write && !m.writable && !vma.shared && this.allocator.refCount(m.gpa, m.size) > 1)) {
       const page = va - (va % PAGE_SIZE);
       if (this.pager.fault(vma, page, write) !== PageResult.Mapped) return -1;
-      m = this.tables.lookup(va);
+      m = this.tables.lookupInto(va, this.resolved);
       if (m === null) return -1;
     } else if (!m.accessed) {
       this.tables.markAccessed(va);
@@ -473,7 +483,7 @@ export class AddressSpace {
     if (vma !== undefined) this.pager.mapAhead(vma, start, end);
   }
 
-  /** Maps every page of [start, end) now, as the program would fault them (MAP_POPULATE, exec). */
+  /** Maps every page of [start, end) now, as the program would fault them (MAP_POPULATE, mlock). */
   populate(start: number, end: number, write: boolean): PageResult {
     for (const vma of this.vmas.within(start, end)) {
       if (!canRead(vma)) continue;
@@ -481,6 +491,13 @@ export class AddressSpace {
       if (r !== PageResult.Mapped) return r;
     }
     return PageResult.Mapped;
+  }
+
+  /** Maps the pages of the private file mappings in [start, end) that their page caches hold (exec). */
+  populateCached(start: number, end: number): void {
+    for (const vma of this.vmas.within(start, end)) {
+      if (canRead(vma)) this.pager.populateCached(vma, Math.max(start, vma.start), Math.min(end, vma.end));
+    }
   }
 
   /** Fills [va, va+data.length) of existing areas now (exec's segments), bypassing their protection. */

@@ -39,6 +39,8 @@ interface CachedPage {
   readonly gpa: number;
   /** Used since the last sweep passed it. */
   referenced: boolean;
+  /** reclaimAll freed it and has yet to take it out of the maps. */
+  freed: boolean;
 }
 
 export interface PageCacheStats {
@@ -79,13 +81,41 @@ export class PageCache {
    */
   reclaim(wanted: number): number {
     const allocator = this.store.allocator;
+    // One punch per run of neighbouring pages, not one per page (the cache often holds tens of MiB).
+    if (wanted >= this.order.size) return allocator.batchFrees(() => this.reclaimAll());
+    return allocator.batchFrees(() => {
+      let freed = 0;
+      for (const page of this.order.values()) {
+        if (freed >= wanted) break;
+        if (allocator.refCount(page.gpa) !== 1) continue;
+        page.file.forget(page.index);
+        freed++;
+      }
+      return freed;
+    });
+  }
+
+  /**
+   * Frees every page no mapping uses (the sandbox's end). When that is all of them, as it is once the
+   * last process went, the maps are emptied at once instead of entry by entry.
+   */
+  private reclaimAll(): number {
+    const allocator = this.store.allocator;
     let freed = 0;
     for (const page of this.order.values()) {
-      if (freed >= wanted) break;
       if (allocator.refCount(page.gpa) !== 1) continue;
-      page.file.forget(page.index);
+      allocator.freePage(page.gpa);
+      page.freed = true;
       freed++;
     }
+    if (freed === this.order.size) {
+      this.order.clear();
+      for (const f of this.files.values()) f.dropFreedPages(true);
+    } else {
+      for (const page of this.order.values()) if (page.freed) this.order.delete(page.gpa);
+      for (const f of this.files.values()) f.dropFreedPages(false);
+    }
+    this.stats.pages -= freed;
     return freed;
   }
 
@@ -109,6 +139,10 @@ export class PageCache {
    * during it), so the walk ends.
    */
   private sweep(count: number): void {
+    this.store.allocator.batchFrees(() => this.sweepPages(count));
+  }
+
+  private sweepPages(count: number): void {
     for (const page of this.order.values()) {
       if (count === 0) return;
       if (page.referenced) {
@@ -226,7 +260,19 @@ export class FileCache {
 
   /** Drops every page. */
   clear(): void {
-    for (const index of this.pages.keys()) this.forget(index);
+    if (this.pages.size === 0) return;
+    this.cache.store.allocator.batchFrees(() => {
+      for (const index of this.pages.keys()) this.forget(index);
+    });
+  }
+
+  /** @internal PageCache.reclaimAll: takes out the pages it freed (all: every page went). */
+  dropFreedPages(all: boolean): void {
+    if (all) {
+      this.pages.clear();
+      return;
+    }
+    for (const [index, p] of this.pages) if (p.freed) this.pages.delete(index);
   }
 
   /** @internal PageCache: drops one page. */
@@ -239,7 +285,7 @@ export class FileCache {
 
   private insert(index: number, gpa: number): void {
     // Referenced: a sweep that this very fill starts passes over the pages it is about to map.
-    const p: CachedPage = { file: this, index, gpa, referenced: true };
+    const p: CachedPage = { file: this, index, gpa, referenced: true, freed: false };
     this.pages.set(index, p);
     this.cache.added(p);
   }

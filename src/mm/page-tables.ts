@@ -5,7 +5,7 @@
 import { HUGE_PAGE_SIZE, PAGE_SIZE } from '../platform/layout.js';
 import {
   ADDR_HIGH_MASK, ADDR_LOW_MASK, ENTRIES, NX_HIGH, PTE_ACCESSED, PTE_HUGE, PTE_PRESENT, PTE_USER, PTE_WRITE, ROOT_LEVEL,
-  SPAN, TWO_32, TableStore, Write, entryAddress, entryWord, indexAt, indexRange, isLeaf, leafEntry, mappingOf,
+  SPAN, TWO_32, TableStore, Write, entryAddress, entryWord, indexAt, indexRange, isLeaf, leafEntry, mappingOf, fillMapping,
   tableEntry, type LeafFlags, type Mapping,
 } from './table-store.js';
 
@@ -25,13 +25,20 @@ export class PageTables extends TableStore {
 
   /** Walks to the leaf for va: the mapping, or null. */
   lookup(va: number): Mapping | null {
+    return this.lookupInto(va, null);
+  }
+
+  /** lookup that fills `into` (when given) rather than allocating: for the Sentry's copies, page by page. */
+  lookupInto(va: number, into: Mapping | null): Mapping | null {
     let table = this.root;
     for (let level = ROOT_LEVEL; level >= 0; level--) {
       const w = entryWord(table, indexAt(va, level));
       const lo = this.words[w]!;
       if ((lo & PTE_PRESENT) === 0) return null;
       const hi = this.words[w + 1]!;
-      if (level === 0 || (level === 1 && (lo & PTE_HUGE) !== 0)) return mappingOf(lo, hi, SPAN[level]);
+      if (level === 0 || (level === 1 && (lo & PTE_HUGE) !== 0)) {
+        return into === null ? mappingOf(lo, hi, SPAN[level]) : fillMapping(into, lo, hi, SPAN[level]);
+      }
       table = entryAddress(lo, hi);
     }
     return null;

@@ -8,6 +8,8 @@ import { HUGE_PAGE_SIZE, PAGE_SIZE } from '../platform/layout.js';
 
 const PAGES_PER_CHUNK = HUGE_PAGE_SIZE / PAGE_SIZE;
 const WORDS_PER_CHUNK = PAGES_PER_CHUNK / 32;
+/** log2(PAGES_PER_CHUNK): a page index's chunk. */
+const CHUNK_SHIFT = 9;
 const enum ChunkState { Free, Split, Huge }
 /** Pages reclaimed at once when memory runs out, so that the next allocations find some. */
 const RECLAIM_PAGES = 64;
@@ -146,7 +148,9 @@ export class PageAllocator {
    * freePage or freeHuge when done; the page goes back to the host with the last one.
    */
   ref(gpa: number, size = PAGE_SIZE): void {
-    const { chunk, page } = this.locate(gpa);
+    const index = this.pageIndex(gpa);
+    const chunk = index >>> CHUNK_SHIFT;
+    const page = index & (PAGES_PER_CHUNK - 1);
     // A 2 MiB page that another address space split (split()) is held as its 512 pages.
     const count = size === HUGE_PAGE_SIZE && this.chunkState[chunk] === ChunkState.Split ? PAGES_PER_CHUNK : 1;
     for (let i = chunk * PAGES_PER_CHUNK + page, end = i + count; i < end; i++) {
@@ -157,7 +161,9 @@ export class PageAllocator {
 
   /** Drops one reference; frees the page when it was the last. Returns whether it was freed. */
   freePage(gpa: number): boolean {
-    const { chunk, page } = this.locate(gpa);
+    const index = this.pageIndex(gpa);
+    const chunk = index >>> CHUNK_SHIFT;
+    const page = index & (PAGES_PER_CHUNK - 1);
     if (this.dropExtraRef(chunk, page)) return false;
     const word = chunk * WORDS_PER_CHUNK + (page >> 5);
     const mask = 1 << (page & 31);
@@ -184,7 +190,9 @@ export class PageAllocator {
    * of it): it is then one reference on each of its 512 pages.
    */
   freeHuge(gpa: number): boolean {
-    const { chunk, page } = this.locate(gpa);
+    const index = this.pageIndex(gpa);
+    const chunk = index >>> CHUNK_SHIFT;
+    const page = index & (PAGES_PER_CHUNK - 1);
     if (page === 0 && this.chunkState[chunk] === ChunkState.Split) {
       let freed = true;
       for (let i = 0; i < PAGES_PER_CHUNK; i++) freed = this.freePage(gpa + i * PAGE_SIZE) && freed;
@@ -205,7 +213,9 @@ export class PageAllocator {
    * For a 2 MiB page mapped whole (size) that another holder split: the most any of its pages has.
    */
   refCount(gpa: number, size = PAGE_SIZE): number {
-    const { chunk, page } = this.locate(gpa);
+    const index = this.pageIndex(gpa);
+    const chunk = index >>> CHUNK_SHIFT;
+    const page = index & (PAGES_PER_CHUNK - 1);
     const state = this.chunkState[chunk];
     if (state === ChunkState.Free) return 0;
     if (state === ChunkState.Huge) return 1 + this.extraRefs[chunk * PAGES_PER_CHUNK]!;
@@ -220,7 +230,9 @@ export class PageAllocator {
 
   /** Whether gpa starts a huge page. */
   isHuge(gpa: number): boolean {
-    const { chunk, page } = this.locate(gpa);
+    const index = this.pageIndex(gpa);
+    const chunk = index >>> CHUNK_SHIFT;
+    const page = index & (PAGES_PER_CHUNK - 1);
     return page === 0 && this.chunkState[chunk] === ChunkState.Huge;
   }
 
@@ -229,7 +241,9 @@ export class PageAllocator {
    * each with the huge page's references, so that they can be unmapped and freed one by one.
    */
   splitHuge(gpa: number): void {
-    const { chunk, page } = this.locate(gpa);
+    const index = this.pageIndex(gpa);
+    const chunk = index >>> CHUNK_SHIFT;
+    const page = index & (PAGES_PER_CHUNK - 1);
     // Split already by another holder: its pages carry every holder's reference.
     if (page === 0 && this.chunkState[chunk] === ChunkState.Split) return;
     if (page !== 0 || this.chunkState[chunk] !== ChunkState.Huge) throw new Error(`bad huge page split ${gpa.toString(16)}`);
@@ -303,13 +317,16 @@ export class PageAllocator {
     return true;
   }
 
-  private locate(gpa: number): { chunk: number; page: number } {
+  /**
+   * The allocator's index of the 4 KiB page at gpa (its chunk times 512 plus its page in the chunk): a
+   * number, not an object, since every fault and free asks.
+   */
+  private pageIndex(gpa: number): number {
     const offset = gpa - this.base;
-    const chunk = Math.floor(offset / HUGE_PAGE_SIZE);
-    if (offset < 0 || chunk >= this.chunkState.length || offset % PAGE_SIZE !== 0) {
+    if (offset < 0 || offset >= this.chunkState.length * HUGE_PAGE_SIZE || offset % PAGE_SIZE !== 0) {
       throw new RangeError(`guest page ${gpa.toString(16)} is not the allocator's`);
     }
-    return { chunk, page: (offset % HUGE_PAGE_SIZE) / PAGE_SIZE };
+    return offset / PAGE_SIZE;
   }
 
   private account(delta: number): void {

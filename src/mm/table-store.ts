@@ -453,10 +453,18 @@ export function isLeaf(level: number, lo: number): boolean {
 }
 
 export function mappingOf(lo: number, hi: number, size: number): Mapping {
-  return {
-    gpa: entryAddress(lo, hi), size, user: (lo & PTE_USER) !== 0, writable: (lo & PTE_WRITE) !== 0,
-    exec: (hi & NX_HIGH) === 0, accessed: (lo & PTE_ACCESSED) !== 0,
-  };
+  return fillMapping({ gpa: 0, size: 0, user: false, writable: false, exec: false, accessed: false }, lo, hi, size);
+}
+
+/** The leaf entry (lo, hi) of a page of `size` bytes, written into out. */
+export function fillMapping(out: Mapping, lo: number, hi: number, size: number): Mapping {
+  out.gpa = entryAddress(lo, hi);
+  out.size = size;
+  out.user = (lo & PTE_USER) !== 0;
+  out.writable = (lo & PTE_WRITE) !== 0;
+  out.exec = (hi & NX_HIGH) === 0;
+  out.accessed = (lo & PTE_ACCESSED) !== 0;
+  return out;
 }
 
 export function leafEntry(gpa: number, flags: LeafFlags, huge: boolean): [number, number] {

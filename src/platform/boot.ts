@@ -17,6 +17,7 @@ export const Pte = {
 
 const GDT_ENTRIES = 10;
 const TSS_SELECTOR = 0x40;
+const DOUBLE_FAULT = 8;
 const TSS_SIZE = 104;
 const IO_BITMAP_BYTES = 8192;
 const STUB_PORTS = [0x10, 0x11, 0x12];
@@ -140,8 +141,11 @@ export function buildVcpu(memory: ArrayBuffer, id: number, stub: StubImage, exit
     (((tssBase >> 24n) & 0xffn) << 56n), true);
   view.setBigUint64(gdt + (TSS_SELECTOR >> 3) * 8 + 8, tssBase >> 32n, true);
 
-  // TSS: RSP0 for exceptions from user mode; the I/O bitmap denies every port but the stub's.
+  // TSS: RSP0 for exceptions from user mode; IST1 for double faults (a fault while delivering one, as
+  // on a bad stack inside the stub: reported as a stub fault rather than ending the vCPU in a triple
+  // fault); the I/O bitmap denies every port but the stub's.
   view.setBigUint64(tss + 4, BigInt(kstackTop), true);
+  view.setBigUint64(tss + 36, BigInt(PHYS_BASE + page(VcpuPage.doubleFaultStack + 1)), true);
   view.setUint16(tss + 102, TSS_SIZE, true);
   bytes.fill(0xff, tss + TSS_SIZE, tss + TSS_SIZE + IO_BITMAP_BYTES + 1);
   for (const port of STUB_PORTS) bytes[tss + TSS_SIZE + (port >> 3)]! &= ~(1 << (port & 7));
@@ -151,8 +155,9 @@ export function buildVcpu(memory: ArrayBuffer, id: number, stub: StubImage, exit
   for (let v = 0; v < 32; v++) {
     const handler = BigInt(va + (v === 3 ? stub.symbols.int3_entry! : stub.symbols.exc_entries! + v * 16));
     const type = v === 3 ? 0xeen : 0x8en;
+    const ist = v === DOUBLE_FAULT ? 1n : 0n;
     view.setBigUint64(idt + v * 16,
-      (handler & 0xffffn) | (BigInt(KERNEL_CS) << 16n) | (type << 40n) | (((handler >> 16n) & 0xffffn) << 48n), true);
+      (handler & 0xffffn) | (BigInt(KERNEL_CS) << 16n) | (ist << 32n) | (type << 40n) | (((handler >> 16n) & 0xffffn) << 48n), true);
     view.setBigUint64(idt + v * 16 + 8, handler >> 32n, true);
   }
 

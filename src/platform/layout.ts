@@ -33,6 +33,7 @@ export const VcpuPage = {
   idt: 6,
   kernelStack: 7, // 4 pages, top at page 11
   queue: 11, // QUEUE_PAGES pages
+  doubleFaultStack: 27, // 1 page: IST1, where a fault met while delivering another is taken
 } as const;
 export const KERNEL_STACK_PAGES = 4;
 export const QUEUE_PAGES = 16;

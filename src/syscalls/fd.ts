@@ -4,7 +4,7 @@ import { SI_KERNEL } from '../abi/signal.js';
 import { kernelInfo } from '../abi/siginfo.js';
 import { sendSignal, sendToProcess } from '../kernel/signal-send.js';
 import { MAX_FDS } from '../fs/fd-table.js';
-import { O_CLOEXEC, SETFL_MASK, SEEK_HOLE } from '../abi/fcntl.js';
+import { O_CLOEXEC, O_DIRECT, SETFL_MASK, SEEK_HOLE } from '../abi/fcntl.js';
 import { FLOCK_SIZE } from '../abi/structs.js';
 import { F_RDLCK, F_UNLCK, F_WRLCK, type LockOwner, type RecordLock, fileLocks } from '../fs/lock.js';
 import { PipeEnd } from '../fs/pipe.js';
@@ -194,6 +194,8 @@ function fcntl(task: Task, a: SyscallArgs): number | Errno | Blocked {
       return file.statusFlags();
     case F_SETFL:
       file.flags = (file.flags & ~SETFL_MASK) | (a.int(2) & SETFL_MASK);
+      // A pipe's O_DIRECT is packet mode.
+      if (file instanceof PipeEnd) file.setPacketMode((a.int(2) & O_DIRECT) !== 0);
       return 0;
     case F_SETOWN: {
       const who = a.int(2);

@@ -4,13 +4,12 @@ import { O_CLOEXEC, O_DIRECT, O_NONBLOCK } from '../abi/fcntl.js';
 import { newPipe } from '../fs/pipe.js';
 import type { SyscallEntry } from '../kernel/syscall-table.js';
 import type { Task } from '../kernel/task.js';
-import { partial, supported } from './define.js';
+import { supported } from './define.js';
 import { discard, install } from './open.js';
 
 function pipe2(task: Task, va: number, flags: number): number | Errno {
+  // O_DIRECT: packet mode (fs/pipe.ts).
   if ((flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT)) !== 0) return EINVAL;
-  // O_DIRECT asks for packet mode, which the Sentry's byte-stream pipes do not have.
-  if ((flags & O_DIRECT) !== 0) return EINVAL;
   const [reader, writer] = newPipe(flags);
   const cloexec = (flags & O_CLOEXEC) !== 0;
   const r = install(task, reader, cloexec);
@@ -37,5 +36,5 @@ function pipe2(task: Task, va: number, flags: number): number | Errno {
 
 export const pipeSyscalls: SyscallEntry[] = [
   supported('pipe', (t, a) => pipe2(t, a.ptr(0), 0), 'p'),
-  partial('pipe2', (t, a) => pipe2(t, a.ptr(0), a.int(1)), 'O_DIRECT (packet mode) is refused (EINVAL)', 'px'),
+  supported('pipe2', (t, a) => pipe2(t, a.ptr(0), a.int(1)), 'px'),
 ];

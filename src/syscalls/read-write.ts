@@ -183,7 +183,8 @@ export function readAt(task: Task, fd: number, va: number, count: number, pos: n
   // A signalfd reads the reading thread's signals, whole records at a time.
   if (file instanceof SignalFile) return pos !== null ? ESPIPE : file.readFor(task, va, count);
   if (file instanceof UnixSocket) return pos !== null ? ESPIPE : socketRead(task, file, [[va, count]]);
-  if (pos === null) {
+  if (file instanceof PipeEnd && pos === null) return pipeRead(task, file, va, count, null);
+  if (pos === null && file.runsReads) {
     const call = file.beginRead(guestSink(task, [[va, count]]).sink, Math.min(count, MAX_RW_COUNT));
     if (call !== null) return readCall(task, file, call);
   }
@@ -314,6 +315,35 @@ function socketRead(task: Task, file: UnixSocket, iovs: ReadonlyArray<readonly [
 }
 
 /**
+ * read(2) (va, count) or readv(2) (iovs) of a pipe. Each attempt asks whether the pipe may hold packets
+ * (an end was in packet mode): then the whole call is one pipe read through a sink into guest memory
+ * (Pipe.readPackets), so that a packet ends it wherever the buffer's pieces fall; otherwise the bytes
+ * move piece by piece as for any file. The check is made again after a wait, since a writer may
+ * turn packet mode on meanwhile.
+ */
+function pipeRead(task: Task, file: PipeEnd, va: number, count: number, iovs: ReadonlyArray<readonly [number, number]> | null): number | Errno | Blocked {
+  const total = iovs === null ? Math.min(count, MAX_RW_COUNT) : iovecsLength(iovs);
+  return blockingIo(task, file, POLLIN, () => {
+    if (file.pipe.packetized) return file.pipe.readPackets(guestSink(task, iovs ?? [[va, total]]).sink, total);
+    return iovs === null ? transfer(task, file, va, total, true, null) : readPieces(task, file, iovs);
+  });
+}
+
+/** One attempt of a readv(2) at the file offset, iovec by iovec: what the iovecs took, up to the first short one. */
+function readPieces(task: Task, file: FileDescription, iovs: ReadonlyArray<readonly [number, number]>): number | Errno {
+  let done = 0;
+  for (const [base, length] of iovs) {
+    const len = Math.min(length, MAX_RW_COUNT - done);
+    if (len <= 0) break;
+    const r = transfer(task, file, base, len, true, null);
+    if (r instanceof Errno) return done > 0 ? done : r;
+    done += r;
+    if (r < len) break;
+  }
+  return done;
+}
+
+/**
  * A read the file runs itself (ReadCall): tried at once, then after each wake-up and at its deadline
  * (VTIME), on the task's timers. O_NONBLOCK or a signal ends it with the bytes moved so far, or EAGAIN
  * or ERESTARTSYS (EINTR, or a restart under SA_RESTART, with a new call and a new timer), as n_tty_read.
@@ -378,7 +408,8 @@ function vectorAt(task: Task, fd: number, iovVa: number, iovcnt: number, toGuest
   if (iovs instanceof Errno) return iovs;
   if (toGuest && file instanceof UnixSocket) return pos !== null ? ESPIPE : socketRead(task, file, iovs);
   const total = iovecsLength(iovs);
-  if (toGuest && pos === null) {
+  if (toGuest && pos === null && file instanceof PipeEnd) return pipeRead(task, file, 0, 0, iovs);
+  if (toGuest && pos === null && file.runsReads) {
     const call = file.beginRead(guestSink(task, iovs).sink, total);
     if (call !== null) return readCall(task, file, call);
   }

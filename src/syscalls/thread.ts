@@ -232,7 +232,7 @@ function getsid(task: Task, a: SyscallArgs): number | Errno {
 }
 
 export const threadSyscalls: SyscallEntry[] = [
-  partial('clone', clone, 'no new namespaces, CLONE_PTRACE or thread pidfds (CLONE_PIDFD with CLONE_THREAD)', 'xxxxx'),
+  partial('clone', clone, 'no new namespaces or CLONE_PTRACE', 'xxxxx'),
   partial('clone3', clone3, 'as clone; no set_tid or cgroup', 'xz'),
   supported('fork', fork, ''),
   supported('vfork', vfork, ''),

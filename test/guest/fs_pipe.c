@@ -1,11 +1,14 @@
 // pipe and pipe2: reading, writing, end of file, EPIPE, O_NONBLOCK, FIONREAD, a pipe written and
-// read by one task, and F_SETPIPE_SZ: the sizes it gives, its limits and the capacity that follows;
-// compared with the host kernel.
+// read by one task, F_SETPIPE_SZ: the sizes it gives, its limits and the capacity that follows, and
+// packet mode (pipe2(O_DIRECT), F_SETFL O_DIRECT): a packet per write or per PIPE_BUF of one, a read
+// of at most one packet, the rest of a packet a short read leaves discarded; compared with the host
+// kernel.
 #include "fs_common.h"
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 
 /** Whether this process has CAP_SYS_RESOURCE (bit 24 of CapEff), which may grow pipes past pipe-max-size. */
@@ -111,6 +114,115 @@ static void pipe_sizes(void) {
   T(close(p[1]));
 }
 
+/* Reads until EAGAIN, printing each read's count and first byte. */
+static void read_all(int fd, size_t size) {
+  static char buf[80000];
+  for (;;) {
+    long n = read(fd, buf, size);
+    if (n < 0) {
+      printf("  read(%zu) = -1 %s\n", size, strerrorname_np(errno));
+      break;
+    }
+    printf("  read(%zu) = %ld [%c]\n", size, n, n > 0 ? buf[0] : '-');
+    if (n == 0) break;
+  }
+  fflush(stdout);
+}
+
+static void packets(void) {
+  static char big[80000];
+  char buf[64];
+  int p[2];
+  T(pipe2(p, O_DIRECT | O_NONBLOCK));
+  T(fcntl(p[0], F_GETFL) & (O_ACCMODE | O_NONBLOCK | O_DIRECT));
+  T(fcntl(p[1], F_GETFL) & (O_ACCMODE | O_NONBLOCK | O_DIRECT));
+  T(write(p[1], "aaa", 3));
+  T(write(p[1], "bbbbb", 5));
+  T(write(p[1], "", 0));
+  T(write(p[1], "cc", 2));
+  int avail = -1;
+  T(ioctl(p[0], FIONREAD, &avail));
+  printf("FIONREAD: %d\n", avail);
+  // One packet per read, and what a short read leaves of one is gone.
+  T(read(p[0], buf, sizeof buf));
+  T(read(p[0], buf, 2));
+  printf("short: %.2s\n", buf);
+  T(read(p[0], buf, sizeof buf));
+  printf("next: %.2s\n", buf);
+  T(read(p[0], buf, sizeof buf));
+  // A write larger than PIPE_BUF is split into packets of PIPE_BUF bytes.
+  memset(big, 'x', 4096);
+  memset(big + 4096, 'y', 4096);
+  memset(big + 8192, 'z', 1000);
+  T(write(p[1], big, 9192));
+  read_all(p[0], sizeof big);
+  // Each packet takes a page: sixteen of them fill the pipe.
+  int n = 0;
+  while (write(p[1], "p", 1) == 1) n++;
+  printf("one-byte packets that fit: %d\n", n);
+  read_all(p[0], 1);
+  // readv: one packet across the iovecs, and no more.
+  T(write(p[1], "0123456789", 10));
+  T(write(p[1], "next", 4));
+  char a[4], b[20];
+  struct iovec iov[2] = {{a, sizeof a}, {b, sizeof b}};
+  memset(b, 0, sizeof b);
+  T(readv(p[0], iov, 2));
+  printf("readv: %.4s %s\n", a, b);
+  T(readv(p[0], iov, 2));
+  T(close(p[1]));
+  T(read(p[0], buf, sizeof buf));
+  T(close(p[0]));
+
+  // F_SETFL O_DIRECT on a byte-stream pipe: the writer's flag makes packets from then on; bytes
+  // written before stay a stream, and a read takes them up to the first packet's end.
+  T(pipe2(p, O_NONBLOCK));
+  T(write(p[1], "st", 2));
+  T(write(p[1], "ream", 4));
+  T(fcntl(p[1], F_SETFL, O_DIRECT | O_NONBLOCK));
+  T(fcntl(p[1], F_GETFL) & (O_ACCMODE | O_NONBLOCK | O_DIRECT));
+  T(write(p[1], "pk1", 3));
+  T(write(p[1], "pk2", 3));
+  memset(buf, 0, sizeof buf);
+  T(read(p[0], buf, sizeof buf));
+  printf("read: %s\n", buf);
+  T(fcntl(p[1], F_SETFL, O_NONBLOCK));
+  T(write(p[1], "s1", 2));
+  T(write(p[1], "s2", 2));
+  memset(buf, 0, sizeof buf);
+  T(read(p[0], buf, sizeof buf));
+  printf("read: %s\n", buf);
+  memset(buf, 0, sizeof buf);
+  T(read(p[0], buf, sizeof buf));
+  printf("read: %s\n", buf);
+  // The reader's own O_DIRECT does not matter: the packets are the writer's.
+  T(fcntl(p[0], F_SETFL, O_DIRECT | O_NONBLOCK));
+  T(write(p[1], "ab", 2));
+  T(write(p[1], "cd", 2));
+  memset(buf, 0, sizeof buf);
+  T(read(p[0], buf, sizeof buf));
+  printf("read: %s\n", buf);
+  T(close(p[0]));
+  T(close(p[1]));
+
+  // A blocking reader of a packet pipe: woken by a writer in another process, it takes one packet.
+  T(pipe2(p, O_DIRECT));
+  pid_t child = fork();
+  if (child == 0) {
+    usleep(50000);
+    memset(big, 'w', 6000);
+    if (write(p[1], big, 6000) != 6000) _exit(1);
+    _exit(0);
+  }
+  T(read(p[0], big, sizeof big));
+  T(read(p[0], big, sizeof big));
+  int status;
+  waitpid(child, &status, 0);
+  printf("child: %d\n", WEXITSTATUS(status));
+  T(close(p[0]));
+  T(close(p[1]));
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   int p[2];
@@ -176,5 +288,6 @@ int main(void) {
   T(read(p[0], buf, sizeof buf));
   T(close(p[0]));
   pipe_sizes();
+  packets();
   return 0;
 }

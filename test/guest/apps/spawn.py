@@ -1,5 +1,5 @@
 # Files in /tmp and processes made every way Python makes them; the output is compared with native's.
-import os, subprocess, tempfile, shutil, multiprocessing
+import os, re, subprocess, tempfile, shutil, multiprocessing
 def square(x): return x * x
 if __name__ == "__main__":
     d = tempfile.mkdtemp()
@@ -7,6 +7,12 @@ if __name__ == "__main__":
     with open(p, "w") as f:
         for i in range(1000): f.write(f"{i} {i * i}\n")
     print(sum(int(l.split()[1]) for l in open(p)))
+    # TemporaryFile opens the directory O_TMPFILE: an unnamed file, "/tmp/#INO (deleted)" in /proc.
+    with tempfile.TemporaryFile(dir=d) as f:
+        f.write(b"unnamed")
+        f.seek(0)
+        link = os.readlink(f"/proc/self/fd/{f.fileno()}")
+        print(f.read(), os.fstat(f.fileno()).st_nlink, re.sub(r"^.*/#\d+", "#INO", link), os.listdir(d))
     r = subprocess.run(["sort", "-n", "-r", p], capture_output=True, text=True)
     print(r.returncode, r.stdout.splitlines()[:2], repr(r.stderr))
     p1 = subprocess.Popen(["cat", p], stdout=subprocess.PIPE)
