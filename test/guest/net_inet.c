@@ -21,34 +21,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static struct sockaddr_in v4(const char *ip, int port) {
-  struct sockaddr_in a;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  inet_pton(AF_INET, ip, &a.sin_addr);
-  return a;
-}
-
-static struct sockaddr_in6 v6(const char *ip, int port) {
-  struct sockaddr_in6 a;
-  memset(&a, 0, sizeof a);
-  a.sin6_family = AF_INET6;
-  a.sin6_port = htons(port);
-  inet_pton(AF_INET6, ip, &a.sin6_addr);
-  return a;
-}
-
-#define SA(a) ((struct sockaddr *)&(a))
-
-/* The port a socket is bound to (0 if none). */
-static int port_of(int s) {
-  struct sockaddr_storage a;
-  socklen_t len = sizeof a;
-  if (getsockname(s, SA(a), &len) < 0) return -1;
-  return ntohs(a.ss_family == AF_INET ? ((struct sockaddr_in *)&a)->sin_port : ((struct sockaddr_in6 *)&a)->sin6_port);
-}
-
 /* A port: 0, the one of `same` ("same"), an ephemeral one, or other. */
 static const char *port_kind(int port, int same) {
   if (port == 0) return "0";

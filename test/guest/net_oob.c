@@ -13,19 +13,10 @@
 #include <sys/select.h>
 #include <sys/wait.h>
 
-#define SA(a) ((struct sockaddr *)&(a))
-
 static volatile int sigurgs;
 static void on_sigurg(int sig) {
   (void)sig;
   sigurgs++;
-}
-
-static int port_of(int s) {
-  struct sockaddr_in a;
-  socklen_t len = sizeof a;
-  getsockname(s, SA(a), &len);
-  return ntohs(a.sin_port);
 }
 
 static int pair(int l, int *c) {

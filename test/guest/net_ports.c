@@ -13,7 +13,6 @@
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 
-#define SA(a) ((struct sockaddr *)&(a))
 #define RANGE "/proc/sys/net/ipv4/ip_local_port_range"
 #define START "/proc/sys/net/ipv4/ip_unprivileged_port_start"
 
@@ -56,22 +55,6 @@ static void put(const char *path, const char *text) {
   fflush(stdout);
 }
 
-static int port_of(int s) {
-  struct sockaddr_in a;
-  socklen_t len = sizeof a;
-  if (getsockname(s, SA(a), &len) < 0) return -1;
-  return ntohs(a.sin_port);
-}
-
-static struct sockaddr_in v4(int port) {
-  struct sockaddr_in a;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return a;
-}
-
 /* Ports taken from a range of four, in order: sorted, so that the start chosen at random does not show. */
 static void take_sorted(const char *how, int type, int n, int to) {
   int fds[8], ports[8];
@@ -79,12 +62,12 @@ static void take_sorted(const char *how, int type, int n, int to) {
     int s = fds[i] = socket(AF_INET, type, 0);
     int r;
     if (how[0] == 'b') {
-      struct sockaddr_in a = v4(0);
+      struct sockaddr_in a = v4("127.0.0.1", 0);
       r = bind(s, SA(a), sizeof a);
     } else if (how[0] == 'l') {
       r = listen(s, 1);
     } else {
-      struct sockaddr_in a = v4(to);
+      struct sockaddr_in a = v4("127.0.0.1", to);
       r = connect(s, SA(a), sizeof a);
     }
     ports[i] = r < 0 ? -errno : port_of(s);
@@ -134,7 +117,7 @@ int main(void) {
 
   /* The ports chosen from 40000-40003. */
   int l = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in la = v4(5000);
+  struct sockaddr_in la = v4("127.0.0.1", 5000);
   T(bind(l, SA(la), sizeof la));
   T(listen(l, 16));
   take_sorted("bind", SOCK_STREAM, 2, 0);
@@ -173,11 +156,11 @@ int main(void) {
   if (pid == 0) {
     if (setresuid(1000, 1000, 1000) != 0) _exit(1);
     int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = v4(1023);
+    struct sockaddr_in a = v4("127.0.0.1", 1023);
     T(bind(s, SA(a), sizeof a));
     close(s);
     s = socket(AF_INET, SOCK_DGRAM, 0);
-    a = v4(80);
+    a = v4("127.0.0.1", 80);
     T(bind(s, SA(a), sizeof a));
     close(s);
     s = socket(AF_INET6, SOCK_STREAM, 0);
@@ -188,11 +171,11 @@ int main(void) {
     T(bind(s, SA(a6), sizeof a6));
     close(s);
     s = socket(AF_INET, SOCK_STREAM, 0);
-    a = v4(1024);
+    a = v4("127.0.0.1", 1024);
     T(bind(s, SA(a), sizeof a));
     close(s);
     s = socket(AF_INET, SOCK_STREAM, 0);
-    a = v4(0);
+    a = v4("127.0.0.1", 0);
     T(bind(s, SA(a), sizeof a));
     close(s);
     put(RANGE, "40000 40003");
@@ -203,7 +186,7 @@ int main(void) {
   waitpid(pid, &status, 0);
   printf("child status %d\n", status);
   int s = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = v4(1023);
+  struct sockaddr_in a = v4("127.0.0.1", 1023);
   T(bind(s, SA(a), sizeof a));
   close(s);
   show_file(RANGE);

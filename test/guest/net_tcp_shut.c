@@ -18,24 +18,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define SA(a) ((struct sockaddr *)&(a))
-
-static struct sockaddr_in v4(const char *ip, int port) {
-  struct sockaddr_in a;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  inet_pton(AF_INET, ip, &a.sin_addr);
-  return a;
-}
-
-static int port_of(int s) {
-  struct sockaddr_storage a;
-  socklen_t len = sizeof a;
-  if (getsockname(s, SA(a), &len) < 0) return -1;
-  return ntohs(a.ss_family == AF_INET ? ((struct sockaddr_in *)&a)->sin_port : ((struct sockaddr_in6 *)&a)->sin6_port);
-}
-
 static int intopt(int s, int level, int opt) {
   int v = -1;
   socklen_t len = sizeof v;

@@ -85,24 +85,6 @@ static void show_read(const char *what, int fd, size_t n) {
 }
 
 
-/* Sends data with n fds (SCM_RIGHTS). */
-static ssize_t send_fds(int s, const char *data, const int *fds, int n) {
-  struct iovec iov = {.iov_base = (void *)data, .iov_len = strlen(data)};
-  char ctl[CMSG_SPACE(8 * sizeof(int))];
-  memset(ctl, 0, sizeof ctl);
-  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
-  if (n > 0) {
-    m.msg_control = ctl;
-    m.msg_controllen = CMSG_SPACE(n * sizeof(int));
-    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(n * sizeof(int));
-    memcpy(CMSG_DATA(c), fds, n * sizeof(int));
-  }
-  return sendmsg(s, &m, 0);
-}
-
 /* Receives into a buffer with ctllen bytes of control room: what came, and the files (closed after). */
 static void recv_fds(const char *what, int s, size_t ctllen, int flags) {
   char data[64];

@@ -9,23 +9,6 @@
 #include <sys/uio.h>
 #include <sys/un.h>
 
-static int send_fds(int s, const int *fds, int n) {
-  char byte = 'x';
-  struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-  union {
-    char buf[CMSG_SPACE(4 * sizeof(int))];
-    struct cmsghdr align;
-  } u;
-  memset(&u, 0, sizeof u);
-  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = CMSG_SPACE(n * sizeof(int))};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(n * sizeof(int));
-  memcpy(CMSG_DATA(c), fds, n * sizeof(int));
-  return sendmsg(s, &m, 0);
-}
-
 /* Another Unix socket made and closed: Linux runs its collector when one goes. */
 static void kick(void) {
   int p[2];
@@ -55,12 +38,13 @@ int main(void) {
   T(socketpair(AF_UNIX, SOCK_STREAM, 0, ab));
   T(socketpair(AF_UNIX, SOCK_STREAM, 0, cd));
   int a_and_c[2] = {ab[0], cd[0]};
-  T(send_fds(ab[0], a_and_c, 2));
-  T(send_fds(ab[1], &ab[1], 1));
+  T(send_fds(ab[0], "x", a_and_c, 2));
+  T(send_fds(ab[1], "x", &ab[1], 1));
   close(ab[0]);
   close(ab[1]);
   close(cd[0]);
-  no_end("before the collector", cd[1]);
+  /* (Not checked before the kick: Linux's collector is one for the whole host, and any Unix socket
+   * closed anywhere may have run it already.) */
   kick();
   wait_end("collected", cd[1]);
   show_recv("its peer", cd[1], 10, 0);
@@ -70,7 +54,7 @@ int main(void) {
   T(socketpair(AF_UNIX, SOCK_STREAM, 0, ab));
   T(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, cd));
   int b_and_c[2] = {ab[1], cd[0]};
-  T(send_fds(ab[0], b_and_c, 2));
+  T(send_fds(ab[0], "x", b_and_c, 2));
   close(ab[0]);
   close(ab[1]);
   close(cd[0]);
@@ -84,9 +68,9 @@ int main(void) {
   T(socketpair(AF_UNIX, SOCK_STREAM, 0, held));
   T(socketpair(AF_UNIX, SOCK_STREAM, 0, ab));
   T(socketpair(AF_UNIX, SOCK_STREAM, 0, cd));
-  T(send_fds(ab[0], &ab[1], 1));
+  T(send_fds(ab[0], "x", &ab[1], 1));
   int a_c[2] = {ab[0], cd[0]};
-  T(send_fds(held[0], a_c, 2));
+  T(send_fds(held[0], "x", a_c, 2));
   close(ab[0]);
   close(ab[1]);
   close(cd[0]);
@@ -105,10 +89,9 @@ int main(void) {
   T(socketpair(AF_UNIX, SOCK_DGRAM, 0, dg));
   T(socketpair(AF_UNIX, SOCK_STREAM, 0, cd));
   int d_c[2] = {dg[1], cd[0]};
-  T(send_fds(dg[0], d_c, 2));
+  T(send_fds(dg[0], "x", d_c, 2));
   close(dg[1]);
   close(cd[0]);
-  no_end("datagram, before", cd[1]);
   close(dg[0]);
   wait_end("datagram", cd[1]);
   show_recv("its peer", cd[1], 10, 0);
@@ -116,8 +99,8 @@ int main(void) {
   T(socketpair(AF_UNIX, SOCK_DGRAM, 0, dg));
   T(socketpair(AF_UNIX, SOCK_STREAM, 0, cd));
   int d0_c[2] = {dg[0], cd[0]};
-  T(send_fds(dg[0], d0_c, 2));
-  T(send_fds(dg[1], &dg[1], 1));
+  T(send_fds(dg[0], "x", d0_c, 2));
+  T(send_fds(dg[1], "x", &dg[1], 1));
   close(dg[0]);
   close(dg[1]);
   close(cd[0]);
@@ -136,7 +119,7 @@ int main(void) {
   int sv = accept(l, NULL, NULL);
   T(socketpair(AF_UNIX, SOCK_STREAM, 0, cd));
   int l_c[2] = {cl, cd[0]};
-  T(send_fds(sv, l_c, 2));
+  T(send_fds(sv, "x", l_c, 2));
   close(cl);
   close(cd[0]);
   close(l);
