@@ -15,9 +15,12 @@ export const PIDFD_THREAD = O_EXCL;
 export class PidFile extends AnonQueueFile {
   private readonly onExit = (): void => this.queue.notify(this.readiness());
 
-  /** thread: the thread a PIDFD_THREAD pidfd names (its group is group), or null for the process. */
-  constructor(readonly group: ThreadGroup, flags: number, readonly thread: Task | null = null) {
-    super('pidfd', thread !== null ? flags | PIDFD_THREAD : flags & ~PIDFD_THREAD);
+  /**
+   * thread: the thread a PIDFD_THREAD pidfd names (its group is group), or null for the process, or
+   * (leaderGone) for the thread pidfd of a leader that has ended while its process lives on.
+   */
+  constructor(readonly group: ThreadGroup, flags: number, readonly thread: Task | null = null, leaderGone = false) {
+    super('pidfd', thread !== null || leaderGone ? flags | PIDFD_THREAD : flags & ~PIDFD_THREAD);
     if (thread !== null && thread.tid !== group.pid) {
       if (this.threadLive()) thread.exitListeners.add(this.onExit);
     } else if (group.exit === null) {

@@ -32,7 +32,10 @@ function pidfdOpen(task: Task, a: SyscallArgs): number | Errno {
   if ((flags & ~(PIDFD_NONBLOCK | PIDFD_THREAD)) !== 0 || pid <= 0) return EINVAL;
   if ((flags & PIDFD_THREAD) !== 0) {
     const thread = task.kernel.tasks.get(pid);
-    return thread === undefined ? ESRCH : task.fds.add(new PidFile(thread.group, flags, thread), true);
+    if (thread !== undefined) return task.fds.add(new PidFile(thread.group, flags, thread), true);
+    // A leader that has ended is still there, a zombie, until its process is reaped (as on Linux).
+    const group = task.kernel.group(pid);
+    return group === undefined || group.reaped ? ESRCH : task.fds.add(new PidFile(group, flags, null, true), true);
   }
   const group = task.kernel.group(pid);
   // A thread that is not its process's leader has a pid but no process to name (Linux 6.9 on: ENOENT).
@@ -65,7 +68,8 @@ function pidfdSendSignal(task: Task, a: SyscallArgs): number | Errno {
   const info = infoVa === 0 ? null : readInfo(task, infoVa, signo);
   if (info instanceof Errno) return info;
   const pid = thread?.tid ?? group.pid;
-  const scope = flags !== 0 ? flags : thread !== null ? PIDFD_SIGNAL_THREAD : PIDFD_SIGNAL_THREAD_GROUP;
+  const threadPidfd = target instanceof PidFile && (target.flags & PIDFD_THREAD) !== 0;
+  const scope = flags !== 0 ? flags : threadPidfd ? PIDFD_SIGNAL_THREAD : PIDFD_SIGNAL_THREAD_GROUP;
   if (scope === PIDFD_SIGNAL_PROCESS_GROUP) {
     if (group.reaped) return ESRCH;
     if (info === null) return kill(task, -pid, signo);
