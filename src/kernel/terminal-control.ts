@@ -13,10 +13,10 @@ import { sendToProcess } from './signal-send.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
 
-/** kill_pgrp from the terminal: a kernel signal to every live process of the group. */
-export function signalProcessGroup(kernel: Kernel, pgid: number, signo: number): void {
+/** kill_pgrp from the kernel (the terminal, a file's owner): a kernel signal to every live process of the group. */
+export function signalProcessGroup(kernel: Kernel, pgid: number, signo: number, detail = 'sent by the terminal'): void {
   for (const g of [...kernel.groups.values()]) {
-    if (g.pgid === pgid && g.exit === null) sendToProcess(g, kernelInfo(signo, SI_KERNEL), `sent by the terminal`);
+    if (g.pgid === pgid && g.exit === null) sendToProcess(g, kernelInfo(signo, SI_KERNEL), detail);
   }
 }
 

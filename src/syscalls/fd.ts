@@ -3,6 +3,7 @@ import { EAGAIN, EBADF, EFAULT, EINVAL, ESRCH, Errno } from '../abi/errno.js';
 import { SI_KERNEL } from '../abi/signal.js';
 import { kernelInfo } from '../abi/siginfo.js';
 import { sendSignal, sendToProcess } from '../kernel/signal-send.js';
+import { signalProcessGroup } from '../kernel/terminal-control.js';
 import { MAX_FDS } from '../fs/fd-table.js';
 import { O_CLOEXEC, O_DIRECT, SETFL_MASK, SEEK_HOLE } from '../abi/fcntl.js';
 import { FLOCK_SIZE } from '../abi/structs.js';
@@ -157,15 +158,18 @@ function setOwner(task: Task, file: FileDescription, type: number, id: number): 
     type,
     id,
     signal(signo: number): void {
+      if (type === F_OWNER_PGRP) {
+        signalProcessGroup(kernel, id, signo, 'sent to the file\'s owner');
+        return;
+      }
       const info = kernelInfo(signo, SI_KERNEL);
       if (type === F_OWNER_TID) {
         const t = kernel.tasks.get(id);
         if (t !== undefined) sendSignal(t, info, true);
         return;
       }
-      for (const g of kernel.groups.values()) {
-        if (!g.reaped && g.exit === null && (type === F_OWNER_PID ? g.pid === id : g.pgid === id)) sendToProcess(g, info);
-      }
+      const g = kernel.group(id);
+      if (g !== undefined && g.exit === null) sendToProcess(g, info);
     },
   };
   file.fileOwner = owner;

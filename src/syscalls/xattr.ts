@@ -6,6 +6,7 @@
 // extended attributes.
 import { E2BIG, EBADF, EFAULT, EINVAL, ENOENT, ERANGE, Errno } from '../abi/errno.js';
 import { AT_FDCWD, O_PATH } from '../abi/fcntl.js';
+import type { VirtualDentry } from '../fs/vfs.js';
 import { resolve } from '../fs/walk.js';
 import {
   XATTR_CREATE, XATTR_LIST_MAX, XATTR_NAME_MAX, XATTR_REPLACE, XATTR_SIZE_MAX, type XattrTarget, changeXattr, getXattr,
@@ -36,6 +37,12 @@ interface Where {
   target(task: Task, a: SyscallArgs): XattrTarget | Errno;
 }
 
+/** A place in the namespace as the checks of src/fs/xattr.ts see it. */
+function targetOf(vd: VirtualDentry): XattrTarget {
+  const d = vd.dentry;
+  return { mode: d.mode, uid: d.uid, gid: d.gid, dentry: d, readOnly: vd.mount.readOnly };
+}
+
 const path = (follow: boolean): Where => ({
   early: () => null,
   target(task, a) {
@@ -45,9 +52,7 @@ const path = (follow: boolean): Where => ({
     const start = startAt(task, AT_FDCWD, p);
     if (start instanceof Errno) return start;
     const vd = resolve(task.fs, start, p, follow);
-    if (vd instanceof Errno) return vd;
-    const d = vd.dentry;
-    return { mode: d.mode, uid: d.uid, gid: d.gid, dentry: d, readOnly: vd.mount.readOnly };
+    return vd instanceof Errno ? vd : targetOf(vd);
   },
 });
 
@@ -59,11 +64,7 @@ const fd: Where = {
   target(task, a) {
     const file = task.fds.get(a.int(0));
     if (file instanceof Errno) return EBADF;
-    const vd = file.location;
-    if (vd !== null) {
-      const d = vd.dentry;
-      return { mode: d.mode, uid: d.uid, gid: d.gid, dentry: d, readOnly: vd.mount.readOnly };
-    }
+    if (file.location !== null) return targetOf(file.location);
     // A pipe, a socket, host stdio: an inode of a filesystem without attributes.
     const st = file.stat();
     if (st instanceof Errno) return st;
