@@ -1,5 +1,5 @@
-// Host calls for the Gofer and its client (see gofer_host.cc): socketpairs, SCM_RIGHTS messages and
-// *at calls on one path component relative to a directory fd.
+// Host calls for the Sentry's end of the Gofer's socket (see gofer_host.cc): socketpairs and
+// SCM_RIGHTS messages.
 #pragma once
 #include <napi.h>
 

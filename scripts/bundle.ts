@@ -1,4 +1,4 @@
-// Bundles the tsvisor command and the Gofer (from tsc's output in dist/src) into dist/bundle with
+// Bundles the tsvisor command (from tsc's output in dist/src) into dist/bundle with
 // esbuild: loading one file is much faster than resolving and loading some hundred ES modules one by
 // one, most of a run's start. Then saves the answers to `--version` and `--help` beside the command
 // (usage.json, see src/cli/bin.ts).
@@ -6,8 +6,6 @@
 //                                        command.cjs compiled with V8's code cache (src/cli/code-cache.ts)
 //   dist/bundle/cli/command.cjs          the rest of the command, one CommonJS file: the Gofer started
 //                                        early, the command line (yargs), the sandbox
-//   dist/bundle/gofer/server.js          the Gofer process, one ES module (src/gofer/spawn.ts finds it
-//                                        at ../gofer/ from any file of the bundle)
 // CommonJS, as its require of Node.js's own modules costs nothing (they are loaded already, where an
 // ES module's import of them costs tens of milliseconds), and as V8's code cache can be handed to a
 // script, not to an ES module, in Node.js 20. Every file sits two folders below the checkout, as the
@@ -92,14 +90,6 @@ await build({
 });
 // Names the command's code cache: V8 itself checks only the length of the source it was made from.
 const commandHash = createHash('sha256').update(readFileSync(commandBundle)).digest('hex').slice(0, 16);
-await build({
-  ...common, ...minify,
-  entryPoints: { 'gofer/server': `${root}dist/src/gofer/server.js` },
-  outdir,
-  format: 'esm',
-  // Bundled CommonJS packages call require for Node's own modules.
-  banner: { js: "import { createRequire as createRequireForBundle } from 'node:module'; const require = createRequireForBundle(import.meta.url);" },
-});
 // The entry: small, so that --version and --help cost no more than Node.js's start.
 await build({
   ...common, ...cjsMetaUrl,

@@ -30,13 +30,29 @@ test('a command not in PATH: status 127', (t) => {
   t.regex(r.stderr, /command not found/);
 });
 
-test('a shell script is not an ELF executable: status 126 and one line', (t) => {
+needsKvm('a #! script runs its interpreter with its arguments, as execve does', (t) => {
   const script = join(scratch, 'script.sh');
-  writeFileSync(script, '#!/bin/sh\necho hi\n');
+  writeFileSync(script, '#!/bin/sh -e\necho "hi $0 $*"\nexit 3\n');
+  chmodSync(script, 0o755);
+  const r = runSandbox(script, ['a', 'b']);
+  t.is(r.stdout, `hi ${script} a b\n`);
+  t.is(r.status, 3);
+});
+
+test('a script whose interpreter is missing: status 127 and one line; a text file without #!: 126', (t) => {
+  const script = join(scratch, 'no-interpreter.sh');
+  writeFileSync(script, '#!/no/such/interpreter\necho hi\n');
   chmodSync(script, 0o755);
   const r = runSandbox(script);
-  t.is(r.status, 126);
+  t.is(r.status, 127);
   oneLine(t, r.stderr);
+  t.regex(r.stderr, /bad interpreter/);
+  const text = join(scratch, 'text-file');
+  writeFileSync(text, 'echo hi\n');
+  chmodSync(text, 0o755);
+  const plain = runSandbox(text);
+  t.is(plain.status, 126);
+  oneLine(t, plain.stderr);
 });
 
 needsKvm('a dynamically linked program runs: its status is its own', (t) => {

@@ -111,7 +111,7 @@ test.serial('a Gofer killed while the program runs: EIO from then on, open host 
     if (!killed && out.includes('ready\n')) {
       killed = true;
       // Only the Gofer of this sandbox (it serves the root and every mount): its command line names this test's directory.
-      const pids = execFileSync('pgrep', ['-f', `gofer/server.js .* ${dir}( |$)`], { encoding: 'utf8' }).trim().split('\n');
+      const pids = execFileSync('pgrep', ['-f', `tsvisor-gofer .* ${dir}( |$)`], { encoding: 'utf8' }).trim().split('\n');
       for (const pid of pids) if (pid !== '') process.kill(Number(pid), 'SIGKILL');
     }
   });

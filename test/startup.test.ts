@@ -71,7 +71,7 @@ needsKvm('--stats gives the steps of the start in the order they happen', async 
     const children = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter((p) => p !== '');
     const gofers = children.filter((pid) => {
       try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('gofer/server.js');
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('tsvisor-gofer');
       } catch {
         return false;
       }

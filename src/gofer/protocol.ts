@@ -15,14 +15,12 @@
 //   string    u16 length, UTF-8 bytes
 //   stat      struct stat as the x86-64 host returns it (144 bytes), decoded by decodeStat
 //
-// Decoding never throws: Reader keeps a sticky `bad` flag, and a message that is short, long or
-// inconsistent is refused as a whole (EIO), so neither side can be crashed by the other's bytes.
+// This is the Sentry's side; the Gofer's is native code (kvm/gofer/message.h and server.cc), which must
+// agree with it field for field. Decoding never throws: Reader keeps a sticky `bad` flag, and a message
+// that is short, long or inconsistent is refused as a whole (EIO), so neither side can be crashed by the
+// other's bytes.
 import { EINVAL, EIO, ENAMETOOLONG, ENOENT, Errno } from '../abi/errno.js';
 import type { DirEntry, FileStat } from '../abi/stat.js';
-import {
-  O_ACCMODE, O_APPEND, O_CREAT, O_DIRECT, O_DIRECTORY, O_DSYNC, O_EXCL, O_LARGEFILE, O_NOATIME, O_NOCTTY,
-  O_NOFOLLOW, O_NONBLOCK, O_SYNC, O_TRUNC,
-} from '../abi/fcntl.js';
 
 export const PROTOCOL_VERSION = 2;
 /** Most roots one Gofer serves (the sandbox's root and its --mounts). */
@@ -53,12 +51,6 @@ export {
   O_LARGEFILE, O_NOATIME, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_SYNC, O_TRUNC, O_WRONLY,
   RENAME_EXCHANGE, RENAME_NOREPLACE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK,
 } from '../abi/fcntl.js';
-/** O_TMPFILE without the O_DIRECTORY bit it includes. */
-export const O_TMPFILE_BIT = 0o20000000;
-/** The flags open passes on to the host; others are dropped (O_CLOEXEC is the fd table's business). */
-export const OPEN_FLAGS_PASSED = O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK |
-  O_DSYNC | O_DIRECT | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_SYNC;
-
 /** A file's attributes as the host reports them (lstat semantics), and a directory entry. */
 export type GoferStat = FileStat;
 export type GoferDirent = DirEntry;
@@ -307,91 +299,6 @@ export interface AttachedRoot {
 export function encodeAttach(w: Writer, roots: readonly AttachedRoot[]): void {
   w.reset().u32(0).u16(Op.Attach).u16(0).u16(roots.length);
   for (const r of roots) w.str(r.path).u8(r.readOnly ? 1 : 0);
-}
-
-/** The roots of an attach message, or null unless it is exactly one (1 to MAX_ROOTS absolute paths). */
-export function decodeAttach(bytes: Uint8Array, length: number): AttachedRoot[] | null {
-  const r = new Reader(bytes, length);
-  const id = r.u32();
-  const op = r.u16();
-  const zero = r.u16();
-  const count = r.u16();
-  if (r.bad || id !== 0 || op !== Op.Attach || zero !== 0 || count === 0 || count > MAX_ROOTS) return null;
-  const roots: AttachedRoot[] = [];
-  for (let i = 0; i < count; i++) {
-    const path = r.str();
-    const readOnly = r.u8();
-    if (r.bad || !path.startsWith('/') || path.includes('\0') || readOnly > 1) return null;
-    roots.push({ path, readOnly: readOnly === 1 });
-  }
-  return r.complete() ? roots : null;
-}
-
-export type DecodedRequest = { id: number; root: number; req: Request } | { id: number; root: number; req: null };
-
-/**
- * Reads a request; `req` is null for a malformed one (answered EIO under `id`, 0 if even that is
- * missing). Whether `root` is one the Gofer serves is the Gofer's to check.
- */
-export function decodeRequest(bytes: Uint8Array, length: number): DecodedRequest {
-  const r = new Reader(bytes, length);
-  const id = r.u32();
-  const op = r.u16();
-  const root = r.u16();
-  if (r.bad || root >= MAX_ROOTS) return { id, root, req: null };
-  let req: Request | null;
-  switch (op) {
-    case Op.Stat: case Op.Readdir: case Op.Readlink:
-      req = { op, path: r.path() };
-      break;
-    case Op.Open:
-      req = { op, path: r.path(), flags: r.u32(), mode: r.u32() };
-      break;
-    case Op.Mkdir: case Op.Chmod:
-      req = { op, path: r.path(), mode: r.u32() };
-      break;
-    case Op.Unlink: {
-      const path = r.path();
-      const isDir = r.u8();
-      req = isDir > 1 ? null : { op, path, isDir: isDir === 1 };
-      break;
-    }
-    case Op.Rename:
-      req = { op, from: r.path(), to: r.path(), flags: r.u32() };
-      break;
-    case Op.Symlink:
-      req = { op, target: r.str(), path: r.path() };
-      break;
-    case Op.Link:
-      req = { op, from: r.path(), to: r.path() };
-      break;
-    case Op.Chown:
-      req = { op, path: r.path(), uid: r.u32(), gid: r.u32() };
-      break;
-    case Op.Truncate: {
-      const path = r.path();
-      const length = r.i64();
-      // The client sends only lengths it can name exactly (0 .. 2^53-1).
-      req = length >= 0n && length <= BigInt(Number.MAX_SAFE_INTEGER) ? { op, path, length: Number(length) } : null;
-      break;
-    }
-    case Op.Utimens: {
-      const path = r.path();
-      const present = r.u8();
-      const atimeNs = r.i64();
-      const mtimeNs = r.i64();
-      // An absent time must be sent as 0: one meaning per message.
-      const valid = present <= 3 && ((present & 1) !== 0 || atimeNs === 0n) && ((present & 2) !== 0 || mtimeNs === 0n);
-      req = valid ? { op, path, atimeNs: present & 1 ? atimeNs : null, mtimeNs: present & 2 ? mtimeNs : null } : null;
-      break;
-    }
-    case Op.Statfs:
-      req = { op };
-      break;
-    default:
-      req = null;
-  }
-  return r.complete() ? { id, root, req } : { id, root, req: null };
 }
 
 /** Starts a reply in w: the header, with errno 0 unless given. */

@@ -1,19 +1,15 @@
 // Starting the sandbox's Gofer process, one for every host directory the sandbox exposes: a SEQPACKET
-// socketpair whose far end becomes fd 3 of `node dist/src/gofer/server.js ROOT [--ro] [ROOT [--ro]]...`,
-// or of `server.js --attach` when it is started before the directories are known (they follow as the
-// first message).
+// socketpair whose far end becomes fd 3 of the native `tsvisor-gofer ROOT [--ro] [ROOT [--ro]]...`
+// (kvm/gofer/, built with the addon), or of `tsvisor-gofer --attach` when it is started before the
+// directories are known (they follow as the first message).
 // The Gofer runs in its own session, so a terminal's ^C reaches the program in the sandbox and not the
 // Gofer, and it exits by itself when the Sentry's end of the socket closes (even if the Sentry is
 // killed); close() also kills it, in case it is stuck.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { goferHostCalls } from '../platform/gofer-host.js';
+import { goferExecutablePath, goferHostCalls } from '../platform/gofer-host.js';
 import { encodeAttach, MAX_ROOTS, Writer } from './protocol.js';
 
 const host = goferHostCalls();
-// Named from the folder above: this module runs from dist/src/gofer/ or, bundled, from a file of the
-// bundle (dist/bundle/*/), and the bundle's Gofer is dist/bundle/gofer/server.js.
-const serverPath = fileURLToPath(new URL('../gofer/server.js', import.meta.url));
 
 /** A host directory the Gofer serves: absolute, and read-only (every change EROFS) or not. */
 export interface GoferRoot {
@@ -49,8 +45,7 @@ export class GoferProcess {
 
   /**
    * Starts a Gofer before the sandbox's directories are known (while the Sentry is still loading and
-   * reading its command line): it starts Node.js and waits for attach(). Throws GoferError if it
-   * cannot be started.
+   * reading its command line): it waits for attach(). Throws GoferError if it cannot be started.
    */
   static spawnUnattached(): GoferProcess {
     const proc = GoferProcess.launch(['--attach'], 'the sandbox');
@@ -79,7 +74,7 @@ export class GoferProcess {
     const [mine, theirs] = [pair[0]!, pair[1]!];
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, [serverPath, ...args], {
+      child = spawn(goferExecutablePath, args, {
         // The Gofer's stdout is not the program's: only its error messages (stderr) are shown.
         stdio: ['ignore', 'ignore', 'inherit', theirs],
         detached: true,
@@ -96,7 +91,7 @@ export class GoferProcess {
     child.unref();
     if (child.pid === undefined) {
       host.close(mine);
-      throw new GoferError(`cannot start the gofer for ${what} (is ${process.execPath} runnable?)`);
+      throw new GoferError(`cannot start the gofer for ${what} (is ${goferExecutablePath} built? npm install builds it)`);
     }
     return new GoferProcess(mine, child, child.pid);
   }

@@ -5,7 +5,7 @@
 // naming a script is refused with ELOOP beyond that).
 import { E2BIG, ELOOP, ENOENT, ENOEXEC, Errno } from '../abi/errno.js';
 import { executableAt, findExecutable, openInterpreter, openProgramFile, type ProgramFile } from '../fs/exec.js';
-import type { VirtualDentry } from '../fs/vfs.js';
+import type { FsContext, VirtualDentry } from '../fs/vfs.js';
 import { LoaderError } from '../loader/elf.js';
 import { hostAuxv, loadProgram } from '../loader/load.js';
 import { AddressSpace } from '../mm/address-space.js';
@@ -37,36 +37,57 @@ export interface ExecRequest {
 }
 
 export function execTask(kernel: Kernel, task: Task, req: ExecRequest): number | Errno {
-  let { path, argv } = req;
-  let start = req.start;
-  let program: ProgramFile;
-  let exePath = path;
-  for (let depth = 0; ; depth++) {
-    const found = depth === 0 && req.file !== undefined ? executableAt(task.fs, req.file.vd, path) : findExecutable(task.fs, start, path, depth > 0 || req.noFollow !== true);
-    if (found instanceof Errno) return found;
-    const file = openProgramFile(task.fs, found.vd);
-    if (file instanceof Errno) return file;
-    exePath = found.path;
+  const found = req.file !== undefined ? executableAt(task.fs, req.file.vd, req.path) : findExecutable(task.fs, req.start, req.path, req.noFollow !== true);
+  if (found instanceof Errno) return found;
+  const file = openProgramFile(task.fs, found.vd);
+  if (file instanceof Errno) return file;
+  if (req.file?.closeOnExec === true && isScript(file)) {
+    file.close();
+    return ENOENT;
+  }
+  const resolved = followInterpreters(task.fs, file, req.path, found.path, req.argv);
+  if (resolved instanceof Errno) return resolved;
+  try {
+    return execProgram(kernel, task, req, resolved.program, resolved.argv, resolved.exePath);
+  } finally {
+    resolved.program.close();
+  }
+}
+
+/** The program exec loads, past any `#!` lines: its file, its argv, and its path. */
+export interface ResolvedProgram {
+  program: ProgramFile;
+  argv: string[];
+  exePath: string;
+}
+
+function isScript(file: ProgramFile): boolean {
+  return file.head[0] === 0x23 && file.head[1] === 0x21;
+}
+
+/**
+ * Runs a `#!` script's interpreter in its place, as fs/binfmt_script.c, for as many levels as Linux
+ * allows: file is the opened program (path as exec was given it, exePath where it was found), and is
+ * closed if it is a script. Interpreters are looked up from the working directory.
+ */
+export function followInterpreters(fs: FsContext, file: ProgramFile, path: string, exePath: string, argv: string[]): ResolvedProgram | Errno {
+  for (let depth = 0; isScript(file); depth++) {
     const head = file.head;
-    if (head[0] !== 0x23 || head[1] !== 0x21) {
-      program = file;
-      break;
-    }
     file.close();
     if (depth >= MAX_INTERPRETER_DEPTH) return ELOOP;
-    if (depth === 0 && req.file?.closeOnExec === true) return ENOENT;
     const script = parseScriptLine(head);
     if (script === null) return ENOEXEC;
     // The interpreter gets: its name, the optional argument, the script's path, the script's arguments.
     argv = [script.interpreter, ...(script.arg !== null ? [script.arg] : []), path, ...argv.slice(1)];
     path = script.interpreter;
-    start = task.fs.cwd;
+    const found = findExecutable(fs, fs.cwd, path, true);
+    if (found instanceof Errno) return found;
+    const next = openProgramFile(fs, found.vd);
+    if (next instanceof Errno) return next;
+    file = next;
+    exePath = found.path;
   }
-  try {
-    return execProgram(kernel, task, req, program, argv, exePath);
-  } finally {
-    program.close();
-  }
+  return { program: file, argv, exePath };
 }
 
 /** Past the `#!` lines: the new image from program, then what exec replaces. */

@@ -107,9 +107,8 @@ export interface HostClockCalls {
 }
 
 /**
- * Host calls for the Gofer and its client (kvm/gofer_host.cc). Each returns a value >= 0 or -errno.
- * A name is one path component relative to dirfd ('/', NUL, '.', '..' give -EINVAL; '' is dirfd
- * itself where noted) and a symlink in it is never followed.
+ * Host calls for the Sentry's end of the Gofer's socket (kvm/gofer_host.cc). Each returns a value >= 0
+ * or -errno. The Gofer itself is a native executable (kvm/gofer/, goferExecutablePath).
  */
 export interface GoferHostCalls {
   /** An AF_UNIX SOCK_SEQPACKET pair, both ends close-on-exec, into out[0] and out[1]. */
@@ -118,36 +117,6 @@ export interface GoferHostCalls {
   sendMsg(fd: number, data: Uint8Array, length: number, fds: Int32Array): number;
   /** One message into buf; fdsOut gets the fds then -1s; 0 = peer closed; timeoutMs < 0 waits forever. */
   recvMsg(fd: number, buf: Uint8Array, fdsOut: Int32Array, timeoutMs: number): number;
-  /** O_PATH|O_DIRECTORY fd of an absolute host path (the Gofer's root). */
-  openRoot(path: string): number;
-  /** O_NOFOLLOW|O_CLOEXEC are added. */
-  openat(dirfd: number, name: string, flags: number, mode: number): number;
-  /**
-   * Opens the inode of an O_PATH fd (of dirfd/name) again with flags, through /proc/self/fd, or where
-   * /proc is missing by name, keeping it only if it is the same inode (never creates).
-   */
-  reopen(pathFd: number, flags: number, dirfd: number, name: string): number;
-  /** lstat semantics into out (struct stat, 144 bytes); '' is dirfd itself. */
-  fstatat(dirfd: number, name: string, out: Uint8Array): number;
-  fstat(fd: number, out: Uint8Array): number;
-  getdents64(fd: number, buf: Uint8Array): number;
-  mkdirat(dirfd: number, name: string, mode: number): number;
-  /** flags: 0 or AT_REMOVEDIR. */
-  unlinkat(dirfd: number, name: string, flags: number): number;
-  renameat2(oldDirfd: number, oldName: string, newDirfd: number, newName: string, flags: number): number;
-  symlinkat(target: string, dirfd: number, name: string): number;
-  linkat(oldDirfd: number, oldName: string, newDirfd: number, newName: string): number;
-  /** '' is dirfd itself (an O_PATH fd of a symlink). */
-  readlinkat(dirfd: number, name: string, buf: Uint8Array): number;
-  /** chmod of the inode of an O_PATH fd; the caller makes sure it is not a symlink. */
-  chmodFd(pathFd: number, mode: number): number;
-  /** lchown semantics; -1 keeps an id; '' is dirfd itself. */
-  fchownat(dirfd: number, name: string, uid: number, gid: number): number;
-  ftruncate(fd: number, length: number): number;
-  /** Nanoseconds may be UTIME_OMIT/UTIME_NOW; does not follow; '' is dirfd itself. */
-  utimensat(dirfd: number, name: string, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number): number;
-  /** struct statfs (120 bytes) into out. */
-  fstatfs(fd: number, out: Uint8Array): number;
   close(fd: number): number;
 }
 
@@ -181,5 +150,7 @@ export function loadAddon(): Addon {
   return addon;
 }
 
+/** The Gofer process's executable, built beside the addon (binding.gyp). */
+export const goferExecutablePath = `${projectRoot}build/Release/tsvisor-gofer`;
 export const stubBinaryPath = `${projectRoot}build/guest/stub.bin`;
 export const stubSymbolsPath = `${projectRoot}build/guest/stub.syms.json`;

@@ -1,6 +1,6 @@
 // The Gofer started first thing by the `run` command, before its modules are loaded and its command
-// line is read: starting a Node.js process takes about as long as the Sentry's own start, so the two
-// then overlap instead of the Sentry waiting for the Gofer's greeting. The Gofer waits unattached
+// line is read, so that its start (a millisecond or two, more on a busy machine) overlaps the Sentry's
+// instead of the Sentry waiting for the Gofer's greeting. The Gofer waits unattached
 // until runSandbox names the directories (GoferProcess.attach); a run that ends earlier (bad usage)
 // closes the socket by exiting, and the Gofer exits with it.
 import { GoferProcess } from '../gofer/client.js';

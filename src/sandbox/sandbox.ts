@@ -19,6 +19,7 @@ import { resolve } from '../fs/walk.js';
 import { O_RDWR, X_OK, isDir } from '../abi/fcntl.js';
 import { Signal } from '../abi/signal.js';
 import { GoferClient, GoferError, type GoferRoot } from '../gofer/client.js';
+import { followInterpreters } from '../kernel/exec.js';
 import { Kernel, type KernelStats } from '../kernel/kernel.js';
 import { attachTerminal } from '../kernel/terminal-control.js';
 import type { TaskExit } from '../kernel/task.js';
@@ -211,7 +212,7 @@ function enterCwd(ctx: FsContext, dir: string): void {
 }
 
 /** The program, found and opened inside the sandbox as execvp would. */
-function openExecutable(ctx: FsContext, options: SandboxOptions): { name: string; path: string; file: ProgramFile } {
+function openExecutable(ctx: FsContext, options: SandboxOptions): { name: string; path: string; file: ProgramFile; argv: string[] } {
   const program = options.program;
   const found = findProgram(ctx, program, options.env.PATH ?? '/usr/local/bin:/usr/bin:/bin');
   if (found instanceof Errno) {
@@ -226,9 +227,15 @@ function openExecutable(ctx: FsContext, options: SandboxOptions): { name: string
     if (found === EISDIR) throw new LoaderError(`${program}: is a directory`, 126);
     throw new LoaderError(`${program}: ${found.name}`, 126);
   }
-  const file = openProgramFile(ctx, found.vd);
-  if (file instanceof Errno) throw new LoaderError(`${program}: cannot read it (${file.name})`, 126);
-  return { name: found.name, path: found.path, file };
+  const opened = openProgramFile(ctx, found.vd);
+  if (opened instanceof Errno) throw new LoaderError(`${program}: cannot read it (${opened.name})`, 126);
+  // A `#!` script runs its interpreter, as execve does.
+  const resolved = followInterpreters(ctx, opened, found.name, found.path, [program, ...options.args]);
+  if (resolved instanceof Errno) {
+    if (resolved === ENOENT) throw new LoaderError(`${program}: bad interpreter: no such file`, 127);
+    throw new LoaderError(`${program}: cannot run its interpreter (${resolved.name})`, 126);
+  }
+  return { name: found.name, path: resolved.exePath, file: resolved.program, argv: resolved.argv };
 }
 
 /** A host terminal on stdio is the sandbox's /dev/pts/N of the same name (where ttyname(3) looks for it). */
@@ -328,7 +335,7 @@ async function runInFilesystems(
   const ids = sandboxIds(options);
   const fsContext = fsys.newContext(ids, guestCwd(rootfs, options.mounts ?? []));
   if (options.cwd !== undefined) enterCwd(fsContext, options.cwd);
-  const { name: path, path: exePath, file } = openExecutable(fsContext, options);
+  const { name: path, path: exePath, file, argv } = openExecutable(fsContext, options);
   log.info(`host KVM flavour: ${platform.flavour}; platform mode: ${options.mode}`);
   const allocator = new PageAllocator(platform, platform.reservedBytes, options.memoryBytes);
   store.bind(new Uint8Array(platform.memory), allocator);
@@ -336,7 +343,6 @@ async function runInFilesystems(
   const vdso = Vdso.create(allocator, platform.memory);
   const layout = (): ReturnType<typeof chooseLayout> => chooseLayout(options.aslr ?? true);
   const mm = new AddressSpace(platform.memory, allocator, platform.rootEntries, layout());
-  const argv = [options.program, ...options.args];
   const fds = new FdTable();
   if (ttyConsole !== null) {
     // Opened as /dev/pts/0 is, so that ttyname(3) finds the node whose stat matches fstat.
