@@ -1,5 +1,5 @@
 // Host system calls the Sentry needs and Node.js does not offer (lseek, terminal ioctls, fcntl flags, a
-// poll that does not wait).
+// poll that does not wait, vectored I/O between a host fd and guest memory).
 // Each returns the result, or -errno; never throws for a host error, because the Sentry hands the error
 // to the program.
 #include "host.h"
@@ -9,7 +9,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <limits.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 namespace tsvisor {
@@ -89,6 +91,49 @@ Napi::Value PollNow(const Napi::CallbackInfo& info) {
   if (p.revents & POLLNVAL) return Num(info.Env(), -EBADF);
   return Num(info.Env(), static_cast<uint16_t>(p.revents));
 }
+
+// The iovecs of count runs of memory given as (offset, length) pairs, checked to lie inside memory;
+// false if one does not (or count is out of range).
+bool GuestIovecs(Napi::Uint8Array& memory, const Napi::Float64Array& ranges, size_t count, struct iovec* iov) {
+  if (count == 0 || count > IOV_MAX || ranges.ElementLength() < 2 * count) return false;
+  size_t size = memory.ByteLength();
+  for (size_t i = 0; i < count; i++) {
+    double at = ranges[2 * i];
+    double length = ranges[2 * i + 1];
+    if (!(at >= 0 && length >= 0 && at + length <= static_cast<double>(size))) return false;
+    iov[i].iov_base = memory.Data() + static_cast<size_t>(at);
+    iov[i].iov_len = static_cast<size_t>(length);
+  }
+  return true;
+}
+
+// preadv(fd, memory, ranges, count, offset): one preadv(2) at offset into count runs of memory (guest
+// memory; ranges holds (offset, length) pairs): bytes read or -errno, -EFAULT for a run outside memory.
+// One crossing into C++ per read, however scattered the guest's pages are.
+Napi::Value Preadv(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  Napi::Uint8Array memory = info[1].As<Napi::Uint8Array>();
+  Napi::Float64Array ranges = info[2].As<Napi::Float64Array>();
+  size_t count = info[3].As<Napi::Number>().Uint32Value();
+  int64_t offset = info[4].As<Napi::Number>().Int64Value();
+  struct iovec iov[IOV_MAX];
+  if (!GuestIovecs(memory, ranges, count, iov)) return Num(info.Env(), -EFAULT);
+  // SAFETY: every iovec lies inside memory (GuestIovecs), which the caller keeps alive for the call.
+  return Num(info.Env(), Result(RetryOnEintr([&] { return preadv(fd, iov, static_cast<int>(count), offset); })));
+}
+
+// pwritev(fd, memory, ranges, count, offset): as preadv, the other way.
+Napi::Value Pwritev(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  Napi::Uint8Array memory = info[1].As<Napi::Uint8Array>();
+  Napi::Float64Array ranges = info[2].As<Napi::Float64Array>();
+  size_t count = info[3].As<Napi::Number>().Uint32Value();
+  int64_t offset = info[4].As<Napi::Number>().Int64Value();
+  struct iovec iov[IOV_MAX];
+  if (!GuestIovecs(memory, ranges, count, iov)) return Num(info.Env(), -EFAULT);
+  // SAFETY: as in Preadv.
+  return Num(info.Env(), Result(RetryOnEintr([&] { return pwritev(fd, iov, static_cast<int>(count), offset); })));
+}
 }  // namespace
 
 Napi::Object InitHost(Napi::Env env) {
@@ -100,6 +145,8 @@ Napi::Object InitHost(Napi::Env env) {
   host.Set("getFlags", Napi::Function::New(env, GetFlags));
   host.Set("setFlags", Napi::Function::New(env, SetFlags));
   host.Set("pollNow", Napi::Function::New(env, PollNow));
+  host.Set("preadv", Napi::Function::New(env, Preadv));
+  host.Set("pwritev", Napi::Function::New(env, Pwritev));
   return host;
 }
 

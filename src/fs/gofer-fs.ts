@@ -7,6 +7,7 @@
 import { closeSync, fstatSync, ftruncateSync, readSync, writeSync } from 'node:fs';
 import { EINVAL, EISDIR, ENOENT, ENOTEMPTY, ENXIO, EOPNOTSUPP, EXDEV, Errno } from '../abi/errno.js';
 import { GoferClient, type GoferStat } from '../gofer/client.js';
+import type { GuestRanges } from '../mm/guest-ranges.js';
 import type { Mappable } from '../mm/mappable.js';
 import type { FileCache, FileVersion, PageCache } from '../mm/page-cache.js';
 import { hostCalls } from '../platform/host.js';
@@ -478,6 +479,42 @@ export class GoferFile extends FileDescription {
     } catch (err) {
       return Errno.fromHost(err);
     }
+  }
+
+  override get readsRanges(): boolean {
+    return true;
+  }
+
+  override get writesRanges(): boolean {
+    return true;
+  }
+
+  override readRanges(ranges: GuestRanges, pos: number | null): number | Errno {
+    const n = hostCalls().preadv(this.fd, ranges.memory, ranges.list, ranges.count, pos ?? this.offset);
+    if (n < 0) return Errno.of(-n) ?? EINVAL;
+    if (pos === null) this.offset += n;
+    return n;
+  }
+
+  /** As write and pwrite: O_APPEND appends whatever pos says. */
+  override writeRanges(ranges: GuestRanges, pos: number | null): number | Errno {
+    let at = pos ?? this.offset;
+    if ((this.flags & O_APPEND) !== 0) {
+      const end = this.end();
+      if (end instanceof Errno) return end;
+      at = end;
+    }
+    const n = hostCalls().pwritev(this.fd, ranges.memory, ranges.list, ranges.count, at);
+    if (n < 0) return Errno.of(-n) ?? EINVAL;
+    const cache = this.dentry.fileCache;
+    for (let i = 0, done = 0; cache !== null && done < n; i++) {
+      const run = ranges.view(i);
+      const written = run.subarray(0, Math.min(run.length, n - done));
+      cache.written(at + done, written, this.version);
+      done += written.length;
+    }
+    if (pos === null) this.offset = at + n;
+    return n;
   }
 
   /** pwrite(2) on an O_APPEND file appends, whatever the offset (a Linux quirk that BUGS documents). */

@@ -4,6 +4,7 @@
 // device in the upper layer); a directory made where a lower one was removed is opaque (hides the lower
 // one). Nothing is written to the host: the changes vanish with the sandbox.
 import { EBUSY, EINVAL, ENODATA, ENOENT, ENOSPC, ENOTEMPTY, EOPNOTSUPP, EXDEV, Errno } from '../abi/errno.js';
+import type { GuestRanges } from '../mm/guest-ranges.js';
 import type { Mappable } from '../mm/mappable.js';
 import { type CachingDentry, DENTRY_BUDGET, pruneCache } from './dcache.js';
 import { DirectoryFile } from './dir-file.js';
@@ -533,6 +534,14 @@ class LowerFile extends FileDescription {
   }
   override pread(buf: Uint8Array, offset: number): number | Errno {
     return this.current().pread(buf, offset);
+  }
+  override get readsRanges(): boolean {
+    return this.current().readsRanges;
+  }
+  override readRanges(ranges: GuestRanges, pos: number | null): number | Errno {
+    const n = this.current().readRanges(ranges, pos ?? this.offset);
+    if (pos === null && typeof n === 'number') this.offset += n;
+    return n;
   }
   override seek(offset: number, whence: number): number | Errno {
     const real = this.current();

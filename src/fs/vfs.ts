@@ -9,6 +9,7 @@
 import { EBADF, EINVAL, ENODEV, ENOTDIR, ENXIO, EOPNOTSUPP, EPERM, ESPIPE, Errno } from '../abi/errno.js';
 import type { AddressSpace } from '../mm/address-space.js';
 import type { Mappable } from '../mm/mappable.js';
+import type { GuestRanges } from '../mm/guest-ranges.js';
 import type { SealState } from './seals.js';
 import type { Cancellable, ReadinessListener, ReadinessSubscription } from './wait.js';
 import type { Terminal } from './terminal.js';
@@ -461,6 +462,25 @@ export abstract class FileDescription {
   }
   pwrite(_buf: Uint8Array, _offset: number): number | Errno {
     return ESPIPE;
+  }
+  /**
+   * Whether readRanges (writeRanges) moves data between the file and guest memory in one host call
+   * (a host fd's preadv/pwritev): the syscall layer then gathers the buffer's runs for it instead of
+   * calling read/write once per run.
+   */
+  get readsRanges(): boolean {
+    return false;
+  }
+  get writesRanges(): boolean {
+    return false;
+  }
+  /** As read (pos null) or pread into every run of ranges, in order; only where readsRanges. */
+  readRanges(_ranges: GuestRanges, _pos: number | null): number | Errno {
+    return EINVAL;
+  }
+  /** As write (pos null) or pwrite from every run of ranges, in order; only where writesRanges. */
+  writeRanges(_ranges: GuestRanges, _pos: number | null): number | Errno {
+    return EINVAL;
   }
   /** lseek: the new offset. */
   seek(_offset: number, _whence: number): number | Errno {

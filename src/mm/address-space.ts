@@ -8,6 +8,7 @@ import { PROT_READ, PROT_WRITE } from '../abi/mman.js';
 import { BUS_ADRERR, SEGV_ACCERR, SEGV_MAPERR } from '../abi/signal.js';
 import type { RootEntry } from '../platform/boot.js';
 import { HUGE_PAGE_SIZE, PAGE_SIZE, RESERVED_VA_END, RESERVED_VA_START, USER_TOP } from '../platform/layout.js';
+import type { GuestRanges } from './guest-ranges.js';
 import type { Mappable } from './mappable.js';
 import { PageTables, type Mapping } from './page-tables.js';
 import { PageResult, Pager } from './pager.js';
@@ -250,6 +251,22 @@ export class AddressSpace {
     }
     fn(runGpa, runLength);
     return null;
+  }
+
+  /**
+   * The physically contiguous runs of [va, va+length) into out, as many as it holds (the caller goes
+   * on from va + out.bytes), faulting pages in as forEachRange does. Returns null, or EFAULT at the
+   * first inaccessible page (out then holds the runs before it).
+   */
+  gatherRanges(va: number, length: number, write: boolean, out: GuestRanges): Errno | null {
+    for (;;) {
+      out.clear(this.bytes);
+      const moves = this.tables.moves;
+      const fault = this.forEachRange(va, length, write, out.add);
+      // A fault that collapsed a 2 MiB slot freed the pages of runs gathered before it: gather again.
+      // Their pages are mapped by now, and no slot collapses twice, so this ends.
+      if (this.tables.moves === moves) return fault;
+    }
   }
 
   /** A view of guest memory at a guest-physical address (from forEachRange). */

@@ -137,6 +137,12 @@ export interface HostCalls {
   setFlags(fd: number, flags: number): number;
   /** poll(2) of one fd with timeout 0: its revents now, or -errno (-EBADF for a closed fd). */
   pollNow(fd: number, events: number): number;
+  /**
+   * One preadv(2) (pwritev(2)) at offset between fd and count runs of memory, ranges holding (offset in
+   * memory, length) pairs; -EFAULT if a run is outside memory or count is not 1 to IOV_MAX.
+   */
+  preadv(fd: number, memory: Uint8Array, ranges: Float64Array, count: number, offset: number): number;
+  pwritev(fd: number, memory: Uint8Array, ranges: Float64Array, count: number, offset: number): number;
 }
 
 const projectRoot = fileURLToPath(new URL('../../../', import.meta.url));

@@ -10,6 +10,7 @@ import { O_NONBLOCK, POLLIN, POLLOUT } from '../abi/fcntl.js';
 import { PIPE_BUF, PIPE_CAPACITY, PipeEnd } from '../fs/pipe.js';
 import type { FileDescription, ReadCall } from '../fs/vfs.js';
 import type { Cancellable } from '../fs/wait.js';
+import { GuestRanges } from '../mm/guest-ranges.js';
 import { cancelBlocked, sendSignal } from '../kernel/signal-send.js';
 import { UnixSocket } from '../net/unix-socket.js';
 import { SignalFile } from '../kernel/signalfd.js';
@@ -32,6 +33,7 @@ const RWF_SUPPORTED = 0x1f;
 export function transfer(task: Task, file: FileDescription, va: number, count: number, toGuest: boolean, pos: number | null): number | Errno {
   // One byte more than the value, so that the file can tell a buffer longer than it takes.
   if (file.wholeBufferBytes > 0) return transferWhole(task, file, va, Math.min(count, file.wholeBufferBytes + 1), toGuest, pos);
+  if (toGuest ? file.readsRanges : file.writesRanges) return transferRanges(task, file, va, Math.min(count, MAX_RW_COUNT), toGuest, pos);
   let done = 0;
   let error: Errno | null = null;
   const fault = task.mm.forEachRange(va, Math.min(count, MAX_RW_COUNT), toGuest, (gpa, n) => {
@@ -48,6 +50,24 @@ export function transfer(task: Task, file: FileDescription, va: number, count: n
   });
   if (done > 0) return done;
   return error ?? fault ?? 0;
+}
+
+/** The runs of the buffer of the transfer under way (handlers run one at a time). */
+const ranges = new GuestRanges();
+
+/** A transfer as one host call per MAX_RANGES runs of the buffer, for files that take them all at once. */
+function transferRanges(task: Task, file: FileDescription, va: number, count: number, toGuest: boolean, pos: number | null): number | Errno {
+  let done = 0;
+  while (done < count) {
+    const fault = task.mm.gatherRanges(va + done, count - done, toGuest, ranges);
+    if (ranges.count === 0) return done > 0 ? done : fault ?? 0;
+    const at = pos === null ? null : pos + done;
+    const r = toGuest ? file.readRanges(ranges, at) : file.writeRanges(ranges, at);
+    if (r instanceof Errno) return done > 0 ? done : r;
+    done += r;
+    if (r < ranges.bytes || fault !== null) return done > 0 ? done : fault ?? 0;
+  }
+  return done;
 }
 
 /** Scratch for files whose values must not be split (eventfd, timerfd): one at a time, as handlers run. */

@@ -1,8 +1,11 @@
 /* read, write and getrandom over a buffer that starts in a 2 MiB slot of 4 KiB pages and runs into its
  * untouched pages: the fault on the first untouched page may turn the slot into one 2 MiB page (the
  * sandbox collapses it as Linux's khugepaged would), and the data must still land in, or come from,
- * the pages the program sees. */
+ * the pages the program sees. Then reads and writes that stop at an inaccessible page, and a readv
+ * over many small iovecs. The file is made in DIR (argv[1], /tmp by default): on a --mount it is a
+ * host file, read and written with one vectored host call per buffer. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define MIB (1024L * 1024)
@@ -31,13 +35,16 @@ static char *fresh_slot(void) {
   return slot;
 }
 
-static long first_difference(const unsigned char *got, long from) {
-  for (long i = 0; i < LENGTH; i++) if (got[i] != pattern(from + i)) return i;
+static long first_difference_in(const unsigned char *got, long from, long length) {
+  for (long i = 0; i < length; i++) if (got[i] != pattern(from + i)) return i;
   return -1;
 }
 
-int main(void) {
-  char path[] = "/tmp/mem_collapse_io.XXXXXX";
+static long first_difference(const unsigned char *got, long from) { return first_difference_in(got, from, LENGTH); }
+
+int main(int argc, char **argv) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/mem_collapse_io.XXXXXX", argc > 1 ? argv[1] : "/tmp");
   int fd = mkstemp(path);
   if (fd < 0) { perror("mkstemp"); return 1; }
   unlink(path);
@@ -75,5 +82,26 @@ int main(void) {
     for (long p = 0; p < LENGTH / PAGE; p++) zero_pages += memcmp(slot + PAGE + p * PAGE, zeros, PAGE) == 0;
     printf("getrandom: %d pages all zeros\n", zero_pages);
   }
+
+  /* A buffer whose pages past 64 KiB are inaccessible: what comes before them moves, then EFAULT. */
+  char *slot = fresh_slot();
+  if (slot == 0 || mprotect(slot + PAGE + 16 * PAGE, 16 * PAGE, PROT_NONE) != 0) { perror("slot"); return 1; }
+  long got = pread(fd, slot + PAGE, LENGTH, 0);
+  printf("read into a buffer with an inaccessible page: %ld, %s\n", got,
+         first_difference_in((unsigned char *)slot + PAGE, 0, 16 * PAGE) < 0 ? "the bytes before it as written" : "wrong bytes");
+  got = pread(fd, slot + PAGE + 16 * PAGE, PAGE, 0);
+  printf("read into the inaccessible page: %ld (%s)\n", got, got < 0 ? strerror(errno) : "no error");
+  got = pwrite(fd, slot + PAGE, LENGTH, 2 * LENGTH);
+  printf("write from a buffer with an inaccessible page: %ld\n", got);
+
+  /* readv into 300 iovecs of 100 bytes spread over pages: one read, in order. */
+  static unsigned char spread[300 * 256];
+  struct iovec iov[300];
+  for (int i = 0; i < 300; i++) iov[i] = (struct iovec){spread + i * 256, 100};
+  got = preadv(fd, iov, 300, 5);
+  int in_order = 1;
+  for (int i = 0; i < 300; i++)
+    for (int j = 0; j < 100; j++) in_order &= spread[i * 256 + j] == pattern(5 + i * 100 + j);
+  printf("preadv of 300 iovecs: %ld, %s\n", got, in_order ? "in order" : "out of order");
   return 0;
 }
