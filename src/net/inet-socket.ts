@@ -59,6 +59,11 @@ export class InetStreamSocket extends UnixSocket {
     return true;
   }
 
+  /** Urgent data is TCP's: the byte stays in the stream at its mark (tcp_check_urg). */
+  protected override get tcpUrgent(): boolean {
+    return true;
+  }
+
   protected override get resetsOnClose(): boolean {
     return this.inet.linger.on && this.inet.linger.seconds === 0;
   }

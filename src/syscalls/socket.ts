@@ -430,9 +430,10 @@ function sendData(task: Task, sock: UnixSocket, iovs: ReadonlyArray<readonly [nu
     release();
     return e;
   };
-  // Urgent data is TCP's (a Unix stream's MSG_OOB is not here yet).
+  // Urgent data is a stream's, TCP's or Unix's; a Unix stream's takes at least one byte.
   const oob = (flags & MSG_OOB) !== 0;
-  if (oob && !(sock instanceof InetStreamSocket)) return fail(EOPNOTSUPP);
+  const tcp = sock instanceof InetStreamSocket;
+  if (oob && (sock.type !== SOCK_STREAM || (!tcp && iovecsLength(iovs) === 0))) return fail(EOPNOTSUPP);
   // TCP ignores an address (tcp_sendmsg); a Unix stream refuses one.
   if (sock.type === SOCK_STREAM && hasName && !isInet(sock)) return fail(sock.connected ? EISCONN : EOPNOTSUPP);
   const sigpipe = (flags & MSG_NOSIGNAL) === 0;
@@ -446,8 +447,8 @@ function sendData(task: Task, sock: UnixSocket, iovs: ReadonlyArray<readonly [nu
   let done = 0;
   let last = -1;
   const sent = (): number => {
-    // send(MSG_OOB): the last byte sent is urgent.
-    if (oob && last >= 0 && sock instanceof InetStreamSocket) sock.markUrgent(last);
+    // send(MSG_OOB): the last byte sent is urgent (over a Unix stream, once all the rest went: queue_oob).
+    if (oob && last >= 0 && (tcp || done === total)) sock.markUrgent(last);
     return done;
   };
   const attempt = (): number | Errno | null => {
@@ -703,9 +704,10 @@ function sendMessage(task: Task, sock: UnixSocket, msgVa: number, flags: number)
 function receiveData(task: Task, sock: UnixSocket, iovs: ReadonlyArray<readonly [number, number]>, flags: number,
   finish: (r: Received) => number | Errno): SyscallResult {
   const peek = (flags & MSG_PEEK) !== 0;
-  // TCP's urgent byte never waits (tcp_recv_urg); UDP ignores MSG_OOB; Unix sockets refuse it here.
+  // A stream's urgent byte never waits (tcp_recv_urg, unix_stream_recv_urg); UDP ignores MSG_OOB;
+  // Unix seqpacket and datagram sockets refuse it.
   if ((flags & MSG_OOB) !== 0 && !(sock instanceof InetDatagramSocket)) {
-    if (!(sock instanceof InetStreamSocket)) return EOPNOTSUPP;
+    if (sock.type !== SOCK_STREAM) return sock.type === SOCK_SEQPACKET && !sock.connected ? ENOTCONN : EOPNOTSUPP;
     const r = sock.receiveUrgent(guestSink(task, iovs).sink, iovecsLength(iovs), peek);
     return r instanceof Errno ? r : finish(r);
   }
@@ -1013,8 +1015,8 @@ export const socketSyscalls: SyscallEntry[] = [
   partial('accept', (t, a) => accept(t, a.int(0), a.ptr(1), a.ptr(2), 0), 'AF_UNIX stream and seqpacket listeners, TCP listeners', 'ipp'),
   partial('accept4', (t, a) => accept(t, a.int(0), a.ptr(1), a.ptr(2), a.int(3)), 'AF_UNIX stream and seqpacket listeners, TCP listeners', 'ippi'),
   partial('connect', connect, 'AF_UNIX: a bound socket node or abstract name; a datagram socket\'s default peer (AF_UNSPEC clears it); TCP to a loopback listener (ECONNREFUSED without one, EINPROGRESS when non-blocking; AF_UNSPEC resets the connection or stops a listener), UDP\'s default peer; other addresses ENETUNREACH', 'ipi'),
-  partial('sendto', sendto, 'AF_UNIX, TCP, UDP (to an address or the default peer; 65507 bytes for IPv4, 65527 for IPv6); MSG_DONTWAIT, MSG_NOSIGNAL, MSG_OOB on TCP (its last byte urgent; elsewhere EOPNOTSUPP); other fds ENOTSOCK', 'iBzxpi'),
-  partial('recvfrom', recvfrom, 'AF_UNIX, TCP, UDP: the sender\'s address, MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL, MSG_TRUNC, MSG_OOB on TCP (the urgent byte; UDP ignores it, Unix sockets EOPNOTSUPP); other fds ENOTSOCK', 'ibzxpp'),
+  partial('sendto', sendto, 'AF_UNIX, TCP, UDP (to an address or the default peer; 65507 bytes for IPv4, 65527 for IPv6); MSG_DONTWAIT, MSG_NOSIGNAL, MSG_OOB on TCP and Unix streams (its last byte urgent; an empty one on a Unix stream, and other sockets, EOPNOTSUPP); other fds ENOTSOCK', 'iBzxpi'),
+  partial('recvfrom', recvfrom, 'AF_UNIX, TCP, UDP: the sender\'s address, MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL, MSG_TRUNC, MSG_OOB on TCP and Unix streams (the urgent byte; UDP ignores it, Unix seqpacket and datagram sockets EOPNOTSUPP); other fds ENOTSOCK', 'ibzxpp'),
   partial('sendmsg', sendmsg, 'AF_UNIX: SCM_RIGHTS, SCM_CREDENTIALS (not on TCP or UDP: EINVAL); flags as sendto', 'ipx'),
   partial('recvmsg', recvmsg, 'AF_UNIX: SCM_RIGHTS (MSG_CMSG_CLOEXEC, MSG_CTRUNC), SCM_CREDENTIALS (SO_PASSCRED); flags as recvfrom', 'ipx'),
   partial('sendmmsg', (t, a) => batch(t, a, false), 'as sendmsg, for each message; a blocking socket waits for each', 'ipix'),
