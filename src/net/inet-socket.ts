@@ -59,6 +59,11 @@ export class InetStreamSocket extends UnixSocket {
     return true;
   }
 
+  /** tcp_poll: writable once a write would answer EPIPE at once. */
+  protected override get writableOnceShut(): boolean {
+    return true;
+  }
+
   /** Urgent data is TCP's: the byte stays in the stream at its mark (tcp_check_urg). */
   protected override get tcpUrgent(): boolean {
     return true;

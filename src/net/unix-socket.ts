@@ -132,6 +132,14 @@ class Channel {
     for (const r of riders) for (const f of r.files ?? []) f.decRef();
   }
 
+  /** The reader went: what is queued goes with it, and so the writer has its room back (unix_release_sock). */
+  purge(): void {
+    this.pipe.drain(this.pipe.size, (c) => c.length);
+    this.messages?.splice(0);
+    this.holes.splice(0);
+    this.urgent = URGENT_NONE;
+  }
+
   /** Riders wholly read go; riders whose first byte was read have given up their files. */
   advance(n: number): void {
     this.consumed += n;
@@ -374,7 +382,7 @@ export class UnixSocket extends FileDescription {
   receive(sink: (chunk: Uint8Array) => number, max: number, peek: boolean): Received | Errno {
     if (this.state !== 'connected') return this.unconnectedReceiveError;
     const ch = this.rx!;
-    if (this.readShut && !this.readShutIsLocal) return { bytes: 0, messageLength: 0, files: null, credentials: null };
+    // After SHUT_RD what is queued is still read, then end of file (unix_stream_read_generic).
     if (ch.empty) {
       const e = this.takeError();
       if (e !== null) return e;
@@ -709,6 +717,14 @@ export class UnixSocket extends FileDescription {
     return r;
   }
 
+  /**
+   * SIGPIPE comes with EPIPE when nothing of the write went (unix_stream_sendmsg, tcp_sendmsg), never
+   * from a seqpacket socket (unix_seqpacket_sendmsg is unix_dgram_sendmsg).
+   */
+  override sigpipeOnEpipe(afterPart: boolean): boolean {
+    return this.type !== SOCK_SEQPACKET && !afterPart;
+  }
+
   override read(buf: Uint8Array): number | Errno {
     let at = 0;
     const r = this.receive((c) => {
@@ -809,9 +825,10 @@ export class UnixSocket extends FileDescription {
 
   override readableBytes(): number | Errno {
     if (this.state === 'listening') return EINVAL;
-    if (this.state !== 'connected' || (this.readShut && !this.readShutIsLocal)) return 0;
+    if (this.state !== 'connected') return 0;
     const ch = this.rx!;
-    if (ch.messages !== null) return ch.messages[0] ?? 0;
+    // A seqpacket socket's FIONREAD counts every message queued, as a stream's every byte (unix_inq_len).
+    if (ch.messages !== null) return ch.pipe.size;
     return ch.pipe.size - (this.tcpUrgent ? this.skippedUrgent : ch.holes.length);
   }
 
@@ -833,8 +850,10 @@ export class UnixSocket extends FileDescription {
     if (rx.urgent === URGENT_VALID) mask |= POLLPRI;
     if (this.readShut || peerStoppedWriting) mask |= POLLRDHUP;
     if ((this.readShut || peerStoppedWriting) && (this.writeShut || peerStoppedReading)) mask |= POLLHUP;
-    // Writable while the ring has room; a write to a peer that stopped reading answers EPIPE at once.
-    if (this.writeShut || peerStoppedReading || (tx.pipe.readiness(false) & POLLOUT) !== 0) mask |= POLLOUT | POLLWRNORM | POLLWRBAND;
+    // Writable while the ring has room (unix_writable), whatever the shutdowns; TCP's also once a write
+    // would answer EPIPE at once.
+    const room = (tx.pipe.readiness(false) & POLLOUT) !== 0;
+    if (room || (this.writableOnceShut && (this.writeShut || peerStoppedReading))) mask |= POLLOUT | POLLWRNORM | POLLWRBAND;
     return mask;
   }
 
@@ -882,6 +901,11 @@ export class UnixSocket extends FileDescription {
     this.queue.notify(BACKLOG_ROOM | POLLHUP);
   }
 
+  /** Writable once this end shut SHUT_WR or the peer stopped reading, room or not (tcp_poll). */
+  protected get writableOnceShut(): boolean {
+    return false;
+  }
+
   /** Closing resets the peer even when all was read (TCP's SO_LINGER with a zero timeout). */
   protected get resetsOnClose(): boolean {
     return false;
@@ -902,6 +926,7 @@ export class UnixSocket extends FileDescription {
       this.shutdown(SHUT_RDWR);
       this.stopReading();
       rx.discard();
+      rx.purge();
     }
     this.unbind?.();
     this.unbind = null;

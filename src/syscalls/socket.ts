@@ -457,10 +457,8 @@ function sendData(task: Task, sock: UnixSocket, iovs: ReadonlyArray<readonly [nu
       if (message instanceof Errno) return fail(message);
       const r = sock.send(message, pending, sender);
       if (r === EAGAIN) return r;
-      if (r instanceof Errno) {
-        if (r === EPIPE && sigpipe) sendSigpipe(task);
-        return fail(r);
-      }
+      // A seqpacket socket's EPIPE comes without SIGPIPE (unix_dgram_sendmsg).
+      if (r instanceof Errno) return fail(r);
       pending = null;
       return r;
     }
@@ -1021,7 +1019,7 @@ export const socketSyscalls: SyscallEntry[] = [
   partial('recvmsg', recvmsg, 'AF_UNIX: SCM_RIGHTS (MSG_CMSG_CLOEXEC, MSG_CTRUNC), SCM_CREDENTIALS (SO_PASSCRED); flags as recvfrom', 'ipx'),
   partial('sendmmsg', (t, a) => batch(t, a, false), 'as sendmsg, for each message; a blocking socket waits for each', 'ipix'),
   partial('recvmmsg', (t, a) => batch(t, a, true), 'as recvmsg, for each message; a blocking socket waits for each (MSG_WAITFORONE: the first); the timeout is checked after each message, as Linux', 'ipixt'),
-  partial('shutdown', shutdown, 'AF_UNIX, TCP and UDP sockets (TCP\'s SHUT_RD its own, as Linux; ENOTCONN without a connection or once it is over); other fds ENOTSOCK', 'ii'),
+  partial('shutdown', shutdown, 'AF_UNIX, TCP and UDP sockets (a Unix SHUT_RD still reads what is queued and the peer\'s writes get EPIPE, TCP\'s SHUT_RD its own, as Linux; ENOTCONN without a connection or once it is over); other fds ENOTSOCK', 'ii'),
   partial('getsockopt', getsockopt, 'SOL_SOCKET: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PASSCRED, SO_OOBINLINE, SO_PEERCRED, SO_SNDBUF, SO_RCVBUF, SO_RCVTIMEO, SO_SNDTIMEO, SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE, SO_LINGER; TCP_NODELAY, TCP_MAXSEG, TCP_KEEPIDLE/INTVL/CNT; IP_TOS, IP_TTL; IPV6_V6ONLY, IPV6_UNICAST_HOPS, IPV6_TCLASS', 'iiipp'),
   partial('setsockopt', setsockopt, 'SOL_SOCKET: SO_PASSCRED, SO_OOBINLINE, SO_SNDBUF, SO_RCVBUF (recorded; the buffer stays 208 KiB), SO_RCVTIMEO, SO_SNDTIMEO (in ms), SO_REUSEADDR, SO_REUSEPORT, SO_LINGER (zero: close resets), SO_KEEPALIVE; the TCP, IP and IPv6 options above (kept and read back)', 'iiipi'),
   partial('getsockname', (t, a) => socketName(t, a, false), 'AF_UNIX, TCP and UDP sockets; other fds ENOTSOCK', 'ipp'),
