@@ -108,7 +108,7 @@ export class InetStreamSocket extends UnixSocket {
       this.readShut = false;
       this.writeShut = false;
     }
-    const bound = this.inet.autobind(dst.ip);
+    const bound = this.inet.autobind(dst.ip, dst.port);
     if (bound !== null) return bound;
     const r = this.attach(dst, creds);
     if (!nonblocking) {
