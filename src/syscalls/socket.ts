@@ -729,7 +729,8 @@ function receiveData(task: Task, sock: UnixSocket, iovs: ReadonlyArray<readonly 
         taken.messageLength = taken.bytes;
         taken.files ??= r.files;
       }
-      if (!waitAll || r.bytes === 0 || r.files !== null || out.bytes() >= total) return finish(taken);
+      // MSG_WAITALL stops at an urgent mark too (tcp_recvmsg, manage_oob).
+      if (!waitAll || r.bytes === 0 || r.files !== null || out.bytes() >= total || sock.atUrgentMark()) return finish(taken);
     }
   };
   return withFlags(sock, (flags & MSG_DONTWAIT) !== 0, () => blockingIo(task, sock, POLLIN, attempt, () => {

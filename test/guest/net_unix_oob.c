@@ -238,6 +238,14 @@ int main(void) {
   show_oob("then urgent", s, 0);
   show_recv("then", s, 100, MSG_DONTWAIT);
 
+  printf("-- MSG_WAITALL stops at the mark\n");
+  T(send(c, "wa", 2, 0));
+  T(send(c, "it", 2, MSG_OOB));
+  T(send(c, "all", 3, 0));
+  show_recv("waitall", s, 10, MSG_WAITALL);
+  show_recv("waitall over the mark", s, 3, MSG_WAITALL);
+  show_recv("waitall after", s, 10, MSG_DONTWAIT);
+
   printf("-- a blocking peek waits past a lone urgent byte\n");
   T(send(c, "L", 1, MSG_OOB));
   pid_t kid = fork();
