@@ -614,8 +614,10 @@ export class UnixSocket extends FileDescription {
     if (this.wasReset && this.tcpUrgent) return ENOTCONN;
     // An empty buffer: TCP says MSG_TRUNC with 0 bytes, a Unix stream counts the byte all the same.
     let bytes = this.tcpUrgent ? 0 : 1;
+    let fault = false;
     if (max > 0) {
-      if (sink(new Uint8Array([ch.urgentByte])) !== 1) return EFAULT;
+      // A fault still takes the byte (tcp_recv_urg, unix_stream_recv_urg).
+      fault = sink(new Uint8Array([ch.urgentByte])) !== 1;
       bytes = 1;
     }
     if (!peek) {
@@ -627,6 +629,7 @@ export class UnixSocket extends FileDescription {
         ch.holes.push(ch.urgentAt);
       }
     }
+    if (fault) return EFAULT;
     return { bytes, messageLength: bytes, files: null, credentials: null, oob: true };
   }
 

@@ -433,7 +433,10 @@ function sendData(task: Task, sock: UnixSocket, iovs: ReadonlyArray<readonly [nu
   // Urgent data is a stream's, TCP's or Unix's; a Unix stream's takes at least one byte.
   const oob = (flags & MSG_OOB) !== 0;
   const tcp = sock instanceof InetStreamSocket;
-  if (oob && (sock.type !== SOCK_STREAM || (!tcp && iovecsLength(iovs) === 0))) return fail(EOPNOTSUPP);
+  if (oob && (sock.type !== SOCK_STREAM || (!tcp && iovecsLength(iovs) === 0))) {
+    // A seqpacket socket asks for its connection first (unix_seqpacket_sendmsg).
+    return fail(sock.type === SOCK_SEQPACKET && !sock.connected ? ENOTCONN : EOPNOTSUPP);
+  }
   // TCP ignores an address (tcp_sendmsg); a Unix stream refuses one.
   if (sock.type === SOCK_STREAM && hasName && !isInet(sock)) return fail(sock.connected ? EISCONN : EOPNOTSUPP);
   const sigpipe = (flags & MSG_NOSIGNAL) === 0;

@@ -123,6 +123,13 @@ int main(void) {
   show_recv("waitall over the mark", s, 3, MSG_WAITALL);
   show_recv("waitall after", s, 10, MSG_DONTWAIT);
 
+  /* A fault still takes the urgent byte. */
+  T(send(c, "f", 1, MSG_OOB));
+  settle();
+  T(recv(s, (void *)8, 1, MSG_OOB));
+  show_oob("after a fault", s, 0);
+  show_recv("after a fault", s, 100, MSG_DONTWAIT);
+
   /* Two urgent sends: the first byte goes back into the stream. */
   T(send(c, "12", 2, MSG_OOB));
   T(send(c, "34", 2, MSG_OOB));

@@ -326,7 +326,27 @@ int main(void) {
     close(l);
   }
 
+  printf("-- a fault\n");
+  stream_pair(sp);
+  T(send(sp[0], (void *)8, 2, MSG_OOB | MSG_NOSIGNAL));
+  T(send(sp[0], "f", 1, MSG_OOB));
+  T(recv(sp[1], (void *)8, 1, MSG_OOB));
+  show_oob("after a fault", sp[1], 0);
+  close(sp[0]);
+  close(sp[1]);
+
   printf("-- elsewhere\n");
+  {
+    int q = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+    T(send(q, "x", 1, MSG_OOB | MSG_NOSIGNAL));
+    show_oob("seqpacket unconnected", q, MSG_DONTWAIT);
+    show_mark("seqpacket unconnected", q);
+    close(q);
+    q = socket(AF_UNIX, SOCK_STREAM, 0);
+    T(send(q, "", 0, MSG_OOB | MSG_NOSIGNAL));
+    show_oob("stream unconnected, peek", q, MSG_PEEK);
+    close(q);
+  }
   socketpair(AF_UNIX, SOCK_DGRAM, 0, sp);
   T(send(sp[0], "x", 1, MSG_OOB));
   show_oob("unix dgram", sp[1], MSG_DONTWAIT);
