@@ -64,14 +64,19 @@ for (const place of places) {
 
 // IPv4 and IPv6 on the sandbox's loopback (net_inet.c): TCP and UDP, names, ports, options, readiness;
 // TCP shutdown, resets and connect(AF_UNSPEC) (net_tcp_shut.c); ip_local_port_range and
-// ip_unprivileged_port_start (net_ports.c); TCP's urgent data, SIGURG and F_SETOWN (net_oob.c);
-// Unix sockets in flight in unreachable cycles collected (net_unix_gc.c); sendmmsg/recvmmsg over Unix
-// datagrams and UDP (net_mmsg.c); socket timeouts (net_timeo.c). The programs need no directory;
-// natively they run on the host's loopback with ephemeral ports only, and net_ports in a network
-// namespace of its own, so that the host's sysctls are never written.
+// ip_unprivileged_port_start (net_ports.c); TCP's urgent data, SIGURG and F_SETOWN (net_oob.c); a Unix
+// stream's MSG_OOB (net_unix_oob.c); Unix stream and seqpacket SHUT_RD with data queued and the peer's
+// writes after it (net_unix_shut.c); ephemeral ports shared by connections to different destinations
+// (net_ports_share.c); Unix sockets in flight in unreachable cycles collected (net_unix_gc.c);
+// sendmmsg/recvmmsg over Unix datagrams and UDP (net_mmsg.c); socket timeouts (net_timeo.c). The
+// programs need no directory; natively they run on the host's loopback with ephemeral ports only, and
+// net_ports and net_ports_share in a network namespace of their own, so that the host's sysctls are
+// never written.
 compareWithNative([
   { name: 'net_inet', status: 0 }, { name: 'net_mmsg', status: 0 }, { name: 'net_timeo', status: 0 }, { name: 'net_tcp_shut', status: 0 },
   { name: 'net_ports', status: 0 }, { name: 'net_oob', status: 0 }, { name: 'net_unix_gc', status: 0 },
+  { name: 'net_unix_oob', status: 0 }, { name: 'net_unix_shut', status: 0 },
+  { name: 'net_ports_share', status: 0 },
 ]);
 
 /** Python's socket module over AF_UNIX: bind, listen, accept, connect, send_fds and recv_fds. */

@@ -503,6 +503,13 @@ export abstract class FileDescription {
     return EINVAL;
   }
   /**
+   * EPIPE from a write comes with SIGPIPE, afterPart: once part of the write went (a pipe's always
+   * does, as pipe_write; a socket's does not, and a Unix seqpacket socket's never).
+   */
+  sigpipeOnEpipe(_afterPart: boolean): boolean {
+    return true;
+  }
+  /**
    * Events ready now, as the file's Linux poll method answers them (pipes: POLLIN|POLLRDNORM, an
    * eventfd: POLLIN alone; POLLHUP, POLLERR). Files that never block: DEFAULT_POLLMASK.
    */

@@ -1,9 +1,10 @@
 // The port tables of the sandbox's loopback, one per protocol (TCP, UDP), as Linux's bind hash
 // (inet_bind_bucket, udp_table): who holds each port on which address, the conflicts bind(2) and
-// listen(2) check (inet_bind_conflict, udp_lib_lport_inuse), SO_REUSEADDR and SO_REUSEPORT, ephemeral
+// listen(2) check (inet_bind_conflict, udp_lib_lport_inuse), SO_REUSEADDR and SO_REUSEPORT, TCP's
+// 4-tuples (a port shared by connections to different destinations), ephemeral
 // ports from ip_local_port_range, and the socket a connection or a datagram to an address reaches.
 import { EADDRINUSE, EINVAL, type Errno } from '../abi/errno.js';
-import { AF_INET, isAny, isV4, ipKey, sameIp } from './inet-address.js';
+import { AF_INET, type Endpoint, isAny, isV4, ipKey, sameIp } from './inet-address.js';
 
 /**
  * The sandbox's network sysctls (its one network namespace's): net.ipv4.ip_local_port_range, the
@@ -47,11 +48,18 @@ export interface PortHolder {
   readonly uid: number;
   /** A TCP listener: SO_REUSEADDR does not let another socket share its address. */
   readonly listening: boolean;
+  /** The peer of a connection (with the binding's address and port, its 4-tuple); null for none. */
+  readonly remote: Endpoint | null;
 }
 
-/** One socket's hold on a port: ip may change (a UDP connect fills in the source address). */
+/**
+ * One socket's hold on a port: ip may change (a UDP connect fills in the source address). byConnect:
+ * a TCP connect's ephemeral search took it (Linux's bind bucket with fastreuse -1), so that other
+ * connects may share the port with 4-tuples of their own.
+ */
 export class PortBinding {
-  constructor(readonly table: PortTable, readonly holder: PortHolder, public ip: Uint8Array, readonly port: number) {}
+  constructor(readonly table: PortTable, readonly holder: PortHolder, public ip: Uint8Array, readonly port: number,
+    readonly byConnect = false) {}
 
   release(): void {
     this.table.remove(this);
@@ -111,9 +119,12 @@ export class PortTable {
     return false;
   }
 
-  /** bind(2) of holder to ip and port (0: an ephemeral one, for use): EADDRINUSE if another holds it, or none is free. */
-  bind(holder: PortHolder, ip: Uint8Array, port: number, use: EphemeralUse = 'bind'): PortBinding | Errno {
-    if (port === 0) return this.bindEphemeral(holder, ip, use);
+  /**
+   * bind(2) of holder to ip and port (0: an ephemeral one, for use; a connect's to dst): EADDRINUSE if
+   * another holds it, or none is free.
+   */
+  bind(holder: PortHolder, ip: Uint8Array, port: number, use: EphemeralUse = 'bind', dst: Endpoint | null = null): PortBinding | Errno {
+    if (port === 0) return this.bindEphemeral(holder, ip, use, dst);
     const b = new PortBinding(this, holder, ip, port);
     if (this.conflicts(b)) return EADDRINUSE;
     this.add(b);
@@ -125,14 +136,21 @@ export class PortTable {
    * does. TCP: a connect tries the ports whose offset from the low end is even first, from an even
    * offset at random (__inet_hash_connect), a bind or listen those at an odd offset first
    * (inet_csk_find_open_port), each pass stepping by two over a count rounded down to even, so that
-   * some ports of an odd-sized range are never tried. UDP: from a random start, one by one.
+   * some ports of an odd-sized range are never tried; a connect to dst also takes a port that only
+   * other connects hold when none of them has its 4-tuple (__inet_hash_connect, check_established).
+   * UDP: from a random start, one by one.
    */
-  private bindEphemeral(holder: PortHolder, ip: Uint8Array, use: EphemeralUse): PortBinding | Errno {
+  private bindEphemeral(holder: PortHolder, ip: Uint8Array, use: EphemeralUse, dst: Endpoint | null): PortBinding | Errno {
     const { low, high } = netSysctl;
     const span = high - low + 1;
+    const byConnect = this.stream && use === 'connect';
     const take = (port: number): PortBinding | null => {
-      if (this.ports.has(port)) return null;
-      const b = new PortBinding(this, holder, ip, port);
+      const held = this.ports.get(port);
+      if (held !== undefined) {
+        if (!byConnect || dst === null || !this.tupleFree(ip, port, dst, null)) return null;
+        for (const b of held) if (!b.byConnect) return null;
+      }
+      const b = new PortBinding(this, holder, ip, port, byConnect);
       this.add(b);
       return b;
     };
@@ -163,6 +181,18 @@ export class PortTable {
       }
     }
     return EADDRINUSE;
+  }
+
+  /**
+   * No connection but self's goes from ip:port to dst (TCP's established 4-tuples, as
+   * __inet_check_established; there is no TIME_WAIT).
+   */
+  tupleFree(ip: Uint8Array, port: number, dst: Endpoint, self: PortHolder | null): boolean {
+    for (const b of this.ports.get(port) ?? []) {
+      const r = b.holder.remote;
+      if (b.holder !== self && r !== null && r.port === dst.port && sameIp(r.ip, dst.ip) && sameIp(b.ip, ip)) return false;
+    }
+    return true;
   }
 
   /** A second binding of a port already held (an accepted connection keeps its listener's port). */

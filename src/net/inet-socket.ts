@@ -59,6 +59,16 @@ export class InetStreamSocket extends UnixSocket {
     return true;
   }
 
+  /** tcp_poll: writable once a write would answer EPIPE at once. */
+  protected override get writableOnceShut(): boolean {
+    return true;
+  }
+
+  /** Urgent data is TCP's: the byte stays in the stream at its mark (tcp_check_urg). */
+  protected override get tcpUrgent(): boolean {
+    return true;
+  }
+
   protected override get resetsOnClose(): boolean {
     return this.inet.linger.on && this.inet.linger.seconds === 0;
   }
@@ -98,7 +108,7 @@ export class InetStreamSocket extends UnixSocket {
       this.readShut = false;
       this.writeShut = false;
     }
-    const bound = this.inet.autobind(dst.ip);
+    const bound = this.inet.autobind(dst.ip, dst.port);
     if (bound !== null) return bound;
     const r = this.attach(dst, creds);
     if (!nonblocking) {

@@ -111,17 +111,24 @@ export class InetState implements PortHolder {
   /**
    * An ephemeral port, on the address bound, or the source address for dst (connect, sendto, listen).
    * None free: a TCP connect says EADDRNOTAVAIL, a listen EADDRINUSE, UDP EAGAIN (inet_autobind).
+   * A TCP connect to dstPort (inet_hash_connect) may share its port with other connections, and says
+   * EADDRNOTAVAIL when its 4-tuple is taken.
    */
-  autobind(dst: Uint8Array | null): Errno | null {
+  autobind(dst: Uint8Array | null, dstPort = -1): Errno | null {
+    const tcp = this.protocol === IPPROTO_TCP;
+    const to = tcp && dst !== null && dstPort >= 0 ? { ip: dst, port: dstPort } : null;
     if (this.binding === null) {
-      const tcp = this.protocol === IPPROTO_TCP;
       const ip = dst === null || this.addressLocked ? this.ip : sourceFor(dst);
-      const b = this.table.bind(this, ip, 0, tcp && dst !== null ? 'connect' : 'bind');
+      const b = this.table.bind(this, ip, 0, tcp && dst !== null ? 'connect' : 'bind', to);
       if (b instanceof Errno) return !tcp ? EAGAIN : dst !== null ? EADDRNOTAVAIL : b;
       this.take(b);
-    } else if (dst !== null && !this.addressLocked && isAny(this.ip)) {
-      this.ip = sourceFor(dst);
-      this.binding.ip = this.ip;
+      return null;
+    }
+    const ip = dst !== null && !this.addressLocked && isAny(this.ip) ? sourceFor(dst) : this.ip;
+    if (to !== null && !this.table.tupleFree(ip, this.port, to, this)) return EADDRNOTAVAIL;
+    if (ip !== this.ip) {
+      this.ip = ip;
+      this.binding.ip = ip;
     }
     return null;
   }

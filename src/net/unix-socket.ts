@@ -103,6 +103,13 @@ class Channel {
   urgent = URGENT_NONE;
   urgentAt = 0;
   urgentByte = 0;
+  /**
+   * A Unix stream's urgent bytes taken by recv(MSG_OOB) (Linux leaves their emptied skb queued): their
+   * positions, oldest first. Their bytes stay in the ring for reads to skip.
+   */
+  readonly holes: number[] = [];
+  /** Where `written` stood when a peek found only bytes it skips: a wait for data waits past it. */
+  stalledAt = -1;
 
   constructor(readonly to: UnixSocket, from: UnixSocket, seqpacket: boolean) {
     this.pipe = new Pipe(BUFFER_PAGES, to.queue, from.queue);
@@ -113,11 +120,24 @@ class Channel {
     return this.messages !== null ? this.messages.length === 0 : this.pipe.size === 0;
   }
 
+  /** Bytes wait to be read (a taken urgent byte is none): closing the reader resets the writer. */
+  get unread(): boolean {
+    return this.messages !== null ? this.messages.length > 0 : this.pipe.size > this.holes.length;
+  }
+
   /** The reader is gone: files in flight are closed (taken first: closing one may close the reader). */
   discard(): void {
     const riders = this.riders;
     this.riders = [];
     for (const r of riders) for (const f of r.files ?? []) f.decRef();
+  }
+
+  /** The reader went: what is queued goes with it, and so the writer has its room back (unix_release_sock). */
+  purge(): void {
+    this.pipe.drain(this.pipe.size, (c) => c.length);
+    this.messages?.splice(0);
+    this.holes.splice(0);
+    this.urgent = URGENT_NONE;
   }
 
   /** Riders wholly read go; riders whose first byte was read have given up their files. */
@@ -128,6 +148,9 @@ class Channel {
 }
 
 type State = 'unconnected' | 'listening' | 'connected';
+
+/** What spanOf ended on (one scratch object: a read allocates nothing for it). */
+const spanOut: { files: FileDescription[] | null; credentials: PeerCredentials | null } = { files: null, credentials: null };
 
 /** Sockets that files in flight (SCM_RIGHTS) may be queued to: what the collector looks through. */
 const holders = new Set<UnixSocket>();
@@ -359,7 +382,7 @@ export class UnixSocket extends FileDescription {
   receive(sink: (chunk: Uint8Array) => number, max: number, peek: boolean): Received | Errno {
     if (this.state !== 'connected') return this.unconnectedReceiveError;
     const ch = this.rx!;
-    if (this.readShut && !this.readShutIsLocal) return { bytes: 0, messageLength: 0, files: null, credentials: null };
+    // After SHUT_RD what is queued is still read, then end of file (unix_stream_read_generic).
     if (ch.empty) {
       const e = this.takeError();
       if (e !== null) return e;
@@ -380,38 +403,14 @@ export class UnixSocket extends FileDescription {
         credentials = r.credentials;
       }
     } else {
+      if (!this.tcpUrgent && (ch.urgent === URGENT_VALID || ch.holes.length > 0)) return this.receiveAroundOob(ch, sink, max, peek, fallback);
       // Up to max bytes, stopping after the first write that carried files, and (for a reader of
       // credentials) before bytes from a different sender.
       const pos = ch.consumed;
-      const stop = pos + Math.min(max, ch.pipe.size);
-      let at = pos;
-      let first: PeerCredentials | null = null;
-      for (let i = 0; at < stop;) {
-        const r = ch.riders[i];
-        let end: number;
-        let creds = fallback;
-        let carried: FileDescription[] | null = null;
-        if (r !== undefined && r.start <= at) {
-          end = r.end;
-          creds = r.credentials ?? fallback;
-          carried = r.files;
-          i++;
-        } else {
-          end = r?.start ?? Infinity;
-        }
-        if (this.passCredentials) {
-          if (first === null) first = creds;
-          else if (!sameCredentials(first, creds)) break;
-        }
-        at = Math.min(end, stop);
-        if (carried !== null) {
-          files = carried;
-          break;
-        }
-      }
-      n = at - pos;
+      n = this.spanOf(ch, pos, pos + Math.min(max, ch.pipe.size), fallback, null) - pos;
+      files = spanOut.files;
+      credentials = spanOut.credentials;
       messageLength = n;
-      credentials = first;
       if (ch.urgent !== URGENT_NONE && ch.urgentAt >= pos) {
         // A read stops before the urgent byte; at it, one skips it unless SO_OOBINLINE (tcp_recvmsg).
         if (ch.urgentAt > pos) n = Math.min(n, ch.urgentAt - pos);
@@ -444,6 +443,144 @@ export class UnixSocket extends FileDescription {
     return { bytes, messageLength, files, credentials };
   }
 
+  /**
+   * How far from pos toward stop one read goes: to the end of the first write that carried files,
+   * and (for a reader of credentials) not past a change of sender from first's. spanOut says what
+   * files it ends on and whose credentials it read.
+   */
+  private spanOf(ch: Channel, pos: number, stop: number, fallback: PeerCredentials, first: PeerCredentials | null): number {
+    let at = pos;
+    spanOut.files = null;
+    let i = 0;
+    while (i < ch.riders.length && ch.riders[i]!.end <= pos) i++;
+    while (at < stop) {
+      const r = ch.riders[i];
+      let end: number;
+      let creds = fallback;
+      let carried: FileDescription[] | null = null;
+      if (r !== undefined && r.start <= at) {
+        end = r.end;
+        creds = r.credentials ?? fallback;
+        carried = r.files;
+        i++;
+      } else {
+        end = r?.start ?? Infinity;
+      }
+      if (this.passCredentials) {
+        if (first === null) first = creds;
+        else if (!sameCredentials(first, creds)) break;
+      }
+      at = Math.min(end, stop);
+      if (carried !== null) {
+        spanOut.files = carried;
+        break;
+      }
+    }
+    spanOut.credentials = first;
+    return at;
+  }
+
+  /**
+   * A Unix stream read where an urgent byte waits or taken ones lie (unix_stream_read_generic with
+   * manage_oob): it stops before the urgent byte once it has read something, and at it skips it
+   * (and, unless it peeks, drops it) unless SO_OOBINLINE, which reads it; a taken byte is skipped,
+   * but stops a read that has read something while no other urgent byte waits.
+   */
+  private receiveAroundOob(ch: Channel, sink: (chunk: Uint8Array) => number, max: number, peek: boolean,
+    fallback: PeerCredentials): Received | Errno {
+    const holes = ch.holes;
+    const start = ch.consumed;
+    const end = start + ch.pipe.size;
+    let waiting = ch.urgent === URGENT_VALID;
+    let dropped = false;
+    let skipUrgent = false;
+    let p = start;
+    let copied = 0;
+    let hole = 0;
+    let files: FileDescription[] | null = null;
+    let first: PeerCredentials | null = null;
+    while (p < end && copied < max) {
+      if (hole < holes.length && holes[hole] === p) {
+        if (copied > 0 && !waiting) break;
+        hole++;
+        p++;
+        continue;
+      }
+      if (waiting && p === ch.urgentAt) {
+        if (copied > 0) break;
+        if (!peek) {
+          waiting = false;
+          dropped = true;
+        }
+        if (!this.oobInline) {
+          skipUrgent = true;
+          p++;
+          continue;
+        }
+      }
+      let stop = Math.min(end, p + max - copied);
+      if (hole < holes.length) stop = Math.min(stop, holes[hole]!);
+      if (waiting && ch.urgentAt > p) stop = Math.min(stop, ch.urgentAt);
+      const at = this.spanOf(ch, p, stop, fallback, first);
+      first = spanOut.credentials;
+      copied += at - p;
+      p = at;
+      if (spanOut.files !== null) {
+        files = spanOut.files;
+        break;
+      }
+      if (at < stop) break;
+    }
+    // One pass over the ring, the skipped bytes left out of what the sink sees.
+    let off = start;
+    let skipIdx = 0;
+    let given = 0;
+    let fault = false;
+    const isSkipped = (x: number): boolean => {
+      while (skipIdx < hole && holes[skipIdx]! < x) skipIdx++;
+      return (skipIdx < hole && holes[skipIdx] === x) || (skipUrgent && x === ch.urgentAt);
+    };
+    const taken = ch.pipe.drain(p - start, (c) => {
+      let from = 0;
+      for (let i = 0; i <= c.length; i++) {
+        if (i < c.length && !isSkipped(off + i)) continue;
+        if (i > from) {
+          const got = sink(c.subarray(from, i));
+          given += got;
+          if (got < i - from) {
+            fault = true;
+            off += from + got;
+            return from + got;
+          }
+        }
+        from = i + 1;
+      }
+      off += c.length;
+      return c.length;
+    }, peek);
+    if (fault && given === 0) return EFAULT;
+    if (!peek) {
+      for (const r of ch.riders) {
+        if (r.start >= start + taken) break;
+        r.files = null;
+      }
+      ch.advance(taken);
+      let gone = 0;
+      while (gone < holes.length && holes[gone]! < ch.consumed) gone++;
+      if (gone > 0) holes.splice(0, gone);
+      if (dropped && ch.urgentAt < ch.consumed) ch.urgent = URGENT_NONE;
+    } else if (files !== null) {
+      for (const f of files) f.incRef();
+    }
+    const credentials = this.passCredentials ? first ?? fallback : null;
+    if (given === 0 && max > 0) {
+      if (ch.pipe.writers === 0 || this.readShut) return { bytes: 0, messageLength: 0, files: null, credentials: null };
+      if (peek) ch.stalledAt = ch.written;
+      return EAGAIN;
+    }
+    return { bytes: given, messageLength: given, files, credentials };
+  }
+
   /** A read at the urgent byte, which it skips: what follows it (none: EAGAIN, or end of file). */
   private receiveOverMark(ch: Channel, sink: (chunk: Uint8Array) => number, max: number, peek: boolean): Received | Errno {
     const n = Math.min(max, ch.pipe.size - 1);
@@ -467,26 +604,39 @@ export class UnixSocket extends FileDescription {
 
   /**
    * recv(MSG_OOB) of TCP's urgent byte (tcp_recv_urg): EINVAL with none, once taken or under
-   * SO_OOBINLINE; ENOTCONN once reset; it never waits. max 0 takes it without copying (MSG_TRUNC).
+   * SO_OOBINLINE; over TCP ENOTCONN once reset; it never waits. max 0 takes it without copying (over
+   * TCP with MSG_TRUNC).
    */
   receiveUrgent(sink: (chunk: Uint8Array) => number, max: number, peek: boolean): Received | Errno {
-    if (this.state === 'listening') return ENOTCONN;
+    if (this.state === 'listening') return this.tcpUrgent ? ENOTCONN : EINVAL;
     const ch = this.rx;
     if (this.oobInline || ch === null || ch.urgent !== URGENT_VALID) return EINVAL;
-    if (this.wasReset) return ENOTCONN;
-    let bytes = 0;
+    if (this.wasReset && this.tcpUrgent) return ENOTCONN;
+    // An empty buffer: TCP says MSG_TRUNC with 0 bytes, a Unix stream counts the byte all the same.
+    let bytes = this.tcpUrgent ? 0 : 1;
+    let fault = false;
     if (max > 0) {
-      if (sink(new Uint8Array([ch.urgentByte])) !== 1) return EFAULT;
+      // A fault still takes the byte (tcp_recv_urg, unix_stream_recv_urg).
+      fault = sink(new Uint8Array([ch.urgentByte])) !== 1;
       bytes = 1;
     }
-    if (!peek) ch.urgent = URGENT_READ;
+    if (!peek) {
+      if (this.tcpUrgent) {
+        ch.urgent = URGENT_READ;
+      } else {
+        // A Unix stream's taken byte stays queued, emptied (unix_stream_recv_urg).
+        ch.urgent = URGENT_NONE;
+        ch.holes.push(ch.urgentAt);
+      }
+    }
+    if (fault) return EFAULT;
     return { bytes, messageLength: bytes, files: null, credentials: null, oob: true };
   }
 
   /**
-   * send(MSG_OOB) wrote its bytes: the last of them is urgent (tcp_check_urg at the peer). An urgent
-   * byte not yet read goes back into the stream, or, already at the reader's head, is dropped; the
-   * peer's owner (F_SETOWN) gets SIGURG.
+   * send(MSG_OOB) wrote its bytes: the last of them is urgent (tcp_check_urg at the peer, queue_oob
+   * for a Unix stream). An urgent byte not yet read goes back into the stream (over TCP, one already
+   * at the reader's head is dropped); the peer's owner (F_SETOWN) gets SIGURG.
    */
   markUrgent(last: number): void {
     const ch = this.tx;
@@ -494,7 +644,7 @@ export class UnixSocket extends FileDescription {
     const at = ch.written - 1;
     if (ch.urgent !== URGENT_NONE && at <= ch.urgentAt) return;
     const to = ch.to;
-    if (ch.urgent !== URGENT_NONE && ch.urgentAt === ch.consumed && !to.oobInline && ch.written - ch.consumed > 1) {
+    if (this.tcpUrgent && ch.urgent !== URGENT_NONE && ch.urgentAt === ch.consumed && !to.oobInline && ch.written - ch.consumed > 1) {
       ch.pipe.drain(1, (c) => c.length);
       ch.advance(1);
     }
@@ -517,10 +667,22 @@ export class UnixSocket extends FileDescription {
     this.rx?.discard();
   }
 
-  /** SIOCATMARK: the next byte to read is the urgent one (or was, before recv(MSG_OOB) took it). */
+  /**
+   * SIOCATMARK: the next byte to read is the urgent one (or was, before recv(MSG_OOB) took it; for a
+   * Unix stream, a taken byte at the head with no other urgent byte, or that one, after it).
+   */
   atUrgentMark(): boolean {
     const ch = this.rx;
-    return this.state === 'connected' && ch !== null && ch.urgent !== URGENT_NONE && ch.urgentAt === ch.consumed;
+    if (this.state !== 'connected' || ch === null) return false;
+    if (!this.tcpUrgent && ch.holes.length > 0 && ch.holes[0] === ch.consumed) {
+      return ch.urgent !== URGENT_VALID || ch.urgentAt === ch.consumed + 1;
+    }
+    return ch.urgent !== URGENT_NONE && ch.urgentAt === ch.consumed;
+  }
+
+  /** Urgent data is TCP's (urg_data, the byte kept in the stream) rather than a Unix stream's (oob_skb). */
+  protected get tcpUrgent(): boolean {
+    return false;
   }
 
   /** The urgent byte at the head of the stream, which a read skips: not counted as readable. */
@@ -556,6 +718,14 @@ export class UnixSocket extends FileDescription {
       ch.messages?.push(r);
     }
     return r;
+  }
+
+  /**
+   * SIGPIPE comes with EPIPE when nothing of the write went (unix_stream_sendmsg, tcp_sendmsg), never
+   * from a seqpacket socket (unix_seqpacket_sendmsg is unix_dgram_sendmsg).
+   */
+  override sigpipeOnEpipe(afterPart: boolean): boolean {
+    return this.type !== SOCK_SEQPACKET && !afterPart;
   }
 
   override read(buf: Uint8Array): number | Errno {
@@ -657,9 +827,12 @@ export class UnixSocket extends FileDescription {
   }
 
   override readableBytes(): number | Errno {
-    if (this.state !== 'connected' || (this.readShut && !this.readShutIsLocal)) return 0;
+    if (this.state === 'listening') return EINVAL;
+    if (this.state !== 'connected') return 0;
     const ch = this.rx!;
-    return ch.messages !== null ? ch.messages[0] ?? 0 : ch.pipe.size - this.skippedUrgent;
+    // A seqpacket socket's FIONREAD counts every message queued, as a stream's every byte (unix_inq_len).
+    if (ch.messages !== null) return ch.pipe.size;
+    return ch.pipe.size - (this.tcpUrgent ? this.skippedUrgent : ch.holes.length);
   }
 
   override readiness(): number {
@@ -676,12 +849,14 @@ export class UnixSocket extends FileDescription {
     const peerStoppedWriting = rx.pipe.writers === 0;
     const peerStoppedReading = tx.pipe.readers === 0;
     if (this.readShut || peerStoppedWriting) mask |= POLLIN | POLLRDNORM;
-    else if (rx.messages !== null ? rx.messages.length > 0 : rx.pipe.size > (this.atUrgentMark() && !this.oobInline ? 1 : 0)) mask |= POLLIN | POLLRDNORM;
+    else if (rx.messages !== null ? rx.messages.length > 0 : rx.pipe.size > (this.tcpUrgent && this.atUrgentMark() && !this.oobInline ? 1 : 0)) mask |= POLLIN | POLLRDNORM;
     if (rx.urgent === URGENT_VALID) mask |= POLLPRI;
     if (this.readShut || peerStoppedWriting) mask |= POLLRDHUP;
     if ((this.readShut || peerStoppedWriting) && (this.writeShut || peerStoppedReading)) mask |= POLLHUP;
-    // Writable while the ring has room; a write to a peer that stopped reading answers EPIPE at once.
-    if (this.writeShut || peerStoppedReading || (tx.pipe.readiness(false) & POLLOUT) !== 0) mask |= POLLOUT | POLLWRNORM | POLLWRBAND;
+    // Writable while the ring has room (unix_writable), whatever the shutdowns; TCP's also once a write
+    // would answer EPIPE at once.
+    const room = (tx.pipe.readiness(false) & POLLOUT) !== 0;
+    if (room || (this.writableOnceShut && (this.writeShut || peerStoppedReading))) mask |= POLLOUT | POLLWRNORM | POLLWRBAND;
     return mask;
   }
 
@@ -699,7 +874,11 @@ export class UnixSocket extends FileDescription {
       }
       return listener.queue.add(BACKLOG_ROOM | POLLHUP, callback);
     }
-    if ((this.readiness() & (events | POLLHUP | POLLERR)) !== 0) {
+    let ready = this.readiness();
+    // A peek that found only skipped bytes waits for more to come (unix_stream_data_wait).
+    const rx = this.rx;
+    if (rx !== null && rx.stalledAt === rx.written && !this.readShut && rx.pipe.writers > 0) ready &= ~(POLLIN | POLLRDNORM);
+    if ((ready & (events | POLLHUP | POLLERR)) !== 0) {
       callback();
       return null;
     }
@@ -725,6 +904,11 @@ export class UnixSocket extends FileDescription {
     this.queue.notify(BACKLOG_ROOM | POLLHUP);
   }
 
+  /** Writable once this end shut SHUT_WR or the peer stopped reading, room or not (tcp_poll). */
+  protected get writableOnceShut(): boolean {
+    return false;
+  }
+
   /** Closing resets the peer even when all was read (TCP's SO_LINGER with a zero timeout). */
   protected get resetsOnClose(): boolean {
     return false;
@@ -737,7 +921,7 @@ export class UnixSocket extends FileDescription {
     } else if (this.state === 'connected') {
       const peer = this.peer!;
       const rx = this.rx!;
-      if (this.embryo || !rx.empty || this.resetsOnClose) {
+      if (this.embryo || rx.unread || this.resetsOnClose) {
         peer.error = ECONNRESET;
         peer.wasReset = true;
         peer.queue.notify(POLLERR | POLLIN);
@@ -745,6 +929,7 @@ export class UnixSocket extends FileDescription {
       this.shutdown(SHUT_RDWR);
       this.stopReading();
       rx.discard();
+      rx.purge();
     }
     this.unbind?.();
     this.unbind = null;

@@ -1,8 +1,8 @@
-// ioctl(2): the generic file requests (FIOCLEX, FIONCLEX, FIONBIO, FIONREAD, and a TCP socket's SIOCATMARK) answered by the Sentry, and
+// ioctl(2): the generic file requests (FIOCLEX, FIONCLEX, FIONBIO, FIONREAD, and a TCP or Unix stream socket's SIOCATMARK) answered by the Sentry, and
 // the terminal requests on any terminal the program has: the sandbox's own pseudo-terminals and host
 // terminals (whose termios and window size are the host's, restored when the sandbox ends). Who may
 // change a terminal and its foreground group is job control's (kernel/terminal-control.ts).
-import { EFAULT, EINVAL, ENOTTY, Errno } from '../abi/errno.js';
+import { EFAULT, EINVAL, ENOTTY, EOPNOTSUPP, Errno } from '../abi/errno.js';
 import { DirectoryFile } from '../fs/dir-file.js';
 import { O_ACCMODE, O_CLOEXEC, O_NOCTTY, O_NONBLOCK } from '../abi/fcntl.js';
 import { TERMIOS2_SIZE, TERMIOS_SIZE, WINSIZE_SIZE } from '../abi/structs.js';
@@ -15,7 +15,9 @@ import { Signal } from '../abi/signal.js';
 import { PtyMaster, PtySlave } from '../fs/pty.js';
 import type { Terminal, TermiosWhen } from '../fs/terminal.js';
 import type { FileDescription } from '../fs/vfs.js';
+import { InetDatagramSocket } from '../net/inet-dgram.js';
 import { InetStreamSocket } from '../net/inet-socket.js';
+import { SOCK_STREAM, UnixSocket } from '../net/unix-socket.js';
 import {
   checkTerminalChange, dropControllingTerminal, foregroundGroup, setControllingTerminal, setForegroundGroup, terminalSession,
 } from '../kernel/terminal-control.js';
@@ -181,7 +183,11 @@ function ioctl(task: Task, a: SyscallArgs): number | Errno {
       return 0;
     }
     case SIOCATMARK:
-      return file instanceof InetStreamSocket ? putInt(task, a.ptr(2), file.atUrgentMark() ? 1 : 0) : ENOTTY;
+      // TCP and Unix streams; other Unix sockets EOPNOTSUPP, UDP ENOTTY.
+      if (file instanceof InetStreamSocket || (file instanceof UnixSocket && !(file instanceof InetDatagramSocket) && file.type === SOCK_STREAM)) {
+        return putInt(task, a.ptr(2), file.atUrgentMark() ? 1 : 0);
+      }
+      return file instanceof UnixSocket && !(file instanceof InetDatagramSocket) ? EOPNOTSUPP : ENOTTY;
     case FIONREAD: {
       if (file instanceof DirectoryFile) return ENOTTY;
       const n = file.readableBytes();
@@ -209,5 +215,5 @@ export const IMPLEMENTED_IOCTLS: ReadonlySet<number> = new Set([
 ]);
 
 export const ioctlSyscalls: SyscallEntry[] = [
-  partial('ioctl', ioctl, 'FIOCLEX, FIONCLEX, FIONBIO, FIONREAD; SIOCATMARK on TCP sockets; on terminals (the sandbox\'s ptys, host terminals): TCGETS, TCSETS, TCSETSW, TCSETSF and the termios2 forms, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP, TIOCSPGRP, TIOCGSID, TIOCSCTTY, TIOCNOTTY, TCFLSH, TCXONC, TCSBRK, TIOCOUTQ; on /dev/ptmx masters TIOCGPTN, TIOCSPTLCK, TIOCGPTLCK, TIOCGPTPEER, TIOCPKT, TIOCGPKT (packet mode), TIOCSIG, TIOCGPGRP and the termios and window-size requests; others ENOTTY', 'ixp'),
+  partial('ioctl', ioctl, 'FIOCLEX, FIONCLEX, FIONBIO, FIONREAD; SIOCATMARK on TCP and Unix stream sockets (other Unix sockets EOPNOTSUPP); on terminals (the sandbox\'s ptys, host terminals): TCGETS, TCSETS, TCSETSW, TCSETSF and the termios2 forms, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP, TIOCSPGRP, TIOCGSID, TIOCSCTTY, TIOCNOTTY, TCFLSH, TCXONC, TCSBRK, TIOCOUTQ; on /dev/ptmx masters TIOCGPTN, TIOCSPTLCK, TIOCGPTLCK, TIOCGPTPEER, TIOCPKT, TIOCGPKT (packet mode), TIOCSIG, TIOCGPGRP and the termios and window-size requests; others ENOTTY', 'ixp'),
 ];

@@ -225,14 +225,14 @@ export function writeAt(task: Task, fd: number, va: number, count: number, pos: 
   if (denied !== null) return denied;
   const total = Math.min(count, MAX_RW_COUNT);
   if (file instanceof PipeEnd) return pipeWrite(task, file, va, total);
-  const first = withSigpipe(task, sigpipe, transfer(task, file, va, total, false, pos));
+  const first = withSigpipe(task, sigpipe && file.sigpipeOnEpipe(false), transfer(task, file, va, total, false, pos));
   // All written, a real error, or a non-blocking description: that is the answer.
   if (first === total || (first instanceof Errno && first !== EAGAIN) || (file.flags & O_NONBLOCK) !== 0) return first;
   // A short write (or EAGAIN: nothing fitted): wait for room and write the rest.
   if (first === 0) return 0;
   let done = typeof first === 'number' ? first : 0;
   return blockingIo(task, file, POLLOUT, () => {
-    const r = withSigpipe(task, sigpipe, transfer(task, file, va + done, total - done, false, pos === null ? null : pos + done));
+    const r = withSigpipe(task, sigpipe && file.sigpipeOnEpipe(done > 0), transfer(task, file, va + done, total - done, false, pos === null ? null : pos + done));
     return afterPartialWrite(file, r, done, total, (n) => (done += n));
   }, () => (done > 0 ? done : ERESTARTSYS));
 }
@@ -447,7 +447,7 @@ function vectorAt(task: Task, fd: number, iovVa: number, iovcnt: number, toGuest
       if (len <= 0) break;
       const r = transfer(task, file, base + skip, len, toGuest, pos === null ? null : pos + before + done);
       skip = 0;
-      if (r === EPIPE && !toGuest) sendSigpipe(task);
+      if (r === EPIPE && !toGuest && file.sigpipeOnEpipe(before + done > 0)) sendSigpipe(task);
       if (r instanceof Errno) return done > 0 ? done : r;
       done += r;
       if (r < len) break;

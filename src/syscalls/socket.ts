@@ -430,9 +430,13 @@ function sendData(task: Task, sock: UnixSocket, iovs: ReadonlyArray<readonly [nu
     release();
     return e;
   };
-  // Urgent data is TCP's (a Unix stream's MSG_OOB is not here yet).
+  // Urgent data is a stream's, TCP's or Unix's; a Unix stream's takes at least one byte.
   const oob = (flags & MSG_OOB) !== 0;
-  if (oob && !(sock instanceof InetStreamSocket)) return fail(EOPNOTSUPP);
+  const tcp = sock instanceof InetStreamSocket;
+  if (oob && (sock.type !== SOCK_STREAM || (!tcp && iovecsLength(iovs) === 0))) {
+    // A seqpacket socket asks for its connection first (unix_seqpacket_sendmsg).
+    return fail(sock.type === SOCK_SEQPACKET && !sock.connected ? ENOTCONN : EOPNOTSUPP);
+  }
   // TCP ignores an address (tcp_sendmsg); a Unix stream refuses one.
   if (sock.type === SOCK_STREAM && hasName && !isInet(sock)) return fail(sock.connected ? EISCONN : EOPNOTSUPP);
   const sigpipe = (flags & MSG_NOSIGNAL) === 0;
@@ -446,8 +450,8 @@ function sendData(task: Task, sock: UnixSocket, iovs: ReadonlyArray<readonly [nu
   let done = 0;
   let last = -1;
   const sent = (): number => {
-    // send(MSG_OOB): the last byte sent is urgent.
-    if (oob && last >= 0 && sock instanceof InetStreamSocket) sock.markUrgent(last);
+    // send(MSG_OOB): the last byte sent is urgent (over a Unix stream, once all the rest went: queue_oob).
+    if (oob && last >= 0 && (tcp || done === total)) sock.markUrgent(last);
     return done;
   };
   const attempt = (): number | Errno | null => {
@@ -456,10 +460,8 @@ function sendData(task: Task, sock: UnixSocket, iovs: ReadonlyArray<readonly [nu
       if (message instanceof Errno) return fail(message);
       const r = sock.send(message, pending, sender);
       if (r === EAGAIN) return r;
-      if (r instanceof Errno) {
-        if (r === EPIPE && sigpipe) sendSigpipe(task);
-        return fail(r);
-      }
+      // A seqpacket socket's EPIPE comes without SIGPIPE (unix_dgram_sendmsg).
+      if (r instanceof Errno) return fail(r);
       pending = null;
       return r;
     }
@@ -703,9 +705,10 @@ function sendMessage(task: Task, sock: UnixSocket, msgVa: number, flags: number)
 function receiveData(task: Task, sock: UnixSocket, iovs: ReadonlyArray<readonly [number, number]>, flags: number,
   finish: (r: Received) => number | Errno): SyscallResult {
   const peek = (flags & MSG_PEEK) !== 0;
-  // TCP's urgent byte never waits (tcp_recv_urg); UDP ignores MSG_OOB; Unix sockets refuse it here.
+  // A stream's urgent byte never waits (tcp_recv_urg, unix_stream_recv_urg); UDP ignores MSG_OOB;
+  // Unix seqpacket and datagram sockets refuse it.
   if ((flags & MSG_OOB) !== 0 && !(sock instanceof InetDatagramSocket)) {
-    if (!(sock instanceof InetStreamSocket)) return EOPNOTSUPP;
+    if (sock.type !== SOCK_STREAM) return sock.type === SOCK_SEQPACKET && !sock.connected ? ENOTCONN : EOPNOTSUPP;
     const r = sock.receiveUrgent(guestSink(task, iovs).sink, iovecsLength(iovs), peek);
     return r instanceof Errno ? r : finish(r);
   }
@@ -729,7 +732,8 @@ function receiveData(task: Task, sock: UnixSocket, iovs: ReadonlyArray<readonly 
         taken.messageLength = taken.bytes;
         taken.files ??= r.files;
       }
-      if (!waitAll || r.bytes === 0 || r.files !== null || out.bytes() >= total) return finish(taken);
+      // MSG_WAITALL stops at an urgent mark too (tcp_recvmsg, manage_oob).
+      if (!waitAll || r.bytes === 0 || r.files !== null || out.bytes() >= total || sock.atUrgentMark()) return finish(taken);
     }
   };
   return withFlags(sock, (flags & MSG_DONTWAIT) !== 0, () => blockingIo(task, sock, POLLIN, attempt, () => {
@@ -1012,14 +1016,14 @@ export const socketSyscalls: SyscallEntry[] = [
   partial('listen', listen, 'AF_UNIX stream and seqpacket sockets, TCP (autobinds; datagram: EOPNOTSUPP)', 'ii'),
   partial('accept', (t, a) => accept(t, a.int(0), a.ptr(1), a.ptr(2), 0), 'AF_UNIX stream and seqpacket listeners, TCP listeners', 'ipp'),
   partial('accept4', (t, a) => accept(t, a.int(0), a.ptr(1), a.ptr(2), a.int(3)), 'AF_UNIX stream and seqpacket listeners, TCP listeners', 'ippi'),
-  partial('connect', connect, 'AF_UNIX: a bound socket node or abstract name; a datagram socket\'s default peer (AF_UNSPEC clears it); TCP to a loopback listener (ECONNREFUSED without one, EINPROGRESS when non-blocking; AF_UNSPEC resets the connection or stops a listener), UDP\'s default peer; other addresses ENETUNREACH', 'ipi'),
-  partial('sendto', sendto, 'AF_UNIX, TCP, UDP (to an address or the default peer; 65507 bytes for IPv4, 65527 for IPv6); MSG_DONTWAIT, MSG_NOSIGNAL, MSG_OOB on TCP (its last byte urgent; elsewhere EOPNOTSUPP); other fds ENOTSOCK', 'iBzxpi'),
-  partial('recvfrom', recvfrom, 'AF_UNIX, TCP, UDP: the sender\'s address, MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL, MSG_TRUNC, MSG_OOB on TCP (the urgent byte; UDP ignores it, Unix sockets EOPNOTSUPP); other fds ENOTSOCK', 'ibzxpp'),
+  partial('connect', connect, 'AF_UNIX: a bound socket node or abstract name; a datagram socket\'s default peer (AF_UNSPEC clears it); TCP to a loopback listener (ECONNREFUSED without one, EINPROGRESS when non-blocking; an ephemeral port shared by connections to different destinations, EADDRNOTAVAIL when the 4-tuple is taken; AF_UNSPEC resets the connection or stops a listener), UDP\'s default peer; other addresses ENETUNREACH', 'ipi'),
+  partial('sendto', sendto, 'AF_UNIX, TCP, UDP (to an address or the default peer; 65507 bytes for IPv4, 65527 for IPv6); MSG_DONTWAIT, MSG_NOSIGNAL, MSG_OOB on TCP and Unix streams (its last byte urgent; an empty one on a Unix stream, and other sockets, EOPNOTSUPP); other fds ENOTSOCK', 'iBzxpi'),
+  partial('recvfrom', recvfrom, 'AF_UNIX, TCP, UDP: the sender\'s address, MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL, MSG_TRUNC, MSG_OOB on TCP and Unix streams (the urgent byte; UDP ignores it, Unix seqpacket and datagram sockets EOPNOTSUPP); other fds ENOTSOCK', 'ibzxpp'),
   partial('sendmsg', sendmsg, 'AF_UNIX: SCM_RIGHTS, SCM_CREDENTIALS (not on TCP or UDP: EINVAL); flags as sendto', 'ipx'),
   partial('recvmsg', recvmsg, 'AF_UNIX: SCM_RIGHTS (MSG_CMSG_CLOEXEC, MSG_CTRUNC), SCM_CREDENTIALS (SO_PASSCRED); flags as recvfrom', 'ipx'),
   partial('sendmmsg', (t, a) => batch(t, a, false), 'as sendmsg, for each message; a blocking socket waits for each', 'ipix'),
   partial('recvmmsg', (t, a) => batch(t, a, true), 'as recvmsg, for each message; a blocking socket waits for each (MSG_WAITFORONE: the first); the timeout is checked after each message, as Linux', 'ipixt'),
-  partial('shutdown', shutdown, 'AF_UNIX, TCP and UDP sockets (TCP\'s SHUT_RD its own, as Linux; ENOTCONN without a connection or once it is over); other fds ENOTSOCK', 'ii'),
+  partial('shutdown', shutdown, 'AF_UNIX, TCP and UDP sockets (a Unix SHUT_RD still reads what is queued and the peer\'s writes get EPIPE, TCP\'s SHUT_RD its own, as Linux; ENOTCONN without a connection or once it is over); other fds ENOTSOCK', 'ii'),
   partial('getsockopt', getsockopt, 'SOL_SOCKET: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PASSCRED, SO_OOBINLINE, SO_PEERCRED, SO_SNDBUF, SO_RCVBUF, SO_RCVTIMEO, SO_SNDTIMEO, SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE, SO_LINGER; TCP_NODELAY, TCP_MAXSEG, TCP_KEEPIDLE/INTVL/CNT; IP_TOS, IP_TTL; IPV6_V6ONLY, IPV6_UNICAST_HOPS, IPV6_TCLASS', 'iiipp'),
   partial('setsockopt', setsockopt, 'SOL_SOCKET: SO_PASSCRED, SO_OOBINLINE, SO_SNDBUF, SO_RCVBUF (recorded; the buffer stays 208 KiB), SO_RCVTIMEO, SO_SNDTIMEO (in ms), SO_REUSEADDR, SO_REUSEPORT, SO_LINGER (zero: close resets), SO_KEEPALIVE; the TCP, IP and IPv6 options above (kept and read back)', 'iiipi'),
   partial('getsockname', (t, a) => socketName(t, a, false), 'AF_UNIX, TCP and UDP sockets; other fds ENOTSOCK', 'ipp'),

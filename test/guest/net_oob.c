@@ -114,6 +114,22 @@ int main(void) {
   show_oob("skipped", s, 0);
   T(sigurgs);
 
+  /* MSG_WAITALL stops at the mark. */
+  T(send(c, "wa", 2, 0));
+  T(send(c, "it", 2, MSG_OOB));
+  T(send(c, "all", 3, 0));
+  settle();
+  show_recv("waitall", s, 10, MSG_WAITALL);
+  show_recv("waitall over the mark", s, 3, MSG_WAITALL);
+  show_recv("waitall after", s, 10, MSG_DONTWAIT);
+
+  /* A fault still takes the urgent byte. */
+  T(send(c, "f", 1, MSG_OOB));
+  settle();
+  T(recv(s, (void *)8, 1, MSG_OOB));
+  show_oob("after a fault", s, 0);
+  show_recv("after a fault", s, 100, MSG_DONTWAIT);
+
   /* Two urgent sends: the first byte goes back into the stream. */
   T(send(c, "12", 2, MSG_OOB));
   T(send(c, "34", 2, MSG_OOB));
