@@ -20,4 +20,5 @@ compareWithNative([
   { name: 'sig_pipe', args: ['default'], status: 141 },
   { name: 'sig_pipe', args: ['handler'], status: 0 },
   { name: 'sig_pipe', args: ['ignore'], status: 0 },
+  { name: 'sig_pipe', args: ['blocked'], status: 0 },
 ]);

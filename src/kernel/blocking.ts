@@ -15,6 +15,12 @@ export type { Cancellable };
 export class BlockedCall {
   /** What the call waits on right now; a retrying call replaces it each time it waits again. */
   private waiting: Cancellable | null = null;
+  /**
+   * Set while the call tries its operation again: a signal that comes meanwhile (one the operation
+   * raises itself, a pipe write's SIGPIPE) is delivered on the call's way back, or interrupts the wait
+   * that follows, and does not cancel the attempt under way.
+   */
+  retrying = false;
 
   constructor(
     /** The result if a signal interrupts the call: a restart code, or the progress made so far. */

@@ -127,7 +127,10 @@ function waitAndRetry(task: Task, file: FileDescription, events: number, attempt
   let call: BlockedCall | null = null;
   let timer: Cancellable | null = null;
   const retry = (): void => {
+    const blocked = call!;
+    blocked.retrying = true;
     const r = attempt();
+    blocked.retrying = false;
     if (r !== null && r !== EAGAIN) {
       timer?.cancel();
       task.complete(r);
@@ -139,7 +142,9 @@ function waitAndRetry(task: Task, file: FileDescription, events: number, attempt
       task.complete(EAGAIN);
       return;
     }
-    call!.waitOn(timed(w[0].waitFor(w[1], retry)));
+    blocked.waitOn(timed(w[0].waitFor(w[1], retry)));
+    // A signal that came during the attempt interrupts the wait now.
+    if (task.blocked === blocked && task.signals.deliverable) task.complete(cancelBlocked(task));
   };
   // A socket's SO_RCVTIMEO or SO_SNDTIMEO: the wait ends with what moved so far, or EAGAIN; a signal
   // then gives EINTR, never a restart (Linux's sock_intr_errno).

@@ -36,6 +36,8 @@ const cases = [
   // from the exception return).
   { title: 'sig_fpu', program: guest('sig_fpu'), args: [] },
   { title: 'sig_async', program: guest('sig_async'), args: [] },
+  // A blocked pipe write whose reader goes: its own SIGPIPE comes on its way back, never as an interruption.
+  { title: 'sig_pipe blocked', program: guest('sig_pipe'), args: ['blocked'] },
   { title: 'busybox echo', program: '/bin/busybox', args: ['echo', 'hello', 'world'] },
   { title: 'busybox true', program: '/bin/busybox', args: ['true'] },
   { title: 'busybox false', program: '/bin/busybox', args: ['false'] },
