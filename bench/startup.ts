@@ -8,8 +8,9 @@
 //   --version, --help  the command alone, beside `node -e 0` (Node.js's own start)
 //   run, code cache    `run` of the static program with the user's code cache of the command, and
 //                      with none (a first run: an empty cache directory each time, which it fills)
-//   idle RSS / USS     an idle sandbox (`busybox sleep`): the resident memory of its whole process
-//                      tree, summed over the processes (RSS counts pages the processes share once per
+//   idle RSS / USS     an idle sandbox (`busybox sleep`, 3 s after its start, when tsvisor has
+//                      trimmed its idle Sentry): the resident memory of its whole process tree,
+//                      summed over the processes (RSS counts pages the processes share once per
 //                      process, as `ps` does), and the memory private to them (USS)
 // Times are medians over the repeats; the ratios are to native and to runsc. The machine's load is
 // printed with the figures: on a busy machine they are samples, not limits.
@@ -23,8 +24,11 @@ import { benchProgram, median, printTable, projectRoot, runscAvailable } from '.
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 7);
 const CONCURRENT = 20;
 const BUSYBOX = '/bin/busybox';
-/** How long an idle sandbox is left to settle before its memory is read. */
-const SETTLE_MS = 2_000;
+/**
+ * How long an idle sandbox is left to settle before its memory is read: past the second of quiet after
+ * which the Sentry gives back what it does not use (src/sandbox/idle-trim.ts).
+ */
+const SETTLE_MS = 3_000;
 const command = `${projectRoot}dist/bundle/cli/tsvisor.cjs`;
 const checkout = projectRoot.replace(/\/$/, '');
 const checkoutMount = shadowedBySandbox(checkout) ? ['--mount', `${checkout}:${checkout}:ro`] : [];

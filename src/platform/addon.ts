@@ -143,6 +143,8 @@ export interface HostCalls {
    */
   preadv(fd: number, memory: Uint8Array, ranges: Float64Array, count: number, offset: number): number;
   pwritev(fd: number, memory: Uint8Array, ranges: Float64Array, count: number, offset: number): number;
+  /** Collects V8's garbage and shrinks its heap, then malloc_trim: for an idle Sentry. */
+  trimMemory(): void;
 }
 
 const projectRoot = fileURLToPath(new URL('../../../', import.meta.url));

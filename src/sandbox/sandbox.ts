@@ -20,6 +20,7 @@ import { O_RDWR, X_OK, isDir } from '../abi/fcntl.js';
 import { Signal } from '../abi/signal.js';
 import { GoferClient, GoferError, type GoferRoot } from '../gofer/client.js';
 import { followInterpreters } from '../kernel/exec.js';
+import { trimWhenIdle } from './idle-trim.js';
 import { Kernel, type KernelStats } from '../kernel/kernel.js';
 import { attachTerminal } from '../kernel/terminal-control.js';
 import type { TaskExit } from '../kernel/task.js';
@@ -403,6 +404,7 @@ async function runInFilesystems(
   if (consoleError !== null) log.warn(`--tty: cannot put the terminal in raw mode (${consoleError.name})`);
   const timedOut = (): void => kernel.killAll(Signal.SIGKILL, 'timed out');
   options.stop?.addEventListener('abort', timedOut, { once: true });
+  const stopTrimming = trimWhenIdle(() => kernel.stats.syscalls + kernel.stats.faults);
   try {
     const exit = await kernel.run();
     startup.exited = performance.now();
@@ -414,6 +416,7 @@ async function runInFilesystems(
       vdso: timekeeper.guestMode, startup,
     };
   } finally {
+    stopTrimming();
     timekeeper.close();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
