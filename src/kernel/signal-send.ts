@@ -85,10 +85,10 @@ function queueOn(group: ThreadGroup, thread: Task | null, info: SigInfo, detail:
 
 /**
  * A signal arrived for the task: a blocked interruptible call ends (its wait taken back) unless it is
- * trying its operation again (it then looks for the signal itself), a task that computes is
+ * trying its operation again (it calls this once it waits again), a task that computes is
  * interrupted; a task in a syscall takes it on that syscall's way back.
  */
-function interruptIfDeliverable(task: Task): void {
+export function interruptIfDeliverable(task: Task): void {
   if (!task.signals.deliverable || task.exit !== null) return;
   if (task.blocked === null) requestInterrupt(task);
   else if (!task.blocked.retrying) task.complete(cancelBlocked(task));

@@ -20,7 +20,6 @@ import { O_RDWR, X_OK, isDir } from '../abi/fcntl.js';
 import { Signal } from '../abi/signal.js';
 import { GoferClient, GoferError, type GoferRoot } from '../gofer/client.js';
 import { followInterpreters } from '../kernel/exec.js';
-import { trimWhenIdle } from './idle-trim.js';
 import { Kernel, type KernelStats } from '../kernel/kernel.js';
 import { attachTerminal } from '../kernel/terminal-control.js';
 import type { TaskExit } from '../kernel/task.js';
@@ -39,6 +38,7 @@ import type { SyscallTracer } from '../kernel/strace.js';
 import { buildSyscallTable } from '../syscalls/table.js';
 import { SandboxConsole } from './console.js';
 import { takeEarlyGofer } from './early-gofer.js';
+import { trimWhenIdle } from './idle-trim.js';
 
 const osSignals = osConstants.signals;
 

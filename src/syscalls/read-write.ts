@@ -11,7 +11,7 @@ import { PIPE_BUF, PIPE_CAPACITY, PipeEnd } from '../fs/pipe.js';
 import type { FileDescription, ReadCall } from '../fs/vfs.js';
 import type { Cancellable } from '../fs/wait.js';
 import { GuestRanges } from '../mm/guest-ranges.js';
-import { cancelBlocked, sendSignal } from '../kernel/signal-send.js';
+import { cancelBlocked, interruptIfDeliverable, sendSignal } from '../kernel/signal-send.js';
 import { UnixSocket } from '../net/unix-socket.js';
 import { SignalFile } from '../kernel/signalfd.js';
 import type { SyscallArgs } from '../kernel/syscall-args.js';
@@ -144,7 +144,7 @@ function waitAndRetry(task: Task, file: FileDescription, events: number, attempt
     }
     blocked.waitOn(timed(w[0].waitFor(w[1], retry)));
     // A signal that came during the attempt interrupts the wait now.
-    if (task.blocked === blocked && task.signals.deliverable) task.complete(cancelBlocked(task));
+    if (task.blocked === blocked) interruptIfDeliverable(task);
   };
   // A socket's SO_RCVTIMEO or SO_SNDTIMEO: the wait ends with what moved so far, or EAGAIN; a signal
   // then gives EINTR, never a restart (Linux's sock_intr_errno).

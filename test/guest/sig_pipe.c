@@ -20,8 +20,9 @@ static void on_pipe(int sig, siginfo_t *si, void *uc) {
 static volatile sig_atomic_t pipes;
 static void count_pipe(int sig) { (void)sig; pipes++; }
 
-/* A child writes into a pipe that is full (partly: after `first` bytes) until the parent closes the
- * read end; the child reports the write's result and the SIGPIPEs it got in its exit status. */
+/* A child's write blocks on a full pipe (partly: a 1 MiB write whose first 64 KiB fit; otherwise a
+ * 100-byte write into a pipe already full) until the parent closes the read end; the child reports
+ * the write's result and the SIGPIPEs it got in its exit status. */
 static int blocked_write(int partly) {
   int p[2], ready[2];
   if (pipe(p) != 0 || pipe(ready) != 0) return -1;
