@@ -105,7 +105,8 @@ function figure(w: Workload, stdout: string, wallNs: number): number {
 function command(column: Column, program: string, args: string[], tsvisorOptions: string[] = []): [string, string[]] {
   if (column === 'native') return [program, args];
   if (column === 'runsc') return ['runsc', ['--network=none', '--platform=ptrace', 'do', program, ...args]];
-  return [process.execPath, [cli, 'run', '--platform', column, ...tsvisorOptions, '--', program, ...args]];
+  // The file itself, as the installed `tsvisor` runs: its first line is what starts Node.js.
+  return [cli, ['run', '--platform', column, ...tsvisorOptions, '--', program, ...args]];
 }
 
 function runOnce(column: Column, w: Workload): number {

@@ -5,7 +5,8 @@
 //   busybox sh -c true wall time of a shell that starts and exits
 //   20 at once         20 of the static program started together: the time until all have exited
 //                      (cold starts under concurrency, what sandbox users complain about most)
-//   --version, --help  the command alone, beside `node -e 0` (Node.js's own start)
+//   --version, --help  the command alone, beside `node -e 0` (Node.js's own start, also without
+//                      NODE_EXTRA_CA_CERTS where that is set: the command's Node.js starts without it)
 //   run, code cache    `run` of the static program with the user's code cache of the command, and
 //                      with none (a first run: an empty cache directory each time, which it fills)
 //   idle RSS / USS     an idle sandbox (`busybox sleep`, 3 s after its start, when tsvisor has
@@ -40,7 +41,8 @@ const columns: Column[] = ['native', 'tsvisor', ...(runscAvailable() ? ['runsc' 
 function commandLine(column: Column, program: string, args: string[]): [string, string[]] {
   switch (column) {
     case 'native': return [program, args];
-    case 'tsvisor': return [process.execPath, [command, 'run', ...checkoutMount, '--', program, ...args]];
+    // The file itself, as the installed `tsvisor` runs: its first line is what starts Node.js.
+    case 'tsvisor': return [command, ['run', ...checkoutMount, '--', program, ...args]];
     case 'runsc': return ['runsc', ['--network=none', '--platform=ptrace', 'do', program, ...args]];
   }
 }
@@ -173,29 +175,42 @@ if (columns.includes('runsc')) header.push('runsc', '/native');
 printTable(header, rows);
 console.log(`idle processes: ${columns.map((c) => `${c} ${memory.get(c) ?? '–'}`).join(', ')}`);
 
-// The command alone: interleaved with `node -e 0`, so that both see the same load.
-const run = [command, 'run', ...checkoutMount, '--', trueProgram];
+// The command alone: interleaved with `node -e 0`, so that both see the same load. The command's first
+// line starts Node.js without NODE_EXTRA_CA_CERTS (src/cli/bin.ts): where that is set, `node -e 0` is
+// timed both ways, and the command is set beside the start it actually gets.
+const run = ['run', ...checkoutMount, '--', trueProgram];
+const withoutExtraCerts = (): NodeJS.ProcessEnv => {
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+};
 const firstRun = (): NodeJS.ProcessEnv => ({ ...process.env, XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'tsvisor-bench-cache-')) });
-const alone: Array<[string, string[], () => NodeJS.ProcessEnv]> = [
-  ['node -e 0', ['-e', '0'], () => process.env], ['tsvisor --version', [command, '--version'], () => process.env],
-  ['tsvisor --help', [command, '--help'], () => process.env], ['tsvisor run, code cache', run, () => process.env],
-  ['tsvisor run, no code cache (a first run)', run, firstRun],
+type Alone = [name: string, file: string, args: string[], env: () => NodeJS.ProcessEnv];
+const nodeStart: Alone[] = process.env.NODE_EXTRA_CA_CERTS === undefined
+  ? [['node -e 0', process.execPath, ['-e', '0'], () => process.env]]
+  : [['node -e 0', process.execPath, ['-e', '0'], () => process.env],
+    ['node -e 0 without NODE_EXTRA_CA_CERTS', process.execPath, ['-e', '0'], withoutExtraCerts]];
+const baseline = nodeStart[nodeStart.length - 1]![0];
+const alone: Alone[] = [
+  ...nodeStart, ['tsvisor --version', command, ['--version'], () => process.env],
+  ['tsvisor --help', command, ['--help'], () => process.env], ['tsvisor run, code cache', command, run, () => process.env],
+  ['tsvisor run, no code cache (a first run)', command, run, firstRun],
 ];
 const aloneMs = new Map<string, number[]>(alone.map(([name]) => [name, []]));
 for (let i = 0; i < REPEATS * 2; i++) {
-  for (const [name, args, env] of alone) {
+  for (const [name, file, args, env] of alone) {
     const runEnv = env();
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, args, { encoding: 'utf8', env: runEnv });
+    const r = spawnSync(file, args, { encoding: 'utf8', env: runEnv });
     aloneMs.get(name)!.push(Number(process.hrtime.bigint() - t0) / 1e6);
     if (runEnv.XDG_CACHE_HOME !== process.env.XDG_CACHE_HOME) rmSync(runEnv.XDG_CACHE_HOME!, { recursive: true, force: true });
     if (r.status !== 0) throw new Error(`${name}: status ${r.status}: ${r.stderr}`);
   }
 }
-const nodeAlone = median(aloneMs.get('node -e 0')!);
-printTable(['command', 'wall', '- node -e 0'], alone.map(([name]) => {
+const nodeAlone = median(aloneMs.get(baseline)!);
+printTable(['command', 'wall', `- ${baseline}`], alone.map(([name]) => {
   const ms = median(aloneMs.get(name)!);
-  return [name, `${ms.toFixed(1)} ms`, name === 'node -e 0' ? '' : `${(ms - nodeAlone) >= 0 ? '+' : ''}${(ms - nodeAlone).toFixed(1)} ms`];
+  return [name, `${ms.toFixed(1)} ms`, name.startsWith('node -e 0') ? '' : `${(ms - nodeAlone) >= 0 ? '+' : ''}${(ms - nodeAlone).toFixed(1)} ms`];
 }));
 console.log(`load average after: ${load()}`);
 if (!columns.includes('runsc')) console.log('runsc is not installed (apt-get install runsc, as root): its columns are left out');

@@ -60,6 +60,24 @@ needsKvm('--stats gives the steps of the start in the order they happen', async 
   for (let i = 1; i < at.length; i++) t.true(at[i]! >= at[i - 1]!, `${steps[i]} (${at[i]} ms) before ${steps[i - 1]} (${at[i - 1]} ms)`);
 });
 
+// Run as installed: the file itself, whose first line starts Node.js without the certificates Node.js
+// would parse at every start; the program still gets the variable as the user set it.
+(skip === null && busyboxPath() !== null ? test : test.skip)('the command\'s Node.js starts without NODE_EXTRA_CA_CERTS; the program gets it', (t) => {
+  const show = ['run', ...checkoutMount, '--', busyboxPath()!, 'sh', '-c', 'echo "[${NODE_EXTRA_CA_CERTS-unset}] [${TSVISOR_NODE_EXTRA_CA_CERTS-unset}]"'];
+  const asInstalled = (env: NodeJS.ProcessEnv): { status: number | null; stdout: string; stderr: string } => {
+    const r = spawnSync(bundled, show, { encoding: 'utf8', env, timeout: 60_000 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  const base = { ...process.env };
+  delete base.NODE_EXTRA_CA_CERTS;
+  // A file that is not there: a Node.js that reads the variable warns about it on stderr.
+  const missing = join(tmpdir(), 'tsvisor-no-such-certificates.pem');
+  t.regex(spawnSync(process.execPath, ['-e', '0'], { encoding: 'utf8', env: { ...base, NODE_EXTRA_CA_CERTS: missing } }).stderr, /extra certs/);
+  t.deepEqual(asInstalled({ ...base, NODE_EXTRA_CA_CERTS: missing }), { status: 0, stdout: `[${missing}] [unset]\n`, stderr: '' });
+  t.deepEqual(asInstalled({ ...base, NODE_EXTRA_CA_CERTS: '/a b/$HOME\'s "certs"' }), { status: 0, stdout: '[/a b/$HOME\'s "certs"] [unset]\n', stderr: '' });
+  t.deepEqual(asInstalled(base), { status: 0, stdout: '[unset] [unset]\n', stderr: '' });
+});
+
 (skip === null && busyboxPath() !== null ? test : test.skip)('one Gofer process serves the root and every --mount', async (t) => {
   const dirs = [mkdtempSync(join(tmpdir(), 'tsvisor-one-gofer-')), mkdtempSync(join(tmpdir(), 'tsvisor-one-gofer-'))];
   writeFileSync(join(dirs[1]!, 'seen'), 'yes\n');

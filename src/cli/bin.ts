@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS TSVISOR_NODE_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS} node
 // The tsvisor command as installed, bundled by scripts/bundle.ts into dist/bundle/cli/tsvisor.cjs:
 // CommonJS, whose require of Node.js's own modules costs nothing at start (they are loaded already),
 // where an ES module's import of them costs tens of milliseconds.
@@ -10,6 +10,12 @@
 // cache (code-cache.ts). The saved text is what yargs prints wherever its output does not depend on
 // the terminal: main.ts wraps at 120 columns or the terminal's width if narrower, and yargs not at all
 // when YARGS_DISABLE_WRAP is set.
+// The first line starts Node.js without NODE_EXTRA_CA_CERTS: Node.js reads and parses that file of
+// certificates as it starts, before any script (some 55 ms for Debian's ca-certificates.crt), and the
+// Sentry makes no TLS connection. The value rides along in TSVISOR_NODE_EXTRA_CA_CERTS and is put
+// back before anything reads the environment, so the program in the sandbox gets it as the user set
+// it. (GNU env's -S cannot tell an unset variable from an empty one: an empty value, which Node.js
+// ignores too, is not put back.)
 import { readFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isatty } from 'node:tty';
@@ -41,6 +47,15 @@ async function start(): Promise<void> {
   if (!bundled) await import('./command.js'); // the modules of dist/src
 }
 
+/** Puts back the variable the first line carried past Node.js's start. */
+function restoreCarriedEnv(): void {
+  const carried = process.env.TSVISOR_NODE_EXTRA_CA_CERTS;
+  if (carried === undefined) return;
+  delete process.env.TSVISOR_NODE_EXTRA_CA_CERTS;
+  if (carried !== '') process.env.NODE_EXTRA_CA_CERTS = carried;
+}
+
+restoreCarriedEnv();
 const usage = savedUsage(process.argv.slice(2));
 if (usage !== null) writeSync(1, usage);
 else void start();
