@@ -5,9 +5,10 @@
 // that its warnings (an unimplemented syscall) stay out of the terminal too.
 import test from 'ava';
 import { existsSync, readFileSync } from 'node:fs';
-import { guestProgram } from './helpers/guest-programs.js';
+import { join } from 'node:path';
+import { guestProgram, projectRoot } from './helpers/guest-programs.js';
 import { compareWithNative } from './helpers/signal-cases.js';
-import { busyboxPath, kvmSkipReason, platforms, runNative, runNativeOnTty, runSandbox, runSandboxOnTty, scriptPath, type RunOptions } from './helpers/run.js';
+import { busyboxPath, checkoutMount, cliPath, kvmSkipReason, platforms, runNative, runNativeOnTty, runSandbox, runSandboxOnTty, scriptPath, type RunOptions } from './helpers/run.js';
 
 const skip = kvmSkipReason() ?? (scriptPath === null ? 'script(1) is not installed' : null);
 const busybox = busyboxPath();
@@ -123,3 +124,25 @@ for (const c of ptyCases) {
 // IXON changes, POLLPRI, TIOCGPKT, TIOCGPTLCK), and the slave's non-canonical reads by VMIN and VTIME
 // with a child typing at timed moments and signals in the middle (test/guest/pty_vtime.c): as natively.
 compareWithNative([{ name: 'pty_pkt', status: 0 }, { name: 'pty_vtime', status: 0 }]);
+
+// A host terminal as stdin, without -t (test/guest/tty_host_vtime.c): the Sentry reads the host fd
+// without blocking, so VMIN and VTIME are its own to keep. test/helpers/tty_typist.py holds the
+// terminal's other end and types on cue: as natively.
+const typist = join(projectRoot, 'test', 'helpers', 'tty_typist.py');
+const python = '/usr/bin/python3';
+for (const platform of platforms) {
+  const title = `tty_host_vtime: VMIN and VTIME on a host terminal [${platform}]`;
+  const why = kvmSkipReason() ?? (existsSync(python) ? null : 'python3 is not installed');
+  if (why !== null) {
+    test.skip(`${title} (skipped: ${why})`, () => {});
+    continue;
+  }
+  test(title, async (t) => {
+    const program = await guestProgram('tty_host_vtime');
+    const native = runNative(python, [typist, program]);
+    t.is(native.status, 0, native.stdout);
+    const boxed = runNative(python, [typist, process.execPath, cliPath, 'run', '--platform', platform, '--log-level', 'error', ...checkoutMount, '--', program], { cwd: projectRoot });
+    t.is(boxed.stdout, native.stdout);
+    t.is(boxed.status, 0, boxed.stdout);
+  });
+}

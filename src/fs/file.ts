@@ -11,16 +11,17 @@
 // on until everything is written, as on Linux; only a program that asked for O_NONBLOCK sees EAGAIN.
 import { closeSync, fdatasyncSync, fstatSync, fsyncSync, openSync, readlinkSync, readSync, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
-import { EBADF, EINTR, EINVAL, ENOTTY, Errno } from '../abi/errno.js';
+import { EAGAIN, EBADF, EFAULT, EINTR, EINVAL, ENOTTY, Errno } from '../abi/errno.js';
 import { HostFdWatch } from '../platform/fd-watch.js';
 import { hostCalls } from '../platform/host.js';
 import {
   DEFAULT_POLLMASK, O_ACCMODE, O_NOCTTY, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, POLLERR, POLLIN, POLLOUT, POLLPRI,
   POLLRDBAND, POLLRDHUP, POLLRDNORM, POLLWRBAND, POLLWRNORM, S_IFMT, S_IFREG, SEEK_CUR,
 } from '../abi/fcntl.js';
+import { ICANON } from '../abi/termios.js';
 import { hostTerminal } from './host-terminal.js';
-import type { Terminal } from './terminal.js';
-import { FileDescription, type FileStat } from './vfs.js';
+import { ReadRule, type Terminal } from './terminal.js';
+import { FileDescription, type FileStat, type ReadCall, type ReadSink } from './vfs.js';
 import type { Cancellable } from './wait.js';
 
 export { FileDescription, type FileStat } from './vfs.js';
@@ -107,6 +108,21 @@ export class HostFile extends FileDescription {
         if (e !== EINTR) return e;
       }
     }
+  }
+
+  /**
+   * A host terminal runs its reads out of canonical mode (HostTerminalRead): the Sentry reads the host
+   * fd without blocking, which the host answers with what is there at once, so VMIN and VTIME are the
+   * Sentry's to keep. In canonical mode the host's line is the answer and the plain read does.
+   */
+  override get runsReads(): boolean {
+    return this.terminal !== null;
+  }
+
+  override beginRead(sink: ReadSink, total: number): ReadCall | null {
+    const t = this.terminal?.getTermios();
+    if (t === undefined || t instanceof Errno || (t.lflag & ICANON) !== 0) return null;
+    return new HostTerminalRead(this, sink, total, new ReadRule(false, t));
   }
 
   /** Writes what fits now: a short count, or EAGAIN when nothing fits (the syscall layer waits for room). */
@@ -246,5 +262,49 @@ export function syncHostFd(fd: number, dataOnly: boolean): Errno | null {
     return null;
   } catch (err) {
     return Errno.fromHost(err);
+  }
+}
+
+/** The most one host read of a terminal takes at a time. */
+const TERMINAL_CHUNK = 4096;
+
+/**
+ * A read(2) of a host terminal out of canonical mode, as n_tty_read (ReadRule): bytes as they come, read
+ * from the host fd without waiting, until VMIN are there or VTIME ran out. A read of 0 is the end of
+ * the input (a hang-up), or nothing at all under VMIN 0 VTIME 0, which the host answers so.
+ */
+class HostTerminalRead implements ReadCall {
+  moved = 0;
+  private readonly chunk: Uint8Array;
+
+  constructor(private readonly file: HostFile, private readonly sink: ReadSink, private readonly total: number, private readonly rule: ReadRule) {
+    this.chunk = new Uint8Array(Math.min(total, TERMINAL_CHUNK));
+  }
+
+  attempt(): number | Errno {
+    while (this.moved < this.total) {
+      const want = Math.min(this.total - this.moved, this.chunk.length);
+      const n = this.file.read(this.chunk.subarray(0, want));
+      if (n instanceof Errno) {
+        if (n !== EAGAIN) return this.moved > 0 ? this.moved : n;
+        return this.rule.endsWithoutInput() ? this.moved : EAGAIN;
+      }
+      if (n === 0) return this.moved;
+      // Bytes the guest's buffer could not take (a fault part-way) are lost, where Linux would keep them queued.
+      const took = this.sink(this.chunk.subarray(0, n));
+      if (took <= 0) return this.moved > 0 ? this.moved : EFAULT;
+      this.moved += took;
+      if (took < n || this.moved >= this.rule.minimum) return this.moved;
+      this.rule.tookBytes();
+    }
+    return this.moved;
+  }
+
+  waitFor(callback: () => void): Cancellable {
+    return this.file.waitFor(POLLIN, callback) ?? { cancel: () => {} };
+  }
+
+  deadlineNs(): bigint | null {
+    return this.rule.deadline;
   }
 }

@@ -14,6 +14,7 @@ import {
   TIOCPKT_FLUSHWRITE, TIOCPKT_IOCTL, TIOCPKT_NOSTOP, TIOCPKT_START, TIOCPKT_STOP, VDISABLE, VEOF, VEOL, VEOL2, VERASE,
   VINTR, VKILL, VLNEXT, VMIN, VQUIT, VREPRINT, VSTART, VSTOP, VSUSP, VTIME, VWERASE, defaultTermios,
 } from '../abi/termios.js';
+import { ReadRule } from './terminal.js';
 import type { ReadCall, ReadSink } from './vfs.js';
 import { type Cancellable, WaitQueue } from './wait.js';
 
@@ -24,8 +25,6 @@ export const OUTPUT_CAPACITY = 16 * 1024;
 
 const NL = 0x0a;
 const CR = 0x0d;
-/** VTIME counts tenths of a second. */
-const NS_PER_VTIME = 100_000_000n;
 const DC1 = 0x11;
 const DC3 = 0x13;
 
@@ -527,21 +526,10 @@ export class LineDiscipline {
  */
 class SlaveRead implements ReadCall {
   moved = 0;
-  private readonly minimum: number;
-  /** VMIN > 0, VTIME > 0: the gap allowed between bytes, in ns (0: none). */
-  private readonly gapNs: bigint;
-  private deadline: bigint | null = null;
-  /** VMIN 0, VTIME 0: never waits. */
-  private readonly poll: boolean;
+  private readonly rule: ReadRule;
 
   constructor(private readonly ld: LineDiscipline, private readonly sink: ReadSink, private readonly total: number) {
-    const min = ld.termios.cc[VMIN]!;
-    const time = ld.termios.cc[VTIME]!;
-    const canonical = ld.canonical;
-    this.minimum = canonical ? 1 : Math.max(min, 1);
-    this.gapNs = !canonical && min > 0 ? BigInt(time) * NS_PER_VTIME : 0n;
-    this.poll = !canonical && min === 0 && time === 0;
-    if (!canonical && min === 0 && time > 0) this.deadline = process.hrtime.bigint() + BigInt(time) * NS_PER_VTIME;
+    this.rule = new ReadRule(ld.canonical, ld.termios);
   }
 
   attempt(): number | Errno {
@@ -553,12 +541,11 @@ class SlaveRead implements ReadCall {
         const n = ld.takeInput(this.sink, this.total - this.moved);
         if (n < 0) return this.moved > 0 ? this.moved : EFAULT;
         this.moved += n;
-        if (canonical || this.moved >= this.minimum) return this.moved;
-        if (this.gapNs > 0n) this.deadline = process.hrtime.bigint() + this.gapNs;
+        if (canonical || this.moved >= this.rule.minimum) return this.moved;
+        this.rule.tookBytes();
         continue;
       }
-      if (ld.hungUp || this.poll) return this.moved;
-      if (this.deadline !== null && process.hrtime.bigint() >= this.deadline) return this.moved;
+      if (ld.hungUp || this.rule.endsWithoutInput()) return this.moved;
       return EAGAIN;
     }
   }
@@ -568,7 +555,7 @@ class SlaveRead implements ReadCall {
   }
 
   deadlineNs(): bigint | null {
-    return this.deadline;
+    return this.rule.deadline;
   }
 }
 
