@@ -186,10 +186,8 @@ const withoutExtraCerts = (): NodeJS.ProcessEnv => {
 };
 const firstRun = (): NodeJS.ProcessEnv => ({ ...process.env, XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'tsvisor-bench-cache-')) });
 type Alone = [name: string, file: string, args: string[], env: () => NodeJS.ProcessEnv];
-const nodeStart: Alone[] = process.env.NODE_EXTRA_CA_CERTS === undefined
-  ? [['node -e 0', process.execPath, ['-e', '0'], () => process.env]]
-  : [['node -e 0', process.execPath, ['-e', '0'], () => process.env],
-    ['node -e 0 without NODE_EXTRA_CA_CERTS', process.execPath, ['-e', '0'], withoutExtraCerts]];
+const nodeStart: Alone[] = [['node -e 0', process.execPath, ['-e', '0'], () => process.env]];
+if (process.env.NODE_EXTRA_CA_CERTS !== undefined) nodeStart.push(['node -e 0 without NODE_EXTRA_CA_CERTS', process.execPath, ['-e', '0'], withoutExtraCerts]);
 const baseline = nodeStart[nodeStart.length - 1]![0];
 const alone: Alone[] = [
   ...nodeStart, ['tsvisor --version', command, ['--version'], () => process.env],

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { guestProgram, projectRoot } from './helpers/guest-programs.js';
 import { compareWithNative } from './helpers/signal-cases.js';
-import { busyboxPath, checkoutMount, cliPath, kvmSkipReason, platforms, runNative, runNativeOnTty, runSandbox, runSandboxOnTty, scriptPath, type RunOptions } from './helpers/run.js';
+import { busyboxPath, kvmSkipReason, platforms, runNative, runNativeOnTty, runSandbox, runSandboxOnTty, sandboxCommandLine, scriptPath, type RunOptions } from './helpers/run.js';
 
 const skip = kvmSkipReason() ?? (scriptPath === null ? 'script(1) is not installed' : null);
 const busybox = busyboxPath();
@@ -141,7 +141,7 @@ for (const platform of platforms) {
     const program = await guestProgram('tty_host_vtime');
     const native = runNative(python, [typist, program]);
     t.is(native.status, 0, native.stdout);
-    const boxed = runNative(python, [typist, process.execPath, cliPath, 'run', '--platform', platform, '--log-level', 'error', ...checkoutMount, '--', program], { cwd: projectRoot });
+    const boxed = runNative(python, [typist, ...sandboxCommandLine(program, [], { platform, extraCliArgs: ['--log-level', 'error'] })], { cwd: projectRoot });
     t.is(boxed.stdout, native.stdout);
     t.is(boxed.status, 0, boxed.stdout);
   });

@@ -58,7 +58,7 @@ export class ReadRule {
   /** Bytes that end the call. */
   readonly minimum: number;
   /** VMIN 0, VTIME 0: the call never waits. */
-  readonly poll: boolean;
+  private readonly poll: boolean;
   /** VMIN > 0, VTIME > 0: the gap allowed between bytes, in ns (0: none). */
   private readonly gapNs: bigint;
   /** When a waiting call ends whatever comes, by process.hrtime.bigint(); null: no timer. */

@@ -85,12 +85,18 @@ export function runNative(program: string, args: string[] = [], opts: RunOptions
   return spawn(program, args, opts, opts.cwd);
 }
 
-/** `node dist/src/cli/main.js run [--platform P] [extra...] -- program args`, from the project root. */
-export function runSandbox(program: string, args: string[] = [], opts: SandboxOptions = {}): RunResult {
-  const cli = ['run'];
+/** The command line `node dist/src/cli/main.js run [--platform P] [checkout mount] [extra...] -- program args`. */
+export function sandboxCommandLine(program: string, args: string[] = [], opts: SandboxOptions = {}): string[] {
+  const cli = [process.execPath, cliPath, 'run'];
   if (opts.platform) cli.push('--platform', opts.platform);
   cli.push(...(opts.withoutCheckout === true ? [] : checkoutMount), ...(opts.extraCliArgs ?? []), '--', program, ...args);
-  return spawn(process.execPath, [cliPath, ...cli], opts, opts.cwd ?? projectRoot);
+  return cli;
+}
+
+/** sandboxCommandLine run from the project root. */
+export function runSandbox(program: string, args: string[] = [], opts: SandboxOptions = {}): RunResult {
+  const [node, ...cli] = sandboxCommandLine(program, args, opts);
+  return spawn(node!, cli, opts, opts.cwd ?? projectRoot);
 }
 
 /** One word for sh -c. */
@@ -113,10 +119,7 @@ export function runNativeOnTty(program: string, args: string[] = [], opts: RunOp
 /** runSandbox with the sandbox's stdio on a pseudo-terminal, as runNativeOnTty. */
 export function runSandboxOnTty(program: string, args: string[] = [], opts: SandboxOptions = {}): RunResult {
   if (scriptPath === null) throw new Error('script(1) is not installed');
-  const cli = [process.execPath, cliPath, 'run'];
-  if (opts.platform) cli.push('--platform', opts.platform);
-  cli.push(...(opts.withoutCheckout === true ? [] : checkoutMount), ...(opts.extraCliArgs ?? []), '--', program, ...args);
-  return spawn(scriptPath, ['-qec', cli.map(shellQuote).join(' '), '/dev/null'], opts, projectRoot);
+  return spawn(scriptPath, ['-qec', sandboxCommandLine(program, args, opts).map(shellQuote).join(' '), '/dev/null'], opts, projectRoot);
 }
 
 /** Debian's busybox-static, a real-world static program, or null if it is not installed. */
