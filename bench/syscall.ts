@@ -34,7 +34,7 @@ function nsPerCall(stdout: string): number {
  */
 function floorNs(program: string, mode: 'kvm' | 'kvm-exit', crossing = false): number {
   const memoryBytes = 256 * 1024 * 1024;
-  const platform = new KvmPlatform({ memoryBytes, mode });
+  const platform = new KvmPlatform({ memoryBytes, mode, exitlessAfter: 0 });
   try {
     const mm = new AddressSpace(platform.memory, new PageAllocator(platform, platform.reservedBytes, memoryBytes), platform.rootEntries, { mmapBase: defaultMmapBase() });
     const loaded = loadProgram(mm, { execfn: program, file: execFileOf(readFileSync(program), { path: program, dev: 0, ino: 0 }), argv: [program], envp: [], hostAuxv: hostAuxv(), ids: { uid: 0, euid: 0, gid: 0, egid: 0 } });

@@ -481,6 +481,12 @@ void Vcpu::ThreadMain() {
     }
     __atomic_store_n(parked, 0, __ATOMIC_SEQ_CST);
   };
+  // Started by a platform that ran this vCPU with exits until now: a context that waits there (a
+  // blocked call, an idle context) is left at its exit, which must not run before the answer is in
+  // (it may be in already: then the doorbell says answered, and only needs clearing).
+  uint32_t at_start = __atomic_load_n(state, __ATOMIC_SEQ_CST);
+  if (at_start == kStateWaiting) wait_for_answer();
+  if (at_start == kStateWaiting || at_start == kStateAnswered) __atomic_store_n(state, 0, __ATOMIC_SEQ_CST);
   while (!stopping_) {
     uint32_t kind = Step();
     if (kind == kInterrupted) {

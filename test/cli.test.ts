@@ -355,7 +355,7 @@ needsKvm('--stats=json: per-syscall counts, errors and latency histograms, pagin
   const r = runSandbox(program, [], { extraCliArgs: ['--stats=json'] });
   t.is(r.status, 0, r.stderr);
   const report = JSON.parse(r.stderr.trim().split('\n').at(-1)!) as {
-    flavour: string; mode: string; exit: { status: number };
+    flavour: string; mode: string; platform: { exit_events: number; exitless_since_ms: number | null }; exit: { status: number };
     syscalls: { total: number; by_name: Record<string, { count: number; errors: number; latency_us: Record<string, number> }> };
     syscall_sites_patched: number; page_faults: { served: number }; page_tables: { updates: number; replayed_by_guest: number };
     memory: { guest_peak_bytes: number; returned_to_host_bytes: number; sentry_rss_bytes: number };
@@ -364,7 +364,7 @@ needsKvm('--stats=json: per-syscall counts, errors and latency histograms, pagin
     startup_ms: Record<string, number>;
   };
   t.deepEqual(Object.keys(report), [
-    'flavour', 'mode', 'vdso', 'exit', 'syscalls', 'syscall_sites_patched', 'page_faults', 'page_tables', 'memory', 'tasks',
+    'flavour', 'mode', 'platform', 'vdso', 'exit', 'syscalls', 'syscall_sites_patched', 'page_faults', 'page_tables', 'memory', 'tasks',
     'tlb_shootdowns', 'phases_ms', 'startup_ms',
   ]);
   // One thread: nobody else to flush for.
@@ -386,9 +386,18 @@ needsKvm('--stats=json: per-syscall counts, errors and latency histograms, pagin
   t.is(report.syscalls.by_name.writev?.count, 1);
   t.is(report.syscalls.by_name.exit_group?.count, 1);
   t.true(Number.isInteger(report.page_faults.served) && report.memory.guest_peak_bytes > 0 && report.memory.sentry_rss_bytes > 0);
-  t.true(report.page_tables.updates > 0 && report.syscall_sites_patched > 0);
+  t.true(report.page_tables.updates > 0);
+  // A program this short never leaves VM exits (--exitless-after's 1000 events), so no call site is rewritten.
+  t.is(report.platform.exitless_since_ms, null);
+  t.true(report.platform.exit_events >= report.syscalls.total, JSON.stringify(report.platform));
+  t.is(report.syscall_sites_patched, 0);
+  const turned = runSandbox(program, [], { extraCliArgs: ['--stats=json', '--exitless-after', '0'] });
+  const exitless = JSON.parse(turned.stderr.trim().split('\n').at(-1)!) as typeof report;
+  t.is(exitless.platform.exit_events, 0);
+  t.true(exitless.platform.exitless_since_ms! > 0 && exitless.syscall_sites_patched > 0, JSON.stringify(exitless.platform));
   for (const phase of ['cli', 'sandbox_setup', 'program', 'teardown'] as const) t.true(report.phases_ms[phase] >= 0, phase);
   usageError(t, ['run', '--stats=xml', '--', '/bin/true'], '--stats=xml: expected --stats (lines) or --stats=json');
+  usageError(t, ['run', '--exitless-after', '1.5', '--', '/bin/true'], '--exitless-after must be a whole number of events, 0 or more (0: exitless from the start)');
 });
 
 needsKvm('--report-unsupported: what the program used that the sandbox lacks, with counts', async (t) => {

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { guestProgram, projectRoot } from './helpers/guest-programs.js';
-import { checkoutMount, cliPath, kvmSkipReason, platforms } from './helpers/run.js';
+import { kvmSkipReason, type Platform, platforms, sandboxCommandLine } from './helpers/run.js';
 
 const skip = kvmSkipReason();
 const RUNS = 8;
@@ -15,9 +15,8 @@ const RUNS = 8;
 interface Outcome { status: number | null; stdout: string; stderr: string }
 
 /** One `tsvisor run` under `node --cpu-prof` (SIGPROF every 50 us), with SIGWINCH and SIGCHLD sent at it too. */
-function runUnderSignals(program: string, platform: string, profDir: string): Promise<Outcome> {
-  const args = ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-interval', '50',
-    cliPath, 'run', '--platform', platform, ...checkoutMount, '--', program];
+function runUnderSignals(program: string, platform: Platform, profDir: string): Promise<Outcome> {
+  const args = ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-interval', '50', ...sandboxCommandLine(program, [], { platform }).slice(1)];
   const child = spawn(process.execPath, args, { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

@@ -13,7 +13,7 @@ import { runSandbox as runInProcess } from '../src/sandbox/sandbox.js';
 import { buildSyscallTable } from '../src/syscalls/table.js';
 import { guestProgram } from './helpers/guest-programs.js';
 import { withLogCaptured } from './helpers/log-capture.js';
-import { checkoutMount, checkoutMounts, cliPath, kvmSkipReason, platforms, runNative, runSandbox } from './helpers/run.js';
+import { checkoutMounts, kvmSkipReason, type Platform, platforms, runNative, runSandbox, sandboxCommandLine, testExitlessAfter } from './helpers/run.js';
 
 const skip = kvmSkipReason();
 const maybe = skip === null ? test.serial : test.serial.skip;
@@ -27,8 +27,9 @@ function cpuSeconds(pid: number): number {
 }
 
 /** Starts `tsvisor run` as a child process, with stdout piped for markers. */
-function startSandbox(program: string, platform: string): ReturnType<typeof spawn> {
-  return spawn(process.execPath, [cliPath, 'run', '--platform', platform, ...checkoutMount, '--', program], { stdio: ['ignore', 'pipe', 'pipe'] });
+function startSandbox(program: string, platform: Platform): ReturnType<typeof spawn> {
+  const [node, ...cli] = sandboxCommandLine(program, [], { platform });
+  return spawn(node!, cli, { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 function waitForOutput(child: ReturnType<typeof spawn>, marker: string): Promise<void> {
@@ -85,7 +86,7 @@ for (const platform of platforms) {
     try {
       // The Sentry reports each failure in its log, captured here: a passing run prints nothing.
       const { result, lines } = await withLogCaptured(() => runInProcess({
-        program, args: [], env: {}, mode: platform, memoryBytes: 256 << 20, strace: null,
+        program, args: [], env: {}, mode: platform, exitlessAfter: testExitlessAfter(platform), memoryBytes: 256 << 20, strace: null,
         stdio: [0, out, 2], syscallTable: table, mounts: checkoutMounts,
       }));
       t.deepEqual(result.exit, { status: 0, signal: null });
@@ -127,8 +128,8 @@ maybe('exitless mode rewrites trapped syscall sites, and the program cannot tell
   const program = await guestProgram('syscall_sites');
   const native = runNative(program);
   const patchedSites = (stderr: string): number => Number(/syscall sites patched\s+(\d+)/.exec(stderr)?.[1] ?? NaN);
-  const patched = runSandbox(program, [], { platform: 'kvm', extraCliArgs: ['--stats'] });
-  const trapped = runSandbox(program, [], { platform: 'kvm', extraCliArgs: ['--stats', '--no-syscall-patching'] });
+  const patched = runSandbox(program, [], { platform: 'kvm', extraCliArgs: ['--stats', '--exitless-after', '0'] });
+  const trapped = runSandbox(program, [], { platform: 'kvm', extraCliArgs: ['--stats', '--exitless-after', '0', '--no-syscall-patching'] });
   const exits = runSandbox(program, [], { platform: 'kvm-exit', extraCliArgs: ['--stats'] });
   for (const run of [patched, trapped, exits]) {
     t.is(run.stdout, native.stdout);
@@ -137,4 +138,41 @@ maybe('exitless mode rewrites trapped syscall sites, and the program cannot tell
   t.true(patchedSites(patched.stderr) >= 5, patched.stderr);
   t.is(patchedSites(trapped.stderr), 0);
   t.is(patchedSites(exits.stderr), 0, 'exit mode never patches: every syscall must exit there');
+});
+
+/** The --stats line that says how the platform ran. */
+const platformLine = (stderr: string): string => /^tsvisor stats: platform +(.*)$/m.exec(stderr)?.[1] ?? `no platform line in: ${stderr}`;
+
+maybe('mode kvm starts with VM exits and turns exitless after --exitless-after events, whatever its threads do then', async (t) => {
+  const program = await guestProgram('platform_turn');
+  const native = runNative(program, ['calls']);
+  t.is(native.status, 0);
+  for (const after of ['100', '1500', '3000']) {
+    const boxed = runSandbox(program, ['calls'], { platform: 'kvm', extraCliArgs: ['--stats', '--exitless-after', after] });
+    t.is(boxed.stdout, native.stdout, boxed.stderr);
+    t.is(boxed.status, 0);
+    t.regex(platformLine(boxed.stderr), new RegExp(`^kvm, exitless from \\d+\\.\\d ms \\(after ${after} events with VM exits\\)$`));
+  }
+  const short = runSandbox(program, ['calls'], { platform: 'kvm', extraCliArgs: ['--stats', '--exitless-after', '100000'] });
+  t.is(short.stdout, native.stdout);
+  t.regex(platformLine(short.stderr), /^kvm, with VM exits to the end \(\d+ events; see --exitless-after\)$/);
+  const exits = runSandbox(program, ['calls'], { platform: 'kvm-exit', extraCliArgs: ['--stats'] });
+  t.regex(platformLine(exits.stderr), /^kvm-exit \(\d+ events, each a VM exit\)$/);
+});
+
+maybe('mode kvm turns exitless when a computing thread keeps another from running', async (t) => {
+  const program = await guestProgram('platform_turn');
+  const native = runNative(program, ['compute']);
+  t.is(native.status, 0);
+  const boxed = runSandbox(program, ['compute'], { platform: 'kvm', extraCliArgs: ['--stats', '--exitless-after', '100000'], timeoutMs: 120_000 });
+  t.is(boxed.stdout, native.stdout, boxed.stderr);
+  t.is(boxed.status, 0);
+  t.regex(platformLine(boxed.stderr), /^kvm, exitless from \d+\.\d ms \(after \d+ events with VM exits\)$/);
+});
+
+maybe('a short program under the default mode never leaves VM exits, and says so in --stats', async (t) => {
+  const program = await guestProgram('getppid_twice');
+  const boxed = runSandbox(program, [], { extraCliArgs: ['--stats'] });
+  t.is(boxed.status, 0);
+  t.regex(platformLine(boxed.stderr), /^kvm, with VM exits to the end/);
 });

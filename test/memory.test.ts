@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { guestBuildDir, guestProgram, guestSourceDir } from './helpers/guest-programs.js';
-import { checkoutMount, cliPath, kvmSkipReason, platforms, runNative, runSandbox } from './helpers/run.js';
+import { kvmSkipReason, platforms, runNative, runSandbox, sandboxCommandLine } from './helpers/run.js';
 
 const MIB = 1024 * 1024;
 
@@ -128,7 +128,8 @@ for (const platform of platforms) {
     if (skip) return t.pass(`skipped: ${skip}`);
     const program = await guestProgram('mem_rss');
     const native = await rssPhases(program, []);
-    const boxed = await rssPhases(process.execPath, [cliPath, 'run', '--platform', platform, ...checkoutMount, '--', program]);
+    const [node, ...cli] = sandboxCommandLine(program, [], { platform });
+    const boxed = await rssPhases(node!, cli);
     const mib = (n: number | undefined): string => `${((n ?? 0) / MIB).toFixed(1)} MiB`;
     t.log(`native program: ready ${mib(native.ready)}, touched ${mib(native.touched)}, freed ${mib(native.freed)}`);
     t.log(`sandbox process: ready ${mib(boxed.ready)}, touched ${mib(boxed.touched)}, freed ${mib(boxed.freed)}`);

@@ -10,7 +10,7 @@ import { open } from 'node:fs/promises';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { guestProgram, projectRoot } from './helpers/guest-programs.js';
-import { checkoutMount, cliPath, kvmSkipReason, type Platform, platforms, runNative, runSandbox } from './helpers/run.js';
+import { kvmSkipReason, type Platform, platforms, runNative, runSandbox, sandboxCommandLine } from './helpers/run.js';
 
 const skip = kvmSkipReason();
 const PYTHON = '/usr/bin/python3';
@@ -45,8 +45,7 @@ each('poll_stdin data: stdin a host pipe with data', (platform) => async (t) => 
   const program = await guestProgram('poll_stdin');
   const native = runNative('sh', ['-c', WITH_DATA, 'sh', program, 'data']);
   t.is(native.status, 0, native.stderr);
-  const boxed = runNative('sh', ['-c', WITH_DATA, 'sh', process.execPath, cliPath, 'run', '--platform', platform, ...checkoutMount, '--', program, 'data'],
-    { cwd: projectRoot });
+  const boxed = runNative('sh', ['-c', WITH_DATA, 'sh', ...sandboxCommandLine(program, ['data'], { platform })], { cwd: projectRoot });
   t.is(boxed.stdout, native.stdout, `sandbox stderr:\n${boxed.stderr}`);
   t.is(boxed.status, 0, boxed.stderr);
 });
@@ -94,7 +93,8 @@ each('poll_stdin wait: stdin a host pipe, empty and then fed', (platform) => asy
   const lines = ['late\n', 'later\n'];
   const native = await fedAsItWaits(program, ['wait'], lines);
   t.is(native.status, 0, native.stderr);
-  const boxed = await fedAsItWaits(process.execPath, [cliPath, 'run', '--platform', platform, ...checkoutMount, '--', program, 'wait'], lines);
+  const [node, ...cli] = sandboxCommandLine(program, ['wait'], { platform });
+  const boxed = await fedAsItWaits(node!, cli, lines);
   t.is(boxed.stdout, native.stdout, `sandbox stderr:\n${boxed.stderr}`);
   t.is(boxed.status, 0, boxed.stderr);
 });

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { guestProgram, projectRoot } from './helpers/guest-programs.js';
-import { busyboxPath, checkoutMount, cliPath, kvmSkipReason, type Platform, platforms, scriptPath } from './helpers/run.js';
+import { busyboxPath, kvmSkipReason, type Platform, platforms, sandboxCommandLine, scriptPath } from './helpers/run.js';
 import { delay } from './helpers/spawned.js';
 
 const skip = kvmSkipReason();
@@ -26,7 +26,8 @@ interface Outcome {
 }
 
 function sandboxed(platform: Platform, program: string, args: string[]): [string, string[]] {
-  return [process.execPath, [cliPath, 'run', '--platform', platform, ...checkoutMount, '--', program, ...args]];
+  const [node, ...cli] = sandboxCommandLine(program, args, { platform });
+  return [node!, cli];
 }
 
 /** Runs file with `slow` (stdout or stderr) read only after READER_SLEEPS_MS, and counts what arrives. */

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { guestProgram } from './helpers/guest-programs.js';
 import { runSandbox as runInProcess } from '../src/sandbox/sandbox.js';
-import { checkoutMounts, kvmSkipReason, platforms } from './helpers/run.js';
+import { checkoutMounts, kvmSkipReason, platforms, testExitlessAfter } from './helpers/run.js';
 import { delay, type Running, start, startSandbox, waitForOutput } from './helpers/spawned.js';
 
 const skip = kvmSkipReason();
@@ -141,7 +141,7 @@ for (const platform of platforms) {
     try {
       const before = activeResources();
       const run = runInProcess({
-        program, args: ['nanosleep', '1000'], env: {}, mode: platform, memoryBytes: 256 << 20, strace: null,
+        program, args: ['nanosleep', '1000'], env: {}, mode: platform, exitlessAfter: testExitlessAfter(platform), memoryBytes: 256 << 20, strace: null,
         stdio: [0, out, 2], mounts: checkoutMounts,
       });
       while (!readFileSync(outPath, 'utf8').includes('sleeping')) await delay(10);

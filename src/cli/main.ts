@@ -7,12 +7,13 @@ import { signalName } from '../abi/signal.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel, log, setLogFormat, setLogLevel } from '../log/log.js';
 import { stderrSink } from '../log/stderr.js';
 import type { StraceFormat } from '../kernel/strace.js';
+import { EXITLESS_AFTER_EVENTS } from '../platform/exitless-after.js';
 import type { PlatformMode } from '../platform/platform.js';
 import { noteProgramRan } from './code-cache.js';
 import { TRACE_OFF_SIGNAL, TRACE_ON_SIGNAL, traceCommand } from './trace.js';
 import { ExitStatus } from './exit-status.js';
 import {
-  parseCpus, parseCwd, parseEnv, parseHostname, parseMemory, parseMount, parseStats, parseStraceFile, parseTimeout, parseTmpfs, parseUser,
+  parseCpus, parseCwd, parseEnv, parseExitlessAfter, parseHostname, parseMemory, parseMount, parseStats, parseStraceFile, parseTimeout, parseTmpfs, parseUser,
   UsageError,
 } from './options.js';
 // The sandbox (kernel, file systems, platform, addon) is imported by the commands that need it, not
@@ -26,7 +27,7 @@ function fail(message: string, status: number): never {
 interface RunArgs {
   command: string[]; platform: PlatformMode; strace: boolean; straceFormat: StraceFormat | undefined; straceFile: string | undefined;
   memory: string; cpus: number | undefined; stats: string | undefined; rootfs: string; rootfsRw: boolean; mount: string[]; tmpfs: string[];
-  aslr: boolean; syscallPatching: boolean; timeout: string | undefined; env: string[]; clearEnv: boolean; cwd: string | undefined;
+  aslr: boolean; syscallPatching: boolean; exitlessAfter: number; timeout: string | undefined; env: string[]; clearEnv: boolean; cwd: string | undefined;
   user: string | undefined; hostname: string | undefined; reportUnsupported: boolean; tty: boolean;
 }
 
@@ -53,6 +54,7 @@ async function run(argv: RunArgs): Promise<number> {
     ]);
   const { LoaderError, runSandbox, SandboxSetupError, SandboxUsageError } = sandbox;
   const cpus = parseCpus(argv.cpus, Machine.hostCpus());
+  const exitlessAfter = parseExitlessAfter(argv.exitlessAfter);
   const timeoutMs = parseTimeout(argv.timeout);
   const env = parseEnv(argv.env, argv.clearEnv ? {} : process.env);
   const cwd = parseCwd(argv.cwd);
@@ -88,7 +90,7 @@ async function run(argv: RunArgs): Promise<number> {
       strace: syscallStats === null && unsupported === null ? strace
         : new TracerGroup([strace, ...(syscallStats === null ? [] : [syscallStats]), ...(unsupported === null ? [] : [unsupported])]),
       rootfs: argv.rootfs, rootfsWritable: argv.rootfsRw, mounts, tmpfs, aslr: argv.aslr,
-      patchSyscalls: argv.syscallPatching, cwd, ids, hostname, stop: deadline.signal, tty: argv.tty,
+      patchSyscalls: argv.syscallPatching, exitlessAfter, cwd, ids, hostname, stop: deadline.signal, tty: argv.tty,
     });
     noteProgramRan();
     if (stats === 'text') printStats(result);
@@ -172,7 +174,8 @@ void yargs(hideBin(process.argv))
       .positional('command', { type: 'string', array: true, default: [] as string[], describe: 'PROGRAM ARGS... (after --)' })
       .option('tty', { alias: 't', type: 'boolean', default: false, describe: 'give the program a terminal of the sandbox\'s own (/dev/pts/0), joined to yours (stdin must be a terminal; yours is raw until the end)' })
       .option('interactive', { alias: 'i', type: 'boolean', default: false, describe: 'keep stdin open (as docker -i; stdin always is the program\'s, so -it is the same as -t)' })
-      .option('platform', { choices: ['kvm', 'kvm-exit'] as const, default: 'kvm' as const, describe: 'kvm: exitless syscalls; kvm-exit: one VM exit per syscall' })
+      .option('platform', { choices: ['kvm', 'kvm-exit'] as const, default: 'kvm' as const, describe: 'kvm: exitless syscalls (after a start with exits, see --exitless-after); kvm-exit: one VM exit per syscall' })
+      .option('exitless-after', { type: 'number', default: EXITLESS_AFTER_EVENTS, describe: 'kvm: EVENTS (syscalls and faults) that run with VM exits before the sandbox turns exitless (sooner when a computing thread keeps another from running); 0: exitless from the start' })
       .option('timeout', { type: 'string', describe: 'SECONDS: kill the program after this long (exit status 124)' })
       .option('env', { type: 'string', array: true, default: [] as string[], describe: 'NAME=VALUE in the program\'s environment (repeatable)' })
       .option('clear-env', { type: 'boolean', default: false, describe: 'start from an empty environment instead of tsvisor\'s own (then --env)' })
@@ -204,7 +207,7 @@ void yargs(hideBin(process.argv))
         command: strings([...(a.command as string[]), ...rest]), platform: a.platform, strace: a.strace,
         straceFormat: a['strace-format'], straceFile: optional(a['strace-file']),
         memory: a.memory, cpus: a.cpus, stats: optional(a.stats), rootfs: a.rootfs, rootfsRw: a['rootfs-rw'], mount: strings(a.mount),
-        tmpfs: strings(a.tmpfs), aslr: a.aslr, syscallPatching: a['syscall-patching'],
+        tmpfs: strings(a.tmpfs), aslr: a.aslr, syscallPatching: a['syscall-patching'], exitlessAfter: a['exitless-after'],
         timeout: optional(a.timeout), env: strings(a.env), clearEnv: a['clear-env'], cwd: optional(a.cwd), user: optional(a.user),
         hostname: optional(a.hostname), reportUnsupported: a['report-unsupported'], tty: a.tty,
       });

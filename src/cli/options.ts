@@ -50,6 +50,14 @@ export function parseCpus(value: number | undefined, hostCpus: number): number |
   return value;
 }
 
+/** --exitless-after EVENTS: a whole number of guest events, 0 or more. */
+export function parseExitlessAfter(value: number): number {
+  if (!Number.isInteger(value) || value < 0) {
+    throw new UsageError('--exitless-after must be a whole number of events, 0 or more (0: exitless from the start)');
+  }
+  return value;
+}
+
 /** --tmpfs PATH: an absolute path inside the sandbox. */
 export function parseTmpfs(path: string): string {
   if (!path.startsWith('/')) throw new UsageError(`--tmpfs ${path}: expected an absolute path inside the sandbox`);

@@ -11,6 +11,7 @@ export function printStats(result: SandboxResult): void {
   const mib = (n: number): string => `${(n / MIB).toFixed(1)} MiB`;
   const lines = [
     `host flavour            ${result.flavour}`,
+    `platform                ${platformLine(result.platform)}`,
     `syscalls                ${result.kernel.syscalls}`,
     `vDSO clocks             ${result.vdso}`,
     `syscall sites patched   ${result.kernel.syscallSitesPatched}`,
@@ -26,6 +27,12 @@ export function printStats(result: SandboxResult): void {
     ...startupLines(result.startup),
   ];
   stderrSink.write(lines.map((l) => `tsvisor stats: ${l}\n`).join(''));
+}
+
+function platformLine(p: SandboxResult['platform']): string {
+  if (p.mode === 'kvm-exit') return `kvm-exit (${p.exitEvents} events, each a VM exit)`;
+  if (p.exitlessSince < 0) return `kvm, with VM exits to the end (${p.exitEvents} events; see --exitless-after)`;
+  return `kvm, exitless from ${p.exitlessSince.toFixed(1)} ms (after ${p.exitEvents} events with VM exits)`;
 }
 
 /** Milliseconds of each start-up phase and of the run, as the CLI saw them. */
@@ -46,6 +53,7 @@ export function printStatsJson(result: SandboxResult, mode: string, syscalls: Sy
   const report = {
     flavour: result.flavour,
     mode,
+    platform: { exit_events: result.platform.exitEvents, exitless_since_ms: result.platform.exitlessSince < 0 ? null : Math.round(result.platform.exitlessSince * 1000) / 1000 },
     vdso: result.vdso,
     exit: result.exit,
     syscalls: { total: result.kernel.syscalls, by_name: syscalls.figures() },

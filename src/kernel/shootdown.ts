@@ -6,7 +6,7 @@
 // more is needed. With nested paging (VMX, SVM) each vCPU's TLB is its own: every other context that
 // has the address space loaded flushes its TLB on its next way back to user code, and the task that
 // made the change waits until each of them that runs user code right now has been interrupted into
-// the stub (its next event). Exit mode runs one vCPU at a time, so there the flush alone does.
+// the stub (its next event). With exits one vCPU runs at a time, so there the flush alone does.
 import type { Context, KvmPlatform } from '../platform/platform.js';
 
 /** How long an interrupt may go untaken before it is asked for again (it came while the vCPU was in the stub). */
@@ -21,13 +21,11 @@ interface Wait {
 export class Shootdowns {
   private readonly waits: Wait[] = [];
   private retry: NodeJS.Timeout | null = null;
-  /** Whether the platform needs them at all, and whether vCPUs run while the Sentry works. */
+  /** Whether the platform needs them at all. */
   readonly needed: boolean;
-  private readonly concurrent: boolean;
 
   constructor(private readonly platform: KvmPlatform) {
     this.needed = platform.flavour !== 'pvm';
-    this.concurrent = platform.options.mode === 'kvm';
   }
 
   /** Some wait is open: every event is checked against it. */
@@ -46,7 +44,7 @@ export class Shootdowns {
       if (ctx.stopped) continue;
       ctx.queue.flushAll();
       // Not runnable: in the Sentry or parked, it passes the stub's replay before user code again.
-      if (!this.concurrent || !ctx.runnable) continue;
+      if (!this.platform.exitless || !ctx.runnable) continue;
       (running ??= new Set()).add(ctx);
       this.platform.interrupt(ctx);
     }

@@ -123,7 +123,8 @@ export function buildVcpu(memory: ArrayBuffer, id: number, stub: StubImage, exit
   view.setUint32(mailbox + MailboxOffset.exitless, exitless ? 1 : 0, true);
   view.setUint32(mailbox + MailboxOffset.directCpl0, directCpl0 ? 1 : 0, true);
   view.setBigUint64(mailbox + MailboxOffset.spinLimit, BigInt(spinLimit), true);
-  if (exitless) view.setBigUint64(mailbox + MailboxOffset.userEntry, BigInt(va + stub.symbols.user_entry!), true);
+  // Written while the platform still runs with exits too: no call site is rewritten before it turns exitless.
+  view.setBigUint64(mailbox + MailboxOffset.userEntry, BigInt(va + stub.symbols.user_entry!), true);
 
   // GDT, Linux layout: 0x10 kernel CS, 0x18 kernel SS, 0x23 user CS32, 0x2b user SS, 0x33 user CS64.
   const gdt = page(VcpuPage.gdt);

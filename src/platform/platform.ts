@@ -1,13 +1,17 @@
 // The Platform: what the kernel sees of the machine. A Context is one vCPU running one task's user
 // code; `run` drives all contexts and hands each guest event to the kernel's handler, which answers in
-// the mailbox. Two modes, one event format:
-//   kvm-exit  every syscall is a VM exit; the JS thread sits in KVM_RUN (addon run()).
-//   kvm       exitless: vCPUs run on native threads; the stub posts syscalls to the mailbox and spins,
+// the mailbox. Two ways to run, one event format:
+//   exits     every syscall is a VM exit; the JS thread sits in KVM_RUN (addon run()).
+//   exitless  vCPUs run on native threads; the stub posts syscalls to the mailbox and spins,
 //             the JS thread polls while guests are busy and sleeps in the event loop when all wait.
+// Mode kvm-exit runs with exits throughout. Mode kvm starts with exits too and turns exitless once the
+// program shows it needs it (`exitlessAfter` events, or a second context kept waiting by a computing
+// one): a short program never pays for the vCPU threads, their wake-ups and the poller's core.
 
 import { loadAddon, type NativeMachine, type NativeVcpu } from './addon.js';
 import { buildSharedTables, buildVcpu, loadStub, type RootEntry, type StubImage } from './boot.js';
 import { MAX_VCPUS, PHYS_BASE, PLATFORM_RESERVED, stubVa } from './layout.js';
+import { EXITLESS_AFTER_EVENTS } from './exitless-after.js';
 import { KeepAlive } from './keep-alive.js';
 import { DoorbellState, EventKind, Mailbox, MailboxOffset, Reg } from './mailbox.js';
 import { PageTableQueue } from './queue.js';
@@ -64,6 +68,8 @@ export class Context {
   atStub = false;
   /** The kernel's handler for this context's event is running now. */
   handling = false;
+  /** With exits: the time-slice ticks that interrupted this context since its last event. */
+  ticks = 0;
 
   constructor(
     readonly id: number,
@@ -71,10 +77,10 @@ export class Context {
     readonly queue: PageTableQueue,
     readonly vcpu: NativeVcpu,
     /**
-     * Exitless mode: the address of the stub's user entry, which a program may call instead of trapping
-     * with `syscall` (see guest/stub.S); 0 in exit mode, where every syscall must exit.
+     * Exitless: the address of the stub's user entry, which a program may call instead of trapping
+     * with `syscall` (see guest/stub.S); 0 while the platform runs with exits, where every syscall must exit.
      */
-    readonly userEntry: number,
+    public userEntry: number,
   ) {}
 
   setFsBase(base: number): void {
@@ -88,6 +94,11 @@ export interface PlatformOptions {
   mode: PlatformMode;
   /** Pause iterations the stub spins before it parks (exitless mode). */
   spinLimit?: number;
+  /**
+   * Mode kvm: the guest events (syscalls and faults) run with exits before the platform turns
+   * exitless; 0: exitless from the first instruction. Default EXITLESS_AFTER_EVENTS.
+   */
+  exitlessAfter?: number;
 }
 
 /**
@@ -120,6 +131,11 @@ export class KvmPlatform {
   private wakeup: (() => void) | null = null;
   private handler: EventHandler | null = null;
   private closed = false;
+  /** The platform runs exitless now (mode kvm, once it turned); else every event is a VM exit. */
+  private exitlessNow: boolean;
+  /** Events (syscalls, faults) run with exits so far, and the time the platform turned exitless. */
+  private exitEvents = 0;
+  private turnedAt = -1;
   /** Exitless: the vCPU threads run (contexts made later start at once). */
   private started = false;
   /** Exit mode: where the round-robin search for a runnable context starts next. */
@@ -139,10 +155,22 @@ export class KvmPlatform {
     this.memoryBytes = options.memoryBytes;
     this.stub = loadStub();
     this.rootEntries = buildSharedTables(this.memory, options.memoryBytes, MAX_VCPUS);
+    this.exitlessNow = options.mode === 'kvm' && (options.exitlessAfter ?? EXITLESS_AFTER_EVENTS) === 0;
+    if (this.exitlessNow) this.turnedAt = performance.now();
   }
 
   get mode(): PlatformMode {
     return this.options.mode;
+  }
+
+  /** Whether vCPUs run on threads of their own now, while the Sentry works (exitless). */
+  get exitless(): boolean {
+    return this.exitlessNow;
+  }
+
+  /** How the run went: the events that ran with exits, and when (performance.now()) it turned exitless, or -1. */
+  get exitStats(): { exitEvents: number; exitlessSince: number } {
+    return { exitEvents: this.exitEvents, exitlessSince: this.turnedAt };
   }
   /** Guest-physical memory below this belongs to the platform; mm allocates above it. */
   get reservedBytes(): number {
@@ -156,15 +184,14 @@ export class KvmPlatform {
   createContext(start: ContextStart): Context {
     const id = this.contexts.length;
     if (id >= MAX_VCPUS) throw new PlatformError(`more than ${MAX_VCPUS} vCPUs`, 'EAGAIN');
-    const exitless = this.options.mode === 'kvm';
+    const exitless = this.exitlessNow;
     const boot = buildVcpu(this.memory, id, this.stub, exitless, this.flavour !== 'pvm',
       this.options.spinLimit ?? DEFAULT_SPIN_LIMIT);
     const mailbox = new Mailbox(this.memory, boot.mailboxGpa);
     // TSC_AUX = the vCPU id for the vDSO's getcpu; on PVM the guest's rdtscp reads the host's TSC_AUX.
     const vcpu = this.machine.createVcpu({ id, physBase: PHYS_BASE, ...boot, ...start, tscAux: this.flavour !== 'pvm' });
     this.tsc.add(vcpu);
-    const userEntry = exitless ? boot.stubVa + this.stub.symbols.user_entry! : 0;
-    const ctx = new Context(id, mailbox, new PageTableQueue(this.memory, boot.queueGpa, mailbox), vcpu, userEntry);
+    const ctx = new Context(id, mailbox, new PageTableQueue(this.memory, boot.queueGpa, mailbox), vcpu, exitless ? this.userEntryOf(id) : 0);
     if (!exitless) vcpu.setTimeSlice(TIME_SLICE_MS);
     ctx.runnable = true;
     this.contexts.push(ctx);
@@ -178,6 +205,11 @@ export class KvmPlatform {
    */
   newContext(cr3: number): Context {
     return this.createContext({ cr3, rip: this.startEntry(this.contexts.length), rsp: 0, fsBase: 0 });
+  }
+
+  /** Guest address of user_entry in the stub copy of vCPU `id`. */
+  private userEntryOf(id: number): number {
+    return stubVa(id) + this.stub.symbols.user_entry!;
   }
 
   /** Guest address of start_context in the stub copy of vCPU `id`. */
@@ -208,7 +240,7 @@ export class KvmPlatform {
   interrupt(ctx: Context): void {
     if (ctx.stopped) return;
     ctx.mailbox.set32(MailboxOffset.interrupt, 1);
-    if (this.options.mode === 'kvm') ctx.vcpu.kick();
+    if (this.exitlessNow) ctx.vcpu.kick();
   }
 
   /** The FPU/AVX state signal frames hold: the same on every vCPU of the machine. */
@@ -220,7 +252,7 @@ export class KvmPlatform {
   resume(ctx: Context): void {
     if (ctx.stopped) return;
     ctx.runnable = true;
-    if (this.options.mode === 'kvm') this.answer(ctx);
+    if (this.exitlessNow) this.answer(ctx);
     this.wake();
   }
 
@@ -236,11 +268,13 @@ export class KvmPlatform {
   /** Runs every context until all are stopped. */
   async run(handler: EventHandler): Promise<void> {
     this.handler = handler;
-    if (this.options.mode === 'kvm') await this.runExitless();
-    else await this.runWithExits();
+    if (!this.exitlessNow) await this.runWithExits();
+    if (this.exitlessNow) await this.runExitless();
   }
 
+  /** Runs contexts one at a time with VM exits; returns when all are stopped or the platform turns exitless. */
   private async runWithExits(): Promise<void> {
+    const turnAfter = this.options.mode === 'kvm' ? this.options.exitlessAfter ?? EXITLESS_AFTER_EVENTS : Infinity;
     let events = 0;
     for (;;) {
       const ctx = this.firstRunnable();
@@ -255,9 +289,36 @@ export class KvmPlatform {
       ctx.vcpu.run();
       const kind = ctx.mailbox.kind;
       this.dispatch(ctx, kind);
+      if (kind === EventKind.Interrupted) {
+        // A second tick without an event between (a whole time slice of guest code) while another
+        // context waited to run: the program wants more than one CPU, which only exitless threads give.
+        if (++ctx.ticks >= 2 && turnAfter !== Infinity && this.contexts.some((c) => c !== ctx && c.runnable)) return this.turnExitless();
+      } else {
+        ctx.ticks = 0;
+        if (++this.exitEvents >= turnAfter) return this.turnExitless();
+      }
       if (kind === EventKind.Interrupted || ++events % EVENTS_PER_TURN === 0) {
         await new Promise((resolve) => setImmediate(resolve));
       }
+    }
+  }
+
+  /**
+   * From exits to exitless, between two runs (no vCPU is in KVM_RUN). A runnable context has its
+   * answer in place and goes on where its exit left it; one that waits (a blocked call, an idle
+   * context, a stopped task) gets the doorbell's "waiting", so its new thread sleeps until resume().
+   */
+  private turnExitless(): void {
+    this.exitlessNow = true;
+    this.turnedAt = performance.now();
+    for (const ctx of this.contexts) {
+      if (ctx.stopped) continue;
+      const mb = ctx.mailbox;
+      ctx.vcpu.setTimeSlice(0);
+      ctx.userEntry = this.userEntryOf(ctx.id);
+      mb.set32(MailboxOffset.exitless, 1);
+      ctx.busy = !ctx.runnable;
+      mb.set32(MailboxOffset.state, ctx.busy ? DoorbellState.Waiting : DoorbellState.Running);
     }
   }
 
@@ -278,7 +339,10 @@ export class KvmPlatform {
   private async runExitless(): Promise<void> {
     this.started = true;
     for (const ctx of this.contexts) {
-      if (!ctx.stopped) ctx.vcpu.start(() => this.wake());
+      if (ctx.stopped) continue;
+      ctx.vcpu.start(() => this.wake());
+      // An interrupt asked for while it ran with exits waits for no later run: take it now.
+      if (ctx.mailbox.get32(MailboxOffset.interrupt) !== 0) ctx.vcpu.kick();
     }
     let lastRequest = performance.now();
     let polls = 0;
@@ -361,7 +425,7 @@ export class KvmPlatform {
 
   /** Benchmark floor: the context's syscalls answered by the addon alone, in this platform's mode. */
   runBare(ctx: Context, limit: number): number {
-    return this.options.mode === 'kvm' ? ctx.vcpu.runBareExitless(limit) : ctx.vcpu.runBare(limit);
+    return this.exitlessNow ? ctx.vcpu.runBareExitless(limit) : ctx.vcpu.runBare(limit);
   }
 
   close(): void {

@@ -70,6 +70,8 @@ export interface SandboxOptions {
   aslr?: boolean;
   /** Exitless mode: rewrite syscall sites to skip the trap (default on; --no-syscall-patching). */
   patchSyscalls?: boolean;
+  /** Mode kvm: guest events that run with VM exits before the platform turns exitless (--exitless-after). */
+  exitlessAfter?: number;
   /** The working directory in the sandbox (--cwd); default: the caller's, as the sandbox sees it. */
   cwd?: string;
   /** The user and group ids the program runs as (--user); default: the caller's. */
@@ -115,6 +117,8 @@ export interface SandboxResult {
   vdso: string;
   /** When each step of the start happened (--stats). */
   startup: StartupTimes;
+  /** How the platform ran: its mode, the events that ran with VM exits, when it turned exitless (-1: never). */
+  platform: { mode: PlatformMode; exitEvents: number; exitlessSince: number };
 }
 
 /**
@@ -298,7 +302,7 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
   startup.goferSpawned = performance.now();
   let platform: KvmPlatform;
   try {
-    platform = new KvmPlatform({ memoryBytes: options.memoryBytes, mode: options.mode });
+    platform = new KvmPlatform({ memoryBytes: options.memoryBytes, mode: options.mode, exitlessAfter: options.exitlessAfter });
   } catch (err) {
     for (const c of clients) c.close();
     throw err;
@@ -413,7 +417,7 @@ async function runInFilesystems(
     pageCache.reclaim(Infinity);
     return {
       exit, flavour: platform.flavour, kernel: kernel.stats, memory: allocator.stats, pageCache: cacheAtExit, paging: mm.stats,
-      vdso: timekeeper.guestMode, startup,
+      vdso: timekeeper.guestMode, startup, platform: { mode: platform.mode, ...platform.exitStats },
     };
   } finally {
     stopTrimming();

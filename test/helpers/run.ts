@@ -85,10 +85,28 @@ export function runNative(program: string, args: string[] = [], opts: RunOptions
   return spawn(program, args, opts, opts.cwd);
 }
 
-/** The command line `node dist/src/cli/main.js run [--platform P] [checkout mount] [extra...] -- program args`. */
+/**
+ * The tests' kvm column turns exitless after this many guest events, not the default's 1000: so early
+ * that nearly every test program crosses the turn (in whatever state its threads are then) and runs
+ * most of its way exitless. Programs shorter than this run as under kvm-exit, which is tested anyway.
+ */
+export const TEST_EXITLESS_AFTER = 16;
+
+/** The same for a sandbox started in this process: its exitlessAfter on `platform`. */
+export function testExitlessAfter(platform: Platform): number | undefined {
+  return platform === 'kvm' ? TEST_EXITLESS_AFTER : undefined;
+}
+
+/**
+ * The command line `node dist/src/cli/main.js run [--platform P] [checkout mount] [extra...] -- program args`;
+ * on kvm with --exitless-after TEST_EXITLESS_AFTER unless extra names its own.
+ */
 export function sandboxCommandLine(program: string, args: string[] = [], opts: SandboxOptions = {}): string[] {
   const cli = [process.execPath, cliPath, 'run'];
   if (opts.platform) cli.push('--platform', opts.platform);
+  if (opts.platform === 'kvm' && !(opts.extraCliArgs ?? []).some((a) => a.startsWith('--exitless-after'))) {
+    cli.push('--exitless-after', String(TEST_EXITLESS_AFTER));
+  }
   cli.push(...(opts.withoutCheckout === true ? [] : checkoutMount), ...(opts.extraCliArgs ?? []), '--', program, ...args);
   return cli;
 }
